@@ -1,0 +1,38 @@
+/**
+ * The commander program. Each command lives in its own module under src/cli/ and
+ * exports `register(program)`; this module only assembles them and turns errors into
+ * exit statuses: 0 done, 2 bad input, 1 a failure of livetrace.
+ */
+import { Command, CommanderError } from 'commander';
+import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
+import { printError } from './report.js';
+
+export function createProgram(): Command {
+  const program = new Command('livetrace')
+    .description('Trace function calls in a live Node.js process: arguments, results, exceptions, timings.')
+    .version(readVersion(), '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+function readVersion(): string {
+  return process.env.npm_package_version ?? '0.1.0';
+}
+
+/** Runs the CLI; resolves to the exit status instead of calling process.exit. */
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are exits with status 0; usage errors were already printed.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const lt = error instanceof LivetraceError ? error : toLivetraceError(error);
+    printError(lt);
+    return lt.exitCode;
+  }
+}

@@ -1,0 +1,3 @@
+export { LivetraceError } from './protocol/errors.js';
+export type { ErrorCode, ErrorRecord } from './protocol/errors.js';
+export type * from './protocol/events.js';

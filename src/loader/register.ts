@@ -1,0 +1,2 @@
+// Preload entry point: `node --import livetrace/register` or `--require livetrace/register`.
+export {};

@@ -1,0 +1,165 @@
+/**
+ * The records a session produces, schema version 1 (docs/events.md). These objects are
+ * what the library's async iterator yields, and exactly what `--format json` prints, one
+ * per line. Add fields freely; never change the meaning of one (bump `v` instead).
+ */
+import type { Value } from './value.js';
+
+export const EVENT_SCHEMA_VERSION = 1 as const;
+
+export type Engine = 'exports' | 'preload' | 'probe';
+
+export type CallOutcome = 'return' | 'throw' | 'resolve' | 'reject';
+
+export type StopReason = 'max' | 'time' | 'rate' | 'overload' | 'client-gone' | 'user' | 'error' | 'exit';
+
+/** One stack frame of the caller, source-mapped when a source map is known. */
+export interface StackFrame {
+  fn: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** One traced call that matched. */
+export interface CallEvent {
+  v: 1;
+  type: 'call';
+  session: string;
+  /** Unique within the process (not only the session), so trees across sessions stay sound. */
+  id: number;
+  /** Id of the nearest enclosing traced call of the same session, or null. */
+  parent: number | null;
+  /** 'src/users.js:findUser' */
+  fn: string;
+  /** 'src/users.js' */
+  module: string;
+  engine: Engine;
+  pid: number;
+  /** Wall-clock time of the call, ms since the epoch. */
+  ts: number;
+  args: Value[];
+  this?: Value;
+  outcome: CallOutcome;
+  /** Return or resolve value (outcome return/resolve). */
+  value?: Value;
+  /** Thrown or rejection value (outcome throw/reject). */
+  error?: Value;
+  /** From entry to return (or throw), ns. */
+  durationNs: number;
+  /** For a promise: from entry to settle, ns. */
+  settleNs?: number;
+  stack?: StackFrame[];
+  /** True when any captured value was cut by a capture limit. */
+  truncated: boolean;
+}
+
+export interface MatchedFunction {
+  /** 'src/users.js:findUser' */
+  fn: string;
+  module: string;
+  engine: Engine;
+}
+
+export interface UnpatchableFunction {
+  fn: string;
+  module: string;
+  reason: string;
+}
+
+export interface Limits {
+  max: number;
+  forMs: number;
+  rate: { count: number; perMs: number };
+  trip: boolean;
+  queueEvents: number;
+  queueBytes: number;
+  overloadMsPerSec: number;
+}
+
+export interface StartedRecord {
+  v: 1;
+  type: 'started';
+  session: string;
+  pid: number;
+  ts: number;
+  patterns: string[];
+  matched: MatchedFunction[];
+  unpatchable: UnpatchableFunction[];
+  limits: Limits;
+}
+
+/** A live session gained patterns (`add`). */
+export interface AddedRecord {
+  v: 1;
+  type: 'added';
+  session: string;
+  pid: number;
+  ts: number;
+  patterns: string[];
+  matched: MatchedFunction[];
+  unpatchable: UnpatchableFunction[];
+}
+
+export type DropReason = 'rate' | 'queue' | 'overload';
+
+/** Calls that matched but were not reported, since the previous `dropped` record. */
+export interface DroppedRecord {
+  v: 1;
+  type: 'dropped';
+  session: string;
+  pid: number;
+  ts: number;
+  reason: DropReason;
+  count: number;
+}
+
+export interface FunctionStats {
+  fn: string;
+  calls: number;
+  errors: number;
+  /** Latency quantiles in ns (of settle time for promises). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** `count` / `hist` sessions: a snapshot once a second and one at the end (`final`). */
+export interface StatsRecord {
+  v: 1;
+  type: 'stats';
+  session: string;
+  pid: number;
+  ts: number;
+  final: boolean;
+  /** Since the session started. */
+  functions: FunctionStats[];
+}
+
+export interface SessionStats {
+  /** Calls that passed the pattern (before limits). */
+  calls: number;
+  /** Calls reported as events (or aggregated by count/hist). */
+  reported: number;
+  dropped: { rate: number; queue: number; overload: number };
+  guardErrors: number;
+  internalErrors: number;
+  stopReason: StopReason | null;
+  /** Time since the session started, ms. */
+  elapsedMs: number;
+}
+
+export interface StoppedRecord {
+  v: 1;
+  type: 'stopped';
+  session: string;
+  pid: number;
+  ts: number;
+  reason: StopReason;
+  /** Human detail for the reason, e.g. 'max 20 calls'. */
+  detail: string;
+  stats: SessionStats;
+}
+
+export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | StatsRecord | StoppedRecord;
