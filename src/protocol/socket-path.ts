@@ -1,0 +1,26 @@
+/**
+ * Where agents listen: one Unix socket per process, in a directory private to the user,
+ * `<runtime dir>/livetrace-<uid>/<pid>.sock`. The runtime dir is $XDG_RUNTIME_DIR when
+ * set, else the OS temp dir. LIVETRACE_SOCKET_DIR replaces the whole directory (tests
+ * use it to keep their agents apart; containers to put the socket on a shared volume).
+ * Agent and CLI both resolve the path here, so they always agree.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function socketDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.LIVETRACE_SOCKET_DIR;
+  if (override) return override;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return join(env.XDG_RUNTIME_DIR || tmpdir(), `livetrace-${uid}`);
+}
+
+export function socketPath(pid: number, env: NodeJS.ProcessEnv = process.env): string {
+  return join(socketDir(env), `${pid}.sock`);
+}
+
+/** The pid a socket file name stands for, or undefined for a file that is not ours. */
+export function pidOfSocket(fileName: string): number | undefined {
+  const match = /^(\d+)\.sock$/.exec(fileName);
+  return match ? Number(match[1]) : undefined;
+}
