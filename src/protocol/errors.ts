@@ -56,6 +56,15 @@ export const errorTable = {
   LT_PROTOCOL_FRAME_TOO_LARGE: { exit: 1, hint: 'Frames are limited to 1 MiB.' },
   LT_PROTOCOL_VERSION: { exit: 1, hint: 'Use a livetrace CLI of the same major version as the agent.' },
   LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats.' },
+  LT_PROTOCOL_BAD_REQUEST: { exit: 1, hint: 'A field of the request has the wrong type; see docs/protocol.md.' },
+  LT_PROTOCOL_HANDSHAKE: { exit: 1, hint: 'The first request on a connection must be hello {protocol: 1}.' },
+  // Control socket
+  LT_SOCKET_LISTEN_FAILED: {
+    exit: 1,
+    hint: 'Check LIVETRACE_SOCKET_DIR: the directory must be writable and the socket path under 100 bytes.',
+  },
+  LT_AGENT_GONE: { exit: 2, hint: 'The target process exited or its agent stopped; check it with livetrace ps.' },
+  LT_AGENT_TIMEOUT: { exit: 1, hint: 'The agent did not answer in time; the process may be busy or blocked.' },
   // Probes
   LT_PROBE_DEBUGGER_BUSY: {
     exit: 2,
