@@ -30,6 +30,8 @@ export interface CallEvent {
   id: number;
   /** Id of the nearest enclosing traced call of the same session, or null. */
   parent: number | null;
+  /** Number of enclosing traced calls of the same session (0 for a root call). */
+  depth: number;
   /** 'src/users.js:findUser' */
   fn: string;
   /** 'src/users.js' */

@@ -44,6 +44,10 @@ export interface Matcher {
   readonly source: string;
   /** The pattern printed back from its AST (canonical form). */
   readonly normalized: string;
+  /** The module glob as written ('src/users', 'node:fs'); for messages and near-miss hints. */
+  readonly moduleGlob: string;
+  /** The function glob as written ('findUser', '*User', 'Repo#save'). */
+  readonly functionGlob: string;
   /** True for module '**' or '*' with function '*' or '**' and no argument or guard filter. */
   readonly tooBroad: boolean;
   matchModule(module: ModuleRef): boolean;
