@@ -197,15 +197,19 @@ const getPrototypeOf = Object.getPrototypeOf;
 function makeWrapper(original: Function, state: SiteState): Function {
   let wrapper: Function;
   if (isConstructor(original)) {
-    wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    const bound = getOwnPropertyDescriptor(original, 'prototype') === undefined;
+    const inner = function (this: unknown, ...args: unknown[]): unknown {
       const hooks = state.hooks;
+      // A bound original must see itself as new.target to construct its target's instance.
+      const newTarget = new.target === undefined ? undefined : bound && new.target === inner ? original : new.target;
       if (hooks === null) {
-        return new.target === undefined
-          ? reflectApply(original, this, args)
-          : reflectConstruct(original, args, new.target);
+        return newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
       }
-      return dispatch(hooks, original, this, args, new.target);
+      return dispatch(hooks, original, this, args, newTarget);
     };
+    // Like a bound function, the wrapper of one has no `prototype` (its bound `this` is
+    // ignored anyway, as the original ignores the caller's).
+    wrapper = bound ? inner.bind(undefined) : inner;
   } else {
     wrapper = {
       wrapper(this: unknown, ...args: unknown[]): unknown {
@@ -253,9 +257,12 @@ function mirrorShape(original: Function, wrapper: Function): void {
       if (desc === undefined) continue;
       if (key === 'prototype') {
         // A function's own `prototype` is non-configurable; keep it writable and point it
-        // at the original's prototype object.
+        // at the original's prototype object. Generators have one too (their objects'
+        // prototype), which a method-shorthand wrapper lacks: give it the same.
         if (getOwnPropertyDescriptor(wrapper, 'prototype') !== undefined) {
           defineProperty(wrapper, 'prototype', { value: desc.value, writable: desc.writable ?? false });
+        } else {
+          defineProperty(wrapper, 'prototype', desc);
         }
         continue;
       }

@@ -64,7 +64,7 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
   if (watches.has(promise)) return;
   const watch: Watch = { matched, handled: false, mirror: undefined };
   watches.set(promise, watch);
-  if (pending++ === 0) stopHook = promiseHooks.onInit(onInit);
+  if (pending++ === 0) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
   try {
     then.call(

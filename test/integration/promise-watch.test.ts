@@ -1,0 +1,24 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const fixture = fileURLToPath(new URL('../fixtures/engine/unhandled.mjs', import.meta.url));
+
+function run(traced: 'yes' | 'no', scenario: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [fixture, traced, scenario], { encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/\(node:\d+\)/g, '(node)') };
+}
+
+describe('watching a returned promise keeps unhandled-rejection behaviour', () => {
+  for (const scenario of ['unhandled', 'listener', 'awaited', 'late-catch', 'then-catch']) {
+    it(scenario, () => {
+      const plain = run('no', scenario);
+      const traced = run('yes', scenario);
+      expect(traced.status).toBe(plain.status);
+      expect(traced.stdout.replace(/settled \d+/, '')).toBe(plain.stdout.replace(/settled \d+/, ''));
+      // The crash report names the same reason.
+      expect(traced.stderr.includes('nobody handles me')).toBe(plain.stderr.includes('nobody handles me'));
+      if (traced.stdout.includes('exit')) expect(traced.stdout).toMatch(/settled 1/);
+    });
+  }
+});
