@@ -51,6 +51,14 @@ export const errorTable = {
   LT_ATTACH_NODE_TOO_OLD: { exit: 2, hint: 'livetrace needs Node.js 20.19 or newer in the target.' },
   LT_ATTACH_FAILED: { exit: 1, hint: 'Run with LIVETRACE_LOG=debug for details.' },
   LT_ATTACH_TIMEOUT: { exit: 1, hint: 'The target did not answer in time; it may be busy or blocked.' },
+  LT_ATTACH_NO_INSPECTOR: {
+    exit: 1,
+    hint: "The process may handle SIGUSR1 itself (process.on('SIGUSR1')) or be blocked; restart it with --import livetrace/register.",
+  },
+  LT_ATTACH_INSPECTOR_EXPOSED: {
+    exit: 2,
+    hint: 'Attach only opens an inspector on loopback; give the process a loopback --inspect-port or start it with --import livetrace/register.',
+  },
   // Protocol
   LT_PROTOCOL_MALFORMED: { exit: 1, hint: 'Each frame is one JSON object on one line.' },
   LT_PROTOCOL_FRAME_TOO_LARGE: { exit: 1, hint: 'Frames are limited to 1 MiB.' },
