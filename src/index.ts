@@ -1,3 +1,5 @@
 export { LivetraceError } from './protocol/errors.js';
 export type { ErrorCode, ErrorRecord } from './protocol/errors.js';
 export type * from './protocol/events.js';
+export { startAgent, stopAgent } from './agent/agent.js';
+export type { AgentInfo, AgentOptions } from './agent/agent.js';

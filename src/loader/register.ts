@@ -1,2 +1,10 @@
-// Preload entry point: `node --import livetrace/register` or `--require livetrace/register`.
-export {};
+/**
+ * Preload entry point: `node --import livetrace/register app.mjs`, `node --require
+ * livetrace/register app.cjs`, or either form in NODE_OPTIONS. It starts the agent and
+ * nothing else that a user could notice: no output, no handle that keeps the process
+ * alive, no error thrown into startup (startAgent never rejects; problems go to
+ * LIVETRACE_LOG).
+ */
+import { startAgent } from '../agent/agent.js';
+
+void startAgent();

@@ -1,0 +1,91 @@
+/**
+ * The agent's lifecycle: one control socket per process, however livetrace got in.
+ *
+ * A process can load livetrace twice: the CommonJS build through `--require
+ * livetrace/register` and the ESM build through a later `import { startAgent } from
+ * 'livetrace'`, or two copies from different node_modules. They must share one agent, so
+ * its state lives on `globalThis[Symbol.for('livetrace.agent')]` rather than in module
+ * scope, and holds only plain data and closures (no class another copy would not know).
+ *
+ * Starting never throws into the host: a refused directory or a failed listen is logged
+ * (LIVETRACE_LOG) and reported in the resolved AgentInfo.
+ */
+import { toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
+import { LIVETRACE_VERSION } from '../protocol/messages.js';
+import { log } from './log.js';
+import { AgentServer } from './server.js';
+
+export interface AgentOptions {
+  /** Directory of the control socket; defaults to LIVETRACE_SOCKET_DIR or the per-user runtime dir. */
+  socketDir?: string;
+}
+
+export interface AgentInfo {
+  pid: number;
+  version: string;
+  /** The socket clients connect to; null when the agent could not listen. */
+  socketPath: string | null;
+  listening: boolean;
+  /** Why the agent is not listening (LT_SOCKET_DIR_UNSAFE, LT_SOCKET_LISTEN_FAILED, ...). */
+  error?: ErrorRecord;
+}
+
+/** The process-wide record shared by every copy of livetrace in the process. */
+interface AgentState {
+  started: Promise<AgentInfo>;
+  stop: () => Promise<void>;
+}
+
+const STATE_KEY = Symbol.for('livetrace.agent');
+
+type Holder = { [STATE_KEY]?: AgentState | undefined };
+
+/**
+ * Starts the agent if it is not running and resolves to its description. Idempotent:
+ * later calls (from any copy of livetrace) resolve to the same agent and ignore their
+ * options. Never rejects.
+ */
+export function startAgent(options: AgentOptions = {}): Promise<AgentInfo> {
+  const holder = globalThis as Holder;
+  const existing = holder[STATE_KEY];
+  if (existing) return existing.started;
+
+  let server: AgentServer | undefined;
+  const started = AgentServer.listen(options).then(
+    (listening): AgentInfo => {
+      server = listening;
+      return { pid: process.pid, version: LIVETRACE_VERSION, socketPath: listening.path, listening: true };
+    },
+    (error: unknown): AgentInfo => {
+      const lt = toLivetraceError(error);
+      log.warn({ code: lt.code, err: error }, 'agent not listening');
+      return { pid: process.pid, version: LIVETRACE_VERSION, socketPath: null, listening: false, error: lt.toRecord() };
+    },
+  );
+  const state: AgentState = {
+    started,
+    stop: async () => {
+      await started;
+      await server?.close();
+    },
+  };
+  holder[STATE_KEY] = state;
+  return started;
+}
+
+/**
+ * Stops the agent: closes the socket, stops the sessions its clients started (their
+ * patches are removed before this resolves) and removes the socket file. Idempotent;
+ * `startAgent()` may start a new one afterwards.
+ */
+export async function stopAgent(): Promise<void> {
+  const holder = globalThis as Holder;
+  const state = holder[STATE_KEY];
+  if (!state) return;
+  holder[STATE_KEY] = undefined;
+  try {
+    await state.stop();
+  } catch (error) {
+    log.debug({ err: error }, 'stopping the agent failed');
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The client library the CLI (and anyone scripting livetrace) uses to talk to agents:
+ *
+ *   const client = await connect(pid);             // LT_PID_NOT_FOUND, LT_NO_AGENT, ...
+ *   const session = await client.trace('src/users:findUser', { max: 20 });
+ *   for await (const record of session) print(record);   // 'started' ... 'stopped'
+ *   await client.close();
+ *
+ * See docs/protocol.md for what travels on the socket.
+ */
+export { AgentClient, assertProcess, connect, DEFAULT_TIMEOUT_MS, processState } from './client.js';
+export type { ConnectOptions } from './client.js';
+export { ClientSession } from './session.js';
+export type { ConnectionEnd } from './session.js';
+export { discover } from './discover.js';
+export type { DiscoverOptions } from './discover.js';
+export type { AgentHello, ClientInfo, ModuleListing, SessionStatsEntry, TraceOptions } from '../protocol/messages.js';

@@ -1,0 +1,263 @@
+/**
+ * The messages of the control socket (docs/protocol.md), shared by the agent and the
+ * client. The client sends requests; the agent answers each with exactly one reply
+ * (matched by `id`) and, for traces, streams `record` frames. `parseRequest` is the
+ * agent's gate: it turns an untrusted frame into a typed request or a coded error, and
+ * never looks at more of the frame than the request it claims to be.
+ */
+import type { TraceOptions } from '../agent/session.js';
+import type { ModuleListing } from '../agent/registry.js';
+import { LivetraceError, type ErrorRecord } from './errors.js';
+import type { AddedRecord, SessionRecord, SessionStats, StartedRecord } from './events.js';
+
+export type { TraceOptions, ModuleListing };
+
+/** Version of this protocol; hello refuses any other. */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** Version of livetrace that agent and client report in the handshake (kept equal to package.json by a test). */
+export const LIVETRACE_VERSION = '0.1.0';
+
+export type RequestId = number | string;
+
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats'] as const;
+export type Op = (typeof OPS)[number];
+
+/** Who is on the other end of a connection, as the client describes itself. */
+export interface ClientInfo {
+  name: string;
+  version: string;
+  pid?: number;
+}
+
+export interface HelloRequest {
+  id: RequestId;
+  op: 'hello';
+  protocol: number;
+  client?: ClientInfo;
+}
+export interface ListRequest {
+  id: RequestId;
+  op: 'list';
+  pattern?: string;
+}
+export interface TraceRequest {
+  id: RequestId;
+  op: 'trace';
+  patterns: string[];
+  options?: TraceOptions;
+}
+export interface AddRequest {
+  id: RequestId;
+  op: 'add';
+  session: string;
+  patterns: string[];
+}
+export interface StopRequest {
+  id: RequestId;
+  op: 'stop';
+  session: string;
+}
+export interface StatsRequest {
+  id: RequestId;
+  op: 'stats';
+  session?: string;
+}
+export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest;
+
+/** What an agent says about itself and its process (hello; `livetrace ps`). */
+export interface AgentHello {
+  version: string;
+  pid: number;
+  node: string;
+  argv: string[];
+  cwd: string;
+  uptimeMs: number;
+  /** Active sessions in the process, whoever started them. */
+  sessions: number;
+}
+
+/** One session's figures in a stats reply. */
+export interface SessionStatsEntry {
+  session: string;
+  patterns: string[];
+  stopped: boolean;
+  stats: SessionStats;
+}
+
+export interface HelloReply {
+  id: RequestId;
+  ok: true;
+  protocol: typeof PROTOCOL_VERSION;
+  agent: AgentHello;
+}
+/** The last part of a listing; earlier parts came as `part` frames with the same id. */
+export interface ListReply {
+  id: RequestId;
+  ok: true;
+  modules: ModuleListing[];
+}
+export interface TraceReply {
+  id: RequestId;
+  ok: true;
+  session: string;
+  started: StartedRecord;
+}
+export interface AddReply {
+  id: RequestId;
+  ok: true;
+  added: AddedRecord;
+}
+/** Sent once the session's patches are removed; its 'stopped' record is streamed as usual. */
+export interface StopReply {
+  id: RequestId;
+  ok: true;
+  stats: SessionStats;
+}
+export interface StatsReply {
+  id: RequestId;
+  ok: true;
+  sessions: SessionStatsEntry[];
+}
+/**
+ * A refused request. `id` is null when the frame itself was bad (not JSON, too large,
+ * no usable id): the agent closes the connection right after sending it.
+ */
+export interface ErrorReply {
+  id: RequestId | null;
+  ok: false;
+  error: ErrorRecord;
+}
+export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | ErrorReply;
+
+/** The reply type for each op. */
+export interface ReplyFor {
+  hello: HelloReply;
+  list: ListReply;
+  trace: TraceReply;
+  add: AddReply;
+  stop: StopReply;
+  stats: StatsReply;
+}
+
+/** One record of a session the connection started, in session order. */
+export interface RecordFrame {
+  type: 'record';
+  session: string;
+  record: SessionRecord;
+}
+
+/** A slice of a long listing, sent before the final reply so no frame nears the limit. */
+export interface PartFrame {
+  type: 'part';
+  id: RequestId;
+  modules: ModuleListing[];
+}
+
+/** Anything the agent sends. */
+export type AgentFrame = Reply | RecordFrame | PartFrame;
+
+const MAX_ID_CHARS = 200;
+const MAX_PATTERNS = 100;
+const MAX_PATTERN_CHARS = 4096;
+
+function badRequest(message: string, input?: unknown): LivetraceError {
+  return new LivetraceError('LT_PROTOCOL_BAD_REQUEST', message, input === undefined ? {} : { input });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The request id of a frame, if it has a usable one. */
+export function requestIdOf(frame: unknown): RequestId | undefined {
+  if (!isRecord(frame)) return undefined;
+  const id = frame.id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  if (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_CHARS) return id;
+  return undefined;
+}
+
+function patternsOf(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_PATTERNS) {
+    throw badRequest(`patterns must be a string or an array of 1 to ${MAX_PATTERNS} strings`, value);
+  }
+  for (const item of list) {
+    if (typeof item !== 'string' || item.length > MAX_PATTERN_CHARS) {
+      throw badRequest(`each pattern must be a string of at most ${MAX_PATTERN_CHARS} characters`, item);
+    }
+  }
+  return list as string[];
+}
+
+function sessionOf(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_CHARS) {
+    throw badRequest('session must be a session id string', value);
+  }
+  return value;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_PATTERN_CHARS) throw badRequest(`${name} must be a string`, value);
+  return value;
+}
+
+/**
+ * Validates a decoded frame as a request. Throws LT_PROTOCOL_MALFORMED for a frame that
+ * is not a request at all (not an object, no usable id), LT_PROTOCOL_UNKNOWN_OP for an
+ * op this version does not know, LT_PROTOCOL_BAD_REQUEST for fields of the wrong type.
+ * Trace options are checked by the engine itself (LT_OPTION_INVALID).
+ */
+export function parseRequest(frame: unknown): Request {
+  const id = requestIdOf(frame);
+  if (!isRecord(frame) || id === undefined) {
+    throw new LivetraceError('LT_PROTOCOL_MALFORMED', 'a request is a JSON object with an "id" (integer or string) and an "op"');
+  }
+  const op = frame.op;
+  switch (op) {
+    case 'hello': {
+      if (typeof frame.protocol !== 'number') throw badRequest('hello needs a numeric "protocol"', frame.protocol);
+      const request: HelloRequest = { id, op, protocol: frame.protocol };
+      const client = frame.client;
+      if (isRecord(client) && typeof client.name === 'string' && typeof client.version === 'string') {
+        request.client = { name: client.name.slice(0, MAX_ID_CHARS), version: client.version.slice(0, MAX_ID_CHARS) };
+        if (typeof client.pid === 'number') request.client.pid = client.pid;
+      }
+      return request;
+    }
+    case 'list': {
+      const pattern = optionalString(frame.pattern, 'pattern');
+      return pattern === undefined ? { id, op } : { id, op, pattern };
+    }
+    case 'trace': {
+      const options = frame.options;
+      if (options !== undefined && options !== null && !isRecord(options)) {
+        throw badRequest('trace options must be an object', options);
+      }
+      const request: TraceRequest = { id, op, patterns: patternsOf(frame.patterns) };
+      if (isRecord(options)) request.options = options as TraceOptions;
+      return request;
+    }
+    case 'add':
+      return { id, op, session: sessionOf(frame.session), patterns: patternsOf(frame.patterns) };
+    case 'stop':
+      return { id, op, session: sessionOf(frame.session) };
+    case 'stats': {
+      if (frame.session === undefined || frame.session === null) return { id, op };
+      return { id, op, session: sessionOf(frame.session) };
+    }
+    default:
+      throw new LivetraceError(
+        'LT_PROTOCOL_UNKNOWN_OP',
+        typeof op === 'string' ? `unknown op "${op.slice(0, MAX_ID_CHARS)}"` : `op must be a string, not ${op === null ? 'null' : typeof op}`,
+        typeof op === 'string' ? { input: op.slice(0, MAX_ID_CHARS) } : {},
+      );
+  }
+}
+
+/** Builds the error reply for a refused request. */
+export function errorReply(id: RequestId | null, error: LivetraceError): ErrorReply {
+  return { id, ok: false, error: error.toRecord() };
+}
