@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
+import { register as registerAttach } from './attach.js';
 import { printError } from './report.js';
 
 export function createProgram(): Command {
@@ -13,6 +14,7 @@ export function createProgram(): Command {
     .version(readVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerAttach(program);
   return program;
 }
 
