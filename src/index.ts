@@ -3,3 +3,5 @@ export type { ErrorCode, ErrorRecord } from './protocol/errors.js';
 export type * from './protocol/events.js';
 export { startAgent, stopAgent } from './agent/agent.js';
 export type { AgentInfo, AgentOptions } from './agent/agent.js';
+export { trace, activeSessions, Session } from './agent/session.js';
+export type { TraceOptions } from './agent/options.js';
