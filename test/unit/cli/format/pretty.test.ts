@@ -168,7 +168,7 @@ describe('pretty session records', () => {
   it('describes added patterns, modules loaded later, and drops', () => {
     const f = fmt();
     f.push(started(), 0);
-    const base = { v: 1, session: '4242-1', pid: 4242, ts: T0, unpatchable: [] } as const;
+    const base = { v: 1 as const, session: '4242-1', pid: 4242, ts: T0, unpatchable: [] };
     const matched = [{ fn: 'src/db.js:query', module: 'src/db.js', engine: 'exports' as const }];
     expect(f.push({ ...base, type: 'added', patterns: ['src/db:query'], matched }, 0)[0]?.text).toBe(
       "added 'src/db:query': 1 function\n  src/db.js:query [exports]",
