@@ -83,8 +83,8 @@ const DEFAULT_TIMEOUT_MS = 5000;
 /** Closing the inspector may run past the deadline by this much: it must happen. */
 const CLOSE_BUDGET_MS = 2000;
 const POLL_MS = 5;
-/** An agent that is there answers a local connect at once. */
-const PRESENCE_TIMEOUT_MS = 250;
+/** An agent that is there answers hello on a local socket at once. */
+const PRESENCE_TIMEOUT_MS = 1000;
 
 class PhaseClock {
   readonly start = performance.now();
@@ -176,7 +176,7 @@ async function presentAgent(target: TargetProcess, options: AttachOptions): Prom
     if (target.env) candidates.add(defaultSocketPath(target.pid, { ...target.env }));
   }
   for (const path of candidates) {
-    if (await agentAnswers(path, PRESENCE_TIMEOUT_MS)) return path;
+    if (await agentAnswers(target.pid, path, PRESENCE_TIMEOUT_MS)) return path;
   }
   return undefined;
 }
@@ -390,7 +390,7 @@ class Attachment {
       if (agent.error) throw LivetraceError.fromRecord(agent.error);
       throw new LivetraceError('LT_ATTACH_FAILED', `the agent in process ${pid} is not listening`, { input: pid });
     }
-    while (!(await agentAnswers(agent.socketPath, Math.min(PRESENCE_TIMEOUT_MS, this.remaining())))) {
+    while (!(await agentAnswers(pid, agent.socketPath, Math.min(PRESENCE_TIMEOUT_MS, this.remaining())))) {
       await sleep(POLL_MS);
       this.remaining();
     }

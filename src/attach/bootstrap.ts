@@ -59,16 +59,19 @@ export function agentEntry(): AgentEntry {
 
 function ownFile(): string {
   const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
-  const holder: { stack?: unknown } = {};
+  let sites: unknown;
   try {
     Error.stackTraceLimit = 1;
-    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder);
+    // Formatting is lazy: read the stack while our prepareStackTrace is in place.
+    sites = holder.stack;
   } finally {
     Error.prepareStackTrace = saved.prepare;
     Error.stackTraceLimit = saved.limit;
   }
-  const site = (holder.stack as NodeJS.CallSite[] | undefined)?.[0];
+  const site = Array.isArray(sites) ? (sites[0] as NodeJS.CallSite | undefined) : undefined;
   const file = site?.getFileName();
   if (!file) throw new LivetraceError('LT_INTERNAL', 'cannot tell where the livetrace package is installed');
   return file.startsWith('file:') ? fileURLToPath(file) : file;

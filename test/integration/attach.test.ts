@@ -1,0 +1,217 @@
+/**
+ * Attach against real processes started with plain `node`: the agent gets in and
+ * answers, the inspector is closed afterwards, and every refusal comes with its code and
+ * exit status and leaves the target running with no inspector open.
+ */
+import { copyFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attach, ensureAgent } from '../../src/attach/attach.js';
+import { portAccepts } from '../../src/attach/inspector.js';
+import { portsOf } from '../../src/attach/listeners.js';
+import { connect } from '../../src/client/client.js';
+import { freePort, launchPlain, listenOn, runCli, type PlainKind } from './attach-harness.js';
+import { cleanup, tempDir, type RunningApp } from './fixture-app.js';
+
+afterEach(cleanup);
+
+const linux = process.platform === 'linux';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `body` with the pid of `executable 30` (a sleep), killed afterwards. */
+async function withSleeper(executable: string, body: (pid: number) => Promise<void>): Promise<void> {
+  const child = spawn(executable, ['30'], { stdio: 'ignore' });
+  try {
+    await body(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+function inspectorOpenings(app: RunningApp): number {
+  return app.stderr().split('Debugger listening on').length - 1;
+}
+
+async function expectAgentAnswers(app: RunningApp): Promise<void> {
+  const client = await connect(app.pid, { socketDir: app.socketDir });
+  try {
+    expect(client.agent.pid).toBe(app.pid);
+  } finally {
+    await client.close();
+  }
+}
+
+describe('attach to a plain node process', () => {
+  it.each<[PlainKind, string]>([
+    ['esm', 'a fixed --inspect-port'],
+    ['cjs', '--inspect-port=0 (found through /proc)'],
+  ])('brings the agent into a %s app started with %s, then closes the inspector', async (kind, how) => {
+    const port = how.startsWith('a fixed') || !linux ? await freePort() : 0;
+    const app = await launchPlain(kind, { nodeArgs: [`--inspect-port=${port}`] });
+    const result = await attach(app.pid, { socketDir: app.socketDir });
+
+    expect(result).toMatchObject({ pid: app.pid, alreadyPresent: false, socketPath: app.socketPath, inspectorLeftOpen: false });
+    if (port !== 0) expect(result.inspectorPort).toBe(port);
+    expect(result.inspectorPort).toBeGreaterThan(0);
+    expect(result.agentMs).toBeLessThan(1500);
+    expect(result.phases.map((phase) => phase.name)).toEqual(['check', 'signal', 'inspector', 'connect', 'verify', 'bootstrap', 'agent', 'close']);
+    await expectAgentAnswers(app);
+    expect(await portAccepts({ host: '127.0.0.1', port: result.inspectorPort! }, 1000)).toBe(false);
+    if (linux) expect(await portsOf(app.pid)).toEqual(new Set());
+    expect(alive(app.pid)).toBe(true);
+  });
+
+  it('is harmless the second time: the CLI says the agent is already present and sends no signal', async () => {
+    const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'] });
+    const env = { LIVETRACE_SOCKET_DIR: app.socketDir };
+    const first = await runCli(['attach', String(app.pid)], { env });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^attached to ${app.pid} in \\d+ ms \\(agent socket ${app.socketPath}\\)\\n$`));
+    const second = await runCli(['attach', String(app.pid)], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe(`agent already present in ${app.pid} (agent socket ${app.socketPath})\n`);
+    expect(inspectorOpenings(app)).toBe(1);
+    await expectAgentAnswers(app);
+  });
+
+  it('says already present while another client holds a connection to the agent', async () => {
+    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
+    await attach(app.pid, { socketDir: app.socketDir });
+    const holder = await connect(app.pid, { socketDir: app.socketDir });
+    try {
+      const again = await ensureAgent(app.pid, { socketDir: app.socketDir });
+      expect(again.alreadyPresent).toBe(true);
+      expect(holder.closed).toBe(false);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('closes an inspector an earlier SIGUSR1 left open, but keeps one the process was started with', async () => {
+    const sigusr1Port = await freePort();
+    const left = await launchPlain('esm', { nodeArgs: [`--inspect-port=${sigusr1Port}`] });
+    process.kill(left.pid, 'SIGUSR1');
+    while (!(await portAccepts({ host: '127.0.0.1', port: sigusr1Port }, 1000))) await new Promise((r) => setTimeout(r, 5));
+    const reused = await attach(left.pid, { socketDir: left.socketDir });
+    expect(reused).toMatchObject({ alreadyPresent: false, inspectorPort: sigusr1Port, inspectorLeftOpen: false });
+    expect(await portAccepts({ host: '127.0.0.1', port: sigusr1Port }, 1000)).toBe(false);
+
+    const inspectPort = await freePort();
+    const debugged = await launchPlain('cjs', { nodeArgs: [`--inspect=${inspectPort}`] });
+    const kept = await attach(debugged.pid, { socketDir: debugged.socketDir });
+    expect(kept).toMatchObject({ alreadyPresent: false, inspectorPort: inspectPort, inspectorLeftOpen: true });
+    expect(await portAccepts({ host: '127.0.0.1', port: inspectPort }, 1000)).toBe(true);
+    await expectAgentAnswers(debugged);
+  });
+
+  it('ensureAgent with attach: false reports LT_NO_AGENT instead of attaching', async () => {
+    const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'] });
+    await expect(ensureAgent(app.pid, { socketDir: app.socketDir, attach: false })).rejects.toMatchObject({ code: 'LT_NO_AGENT' });
+    expect(inspectorOpenings(app)).toBe(0);
+  });
+});
+
+describe('attach refusals: code, exit status, target untouched', () => {
+  async function refused(pid: number, code: string, exit: number, extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
+    const run = await runCli(['attach', String(pid), ...extra], { env: { LIVETRACE_SOCKET_DIR: tempDir(), ...env } });
+    expect(run.stderr).toContain(`[${code}]`);
+    expect(run.code).toBe(exit);
+    expect(run.stdout).toBe('');
+  }
+
+  it.runIf(linux)('a process whose SIGUSR1 would kill it (listener added then removed): LT_ATTACH_SIGUSR1_DISABLED, no signal', async () => {
+    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'], env: { PLAIN_SIGUSR1: 'remove' } });
+    await refused(app.pid, 'LT_ATTACH_SIGUSR1_DISABLED', 2);
+    expect(alive(app.pid)).toBe(true);
+    expect(await portsOf(app.pid)).toEqual(new Set());
+  });
+
+  const hasDisableFlag = (() => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    return major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14);
+  })();
+  it.runIf(hasDisableFlag)('a process started with --disable-sigusr1: LT_ATTACH_SIGUSR1_DISABLED, no signal', async () => {
+    const app = await launchPlain('esm', { nodeArgs: ['--disable-sigusr1'] });
+    await refused(app.pid, 'LT_ATTACH_SIGUSR1_DISABLED', 2);
+    expect(alive(app.pid)).toBe(true);
+  });
+
+  it.runIf(linux)('a non-Node executable named node that does not catch SIGUSR1: refused, not killed', async () => {
+    const fakeNode = join(tempDir(), 'node');
+    copyFileSync('/bin/sleep', fakeNode);
+    await withSleeper(fakeNode, async (pid) => {
+      await refused(pid, 'LT_ATTACH_SIGUSR1_DISABLED', 2);
+      expect(alive(pid)).toBe(true);
+    });
+  });
+
+  it('a process that handles SIGUSR1 itself: LT_ATTACH_NO_INSPECTOR after the timeout, exit 1', async () => {
+    const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'], env: { PLAIN_SIGUSR1: 'handle' } });
+    await refused(app.pid, 'LT_ATTACH_NO_INSPECTOR', 1, ['--timeout', '700']);
+    await app.waitForLine(/^got SIGUSR1$/);
+    expect(alive(app.pid)).toBe(true);
+    if (linux) expect(await portsOf(app.pid)).toEqual(new Set());
+  });
+
+  it('an inspector port held by another listener: LT_ATTACH_PORT_TAKEN before any signal', async () => {
+    const squatter = await listenOn(0);
+    try {
+      const port = (squatter.address() as { port: number }).port;
+      const app = await launchPlain('cjs', { nodeArgs: [`--inspect-port=${port}`] });
+      await refused(app.pid, 'LT_ATTACH_PORT_TAKEN', 2);
+      expect(app.stderr()).not.toMatch(/inspector|Debugger/);
+      expect(alive(app.pid)).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('an inspector that would listen beyond loopback: LT_ATTACH_INSPECTOR_EXPOSED before any signal', async () => {
+    const app = await launchPlain('esm', { nodeArgs: [`--inspect-port=0.0.0.0:${await freePort()}`] });
+    await refused(app.pid, 'LT_ATTACH_INSPECTOR_EXPOSED', 2);
+    expect(inspectorOpenings(app)).toBe(0);
+  });
+
+  it('no such pid: LT_PID_NOT_FOUND', async () => {
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    await refused(gone.pid!, 'LT_PID_NOT_FOUND', 2);
+  });
+
+  it('a process that is not Node: LT_PID_NOT_NODE, and it is not signalled', async () => {
+    await withSleeper('sleep', async (pid) => {
+      await refused(pid, 'LT_PID_NOT_NODE', 2);
+      expect(alive(pid)).toBe(true);
+    });
+  });
+
+  it('a process of another user: LT_PID_OTHER_USER', async () => {
+    if (process.getuid?.() === 0) {
+      // As root, run the CLI as nobody against our own target.
+      const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'] });
+      const run = await runCli(['attach', String(app.pid)], { uid: 65534, gid: 65534, env: { LIVETRACE_SOCKET_DIR: '/nonexistent' } });
+      expect(run.stderr).toContain('[LT_PID_OTHER_USER]');
+      expect(run.code).toBe(2);
+      expect(inspectorOpenings(app)).toBe(0);
+    } else {
+      await refused(1, 'LT_PID_OTHER_USER', 2);
+    }
+  });
+
+  it('a bad pid or option: LT_OPTION_INVALID, exit 2', async () => {
+    await refused(0, 'LT_OPTION_INVALID', 2);
+    const run = await runCli(['attach', '123', '--port', 'x'], { env: { LIVETRACE_SOCKET_DIR: tempDir() } });
+    expect(run.stderr).toContain('[LT_OPTION_INVALID]');
+    expect(run.code).toBe(2);
+  });
+});

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { agentEntry, bootstrapExpression, parseBootstrapReply } from '../../../src/attach/bootstrap.js';
+
+const entry = { root: '/pkg', register: '/pkg/dist/cjs/loader/register.js', library: '/pkg/dist/cjs/index.js' };
+
+describe('bootstrapExpression', () => {
+  it('refuses a Node older than 20.19 before touching process.getBuiltinModule', async () => {
+    for (const node of ['18.20.4', '20.18.3', '20.9.0']) {
+      const process = { versions: { node }, pid: 42 };
+      const reply: unknown = await runInNewContext(bootstrapExpression(entry), { process });
+      expect(parseBootstrapReply(reply)).toEqual({ ok: false, pid: 42, node });
+    }
+  });
+
+  it('loads the register entry with createRequire, then reports the agent startAgent() describes', async () => {
+    const loaded: string[] = [];
+    const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
+    const process = {
+      versions: { node: '20.19.0' },
+      pid: 42,
+      getBuiltinModule: (name: string) => {
+        expect(name).toBe('module');
+        return {
+          createRequire: (from: string) => {
+            expect(from).toBe(entry.register);
+            return (id: string) => {
+              loaded.push(id);
+              return id === entry.library ? { startAgent: async () => agent } : {};
+            };
+          },
+        };
+      },
+    };
+    const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(entry), { process }));
+    expect(loaded).toEqual([entry.register, entry.library]);
+    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
+  });
+
+  it('embeds paths as JSON string literals, whatever characters they hold', () => {
+    const odd = { root: '/p', register: '/p/")+alert(1)+("/r.js', library: '/p/\\n\u2028/i.js' };
+    const expression = bootstrapExpression(odd);
+    expect(expression).toContain(JSON.stringify(odd.register));
+    expect(expression).toContain(JSON.stringify(odd.library));
+    expect(() => new Function(`return ${expression}`)).not.toThrow();
+  });
+
+  it('rejects an answer that is not a bootstrap reply', () => {
+    expect(() => parseBootstrapReply(undefined)).toThrow(expect.objectContaining({ code: 'LT_ATTACH_FAILED' }));
+    expect(() => parseBootstrapReply({ ok: true, pid: 1, node: '20.19.0' })).toThrow(expect.objectContaining({ code: 'LT_ATTACH_FAILED' }));
+  });
+});
+
+describe('agentEntry', () => {
+  it('finds the package root from its own module and points at the CommonJS build', () => {
+    const found = agentEntry();
+    expect(existsSync(`${found.root}/package.json`)).toBe(true);
+    expect(found.register).toBe(`${found.root}/dist/cjs/loader/register.js`);
+    expect(found.library).toBe(`${found.root}/dist/cjs/index.js`);
+  });
+});
