@@ -19,6 +19,10 @@
  * installed; if someone patched on top of us, our wrapper stays under theirs as a
  * pass-through (the shimmer / require-in-the-middle rule), so their patch keeps working.
  *
+ * A *pinned* site (the preload engine's idle dispatchers) is installed before anyone
+ * asks and stays installed for good, hooks or not: callers may hold its wrapper (a
+ * destructured export), so removing it would leave them with a wrapper nobody can hook.
+ *
  * The site table lives on a global symbol so that the ESM and CJS builds of livetrace,
  * both loaded in one process, share sites instead of wrapping each other's wrappers.
  */
@@ -76,6 +80,8 @@ export class Site {
   /** A const object's field, read once per call: the idle check. */
   readonly state: SiteState = { hooks: null };
   installed = false;
+  /** Installed for good: never restored, never forgotten (see pinSite). */
+  pinned = false;
 
   constructor(target: PatchTarget, original: Function) {
     this.target = target;
@@ -122,7 +128,12 @@ export function unwrap(fn: Function): Function {
 export function siteFor(target: PatchTarget): Site | string {
   let byKey = table.byHolder.get(target.holder);
   const existing = byKey?.get(target.key);
-  if (existing !== undefined) return existing;
+  if (existing !== undefined) {
+    if (!isStalePin(existing)) return existing;
+    // The module replaced a pinned export: the old wrapper stays with whoever holds it;
+    // the place gets a site of its own for what it holds now.
+    forget(existing);
+  }
   const why = target.unpatchable();
   if (why !== undefined) return why;
   const current = target.read();
@@ -138,16 +149,7 @@ export function siteFor(target: PatchTarget): Site | string {
 
 /** Adds a hook; installs the wrapper when it is the site's first. False if it can't be installed. */
 export function addHook(site: Site, hook: Hook): boolean {
-  if (!site.installed) {
-    const current = site.target.read();
-    const ok = (current === site.original || current === site.wrapper) && site.target.write(site.wrapper);
-    if (!ok) {
-      forget(site);
-      return false;
-    }
-    site.installed = true;
-    site.target.afterChange?.();
-  }
+  if (!site.installed && !install(site)) return false;
   const hooks = site.state.hooks;
   site.state.hooks = hooks === null ? [hook] : [...hooks, hook];
   return true;
@@ -159,7 +161,7 @@ export function removeHook(site: Site, hook: Hook): void {
   if (hooks === null) return;
   const rest = hooks.filter((h) => h !== hook);
   site.state.hooks = rest.length === 0 ? null : rest;
-  if (rest.length > 0 || !site.installed) return;
+  if (rest.length > 0 || !site.installed || site.pinned) return;
   site.installed = false;
   if (site.target.read() === site.wrapper) {
     site.target.write(site.original);
@@ -169,14 +171,42 @@ export function removeHook(site: Site, hook: Hook): void {
   forget(site);
 }
 
+/**
+ * Installs the site's wrapper now, with no hooks (a pass-through), and keeps it installed
+ * for good: later hooks reuse it, removing the last hook leaves it. False if the place
+ * could not be written.
+ */
+export function pinSite(site: Site): boolean {
+  if (!site.installed && !install(site)) return false;
+  site.pinned = true;
+  return true;
+}
+
+function install(site: Site): boolean {
+  const current = site.target.read();
+  const ok = (current === site.original || current === site.wrapper) && site.target.write(site.wrapper);
+  if (!ok) {
+    forget(site);
+    return false;
+  }
+  site.installed = true;
+  site.target.afterChange?.();
+  return true;
+}
+
+function isStalePin(site: Site): boolean {
+  return site.pinned && site.state.hooks === null && site.target.read() !== site.wrapper;
+}
+
 function forget(site: Site): void {
   const byKey = table.byHolder.get(site.target.holder);
   if (byKey?.get(site.target.key) === site) byKey.delete(site.target.key);
 }
 
-/** Sites that currently have hooks (for tests and `ls`). */
+/** Sites that currently have hooks (for tests and `ls`); an idle pinned wrapper has none. */
 export function isPatched(holder: object, key: PropertyKey): boolean {
-  return table.byHolder.get(holder)?.get(key)?.installed === true;
+  const site = table.byHolder.get(holder)?.get(key);
+  return site !== undefined && site.installed && site.state.hooks !== null;
 }
 
 // ---------------------------------------------------------------------------------------
