@@ -11,9 +11,10 @@
  *      via the listener the target gained), open one WebSocket session, and check that
  *      `process.pid` is the target's before evaluating anything else.
  *   5. Evaluate the one fixed bootstrap expression (bootstrap.ts), which loads the agent
- *      and reports where it listens; confirm that the agent's socket answers.
+ *      and reports where it listens.
  *   6. Close the inspector from inside the target and check the port refuses
- *      connections. This runs on every path, success or failure, whenever we opened the
+ *      connections; then confirm the agent answers hello on its socket.
+ *      Closing runs on every path, success or failure, whenever we opened the
  *      inspector. One we found open is closed too unless the process was started with
  *      --inspect/--inspect-brk/--inspect-wait (then someone wants it open): an inspector
  *      opened by an earlier SIGUSR1 is a debugger port nobody is minding, and security
@@ -59,7 +60,7 @@ export interface EnsureAgentOptions extends AttachOptions {
   attach?: boolean;
 }
 
-export type AttachPhaseName = 'check' | 'signal' | 'inspector' | 'connect' | 'verify' | 'bootstrap' | 'agent' | 'close';
+export type AttachPhaseName = 'check' | 'signal' | 'inspector' | 'connect' | 'verify' | 'bootstrap' | 'close' | 'agent';
 
 export interface AttachResult {
   pid: number;
@@ -67,12 +68,15 @@ export interface AttachResult {
   alreadyPresent: boolean;
   /** The agent's control socket. */
   socketPath: string;
-  /** From the call to the agent answering, in ms. */
-  agentMs: number;
-  /** The whole attach, inspector closed included, in ms. */
+  /** From the call to the agent answering hello (the inspector is closed by then), in ms. */
   ms: number;
   /** The inspector port used; undefined when the agent was already present. */
   inspectorPort?: number;
+  /**
+   * From sending SIGUSR1 to the inspector port refusing connections, in ms: an upper
+   * bound on how long attach kept a debugger port open. Undefined when nothing was signalled.
+   */
+  inspectorOpenMs?: number;
   /** The target's inspector was open before attach and was left open. */
   inspectorLeftOpen: boolean;
   /** Duration of each phase, in order, in ms. */
@@ -130,7 +134,7 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
   clock.mark('check');
   if (present !== undefined) {
     const ms = clock.elapsed();
-    return { pid, alreadyPresent: true, socketPath: present, agentMs: ms, ms, inspectorLeftOpen: false, phases: clock.phases };
+    return { pid, alreadyPresent: true, socketPath: present, ms, inspectorLeftOpen: false, phases: clock.phases };
   }
   refuseUnsafeSignal(target);
   const address = { host: target.launch.inspector.host, port: options.port ?? target.launch.inspector.port };
@@ -162,7 +166,7 @@ export async function ensureAgent(pid: number, options: EnsureAgentOptions = {})
     });
   }
   const ms = clock.elapsed();
-  return { pid, alreadyPresent: true, socketPath: present, agentMs: ms, ms, inspectorLeftOpen: false, phases: clock.phases };
+  return { pid, alreadyPresent: true, socketPath: present, ms, inspectorLeftOpen: false, phases: clock.phases };
 }
 
 /** The socket of an agent already answering in the target, if any. */
@@ -208,6 +212,7 @@ class Attachment {
   /** We opened the inspector, or found one nobody asked for: we close it. */
   private mustClose = false;
   private leftOpen = false;
+  private signalledAt: number | undefined;
 
   constructor(
     private readonly target: TargetProcess,
@@ -226,28 +231,31 @@ class Attachment {
 
   async run(): Promise<AttachResult> {
     let socketPath: string;
-    let agentMs: number;
     try {
       await this.openInspector();
       socketPath = await this.bootstrap();
-      agentMs = this.clock.elapsed();
     } catch (error) {
       await this.closeAfterFailure(error);
       throw error;
     }
+    // Close first, confirm the agent second: the agent already reported that it listens,
+    // and the inspector should stay open no longer than the agent took to load.
     try {
       if (this.mustClose) await this.closeInspector();
     } finally {
       this.session?.dispose();
     }
+    const closedAt = performance.now();
     this.clock.mark('close');
+    await this.waitForAgent(socketPath);
+    this.clock.mark('agent');
     return {
       pid: this.target.pid,
       alreadyPresent: false,
       socketPath,
-      agentMs,
       ms: this.clock.elapsed(),
       inspectorPort: this.endpoint?.port,
+      inspectorOpenMs: this.signalledAt === undefined ? undefined : round(closedAt - this.signalledAt),
       inspectorLeftOpen: this.leftOpen,
       phases: this.clock.phases,
     };
@@ -271,6 +279,7 @@ class Attachment {
       throw error;
     }
     this.mustClose = true;
+    this.signalledAt = performance.now();
     this.clock.mark('signal');
     const found = await this.waitForInspector(portsBefore);
     this.endpoint = found.endpoint;
@@ -362,7 +371,7 @@ class Attachment {
     );
   }
 
-  /** Evaluates the bootstrap; resolves to the agent's socket once it answers there. */
+  /** Evaluates the bootstrap; resolves to the socket the agent reports it listens on. */
   private async bootstrap(): Promise<string> {
     const session = this.session as InspectorSession;
     const { pid } = this.target;
@@ -390,12 +399,13 @@ class Attachment {
       if (agent.error) throw LivetraceError.fromRecord(agent.error);
       throw new LivetraceError('LT_ATTACH_FAILED', `the agent in process ${pid} is not listening`, { input: pid });
     }
-    while (!(await agentAnswers(pid, agent.socketPath, Math.min(PRESENCE_TIMEOUT_MS, this.remaining())))) {
-      await sleep(POLL_MS);
-      this.remaining();
-    }
-    this.clock.mark('agent');
     return agent.socketPath;
+  }
+
+  private async waitForAgent(socketPath: string): Promise<void> {
+    while (!(await agentAnswers(this.target.pid, socketPath, Math.min(PRESENCE_TIMEOUT_MS, this.remaining())))) {
+      await sleep(POLL_MS);
+    }
   }
 
   /** Closes the inspector we opened and checks that its port refuses connections. */
@@ -410,6 +420,7 @@ class Attachment {
     this.session = session;
     await session.evaluateClosing(closeInspectorExpression, left());
     session.dispose();
+    this.mustClose = false;
     while (await portAccepts(endpoint, Math.min(250, left()))) {
       if (performance.now() >= closeBy) {
         throw new LivetraceError('LT_ATTACH_FAILED', `the inspector of process ${this.target.pid} on ${this.endpointText()} is still open`, {

@@ -31,14 +31,15 @@ export function describe(result: AttachResult, verbose: boolean): string {
   if (result.alreadyPresent) {
     lines.push(`agent already present in ${result.pid} (agent socket ${result.socketPath})`);
   } else {
-    lines.push(`attached to ${result.pid} in ${Math.round(result.agentMs)} ms (agent socket ${result.socketPath})`);
+    lines.push(`attached to ${result.pid} in ${Math.round(result.ms)} ms (agent socket ${result.socketPath})`);
     if (result.inspectorLeftOpen) {
       lines.push(`note: the inspector on port ${result.inspectorPort} was opened with --inspect at startup and stays open`);
     }
   }
   if (verbose) {
     const phases = result.phases.map((phase) => `${phase.name} ${phase.ms} ms`).join(', ');
-    lines.push(`phases: ${phases}; total ${Math.round(result.ms)} ms`);
+    const window = result.inspectorOpenMs === undefined ? '' : `; inspector open at most ${Math.round(result.inspectorOpenMs)} ms`;
+    lines.push(`phases: ${phases}${window}`);
   }
   return lines.join('\n') + '\n';
 }
