@@ -6,6 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { register as registerAttach } from './attach.js';
+import { register as registerLs } from './ls.js';
+import { register as registerPs } from './ps.js';
+import { register as registerTrace } from './trace.js';
+import { register as registerExplain } from './explain.js';
 import { printError } from './report.js';
 
 export function createProgram(): Command {
@@ -14,7 +18,11 @@ export function createProgram(): Command {
     .version(readVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerPs(program);
+  registerLs(program);
+  registerTrace(program);
   registerAttach(program);
+  registerExplain(program);
   return program;
 }
 

@@ -1,0 +1,231 @@
+/**
+ * Reading the target's values without running any of its code.
+ *
+ * Matchers look at live arguments, receivers and results inside the traced process. A
+ * plain `obj.id` could call a getter, a Proxy trap, or (through coercion) `toString`
+ * and `valueOf`, and so run the application's code from inside its own dispatch
+ * wrapper. Every read here goes through property descriptors instead:
+ *
+ * - a Proxy anywhere on the way (util.types.isProxy, which runs no trap) is a fault;
+ * - an own property is read only if its descriptor is a data descriptor; an accessor
+ *   is a fault (the getter is never called);
+ * - a missing property is looked up on the prototype, found with Object.getPrototypeOf
+ *   (no trap on a non-Proxy), under the same rules; past the end it is undefined;
+ * - operators never coerce: comparisons look only at numbers, bigints and strings,
+ *   arithmetic only at numbers, bigints (and `+` at strings), everything else gives
+ *   false or undefined, so valueOf and toString are never reached.
+ *
+ * A fault is thrown as the FAULT sentinel; the matcher catches it (and anything else a
+ * read might throw, such as a module namespace's uninitialised binding), rejects the
+ * call and counts a guard error. The intrinsics used are captured when this module
+ * loads, so an application that later replaces Object.getOwnPropertyDescriptor or
+ * RegExp.prototype.exec does not get its replacement called from here.
+ */
+import { types } from 'node:util';
+
+/** Thrown when a read would run user code or cannot be done safely. */
+export const FAULT: object = Object.freeze({ fault: 'a read that would run user code' });
+
+const isProxy = types.isProxy;
+const isPromise = types.isPromise;
+const isNativeError = types.isNativeError;
+const isMap = types.isMap;
+const isSet = types.isSet;
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const getPrototypeOf = Object.getPrototypeOf;
+const hasOwn = Object.hasOwn;
+const isArray = Array.isArray;
+const errorPrototype: object = Error.prototype;
+const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
+  fn: (...args: A) => R,
+) => (self: unknown, ...args: A) => R;
+const mapHas = uncurry(Map.prototype.has);
+const setHas = uncurry(Set.prototype.has);
+const regExpExec = RegExp.prototype.exec;
+const defineProperty = Object.defineProperty;
+const stringFromNumber = String;
+
+/** Whether `value` can have properties we might read (objects and functions). */
+export function isObjectLike(value: unknown): value is object {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+/**
+ * The value of `key` on an object, following the prototype chain through data
+ * properties only. Throws FAULT for a Proxy or an accessor.
+ */
+export function readFromObject(target: object, key: string): unknown {
+  let current: object | null = target;
+  while (current !== null) {
+    if (isProxy(current)) throw FAULT;
+    const descriptor = getOwnPropertyDescriptor(current, key);
+    if (descriptor !== undefined) {
+      // An accessor descriptor has an own 'get'; a data descriptor has an own 'value'.
+      // `in` calls nothing (the descriptor is a plain object over Object.prototype, whose
+      // own prototype cannot change), so if someone gave Object.prototype a 'get', data
+      // reads fault: wrong, but safe.
+      if ('get' in descriptor) throw FAULT;
+      return descriptor.value;
+    }
+    current = getPrototypeOf(current) as object | null;
+  }
+  return undefined;
+}
+
+/** A property key from a guard value: strings, and numbers or bigints spelled in decimal. */
+export function propertyKey(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'bigint') return stringFromNumber(key);
+  return undefined;
+}
+
+/**
+ * `value[key]` for a guard. nil and other primitives give undefined (no throw, like
+ * optional chaining), except a string's `length` and its characters by index.
+ */
+export function readProperty(value: unknown, key: unknown): unknown {
+  const name = propertyKey(key);
+  if (name === undefined) return undefined;
+  if (typeof value === 'string') {
+    if (name === 'length') return value.length;
+    const index = Number(name);
+    return Number.isInteger(index) && index >= 0 && stringFromNumber(index) === name && index < value.length ? value.charAt(index) : undefined;
+  }
+  return isObjectLike(value) ? readFromObject(value, name) : undefined;
+}
+
+/**
+ * Equality for patterns and guards: SameValueZero (so NaN equals NaN and 0 equals -0),
+ * and nil (null or undefined) equals nil.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (a !== a && b !== b) || (a == null && b == null);
+}
+
+function isNumeric(value: unknown): value is number | bigint {
+  return typeof value === 'number' || typeof value === 'bigint';
+}
+
+export type Comparison = '<' | '<=' | '>' | '>=';
+
+/** Ordering of numbers and bigints (mixed freely) or of two strings; anything else is false. */
+export function compare(operator: Comparison, a: unknown, b: unknown): boolean {
+  let x: number | bigint | string;
+  let y: number | bigint | string;
+  if (isNumeric(a) && isNumeric(b)) {
+    x = a;
+    y = b;
+  } else if (typeof a === 'string' && typeof b === 'string') {
+    x = a;
+    y = b;
+  } else {
+    return false;
+  }
+  switch (operator) {
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
+    case '>':
+      return x > y;
+    default:
+      return x >= y;
+  }
+}
+
+export type Arithmetic = '+' | '-' | '*' | '/' | '%';
+
+/** Arithmetic on two numbers or two bigints (and `+` on two strings); undefined otherwise. */
+export function arithmetic(operator: Arithmetic, a: unknown, b: unknown): unknown {
+  const numbers = typeof a === 'number' && typeof b === 'number';
+  const bigints = typeof a === 'bigint' && typeof b === 'bigint';
+  if (!numbers && !bigints) return operator === '+' && typeof a === 'string' && typeof b === 'string' ? a + b : undefined;
+  // BigInt division by zero throws; in a guard it is simply no value.
+  if (bigints && b === 0n && (operator === '/' || operator === '%')) return undefined;
+  // Both operands have the same numeric type, for which these operators are all defined.
+  const x = a as number;
+  const y = b as number;
+  switch (operator) {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      return x / y;
+    default:
+      return x % y;
+  }
+}
+
+export function negate(value: unknown): unknown {
+  if (typeof value === 'number') return -value;
+  if (typeof value === 'bigint') return -value;
+  return undefined;
+}
+
+/**
+ * `needle in haystack`: for an array, whether an element equals the needle (sameValue);
+ * for a Map or Set, whether it has the needle (the built-in `has`, never an override);
+ * for any other object, whether it has an own property of that name (data or accessor:
+ * presence is known without calling the getter). Anything else: false.
+ */
+export function contains(haystack: unknown, needle: unknown): boolean {
+  if (!isObjectLike(haystack)) return false;
+  if (isProxy(haystack)) throw FAULT;
+  if (isArray(haystack)) {
+    const length = (haystack as unknown[]).length;
+    for (let index = 0; index < length; index++) {
+      if (sameValue(readFromObject(haystack, stringFromNumber(index)), needle)) return true;
+    }
+    return false;
+  }
+  if (isMap(haystack)) return mapHas(haystack as Map<unknown, unknown>, needle);
+  if (isSet(haystack)) return setHas(haystack as Set<unknown>, needle);
+  const name = propertyKey(needle);
+  return name !== undefined && hasOwn(haystack, name);
+}
+
+/** Whether `value` is an array; a Proxy is a fault (Array.isArray would see through it, or throw if revoked). */
+export function isArrayValue(value: unknown): value is unknown[] {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isProxy(value)) throw FAULT;
+  return isArray(value);
+}
+
+/** Whether `value` is an error: a native error, or an object with Error.prototype on its (data-only) chain. */
+function isErrorValue(value: unknown): boolean {
+  if (!isObjectLike(value)) return false;
+  if (isNativeError(value)) return true;
+  let current: object | null = value;
+  while (current !== null) {
+    if (isProxy(current)) throw FAULT;
+    current = getPrototypeOf(current) as object | null;
+    if (current === errorPrototype) return true;
+  }
+  return false;
+}
+
+export const TYPE_TESTS: Readonly<Record<string, (value: unknown) => boolean>> = {
+  string: (value) => typeof value === 'string',
+  number: (value) => typeof value === 'number',
+  bigint: (value) => typeof value === 'bigint',
+  boolean: (value) => typeof value === 'boolean',
+  symbol: (value) => typeof value === 'symbol',
+  function: (value) => typeof value === 'function',
+  object: (value) => typeof value === 'object' && value !== null,
+  array: isArrayValue,
+  promise: (value) => isPromise(value),
+  error: isErrorValue,
+};
+
+/**
+ * A RegExp whose matching cannot be redirected into application code: its own,
+ * read-only `exec` is the built-in one, which `test` then uses instead of whatever
+ * RegExp.prototype.exec has become. Patterns have no g or y flag, so `test` keeps no state.
+ */
+export function hardenRegExp(regex: RegExp): RegExp {
+  defineProperty(regex, 'exec', { value: regExpExec, writable: false, enumerable: false, configurable: false });
+  return regex;
+}
