@@ -198,8 +198,8 @@ function refuseUnsafeSignal(target: TargetProcess): void {
     throw new LivetraceError('LT_ATTACH_SIGUSR1_DISABLED', `process ${pid} does not handle SIGUSR1: ${effect}, so attach did not send it`, {
       input: pid,
       hint:
-        'The process runs with --disable-sigusr1 or removed its SIGUSR1 handler (process.on/off). ' +
-        'Restart it with --import livetrace/register.',
+        'The process runs with --disable-sigusr1, removed its SIGUSR1 handler (process.on/off), or is still ' +
+        'starting up (retry in a moment). Otherwise restart it with --import livetrace/register.',
     });
   }
 }
