@@ -11,7 +11,7 @@ import { attach, ensureAgent } from '../../src/attach/attach.js';
 import { portAccepts } from '../../src/attach/inspector.js';
 import { portsOf } from '../../src/attach/listeners.js';
 import { connect } from '../../src/client/client.js';
-import { freePort, launchPlain, listenOn, runCli, type PlainKind } from './attach-harness.js';
+import { freePort, launchAttached, launchPlain, listenOn, plainApps, runCli, type PlainKind } from './attach-harness.js';
 import { cleanup, tempDir, type RunningApp } from './fixture-app.js';
 
 afterEach(cleanup);
@@ -85,14 +85,22 @@ describe('attach to a plain node process', () => {
     await expectAgentAnswers(app);
   });
 
-  it('says already present while another client holds a connection to the agent', async () => {
-    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
-    await attach(app.pid, { socketDir: app.socketDir });
+  it('leaves a running trace session alone when attached again, and that session sees calls', async () => {
+    const app = await launchAttached([plainApps.cjs]);
+    expect(app.attached.alreadyPresent).toBe(false);
     const holder = await connect(app.pid, { socketDir: app.socketDir });
     try {
-      const again = await ensureAgent(app.pid, { socketDir: app.socketDir });
-      expect(again.alreadyPresent).toBe(true);
-      expect(holder.closed).toBe(false);
+      const session = await holder.trace('users:findUser', { max: 4 });
+      expect(session.started.matched.map((m) => m.engine)).toEqual(['exports']);
+      const again = await runCli(['attach', String(app.pid)], { env: { LIVETRACE_SOCKET_DIR: app.socketDir } });
+      expect(again.stdout).toBe(`agent already present in ${app.pid} (agent socket ${app.socketPath})\n`);
+      expect(again.code).toBe(0);
+      expect(await ensureAgent(app.pid, { socketDir: app.socketDir })).toMatchObject({ alreadyPresent: true, socketPath: app.socketPath });
+      const calls = [];
+      for await (const record of session) if (record.type === 'call') calls.push(record);
+      expect(calls).toHaveLength(4);
+      expect(session.stopped?.reason).toBe('max');
+      expect(inspectorOpenings(app)).toBe(1);
     } finally {
       await holder.close();
     }
