@@ -38,7 +38,7 @@ import {
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
 import { portHolder, portsOf } from './listeners.js';
 import { isLoopbackHost } from './node-options.js';
-import { inspectTarget, type TargetProcess } from './target.js';
+import { inspectTarget, looksLikeNode, type TargetProcess } from './target.js';
 
 export interface AttachOptions {
   /**
@@ -269,7 +269,11 @@ class Attachment {
       this.leftOpen = !this.mustClose;
       return;
     }
-    const portsBefore = await portsOf(pid);
+    // Looking for the inspector among the target's new listeners is needed when the port
+    // is chosen on opening (0), or when process.title hid the options we read the port
+    // from; otherwise we ask only the expected port and leave the app's own servers be.
+    const hidden = !looksLikeNode({ exe: undefined, argv: this.target.argv });
+    const portsBefore = this.address.port === 0 || hidden ? await portsOf(pid) : undefined;
     try {
       process.kill(pid, 'SIGUSR1');
     } catch (error) {
@@ -311,7 +315,8 @@ class Attachment {
     try {
       targets = await listTargets(this.address, Math.min(1000, this.remaining()));
     } catch {
-      throw this.portTaken(`${this.addressText()} is in use and is not an inspector`);
+      const who = holder === 'target' ? `process ${pid} itself listens on ${this.addressText()}` : `${this.addressText()} is in use`;
+      throw this.portTaken(`${who}, and not with its inspector`);
     }
     const first = targets[0] as InspectorTarget;
     const session = await InspectorSession.connect(first.webSocketUrl, this.remaining());

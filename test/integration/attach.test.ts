@@ -12,7 +12,7 @@ import { portAccepts } from '../../src/attach/inspector.js';
 import { portsOf } from '../../src/attach/listeners.js';
 import { connect } from '../../src/client/client.js';
 import { freePort, launchAttached, launchPlain, listenOn, plainApps, runCli, type PlainKind } from './attach-harness.js';
-import { cleanup, tempDir, type RunningApp } from './fixture-app.js';
+import { cleanup, launchApp, tempDir, type RunningApp } from './fixture-app.js';
 
 afterEach(cleanup);
 
@@ -183,6 +183,14 @@ describe('attach refusals: code, exit status, target untouched', () => {
     } finally {
       squatter.close();
     }
+  });
+
+  it('an inspector port the target itself serves something else on: LT_ATTACH_PORT_TAKEN, not signalled', async () => {
+    const port = await freePort();
+    const serve = `require('node:http').createServer((q, r) => r.end('app')).listen(${port}, '127.0.0.1', () => console.log('ready ' + process.pid))`;
+    const app = await launchApp(['-e', serve], { preload: 'none', nodeArgs: [`--inspect-port=${port}`] });
+    await refused(app.pid, 'LT_ATTACH_PORT_TAKEN', 2);
+    expect(inspectorOpenings(app)).toBe(0);
   });
 
   it('an inspector that would listen beyond loopback: LT_ATTACH_INSPECTOR_EXPOSED before any signal', async () => {
