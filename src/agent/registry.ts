@@ -29,6 +29,8 @@ export interface FunctionEntry {
   target?: PatchTarget;
   /** Why it can't be patched by a wrapper. */
   unpatchable?: string;
+  /** Callers the engine may miss although it can patch the function (shown by `ls`). */
+  warning?: string;
 }
 
 export interface LoadedModule {
@@ -52,6 +54,8 @@ export interface FunctionListing {
   kind: FunctionEntry['kind'];
   engine: Engine | null;
   reason?: string;
+  /** Callers the engine may miss (a CJS export destructured before the trace started). */
+  warning?: string;
 }
 
 export interface ModuleListing {
@@ -200,7 +204,11 @@ export function enumerateExports(
   const { afterChange } = options;
 
   const addFunction = (holder: object, key: string, path: string, fn: Function, kind?: FunctionEntry['kind']): void => {
-    const target = propertyTarget(holder, key, engine, afterChange);
+    // A preload dispatcher pinned here also reaches callers holding it: list it as such.
+    const pinned = siteOfWrapper(fn);
+    const target = pinned?.pinned === true && pinned.target.holder === holder && pinned.target.key === key
+      ? pinned.target
+      : propertyTarget(holder, key, engine, afterChange);
     const why = target.unpatchable();
     const actual = siteOfWrapper(fn)?.original ?? fn;
     entries.push(why === undefined ? { path, kind: kind ?? kindOf(actual), target } : { path, kind: kind ?? kindOf(actual), unpatchable: why });
@@ -275,11 +283,29 @@ function requireCache(): Record<string, CjsModule | undefined> {
   return createRequire(join(appRoot(), 'noop.js')).cache as unknown as Record<string, CjsModule | undefined>;
 }
 
+const DESTRUCTURED_CJS =
+  'callers that destructured this export before the trace started are not seen; use --import livetrace/register or a probe';
+const DESTRUCTURED_BUILTIN =
+  'callers that destructured this export from require() before the trace started are not seen (ESM imports are); use a probe';
+
+/** Marks top-level exports the exports engine patches in place: a copy taken earlier keeps the original. */
+function warnDestructured(entries: FunctionEntry[], holders: readonly unknown[], warning: string): FunctionEntry[] {
+  for (const entry of entries) {
+    if (entry.target?.engine === 'exports' && holders.includes(entry.target.holder)) entry.warning = warning;
+  }
+  return entries;
+}
+
 function cjsModule(module: CjsModule): LoadedModule {
   return {
     ref: moduleRefForFile(module.filename),
     file: module.filename,
-    entries: () => enumerateExports(module.exports, 'exports', { defaultHolder: module, defaultKey: 'exports' }),
+    entries: () =>
+      warnDestructured(
+        enumerateExports(module.exports, 'exports', { defaultHolder: module, defaultKey: 'exports' }),
+        [module, module.exports],
+        DESTRUCTURED_CJS,
+      ),
   };
 }
 
@@ -295,7 +321,7 @@ function builtinModule(name: string): LoadedModule | undefined {
   if (exportsValue === undefined) return undefined;
   return {
     ref: { id: `node:${name}`, kind: 'builtin' },
-    entries: () => enumerateExports(exportsValue, 'exports', { afterChange: syncBuiltinESMExports }),
+    entries: () => warnDestructured(enumerateExports(exportsValue, 'exports', { afterChange: syncBuiltinESMExports }), [exportsValue], DESTRUCTURED_BUILTIN),
   };
 }
 
@@ -492,6 +518,7 @@ export function listFunctions(filter?: (ref: ModuleRef, path: string) => boolean
         engine: entry.target?.engine ?? null,
       };
       if (entry.unpatchable !== undefined) listing.reason = entry.unpatchable;
+      if (entry.warning !== undefined) listing.warning = entry.warning;
       functions.push(listing);
     }
     if (filter !== undefined && functions.length === 0) continue;

@@ -6,5 +6,10 @@
  * LIVETRACE_LOG).
  */
 import { startAgent } from '../agent/agent.js';
+import { startRunSession } from '../agent/run-session.js';
+import { installPreload } from './preload.js';
 
+installPreload();
 void startAgent();
+// Under `livetrace run`, the session starts now, before the program's main module loads.
+startRunSession();
