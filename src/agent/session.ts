@@ -163,6 +163,8 @@ export class Session implements AsyncIterable<SessionRecord> {
   private readonly queue: SessionRecord[] = [];
   private queueHead = 0;
   private queueBytes = 0;
+  /** Call events in the queue (control records don't count against the bound). */
+  private queuedCalls = 0;
   private wake: (() => void) | undefined;
 
   constructor(patterns: string[], options: TraceOptions) {
@@ -283,7 +285,10 @@ export class Session implements AsyncIterable<SessionRecord> {
   take(max = Infinity): SessionRecord[] {
     const end = Math.min(this.queue.length, this.queueHead + max);
     const out = this.queue.slice(this.queueHead, end);
-    for (const record of out) this.queueBytes -= byteSizeOf(record);
+    for (const record of out) {
+      this.queueBytes -= byteSizeOf(record);
+      if (record.type === 'call') this.queuedCalls--;
+    }
     this.queueHead = end;
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
@@ -461,9 +466,12 @@ export class Session implements AsyncIterable<SessionRecord> {
   // Queue
 
   private enqueue(record: SessionRecord, bytes: number, control: boolean): void {
-    if (!control && (this.queue.length - this.queueHead >= this.options.queueEvents || this.queueBytes + bytes > this.options.queueBytes)) {
-      this.dropped.queue++;
-      return;
+    if (!control) {
+      if (this.queuedCalls >= this.options.queueEvents || this.queueBytes + bytes > this.options.queueBytes) {
+        this.dropped.queue++;
+        return;
+      }
+      this.queuedCalls++;
     }
     sizes.set(record, bytes);
     this.queue.push(record);
