@@ -88,6 +88,7 @@ async function fromProc(pid: number): Promise<TargetProcess> {
   if (/^State:\s*[ZX]/m.test(status)) {
     throw new LivetraceError('LT_PID_NOT_FOUND', `process ${pid} has exited`, { input: pid });
   }
+  refuseOtherUid(pid, status);
   const [exe, cmdline, environ] = await Promise.all([
     readlink(`${dir}/exe`).then((path) => path.replace(/ \(deleted\)$/, ''), () => undefined),
     readFile(`${dir}/cmdline`, 'utf8').catch(() => ''),
@@ -103,6 +104,21 @@ async function fromProc(pid: number): Promise<TargetProcess> {
     sigusr1: dispositionOf(status, 10),
     launch: readLaunchOptions(argv, env?.NODE_OPTIONS),
   };
+}
+
+/**
+ * Root may signal anyone, but the agent would then listen in the target user's socket
+ * directory, which the client rightly refuses to trust; and livetrace never crosses a
+ * user boundary. So a target whose effective uid differs from ours is refused too.
+ */
+function refuseOtherUid(pid: number, status: string): void {
+  const match = /^Uid:\s*\d+\s+(\d+)/m.exec(status);
+  const ours = typeof process.geteuid === 'function' ? process.geteuid() : undefined;
+  if (match?.[1] === undefined || ours === undefined || Number(match[1]) === ours) return;
+  throw new LivetraceError('LT_PID_OTHER_USER', `process ${pid} runs as uid ${match[1]}, livetrace as uid ${ours}`, {
+    input: pid,
+    hint: `Run livetrace as the user that owns the process (e.g. sudo -u '#${match[1]}' livetrace ...).`,
+  });
 }
 
 function splitNul(text: string): string[] {

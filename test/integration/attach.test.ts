@@ -27,9 +27,14 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Runs `body` with the pid of `executable 30` (a sleep), killed afterwards. */
-async function withSleeper(executable: string, body: (pid: number) => Promise<void>): Promise<void> {
-  const child = spawn(executable, ['30'], { stdio: 'ignore' });
+/** Runs `body` with the pid of `executable ...args` (something idle), killed afterwards. */
+async function withProcess(
+  executable: string,
+  args: string[],
+  body: (pid: number) => Promise<void>,
+  ids: { uid?: number; gid?: number } = {},
+): Promise<void> {
+  const child = spawn(executable, args, { stdio: 'ignore', ...ids });
   try {
     await body(child.pid!);
   } finally {
@@ -158,7 +163,7 @@ describe('attach refusals: code, exit status, target untouched', () => {
   it.runIf(linux)('a non-Node executable named node that does not catch SIGUSR1: refused, not killed', async () => {
     const fakeNode = join(tempDir(), 'node');
     copyFileSync('/bin/sleep', fakeNode);
-    await withSleeper(fakeNode, async (pid) => {
+    await withProcess(fakeNode, ['30'], async (pid) => {
       await refused(pid, 'LT_ATTACH_SIGUSR1_DISABLED', 2);
       expect(alive(pid)).toBe(true);
     });
@@ -206,7 +211,7 @@ describe('attach refusals: code, exit status, target untouched', () => {
   });
 
   it('a process that is not Node: LT_PID_NOT_NODE, and it is not signalled', async () => {
-    await withSleeper('sleep', async (pid) => {
+    await withProcess('sleep', ['30'], async (pid) => {
       await refused(pid, 'LT_PID_NOT_NODE', 2);
       expect(alive(pid)).toBe(true);
     });
@@ -220,6 +225,11 @@ describe('attach refusals: code, exit status, target untouched', () => {
       expect(run.stderr).toContain('[LT_PID_OTHER_USER]');
       expect(run.code).toBe(2);
       expect(inspectorOpenings(app)).toBe(0);
+      // And root, who may signal anyone, still does not cross into another user's process.
+      if (linux) {
+        const idle = ['-e', 'setInterval(() => {}, 1000)'];
+        await withProcess(process.execPath, idle, (pid) => refused(pid, 'LT_PID_OTHER_USER', 2), { uid: 65534, gid: 65534 });
+      }
     } else {
       await refused(1, 'LT_PID_OTHER_USER', 2);
     }
