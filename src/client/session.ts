@@ -71,7 +71,11 @@ export class ClientSession implements AsyncIterable<SessionRecord> {
     return this.isSynthetic;
   }
 
-  /** Resolves with the 'stopped' record when it arrives, whether or not anyone iterates. */
+  /**
+   * Resolves with the 'stopped' record when it arrives. Consume the records (or call
+   * stop()) meanwhile: with 10,000 records unconsumed the connection stops reading, and
+   * the 'stopped' record waits behind them.
+   */
   done(): Promise<StoppedRecord> {
     return this.whenStopped;
   }
@@ -79,6 +83,15 @@ export class ClientSession implements AsyncIterable<SessionRecord> {
   /** Records received but not yet consumed by the iterator. */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /**
+   * True from stop() until the 'stopped' record arrives. The connection keeps reading
+   * meanwhile, however much is buffered: what is left to come is bounded by the session's
+   * queue, and stop() must not wait on records nobody reads.
+   */
+  get ending(): boolean {
+    return this.stopping !== undefined && this.stoppedRecord === undefined;
   }
 
   /** Adds patterns to the running session; resolves with what they matched. */

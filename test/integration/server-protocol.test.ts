@@ -13,7 +13,9 @@ let app: RunningApp;
 
 beforeAll(async () => {
   // watch.cjs calls math.add every millisecond and prints when it gets patched and restored.
-  app = await launchApp('watch.cjs', { preload: 'require' });
+  // The preload engine pins dispatchers at load (the property never changes), so it is off
+  // here: the exports engine replaces math.add, and the watcher sees every patch.
+  app = await launchApp('watch.cjs', { preload: 'require', env: { LIVETRACE_PRELOAD: '0' } });
   await waitForSocket(app.socketPath);
 });
 afterAll(cleanup);
