@@ -33,6 +33,7 @@ import {
   requestIdOf,
   type AddRequest,
   type AgentHello,
+  type ClaimRequest,
   type HelloRequest,
   type ListRequest,
   type ModuleListing,
@@ -49,6 +50,7 @@ import { log } from './log.js';
 import { compilePatterns } from '../spec/index.js';
 import type { ModuleRef } from '../spec/matcher.js';
 import { listFunctions } from './registry.js';
+import { claimRunSession } from './run-session.js';
 import { activeSessions, engine, trace, type Session } from './session.js';
 
 /** Records taken from a session per turn, so one busy session cannot starve the others. */
@@ -181,6 +183,8 @@ class Connection {
           return void this.stop(request);
         case 'stats':
           return this.stats(request);
+        case 'claim':
+          return this.claim(request);
       }
     } catch (error) {
       const lt = toLivetraceError(error);
@@ -229,22 +233,31 @@ class Connection {
         input: eventBytes,
       });
     }
-    const session = trace(request.patterns, request.options);
+    this.adopt(request.id, trace(request.patterns, request.options));
+  }
+
+  /** `livetrace run`: the session the preload started waits for its CLI (run-session.ts). */
+  private claim(request: ClaimRequest): void {
+    this.adopt(request.id, claimRunSession(request.token));
+  }
+
+  /** Makes a new session this connection's: replies with its started record, then streams it. */
+  private adopt(id: RequestId, session: Session): void {
     const [started] = session.take(1);
     if (started?.type !== 'started') {
       void session.stop('error');
       throw new LivetraceError('LT_INTERNAL', `session ${session.id} did not begin with a started record`);
     }
-    const owned: OwnedSession = { session, patterns: [...request.patterns] };
+    const owned: OwnedSession = { session, patterns: [...session.patterns] };
     try {
-      encodeFrame({ id: request.id, ok: true, session: session.id, started });
+      encodeFrame({ id, ok: true, session: session.id, started });
     } catch (error) {
       // Only a huge `matched` list can do this (--force on a broad pattern): refuse the session.
       void session.stop('error');
       throw error;
     }
     this.sessions.set(session.id, owned);
-    this.reply({ id: request.id, ok: true, session: session.id, started });
+    this.reply({ id, ok: true, session: session.id, started });
     void this.stream(owned);
   }
 

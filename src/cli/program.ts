@@ -8,6 +8,7 @@ import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { register as registerAttach } from './attach.js';
 import { register as registerLs } from './ls.js';
 import { register as registerPs } from './ps.js';
+import { register as registerRun } from './run.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerExplain } from './explain.js';
 import { printError } from './report.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerPs(program);
   registerLs(program);
   registerTrace(program);
+  registerRun(program);
   registerAttach(program);
   registerExplain(program);
   return program;

@@ -150,7 +150,29 @@ export class AgentClient {
    */
   async trace(patterns: string | string[], options: TraceOptions = {}): Promise<ClientSession> {
     const list = typeof patterns === 'string' ? [patterns] : patterns;
-    const reply = await this.request('trace', { patterns: list, options });
+    return this.sessionOf(await this.request('trace', { patterns: list, options }));
+  }
+
+  /**
+   * Takes over the session `livetrace run` pre-started in the process with this token
+   * (src/agent/run-session.ts); it streams from its first record. Rejects with
+   * LT_SESSION_UNKNOWN when no session waits for the token, or with the error the session
+   * failed to start with.
+   */
+  async claim(token: string): Promise<ClientSession> {
+    return this.sessionOf(await this.request('claim', { token }));
+  }
+
+  private sessionOf(reply: ReplyFor['trace']): ClientSession {
+    return this.sessions.get(reply.session) ?? this.follow(reply);
+  }
+
+  /**
+   * Registers the session of a trace or claim reply. dispatch() calls it as the reply
+   * arrives, before the frames that follow it in the same chunk (the session's first
+   * records) are dispatched, so none of them is lost.
+   */
+  private follow(reply: ReplyFor['trace']): ClientSession {
     const session = new ClientSession(
       {
         add: (id, more) => this.request('add', { session: id, patterns: more }).then((r): AddedRecord => r.added),
@@ -241,6 +263,7 @@ export class AgentClient {
       return;
     }
     if (pending.parts && 'modules' in frame) frame.modules = [...pending.parts, ...frame.modules];
+    if ((pending.op === 'trace' || pending.op === 'claim') && 'started' in frame) this.follow(frame);
     pending.resolve(frame);
   }
 

@@ -10,6 +10,6 @@ import { startRunSession } from '../agent/run-session.js';
 import { installPreload } from './preload.js';
 
 installPreload();
-void startAgent();
+const agent = startAgent();
 // Under `livetrace run`, the session starts now, before the program's main module loads.
-startRunSession();
+startRunSession(agent.then((info) => info.listening));

@@ -28,6 +28,11 @@ export const errorTable = {
   // Sessions
   LT_SESSION_UNKNOWN: { exit: 2, hint: 'The session has ended or never existed.' },
   LT_SESSION_STOPPED: { exit: 2, hint: 'Start a new session.' },
+  // livetrace run
+  LT_RUN_NOT_STARTED: {
+    exit: 2,
+    hint: 'Check the command after --: it runs without a shell, so give the program and its arguments (node app.js).',
+  },
   // Processes and agents
   LT_PID_NOT_FOUND: { exit: 2, hint: "Check the pid with 'livetrace ps' or 'ps'." },
   LT_PID_NOT_NODE: { exit: 2, hint: 'livetrace traces Node.js processes only.' },
@@ -63,7 +68,7 @@ export const errorTable = {
   LT_PROTOCOL_MALFORMED: { exit: 1, hint: 'Each frame is one JSON object on one line.' },
   LT_PROTOCOL_FRAME_TOO_LARGE: { exit: 1, hint: 'Frames are limited to 1 MiB.' },
   LT_PROTOCOL_VERSION: { exit: 1, hint: 'Use a livetrace CLI of the same major version as the agent.' },
-  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats.' },
+  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats, claim.' },
   LT_PROTOCOL_BAD_REQUEST: { exit: 1, hint: 'A field of the request has the wrong type; see docs/protocol.md.' },
   LT_PROTOCOL_HANDSHAKE: { exit: 1, hint: 'The first request on a connection must be hello {protocol: 1}.' },
   // Control socket

@@ -20,7 +20,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -63,7 +63,13 @@ export interface StatsRequest {
   op: 'stats';
   session?: string;
 }
-export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest;
+/** Takes over the session `livetrace run` pre-started in this process (agent/run-session.ts). */
+export interface ClaimRequest {
+  id: RequestId;
+  op: 'claim';
+  token: string;
+}
+export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest | ClaimRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
 export interface AgentHello {
@@ -138,6 +144,7 @@ export interface ReplyFor {
   add: AddReply;
   stop: StopReply;
   stats: StatsReply;
+  claim: TraceReply;
 }
 
 /** One record of a session the connection started, in session order. */
@@ -247,6 +254,11 @@ export function parseRequest(frame: unknown): Request {
     case 'stats': {
       if (frame.session === undefined || frame.session === null) return { id, op };
       return { id, op, session: sessionOf(frame.session) };
+    }
+    case 'claim': {
+      const token = frame.token;
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_ID_CHARS) throw badRequest('claim needs a "token" string');
+      return { id, op, token };
     }
     default:
       throw new LivetraceError(

@@ -1,0 +1,123 @@
+/**
+ * Where a running trace writes: events to `out` (stdout or the --output file), news and
+ * errors to `err` (stderr), plus two things redrawn in place when their stream is a
+ * terminal: a status line at the bottom of stderr, and the latest stats table on out.
+ *
+ * Both usually share one terminal, so every write goes through here: the status line is
+ * wiped before anything else is written and drawn again after, and a table is redrawn
+ * in place only while it is still the last thing printed (anything written after it
+ * makes the next table start below). Off a terminal nothing moves: tables are appended
+ * and there is no status line, so files and pipes get plain lines.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { LivetraceError } from '../protocol/errors.js';
+
+/** A place to write text: process.stdout, process.stderr, or a file. */
+export interface TextStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+const CLEAR_LINE = '\r\x1b[2K';
+
+export class Screen {
+  readonly out: TextStream;
+  readonly err: TextStream;
+  private status = '';
+  /** Lines of the table drawn in place that is still the last thing on out. */
+  private tableLines = 0;
+
+  constructor(out: TextStream, err: TextStream) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** True when a status line can be shown. */
+  get hasStatus(): boolean {
+    return this.err.isTTY === true;
+  }
+
+  /** Text (one or more lines) on out. */
+  print(text: string): void {
+    this.around(() => this.out.write(`${text}\n`));
+    this.tableLines = 0;
+  }
+
+  /** Text on err. */
+  info(text: string): void {
+    this.around(() => this.err.write(`${text}\n`));
+    if (this.err.isTTY === true) this.tableLines = 0;
+  }
+
+  /** Raw text on out, as a format produced it (json and pino lines end with their newline). */
+  raw(text: string): void {
+    this.around(() => this.out.write(text));
+    this.tableLines = 0;
+  }
+
+  /** A table on out, replacing the previous one in place when possible. */
+  table(text: string): void {
+    this.around(() => {
+      if (this.out.isTTY !== true) {
+        this.out.write(`${text}\n`);
+        return;
+      }
+      if (this.tableLines > 0) this.out.write(`\x1b[${this.tableLines}A\x1b[0J`);
+      this.out.write(`${text}\n`);
+    });
+    this.tableLines = this.out.isTTY === true ? text.split('\n').length : 0;
+  }
+
+  /** Sets the status line (on a terminal only); '' removes it. */
+  setStatus(text: string): void {
+    if (!this.hasStatus) return;
+    const width = Math.max(10, (this.err.columns ?? 80) - 1);
+    const line = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    if (line === this.status) return;
+    if (this.status !== '' || line !== '') this.err.write(`${CLEAR_LINE}${line}`);
+    this.status = line;
+  }
+
+  /** Removes the status line for good (end of the trace). */
+  clearStatus(): void {
+    this.setStatus('');
+  }
+
+  private around(write: () => void): void {
+    const status = this.status;
+    if (status !== '') this.err.write(CLEAR_LINE);
+    write();
+    if (status !== '') this.err.write(status);
+  }
+}
+
+/** Where events go: stdout, or the file of --output. */
+export interface Output {
+  stream: TextStream;
+  /** Resolves when the stream can take more (a pipe that drained); at once for files. */
+  drained(): Promise<void>;
+  close(): void;
+}
+
+export function openOutput(file: string | undefined): Output {
+  if (file === undefined) {
+    const stdout = process.stdout;
+    return {
+      stream: stdout,
+      drained: () => (stdout.writableNeedDrain ? new Promise((resolve) => stdout.once('drain', () => resolve())) : Promise.resolve()),
+      close: () => {},
+    };
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'w');
+  } catch (error) {
+    throw new LivetraceError('LT_OPTION_INVALID', `cannot write --output ${file}: ${(error as Error).message}`, { input: file, cause: error });
+  }
+  return {
+    stream: { write: (text: string) => writeSync(fd, text), isTTY: false },
+    drained: () => Promise.resolve(),
+    close: () => closeSync(fd),
+  };
+}

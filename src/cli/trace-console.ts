@@ -1,0 +1,178 @@
+/**
+ * The console of a running trace: it prints the records of one or more sessions in the
+ * chosen format, keeps the status line up to date, and knows how a trace ended.
+ *
+ * Records are taken from a session only as fast as the output accepts them: when stdout
+ * is a slow pipe, reading waits for it to drain, the client stops reading the socket,
+ * and the agent's bounded queue drops and counts, so the CLI's memory stays bounded too.
+ */
+import type { ClientSession } from '../client/session.js';
+import { toLivetraceError } from '../protocol/errors.js';
+import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
+import { formatMs } from './format/duration.js';
+import { formatJsonRecord } from './format/json.js';
+import { createPinoWriter, type PinoRecordWriter } from './format/pino.js';
+import { PrettyFormatter, describeStop, type Chunk } from './format/pretty.js';
+import type { Style } from './format/style.js';
+import type { InputCommand } from './command-input.js';
+import { formatError } from './report.js';
+import type { Screen } from './screen.js';
+import { parsePattern } from '../spec/index.js';
+import type { OutputFormat } from './trace-options.js';
+
+/** How often held call trees are checked and the status line redrawn. */
+const TICK_MS = 250;
+
+export interface TraceConsoleOptions {
+  format: OutputFormat;
+  screen: Screen;
+  /** Style of the pretty lines on out. */
+  style: Style;
+  /** Resolves when out can take more (stdout drained); default: at once. */
+  drained?: () => Promise<void>;
+}
+
+interface Followed {
+  started: StartedRecord;
+  calls: number;
+  dropped: number;
+  stopped?: StoppedRecord;
+}
+
+export class TraceConsole {
+  private readonly format: OutputFormat;
+  private readonly screen: Screen;
+  private readonly pretty: PrettyFormatter | undefined;
+  private readonly pino: PinoRecordWriter | undefined;
+  private readonly drained: () => Promise<void>;
+  private readonly sessions = new Map<string, Followed>();
+  private readonly startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: TraceConsoleOptions) {
+    this.format = options.format;
+    this.screen = options.screen;
+    this.drained = options.drained ?? (() => Promise.resolve());
+    if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style });
+    if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Prints a session's records until it stops; resolves with its 'stopped' record. */
+  async follow(session: ClientSession): Promise<StoppedRecord> {
+    this.sessions.set(session.id, { started: session.started, calls: 0, dropped: 0 });
+    for await (const record of session) {
+      this.record(record);
+      await this.drained();
+    }
+    return session.done();
+  }
+
+  /** Prints one record. */
+  record(record: SessionRecord): void {
+    this.count(record);
+    if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
+    else if (this.pino) this.pino.write(record);
+    else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
+    this.drawStatus();
+  }
+
+  /** A note for the person at the terminal (stderr). */
+  say(text: string): void {
+    this.screen.info(text);
+  }
+
+  /** Ends the console: prints what is still held, removes the status line, stops the timer. */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.pretty) this.chunks(this.pretty.drain());
+    this.screen.clearStatus();
+  }
+
+  /**
+   * Applies a command typed into the trace. Patterns are checked here first, so a typo
+   * is reported at once and the trace goes on; what an added pattern matched arrives as
+   * the session's 'added' record.
+   */
+  async command(command: InputCommand, session: ClientSession): Promise<void> {
+    try {
+      switch (command.kind) {
+        case 'stop':
+          await session.stop();
+          return;
+        case 'add':
+          parsePattern(command.pattern);
+          await session.add(command.pattern);
+          return;
+        case 'deeper':
+          this.say(`'?${command.fn}': listing what a function calls is not available in this version of livetrace`);
+          return;
+        case 'help':
+          this.say(command.text);
+          return;
+      }
+    } catch (error) {
+      this.say(formatError(toLivetraceError(error)));
+    }
+  }
+
+  /** The end-of-trace line for a session, on stderr. */
+  summarize(stopped: StoppedRecord): void {
+    this.screen.info(describeStop(stopped));
+  }
+
+  private count(record: SessionRecord): void {
+    const followed = this.sessions.get(record.session);
+    if (followed === undefined) return;
+    if (record.type === 'call') followed.calls++;
+    else if (record.type === 'dropped') followed.dropped += record.count;
+    else if (record.type === 'stopped') followed.stopped = record;
+  }
+
+  private chunks(chunks: Chunk[]): void {
+    for (const chunk of chunks) {
+      if (chunk.to === 'out') this.screen.print(chunk.text);
+      else if (chunk.to === 'info') this.screen.info(chunk.text);
+      else this.screen.table(chunk.text);
+    }
+  }
+
+  private tick(): void {
+    if (this.pretty) this.chunks(this.pretty.expire(Date.now()));
+    this.drawStatus();
+  }
+
+  private drawStatus(): void {
+    if (!this.screen.hasStatus || this.timer === undefined) return;
+    const running = [...this.sessions.values()].filter((s) => s.stopped === undefined);
+    if (running.length === 0) {
+      this.screen.clearStatus();
+      return;
+    }
+    const elapsed = Date.now() - this.startedAt;
+    let calls = 0;
+    let max = 0;
+    let dropped = 0;
+    let left = Infinity;
+    for (const s of running) {
+      calls += s.calls;
+      max += s.started.limits.max;
+      dropped += s.dropped;
+      left = Math.min(left, s.started.ts + s.started.limits.forMs - Date.now());
+    }
+    const pids = [...new Set(running.map((s) => s.started.pid))].join(', ');
+    this.screen.setStatus(
+      `tracing ${pids} · ${formatMs(elapsed)} elapsed, ${formatMs(Math.max(0, left))} left · ${calls}/${max} calls · ${dropped} dropped`,
+    );
+  }
+}
+
+/**
+ * Exit status of a trace that ran: 0 when it ended by its limits, its time, the user, or
+ * the target exiting (that is an answer, not a failure); 1 when it ended in an error.
+ */
+export function exitStatusOf(stopped: StoppedRecord): 0 | 1 {
+  return stopped.reason === 'error' ? 1 : 0;
+}
