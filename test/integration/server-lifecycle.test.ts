@@ -3,7 +3,7 @@
  * behaviour (the app exits exactly when it would, with its own status), socket removal,
  * stale files, unsafe directories, and the library start/stop shared by both builds.
  */
-import { chmodSync, chownSync, existsSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, launchApp, rawPeer, tempDir, waitForSocket, type Preload } from './fixture-app.js';
@@ -81,6 +81,18 @@ describe('preloaded agent', () => {
     await waitForSocket(running.socketPath);
     const exit = await running.kill('SIGTERM');
     expect(exit).toMatchObject({ code: null, signal: 'SIGTERM' });
+  });
+});
+
+describe('agent log', () => {
+  it('LIVETRACE_LOG=<file> writes pino lines there, nothing on stdout or stderr', async () => {
+    const file = join(tempDir(), 'logs', 'agent.log');
+    const running = await launchApp('timer.cjs', { preload: 'require', env: { FIXTURE_TICKS: '10', LIVETRACE_LOG: file } });
+    await running.exited;
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toContainEqual(expect.objectContaining({ name: 'livetrace', pid: running.pid, msg: 'agent listening', level: 20 }));
+    expect(running.stderr()).toBe('');
+    expect(running.lines).toEqual([`ready ${running.pid}`, `done ${running.pid}`]);
   });
 });
 
