@@ -12,7 +12,8 @@
  * Reading is bounded too: when more records wait in sessions than nobody consumes
  * (HIGH_WATER), the socket is paused; the agent then sees its writes back up and lets
  * the sessions' queues drop and count. Reading resumes while a request waits for its
- * reply, so a stop or add always gets through.
+ * reply and while a stopping session waits for its 'stopped' record, so stop() and add()
+ * always get through.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { LivetraceError, toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
@@ -65,7 +66,10 @@ export class AgentClient {
   private readonly decoder = new FrameDecoder();
   private readonly writer: FrameWriter;
   private readonly pending = new Map<RequestId, Pending>();
+  /** Sessions still streaming, by id. */
   private readonly sessions = new Map<string, ClientSession>();
+  /** The session made for each trace/claim reply. */
+  private readonly followed = new WeakMap<object, ClientSession>();
   private nextId = 1;
   private helloInfo: AgentHello | undefined;
   private paused = false;
@@ -164,7 +168,8 @@ export class AgentClient {
   }
 
   private sessionOf(reply: ReplyFor['trace']): ClientSession {
-    return this.sessions.get(reply.session) ?? this.follow(reply);
+    // Not looked up by id: a short session may have ended, and been forgotten, already.
+    return this.followed.get(reply) ?? this.follow(reply);
   }
 
   /**
@@ -183,6 +188,7 @@ export class AgentClient {
       reply.started,
     );
     this.sessions.set(reply.session, session);
+    this.followed.set(reply, session);
     return session;
   }
 
@@ -246,7 +252,12 @@ export class AgentClient {
   private dispatch(frame: AgentFrame): void {
     if (typeof frame !== 'object' || frame === null) return;
     if ('type' in frame) {
-      if (frame.type === 'record') this.sessions.get(frame.session)?.receive(frame.record);
+      if (frame.type === 'record') {
+        const session = this.sessions.get(frame.session);
+        session?.receive(frame.record);
+        // Nothing more will come for it: forget it (its consumer still holds it).
+        if (session?.stopped) this.sessions.delete(frame.session);
+      }
       else if (frame.type === 'part') this.pending.get(frame.id)?.parts?.push(...frame.modules);
       return;
     }
@@ -267,12 +278,16 @@ export class AgentClient {
     pending.resolve(frame);
   }
 
-  /** Pauses reading while records pile up unconsumed, unless a reply is awaited. */
+  /** Pauses reading while records pile up unconsumed, unless a reply or a session's end is awaited. */
   private flowControl(): void {
     if (this.isClosed) return;
     let buffered = 0;
-    for (const session of this.sessions.values()) buffered += session.buffered;
-    const shouldPause = buffered >= HIGH_WATER && this.pending.size === 0;
+    let ending = false;
+    for (const session of this.sessions.values()) {
+      buffered += session.buffered;
+      ending ||= session.ending;
+    }
+    const shouldPause = buffered >= HIGH_WATER && this.pending.size === 0 && !ending;
     if (shouldPause !== this.paused) {
       this.paused = shouldPause;
       if (shouldPause) this.socket.pause();

@@ -240,6 +240,32 @@ describe('sessions', () => {
     expect(other.agent.sessions).toBe(0);
   });
 
+  it('keeps the records that arrive in the same chunk as the trace reply, up to the end', async () => {
+    const base = { v: 1, session: 's-1', pid: process.pid, ts: Date.now() };
+    const started = { ...base, type: 'started', patterns: ['m:f'], matched: [], unpatchable: [], limits: {} };
+    const call = { ...base, type: 'call', id: 1, parent: null, fn: 'm:f', module: 'm', engine: 'exports', args: [], outcome: 'return', durationNs: 1, truncated: false };
+    const stats = { calls: 1, reported: 1, dropped: { rate: 0, queue: 0, overload: 0 }, guardErrors: 0, internalErrors: 0, stopReason: 'max', elapsedMs: 1 };
+    const stopped = { ...base, type: 'stopped', reason: 'max', detail: 'max 1 calls', stats };
+    const dir = await fakeAgent((request, socket) => {
+      if (request.op === 'hello') return helloReply(request.id);
+      socket.write(
+        [
+          { id: request.id, ok: true, session: 's-1', started },
+          { type: 'record', session: 's-1', record: call },
+          { type: 'record', session: 's-1', record: stopped },
+        ]
+          .map((frame) => JSON.stringify(frame) + '\n')
+          .join(''),
+      );
+      return undefined;
+    });
+    const client = await connect(process.pid, { socketDir: dir });
+    clients.add(client);
+    const session = await client.trace('m:f');
+    expect(await all(session)).toEqual([started, call, stopped]);
+    expect(session.synthetic).toBe(false);
+  });
+
   it('requests outstanding when the agent goes away reject with LT_AGENT_GONE', async () => {
     const dir = await fakeAgent((request, socket) => {
       if (request.op === 'hello') return helloReply(request.id);
