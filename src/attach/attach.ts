@@ -38,7 +38,7 @@ import {
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
 import { portHolder, portsOf } from './listeners.js';
 import { isLoopbackHost } from './node-options.js';
-import { inspectTarget, looksLikeNode, type TargetProcess } from './target.js';
+import { inspectTarget, type TargetProcess } from './target.js';
 
 export interface AttachOptions {
   /**
@@ -269,11 +269,11 @@ class Attachment {
       this.leftOpen = !this.mustClose;
       return;
     }
-    // Looking for the inspector among the target's new listeners is needed when the port
-    // is chosen on opening (0), or when process.title hid the options we read the port
-    // from; otherwise we ask only the expected port and leave the app's own servers be.
-    const hidden = !looksLikeNode({ exe: undefined, argv: this.target.argv });
-    const portsBefore = this.address.port === 0 || hidden ? await portsOf(pid) : undefined;
+    // The inspector may open elsewhere than expected: on a port chosen when it opens (0),
+    // or on one we could not read (process.title hid the options; a wrong --port). On
+    // Linux we also watch for the listener the target gains after the signal, so that an
+    // inspector we opened is always found, and so closed.
+    const portsBefore = await portsOf(pid);
     try {
       process.kill(pid, 'SIGUSR1');
     } catch (error) {

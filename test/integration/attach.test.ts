@@ -128,6 +128,15 @@ describe('attach to a plain node process', () => {
     await expectAgentAnswers(debugged);
   });
 
+  it.runIf(linux)('finds and closes the inspector even when --port names the wrong port', async () => {
+    const [actual, wrong] = [await freePort(), await freePort()];
+    const app = await launchPlain('cjs', { nodeArgs: [`--inspect-port=${actual}`] });
+    const result = await attach(app.pid, { socketDir: app.socketDir, port: wrong });
+    expect(result).toMatchObject({ alreadyPresent: false, inspectorPort: actual });
+    expect(await portAccepts({ host: '127.0.0.1', port: actual }, 1000)).toBe(false);
+    expect(await portsOf(app.pid)).toEqual(new Set());
+  });
+
   it('ensureAgent with attach: false reports LT_NO_AGENT instead of attaching', async () => {
     const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'] });
     await expect(ensureAgent(app.pid, { socketDir: app.socketDir, attach: false })).rejects.toMatchObject({ code: 'LT_NO_AGENT' });
