@@ -28,21 +28,39 @@ const EXTENSION = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 /** micromatch refuses longer globs. */
 const MAX_GLOB_LENGTH = 65536;
 
+/**
+ * Compiled globs, shared: checking a pattern and compiling it need the same regex, and
+ * sessions tend to repeat globs. The regexes hold no state (no g or y flag). Bounded,
+ * emptied when full, since patterns arrive from outside.
+ */
+const compiled = new Map<string, RegExp>();
+const CACHE_LIMIT = 512;
+
 function compile(glob: string): RegExp {
-  return hardenRegExp(micromatch.makeRe(glob, OPTIONS));
+  let regex = compiled.get(glob);
+  if (regex === undefined) {
+    regex = hardenRegExp(micromatch.makeRe(glob, OPTIONS));
+    if (compiled.size >= CACHE_LIMIT) compiled.clear();
+    compiled.set(glob, regex);
+  }
+  return regex;
 }
 
-/** Why `glob` cannot be used, or undefined when it can. */
-export function globProblem(glob: string): string | undefined {
+/** Why `glob` cannot be used as a module or function glob, or undefined when it can. */
+export function globProblem(glob: string, kind: 'module' | 'function'): string | undefined {
   if (glob.length === 0) return 'a glob cannot be empty';
   if (glob.length > MAX_GLOB_LENGTH) return `a glob is limited to ${MAX_GLOB_LENGTH} characters`;
+  if (glob === '**') return undefined;
   try {
-    compile(functionForm(glob));
-    compile(glob);
+    compile(kind === 'module' ? moduleForm(glob) : functionForm(glob));
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : 'the glob does not compile';
   }
+}
+
+function moduleForm(glob: string): string {
+  return glob.startsWith('./') ? glob.slice(2) : glob;
 }
 
 /** 'UserRepo#save' -> 'UserRepo/#/save', 'db.users.find' -> 'db/users/find'. */
@@ -84,7 +102,7 @@ function builtinNames(id: string): string[] {
 
 export function compileModuleGlob(glob: string): (module: ModuleRef) => boolean {
   if (glob === '**') return () => true;
-  const normalized = glob.startsWith('./') ? glob.slice(2) : glob;
+  const normalized = moduleForm(glob);
   const regex = compile(normalized);
   const test = (text: string): boolean => regex.test(text);
   const isPath = normalized.includes('/');

@@ -100,15 +100,6 @@ const PUNCTUATORS: readonly Punctuator[] = [
   '~',
 ];
 
-/** Mistakes a JavaScript hand makes, with the token meant instead. */
-const NEAR_MISSES: ReadonlyArray<readonly [string, string]> = [
-  ['===', "'==' (comparisons are already strict)"],
-  ['!==', "'!=' (comparisons are already strict)"],
-  ['..', "'...'"],
-  ['=', "'=='"],
-  ['&', "'&&'"],
-];
-
 const BARE_GLOB_ASCII = /^[A-Za-z0-9_$.*?\-@+!~[\]{},#/^]$/;
 const ID_START = /^[\p{ID_Start}$_]$/u;
 const ID_CONTINUE = /^[\p{ID_Continue}$\u200C\u200D]$/u;
@@ -116,6 +107,13 @@ const SPACE = /^\s$/;
 const DIGIT = /^[0-9]$/;
 const HEX = /^[0-9A-Fa-f]$/;
 const LINE_TERMINATOR = /^[\n\r\u2028\u2029]$/;
+
+/** JavaScript's whitespace; printable ASCII other than ' ' is never space, so the regex is skipped for it. */
+function isSpace(char: string): boolean {
+  if (char === ' ') return true;
+  const code = char.charCodeAt(0);
+  return (code < 0x21 || code > 0x7e) && SPACE.test(char);
+}
 
 /** A character a bare (unquoted) glob may contain. Non-ASCII letters are welcome; spaces and controls are not. */
 export function isBareGlobChar(char: string, kind: GlobKind): boolean {
@@ -166,7 +164,7 @@ export class Lexer {
   }
 
   private skipSpace(): void {
-    while (this.pos < this.text.length && SPACE.test(this.text.charAt(this.pos))) this.pos++;
+    while (this.pos < this.text.length && isSpace(this.text.charAt(this.pos))) this.pos++;
   }
 
   /** The character (code point) at `offset`, as a string of one or two code units. */
@@ -184,7 +182,7 @@ export class Lexer {
       const rest = this.scanBare(end + 1, 'module');
       if (rest > end + 1) {
         let after = rest;
-        while (after < this.text.length && SPACE.test(this.text.charAt(after))) after++;
+        while (after < this.text.length && isSpace(this.text.charAt(after))) after++;
         if (this.text.charAt(after) === ':') end = rest;
       }
     }
@@ -232,19 +230,27 @@ export class Lexer {
       this.pos = end;
       return { kind: 'regex', source, flags, start, end };
     }
-    for (const [wrong, meant] of NEAR_MISSES) {
-      if (this.text.startsWith(wrong, start) && !PUNCTUATORS.some((p) => p.length >= wrong.length && this.text.startsWith(p, start))) {
-        throw syntaxError(this.text, start, meant, describeText(wrong));
-      }
-    }
     for (const punctuator of PUNCTUATORS) {
       if (this.text.startsWith(punctuator, start)) {
         this.pos = start + punctuator.length;
+        this.nearMiss(punctuator, start);
         return { kind: 'punct', value: punctuator, start, end: this.pos };
       }
     }
+    this.nearMiss(char, start);
     this.pos = start + char.length;
     return { kind: 'invalid', value: char, start, end: this.pos };
+  }
+
+  /** Names the token meant when a JavaScript habit (===, =, &, ..) shows up. */
+  private nearMiss(read: string, start: number): void {
+    const next = this.text.charAt(start + read.length);
+    let meant: string | undefined;
+    if ((read === '==' || read === '!=') && next === '=') meant = `'${read}' (comparisons are already strict)`;
+    else if (read === '.' && next === '.') meant = "'...'";
+    else if (read === '=') meant = "'=='";
+    else if (read === '&') meant = "'&&'";
+    if (meant !== undefined) throw syntaxError(this.text, start, meant, describeText(read === '=' || read === '&' ? read : read + next));
   }
 
   private number(start: number): Token {

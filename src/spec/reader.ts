@@ -11,6 +11,7 @@
  *   is a fault (the getter is never called);
  * - a missing property is looked up on the prototype, found with Object.getPrototypeOf
  *   (no trap on a non-Proxy), under the same rules; past the end it is undefined;
+ * - `stack` is never read: V8 formats it lazily through Error.prepareStackTrace;
  * - operators never coerce: comparisons look only at numbers, bigints and strings,
  *   arithmetic only at numbers, bigints (and `+` at strings), everything else gives
  *   false or undefined, so valueOf and toString are never reached.
@@ -55,6 +56,9 @@ export function isObjectLike(value: unknown): value is object {
  * properties only. Throws FAULT for a Proxy or an accessor.
  */
 export function readFromObject(target: object, key: string): unknown {
+  // V8 formats an error's stack on first read, calling Error.prepareStackTrace, which
+  // applications and tools (source-map-support) replace: 'stack' is never read.
+  if (key === 'stack') throw FAULT;
   let current: object | null = target;
   while (current !== null) {
     if (isProxy(current)) throw FAULT;

@@ -146,7 +146,7 @@ class Checker {
 
   glob(value: unknown, kind: 'module' | 'function'): string {
     const glob = this.string(value, kind);
-    const problem = globProblem(glob);
+    const problem = globProblem(glob, kind);
     if (problem !== undefined) this.fail('LT_PATTERN_SYNTAX', `invalid ${kind} glob: ${problem}`, kind);
     return glob;
   }
