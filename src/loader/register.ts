@@ -5,11 +5,16 @@
  * alive, no error thrown into startup (startAgent never rejects; problems go to
  * LIVETRACE_LOG).
  */
+import { isMainThread } from 'node:worker_threads';
 import { startAgent } from '../agent/agent.js';
 import { startRunSession } from '../agent/run-session.js';
 import { installPreload } from './preload.js';
 
-installPreload();
-const agent = startAgent();
-// Under `livetrace run`, the session starts now, before the program's main module loads.
-startRunSession(agent.then((info) => info.listening));
+// Node also runs preloads in worker threads and (for --require) in its module loader
+// thread: an agent there would take over the process's socket path and trace nothing.
+if (isMainThread) {
+  installPreload();
+  const agent = startAgent();
+  // Under `livetrace run`, the session starts now, before the program's main module loads.
+  startRunSession(agent.then((info) => info.listening));
+}
