@@ -186,6 +186,17 @@ describe('attach refusals: code, exit status, target untouched', () => {
     if (linux) expect(await portsOf(app.pid)).toEqual(new Set());
   });
 
+  it('a main thread blocked in a system call: LT_ATTACH_NO_INSPECTOR; once it returns, attaching again closes the late inspector', async () => {
+    const port = await freePort();
+    const block = "console.log('ready ' + process.pid); setTimeout(() => { require('node:child_process').execSync('sleep 3'); console.log('unblocked'); }, 0); setInterval(() => {}, 1000)";
+    const app = await launchApp(['-e', block], { preload: 'none', nodeArgs: [`--inspect-port=${port}`] });
+    await expect(attach(app.pid, { socketDir: app.socketDir, timeoutMs: 500 })).rejects.toMatchObject({ code: 'LT_ATTACH_NO_INSPECTOR' });
+    await app.waitForLine(/^unblocked$/);
+    const late = await attach(app.pid, { socketDir: app.socketDir });
+    expect(late).toMatchObject({ alreadyPresent: false, inspectorPort: port, inspectorLeftOpen: false });
+    expect(await portAccepts({ host: '127.0.0.1', port }, 1000)).toBe(false);
+  });
+
   it('an inspector port held by another listener: LT_ATTACH_PORT_TAKEN before any signal', async () => {
     const squatter = await listenOn(0);
     try {
