@@ -22,11 +22,11 @@ export function register(program: Command): void {
     .option('--verbose', 'print how long each phase took')
     .action(async (pid: number, options: AttachCommandOptions) => {
       const result = await attach(pid, { port: options.port, timeoutMs: options.timeout });
-      process.stdout.write(describe(result, options.verbose === true));
+      process.stdout.write(formatAttachResult(result, options.verbose === true));
     });
 }
 
-export function describe(result: AttachResult, verbose: boolean): string {
+export function formatAttachResult(result: AttachResult, verbose: boolean): string {
   const lines: string[] = [];
   if (result.alreadyPresent) {
     lines.push(`agent already present in ${result.pid} (agent socket ${result.socketPath})`);
