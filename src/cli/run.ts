@@ -31,6 +31,7 @@ import type { TraceOptions } from '../agent/options.js';
 import { RUN_ENV, type RunRequest } from '../agent/run-session.js';
 import { agentEntry } from '../attach/bootstrap.js';
 import { connect, processState, type AgentClient } from '../client/client.js';
+import type { ClientSession } from '../client/session.js';
 import { LivetraceError, isLivetraceError, toLivetraceError } from '../protocol/errors.js';
 import type { StoppedRecord } from '../protocol/events.js';
 import { pidOfSocket, socketDir } from '../protocol/socket-path.js';
@@ -121,7 +122,9 @@ export interface Launch {
   traced: Promise<void>;
   /** The first error that made livetrace give up on the command (it was then terminated). */
   readonly failure: LivetraceError | undefined;
-  /** Stops every session now (their summaries follow through `traced`). */
+  /** Resolves when the first session is claimed. */
+  claimed: Promise<void>;
+  /** Stops every claimed session now (their summaries follow through `traced`). */
   stop(): Promise<void>;
 }
 
@@ -157,6 +160,7 @@ export function launch(argv: string[], patterns: string[], options: TraceOptions
     child,
     exited,
     traced: claims.done,
+    claimed: claims.first,
     get failure() {
       return claims.failure;
     },
@@ -195,6 +199,7 @@ function socketPids(dir: string): number[] {
  */
 class Claims {
   readonly done: Promise<void>;
+  readonly first: Promise<void>;
   failure: LivetraceError | undefined;
   private readonly child: ChildProcess;
   private readonly token: string;
@@ -202,7 +207,7 @@ class Claims {
   private readonly console: TraceConsole;
   /** Pids already claimed, or found not to hold our session. */
   private readonly settled: Set<number>;
-  private readonly clients = new Set<AgentClient>();
+  private readonly sessions = new Set<ClientSession>();
   private claimed = 0;
   private readonly following = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
@@ -211,6 +216,7 @@ class Claims {
   private current: Promise<void> | undefined;
   private warned = false;
   private finish!: () => void;
+  private claimedFirst!: () => void;
 
   constructor(child: ChildProcess, token: string, dir: string, before: Set<number>, console: TraceConsole) {
     this.child = child;
@@ -221,6 +227,7 @@ class Claims {
     // A stale socket file of an earlier process with the same pid must not hide the command.
     if (child.pid !== undefined) this.settled.delete(child.pid);
     this.done = new Promise((resolve) => (this.finish = resolve));
+    this.first = new Promise((resolve) => (this.claimedFirst = resolve));
     this.scanning = setInterval(() => void this.scan(), SCAN_MS);
   }
 
@@ -245,7 +252,7 @@ class Claims {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.clients].map((client) => client.close()));
+    await Promise.all([...this.sessions].map((session) => session.stop().catch(() => undefined)));
   }
 
   private async settle(): Promise<void> {
@@ -283,9 +290,10 @@ class Claims {
     try {
       const session = await client.claim(this.token);
       this.claimed++;
-      this.clients.add(client);
+      this.claimedFirst();
+      this.sessions.add(session);
       const following = this.console.follow(session).then(
-        (stopped) => this.ended(client, stopped),
+        (stopped) => this.ended(client, session, stopped),
         (error: unknown) => this.console.say(formatError(toLivetraceError(error))),
       );
       this.following.add(following);
@@ -303,9 +311,9 @@ class Claims {
     }
   }
 
-  private async ended(client: AgentClient, stopped: StoppedRecord): Promise<void> {
+  private async ended(client: AgentClient, session: ClientSession, stopped: StoppedRecord): Promise<void> {
     this.console.summarize(stopped);
-    this.clients.delete(client);
+    this.sessions.delete(session);
     await client.close();
   }
 }

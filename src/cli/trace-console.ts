@@ -30,6 +30,8 @@ export interface TraceConsoleOptions {
   style: Style;
   /** Resolves when out can take more (stdout drained); default: at once. */
   drained?: () => Promise<void>;
+  /** Sees every record after it is printed (the demo reads the callers from them). */
+  onRecord?: (record: SessionRecord) => void;
 }
 
 interface Followed {
@@ -45,6 +47,7 @@ export class TraceConsole {
   private readonly pretty: PrettyFormatter | undefined;
   private readonly pino: PinoRecordWriter | undefined;
   private readonly drained: () => Promise<void>;
+  private readonly onRecord: ((record: SessionRecord) => void) | undefined;
   private readonly sessions = new Map<string, Followed>();
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -53,6 +56,7 @@ export class TraceConsole {
     this.format = options.format;
     this.screen = options.screen;
     this.drained = options.drained ?? (() => Promise.resolve());
+    this.onRecord = options.onRecord;
     if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style });
     if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -75,6 +79,7 @@ export class TraceConsole {
     if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
     else if (this.pino) this.pino.write(record);
     else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
+    this.onRecord?.(record);
     this.drawStatus();
   }
 

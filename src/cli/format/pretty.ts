@@ -268,7 +268,7 @@ export class PrettyFormatter {
     const count = `${record.matched.length} function${record.matched.length === 1 ? '' : 's'}`;
     const head =
       record.patterns.length === 0
-        ? `modules loaded in process ${record.pid}: ${count} more traced`
+        ? `modules loaded in process ${record.pid}: now also tracing ${count}`
         : `added ${record.patterns.map((p) => `'${escapeText(p)}'`).join(', ')}: ${count}`;
     return [s.bold(head), ...this.matches(record.matched, record.unpatchable)].join('\n');
   }
@@ -309,7 +309,9 @@ export class PrettyFormatter {
 export function describeStop(record: StoppedRecord): string {
   const { stats } = record;
   const dropped = stats.dropped.rate + stats.dropped.queue + stats.dropped.overload;
-  const parts = [`stopped: ${escapeText(record.detail)} in ${formatMs(stats.elapsedMs)}`];
+  // The agent's detail for 'user' is 'stopped by the user': say it once.
+  const detail = escapeText(record.detail).replace(/^stopped /, '');
+  const parts = [`stopped: ${detail} in ${formatMs(stats.elapsedMs)}`];
   if (record.reason !== 'max') parts.push(`${stats.reported} call${stats.reported === 1 ? '' : 's'}`);
   parts.push(`${dropped} dropped`);
   if (stats.guardErrors > 0) parts.push(`${stats.guardErrors} guard error${stats.guardErrors === 1 ? '' : 's'}`);

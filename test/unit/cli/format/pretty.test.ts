@@ -173,7 +173,7 @@ describe('pretty session records', () => {
     expect(f.push({ ...base, type: 'added', patterns: ['src/db:query'], matched }, 0)[0]?.text).toBe(
       "added 'src/db:query': 1 function\n  src/db.js:query [exports]",
     );
-    expect(f.push({ ...base, type: 'added', patterns: [], matched }, 0)[0]?.text).toContain('modules loaded in process 4242: 1 function more traced');
+    expect(f.push({ ...base, type: 'added', patterns: [], matched }, 0)[0]?.text).toContain('modules loaded in process 4242: now also tracing 1 function');
     expect(f.push({ v: 1, type: 'dropped', session: '4242-1', pid: 4242, ts: T0, reason: 'rate', count: 12 }, 0)[0]?.text).toBe(
       'dropped 12 calls in process 4242: over the rate limit of 100/1s',
     );
@@ -191,5 +191,11 @@ describe('describeStop', () => {
     const time = stopped({ reason: 'time', detail: 'time limit 5s' });
     time.stats = { ...time.stats, reported: 3, elapsedMs: 5000, dropped: { rate: 2, queue: 1, overload: 0 }, guardErrors: 1 };
     expect(describeStop(time)).toBe('stopped: time limit 5s in 5s, 3 calls, 3 dropped, 1 guard error');
+  });
+});
+
+describe('describeStop wording', () => {
+  it('does not repeat "stopped"', () => {
+    expect(describeStop(stopped({ reason: 'user', detail: 'stopped by the user' }))).toBe('stopped: by the user in 3.2s, 20 calls, 0 dropped');
   });
 });
