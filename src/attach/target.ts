@@ -43,10 +43,7 @@ const procAvailable = process.platform === 'linux';
 export async function inspectTarget(pid: number): Promise<TargetProcess> {
   if (!Number.isSafeInteger(pid) || pid <= 0) {
     // kill() with 0 or a negative pid signals whole process groups: never let one through.
-    throw new LivetraceError('LT_OPTION_INVALID', `not a process id: ${String(pid)}`, {
-      input: pid,
-      hint: 'Give the numeric pid of a running Node.js process.',
-    });
+    throw new LivetraceError('LT_PID_NOT_FOUND', `${String(pid)} is not a process id`, { input: pid });
   }
   if (pid === process.pid) {
     throw new LivetraceError('LT_ATTACH_FAILED', 'livetrace cannot attach to its own process', {

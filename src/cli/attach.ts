@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { attach, type AttachResult } from '../attach/attach.js';
 import { LivetraceError } from '../protocol/errors.js';
+import { parsePid } from './agent-connection.js';
 
 interface AttachCommandOptions {
   port?: number;
@@ -50,10 +51,6 @@ function parseInteger(value: string, what: string, min: number, max: number): nu
     throw new LivetraceError('LT_OPTION_INVALID', `${what} must be an integer from ${min} to ${max}: ${value}`, { input: value });
   }
   return number;
-}
-
-function parsePid(value: string): number {
-  return parseInteger(value, 'pid', 1, 2 ** 31 - 1);
 }
 
 function parsePort(value: string): number {

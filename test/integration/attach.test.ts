@@ -255,8 +255,8 @@ describe('attach refusals: code, exit status, target untouched', () => {
     }
   });
 
-  it('a bad pid or option: LT_OPTION_INVALID, exit 2', async () => {
-    await refused(0, 'LT_OPTION_INVALID', 2);
+  it('a pid that is not a process id: LT_PID_NOT_FOUND; a bad option: LT_OPTION_INVALID; exit 2', async () => {
+    await refused(0, 'LT_PID_NOT_FOUND', 2);
     const run = await runCli(['attach', '123', '--port', 'x'], { env: { LIVETRACE_SOCKET_DIR: tempDir() } });
     expect(run.stderr).toContain('[LT_OPTION_INVALID]');
     expect(run.code).toBe(2);

@@ -30,7 +30,7 @@ describe('looksLikeNode', () => {
 describe('inspectTarget', () => {
   it('refuses ids that kill() would treat as process groups', async () => {
     for (const pid of [0, -1, 1.5, Number.NaN]) {
-      await expect(inspectTarget(pid)).rejects.toMatchObject({ code: 'LT_OPTION_INVALID' });
+      await expect(inspectTarget(pid)).rejects.toMatchObject({ code: 'LT_PID_NOT_FOUND' });
     }
   });
 
