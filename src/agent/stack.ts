@@ -1,0 +1,195 @@
+/**
+ * The caller's stack for the `stack` action: structured frames, source-mapped, with
+ * livetrace's own frames removed.
+ *
+ * V8 hands structured call sites only to `Error.prepareStackTrace`, so for the length of
+ * one synchronous capture we install ours (returning the call sites untouched) and a
+ * frame limit, then put back exactly the property descriptors that were there. No user
+ * code can run in between, and a user-installed prepareStackTrace is never called: Node
+ * consults `globalThis.Error.prepareStackTrace`, which we also point at the intrinsic
+ * Error for that moment if the program replaced the global. If either property cannot be
+ * redefined (frozen by the program), we return no frames rather than risk it.
+ *
+ * Frames are mapped with source-map-support's `wrapCallSite` (which reads and caches a
+ * file's source map on first use) without installing anything globally. Our own frames
+ * are those whose file lies in this package's dist/ or src/ directory, found from where
+ * this very module was loaded, which works for the ESM build, the CJS build and the
+ * TypeScript sources alike.
+ */
+import { fileURLToPath } from 'node:url';
+import { wrapCallSite, type CallSite as MappableCallSite, type State as MappingState } from 'source-map-support';
+import type { StackFrame } from '../protocol/events.js';
+import {
+  ErrorCaptureStackTrace,
+  ErrorConstructor,
+  GlobalObject,
+  ObjectDefineProperty,
+  ObjectGetOwnPropertyDescriptor,
+  ObjectHasOwn,
+  StringPrototypeStartsWith,
+} from './intrinsics.js';
+
+/** Frames returned at most. */
+export const MAX_STACK_FRAMES = 20;
+// Extra frames requested so that dropping our own still leaves MAX_STACK_FRAMES.
+const OWN_FRAME_SLACK = 12;
+
+type CallSite = NodeJS.CallSite;
+
+function returnCallSites(_error: unknown, sites: CallSite[]): CallSite[] {
+  return sites;
+}
+
+/**
+ * The raw V8 call sites above `skipUntil` (exclusive), at most `limit`; [] if they
+ * cannot be had without risk.
+ */
+function callSites(skipUntil: Function, limit: number): CallSite[] {
+  const prepare = ObjectGetOwnPropertyDescriptor(ErrorConstructor, 'prepareStackTrace');
+  const stackLimit = ObjectGetOwnPropertyDescriptor(ErrorConstructor, 'stackTraceLimit');
+  const globalError = ObjectGetOwnPropertyDescriptor(GlobalObject, 'Error');
+  const swapGlobal = !(globalError !== undefined && ObjectHasOwn(globalError, 'value') && globalError.value === ErrorConstructor);
+  if (prepare?.configurable === false || stackLimit?.configurable === false) return [];
+  if (swapGlobal && globalError?.configurable === false) return [];
+  const holder: { stack?: unknown } = {};
+  try {
+    define(ErrorConstructor, 'prepareStackTrace', returnCallSites);
+    define(ErrorConstructor, 'stackTraceLimit', limit);
+    if (swapGlobal) define(GlobalObject, 'Error', ErrorConstructor);
+    ErrorCaptureStackTrace(holder, skipUntil);
+    // Reading `stack` is what runs prepareStackTrace (V8 formats lazily).
+    const sites = holder.stack;
+    return Array.isArray(sites) ? (sites as CallSite[]) : [];
+  } catch {
+    return [];
+  } finally {
+    restore(ErrorConstructor, 'prepareStackTrace', prepare);
+    restore(ErrorConstructor, 'stackTraceLimit', stackLimit);
+    if (swapGlobal) restore(GlobalObject, 'Error', globalError);
+  }
+}
+
+function define(target: object, key: string, value: unknown): void {
+  ObjectDefineProperty(target, key, { value, writable: true, enumerable: false, configurable: true });
+}
+
+function restore(target: object, key: string, descriptor: PropertyDescriptor | undefined): void {
+  try {
+    if (descriptor === undefined) delete (target as Record<string, unknown>)[key];
+    else ObjectDefineProperty(target, key, descriptor);
+  } catch {
+    // Only reachable if the program froze the property in between, which it cannot do
+    // while we hold the thread.
+  }
+}
+
+/** A V8 file name as a path: ESM modules report file:// URLs. */
+function toPath(file: string): string {
+  if (!StringPrototypeStartsWith(file, 'file://')) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return file;
+  }
+}
+
+// Where this module itself lives: .../<root>/dist/esm/agent/stack.js, dist/cjs/..., or
+// src/agent/stack.ts when run from source. Everything under <root>/dist and <root>/src is
+// livetrace.
+function ownPrefixes(): string[] {
+  const here = callSites(ownPrefixes, 1)[0];
+  const file = here === undefined ? undefined : (here.getFileName() ?? undefined);
+  if (file === undefined) return [];
+  const path = toPath(file);
+  const match = /^(.*)[\\/](?:dist[\\/](?:esm|cjs)|src)[\\/]agent[\\/]stack\.(?:[cm]?js|ts)$/.exec(path);
+  if (match === null) {
+    // A bundle or an unknown layout: at least this module's own directory's parent.
+    const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+    const dir = path.slice(0, cut);
+    const parentCut = Math.max(dir.lastIndexOf('/'), dir.lastIndexOf('\\'));
+    return [path.slice(0, parentCut + 1)];
+  }
+  const root = match[1]!;
+  const sep = path[root.length]!;
+  return [`${root}${sep}dist${sep}`, `${root}${sep}src${sep}`];
+}
+
+const OWN_PREFIXES: readonly string[] = ownPrefixes();
+
+/** True for a file of livetrace itself (its dist/ or src/), whose frames and modules are never traced. */
+export function isOwnFile(file: string | null | undefined): boolean {
+  if (file === null || file === undefined) return false;
+  const path = toPath(file);
+  for (let i = 0; i < OWN_PREFIXES.length; i++) {
+    if (StringPrototypeStartsWith(path, OWN_PREFIXES[i]!)) return true;
+  }
+  return false;
+}
+
+function functionName(site: CallSite): string {
+  const name = site.getFunctionName();
+  let label: string;
+  if (site.isConstructor()) label = `new ${name ?? '<anonymous>'}`;
+  else if (!site.isToplevel()) {
+    // V8 reads the type name from data properties only, and calls no trap of a Proxy.
+    const type = site.getTypeName();
+    if (name === null || name === '') label = `${type ?? '<anonymous>'}.<anonymous>`;
+    else label = type !== null && type !== '' && !StringPrototypeStartsWith(name, type) ? `${type}.${name}` : name;
+  } else label = name === null || name === '' ? '<anonymous>' : name;
+  return site.isAsync() ? `async ${label}` : label;
+}
+
+function frameOf(site: CallSite): StackFrame {
+  if (site.isNative()) return { fn: functionName(site), file: '<native>', line: 0, column: 0 };
+  const file = site.getFileName() ?? site.getScriptNameOrSourceURL() ?? (site.isEval() ? '<eval>' : '<anonymous>');
+  return {
+    fn: functionName(site),
+    file: toPath(file),
+    line: site.getLineNumber() ?? 0,
+    column: site.getColumnNumber() ?? 0,
+  };
+}
+
+/** source-map-support's mapping of one frame; the frame as is if mapping fails. */
+function mapped(site: CallSite, state: MappingState): CallSite {
+  try {
+    return wrapCallSite(site as unknown as MappableCallSite, state) as unknown as CallSite;
+  } catch {
+    return site;
+  }
+}
+
+/**
+ * The current stack below `skipUntil` (or below the caller of captureStack), innermost
+ * first, at most 20 frames, livetrace's own frames removed, positions source-mapped when
+ * a source map is found. Never throws; [] when the stack cannot be read safely.
+ */
+export function captureStack(skipUntil?: Function): StackFrame[] {
+  try {
+    let sites = callSites(skipUntil ?? captureStack, MAX_STACK_FRAMES + OWN_FRAME_SLACK);
+    // V8 returns nothing when skipUntil is not on the stack: take the whole stack then.
+    if (sites.length === 0 && skipUntil !== undefined) sites = callSites(captureStack, MAX_STACK_FRAMES + OWN_FRAME_SLACK);
+    const kept: CallSite[] = [];
+    for (let i = 0; i < sites.length; i++) {
+      const site = sites[i]!;
+      if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
+    }
+    const count = kept.length < MAX_STACK_FRAMES ? kept.length : MAX_STACK_FRAMES;
+    const frames: StackFrame[] = new Array<StackFrame>(count);
+    // Mapped outermost first, as source-map-support does: a frame's original function
+    // name is found at its caller's position.
+    const state: MappingState = { nextPosition: null, curPosition: null };
+    for (let i = count - 1; i >= 0; i--) {
+      frames[i] = frameOf(mapped(kept[i]!, state));
+      state.nextPosition = state.curPosition;
+    }
+    return frames;
+  } catch {
+    return [];
+  }
+}
+
+/** For tests and diagnostics: the directory prefixes whose frames are dropped. */
+export function ownFramePrefixes(): readonly string[] {
+  return OWN_PREFIXES;
+}
