@@ -1,0 +1,191 @@
+// The preload engine's costs, each next to its baseline in the same run:
+//   npm run build && node bench/preload.mjs [--quick] [--json]
+//
+// 1. Idle dispatcher: a CJS export pinned at load (what `const { add } = require()` holds
+//    under the preload) against the bare function, sync and async.
+// 2. ESM rebinding: the rewrite turns a never-assigned `export const` into `let`; a
+//    caller's named import of each, called in a loop.
+// 3. Start-up: N generated modules (ESM, then CJS) loaded with and without the preload,
+//    timed inside the process around the import/require (so the agent's own start is not
+//    counted), median of several processes; the difference divided by N is the cost per
+//    module. Beside it, a no-op `module.register` load hook (Node's own cost of having
+//    any async loader hook: one thread round trip per module), and our own per-module
+//    work measured in this process (the rewrite, the pinning).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pinExports } from '../dist/esm/loader/cjs.js';
+import { rewriteModule } from '../dist/esm/loader/rewrite.js';
+import { report } from './harness.mjs';
+
+const quick = process.argv.includes('--quick');
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+
+/**
+ * Best-of-rounds ns per call, with a loop compiled for this case alone: a loop shared by
+ * every case sees several callees at its call site and would measure its own dispatch.
+ */
+function measure(fn, { iterations = quick ? 1_000_000 : 5_000_000, rounds = quick ? 3 : 7 } = {}) {
+  const loop = new Function('fn', 'n', 'let s = 0; for (let i = 0; i < n; i++) s += fn(i) ? 1 : 0; return s;');
+  loop(fn, iterations / 10);
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    globalThis.__benchSink = loop(fn, iterations);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / iterations);
+  }
+  return best;
+}
+
+async function measureAsync(fn, { iterations = quick ? 100_000 : 300_000, rounds = quick ? 3 : 5 } = {}) {
+  const loop = new AsyncFunction('fn', 'n', 'let s = 0; for (let i = 0; i < n; i++) s += (await fn(i)) ? 1 : 0; return s;');
+  await loop(fn, iterations / 10);
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    globalThis.__benchSink = await loop(fn, iterations);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / iterations);
+  }
+  return best;
+}
+const json = process.argv.includes('--json');
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'lt-bench-preload-'));
+
+try {
+  // 1. Idle dispatcher -------------------------------------------------------------------
+  const file = join(work, 'target.cjs');
+  writeFileSync(file, 'exports.add = function add(a, b) { return a + b; };\nexports.addAsync = async function addAsync(a, b) { return a + b; };\n');
+  const module = require.cache[require.resolve(file)] ?? (require(file), require.cache[require.resolve(file)]);
+  const { add: bareAdd, addAsync: bareAsync } = module.exports;
+  const sync = [{ name: 'bare call (destructured original)', ns: measure((i) => bareAdd(i, 1)) }];
+  const asyncRows = [{ name: 'bare async call', ns: await measureAsync((i) => bareAsync(i, 1)) }];
+  if (pinExports(module) !== 2) throw new Error('the fixture exports were not pinned');
+  const { add: pinnedAdd, addAsync: pinnedAsync } = module.exports;
+  if (pinnedAdd === bareAdd) throw new Error('no dispatcher installed');
+  sync.push({ name: 'idle dispatcher (pinned, no session)', ns: measure((i) => pinnedAdd(i, 1)) });
+  asyncRows.push({ name: 'idle dispatcher, async', ns: await measureAsync((i) => pinnedAsync(i, 1)) });
+  report('preload: idle CJS dispatcher, sync', sync, { json });
+  report('preload: idle CJS dispatcher, async', asyncRows, { json });
+
+  // 2. ESM rebinding -----------------------------------------------------------------------
+  writeFileSync(join(work, 'const.mjs'), 'export const f = (a, b) => a + b;\n');
+  writeFileSync(join(work, 'let.mjs'), 'export let   f = (a, b) => a + b;\n');
+  for (const kind of ['const', 'let']) {
+    writeFileSync(join(work, `call-${kind}.mjs`), `import { f } from './${kind}.mjs';\nexport const call = (i) => f(i, 1);\n`);
+  }
+  const { call: viaConst } = await import(pathToFileURL(join(work, 'call-const.mjs')).href);
+  const { call: viaLet } = await import(pathToFileURL(join(work, 'call-let.mjs')).href);
+  report('preload: ESM named import of an export', [
+    { name: 'export const (as written)', ns: measure(viaConst) },
+    { name: 'export let (as rewritten)', ns: measure(viaLet) },
+  ], { json });
+
+  // 3. Start-up per module -------------------------------------------------------------------
+  const N = 200;
+  const runs = quick ? 3 : 7;
+  const register = join(root, 'dist/esm/loader/register.js');
+  const noopHooks = join(work, 'noop-hooks.mjs');
+  writeFileSync(noopHooks, 'export async function load(url, context, next) { return next(url, context); }\n');
+  const registerNoop = join(work, 'register-noop.mjs');
+  writeFileSync(registerNoop, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(noopHooks).href)});\n`);
+
+  // Our own work per module, in this process: the rewrite (first pass on a cold parser, as
+  // in the loader thread at start-up, then warm) and the pinning of a loaded CJS module.
+  generate(join(work, 'esm'), 'esm', N);
+  generate(join(work, 'cjs'), 'cjs', N);
+  const sources = Array.from({ length: N }, (_, i) => readFileSync(join(work, 'esm', `m${i}.mjs`), 'utf8'));
+  const rewriteUs = (pass) => {
+    const t0 = performance.now();
+    for (const source of sources) if (rewriteModule(source) === undefined) throw new Error(`rewrite failed (${pass})`);
+    return ((performance.now() - t0) / N) * 1000;
+  };
+  const coldRewrite = rewriteUs('cold');
+  const warmRewrite = rewriteUs('warm');
+  const cjsModules = Array.from({ length: N }, (_, i) => {
+    const path = join(work, 'cjs', `m${i}.cjs`);
+    require(path);
+    return require.cache[path];
+  });
+  let t0 = performance.now();
+  let pinned = 0;
+  for (const m of cjsModules) pinned += pinExports(m);
+  const pinUs = ((performance.now() - t0) / N) * 1000;
+
+  // End to end: whole processes, timed around the import/require of all N modules.
+  const rows = [];
+  for (const kind of ['esm', 'cjs']) {
+    const main = join(work, kind, kind === 'esm' ? 'main.mjs' : 'main.cjs');
+    const plain = median(runs, () => timeLoad(main, []));
+    const hooksOnly = median(runs, () => timeLoad(main, ['--import', registerNoop]));
+    const preloaded = median(runs, () => timeLoad(main, ['--import', register]));
+    rows.push({ kind, plain, hooksOnly, preloaded, perModuleUs: ((preloaded - plain) / N) * 1000 });
+  }
+  if (json) {
+    console.log(JSON.stringify({ title: 'preload: start-up', node: process.version, modules: N, runs, coldRewrite, warmRewrite, pinUs, pinned, rows }));
+  } else {
+    console.log(`\npreload: start-up work per module, in process (${N} generated modules)`);
+    console.log(`  ESM rewrite (acorn parse + edit)  cold ${coldRewrite.toFixed(0)} µs, warm ${warmRewrite.toFixed(0)} µs per module`);
+    console.log(`  CJS pinning (${(pinned / N).toFixed(0)} dispatchers a module)   ${pinUs.toFixed(0)} µs per module`);
+    console.log(`\npreload: start-up end to end (ms to load all ${N} modules in a fresh process, median of ${runs})`);
+    for (const r of rows) {
+      console.log(
+        `  ${r.kind}  without ${r.plain.toFixed(1).padStart(7)}  no-op load hook ${r.hooksOnly.toFixed(1).padStart(7)}  ` +
+          `with preload ${r.preloaded.toFixed(1).padStart(7)}  => ${r.perModuleUs.toFixed(0)} µs per module`,
+      );
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** N modules of a realistic size (functions, a class, a const arrow, some top-level work), and a main that loads them all. */
+function generate(dir, kind, n) {
+  mkdirSync(dir, { recursive: true });
+  const ext = kind === 'esm' ? 'mjs' : 'cjs';
+  for (let i = 0; i < n; i++) {
+    const body = [
+      `function helper${i}(x) { return x * ${i + 1}; }`,
+      `function find${i}(items, id) { for (const item of items) { if (item.id === id) return item; } return null; }`,
+      `function format${i}(user) { return \`\${user.name} <\${user.email}> #${i}\`; }`,
+      `async function load${i}(id) { await null; return { id, name: 'user' + id, email: id + '@example.com' }; }`,
+      `function sum${i}(list) { let total = 0; for (const x of list) total += helper${i}(x); return total; }`,
+      `const normalize${i} = (s) => String(s).trim().toLowerCase();`,
+      `class Repo${i} { constructor() { this.rows = []; } save(row) { this.rows.push(row); return row; } all() { return [...this.rows]; } }`,
+      `const table${i} = Array.from({ length: 20 }, (_, k) => ({ id: k, name: 'n' + k }));`,
+      `const config${i} = { name: 'module${i}', retries: 3, timeoutMs: 1000, tags: ['a', 'b', 'c'] };`,
+    ];
+    const names = [`find${i}`, `format${i}`, `load${i}`, `sum${i}`, `normalize${i}`, `Repo${i}`, `config${i}`];
+    const tail = kind === 'esm' ? `export { ${names.join(', ')} };` : `module.exports = { ${names.join(', ')} };`;
+    writeFileSync(join(dir, `m${i}.${ext}`), `${body.join('\n')}\nfind${i}(table${i}, 3);\n${tail}\n`);
+  }
+  const loads = Array.from({ length: n }, (_, i) =>
+    kind === 'esm' ? `import * as m${i} from './m${i}.mjs';` : `require('./m${i}.cjs');`,
+  ).join('\n');
+  writeFileSync(join(dir, `all.${ext}`), `${loads}\n`);
+  const main =
+    kind === 'esm'
+      ? "const t0 = performance.now();\nawait import('./all.mjs');\nconsole.log(performance.now() - t0);\n"
+      : "const t0 = performance.now();\nrequire('./all.cjs');\nconsole.log(performance.now() - t0);\n";
+  writeFileSync(join(dir, `main.${ext}`), main);
+}
+
+function timeLoad(main, args) {
+  const socketDir = mkdtempSync(join(tmpdir(), 'lt-bench-sock-'));
+  try {
+    const env = { ...process.env, LIVETRACE_SOCKET_DIR: socketDir };
+    delete env.NODE_OPTIONS;
+    return Number(execFileSync(process.execPath, [...args, main], { env, encoding: 'utf8', timeout: 30_000 }).trim());
+  } finally {
+    rmSync(socketDir, { recursive: true, force: true });
+  }
+}
+
+function median(n, sample) {
+  const values = Array.from({ length: n }, sample).sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)];
+}
