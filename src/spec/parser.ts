@@ -295,6 +295,7 @@ class Parser {
       let key: string;
       if (keyToken.kind === 'ident' || keyToken.kind === 'string') key = keyToken.value;
       else if (keyToken.kind === 'number' && Number.isInteger(keyToken.value) && keyToken.value >= 0) key = String(keyToken.value);
+      else if (this.isPunct(keyToken, '...')) throw this.unexpected(keyToken, "a property name (object patterns are already partial: drop the '...')");
       else throw this.unexpected(keyToken, 'a property name (a name, a quoted string or a whole number)');
       this.expectPunct(':', `':' after the property name ${describeText(key)}`);
       entries.push({ key, pattern: this.argPattern('a pattern for the property value') });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LivetraceError } from '../../../src/protocol/errors.js';
 import type { ArgPattern, Expr, PatternAst } from '../../../src/spec/ast.js';
-import { MAX_DEPTH } from '../../../src/spec/ast.js';
+import { MAX_DEPTH, TYPE_NAMES } from '../../../src/spec/ast.js';
 import { parsePattern } from '../../../src/spec/index.js';
 
 function parseError(text: string): LivetraceError {
@@ -121,18 +121,9 @@ describe('parser: argument patterns', () => {
   });
 
   it('parses type tests and regexes', () => {
-    expect(args('m:f(:string, :number, :bigint, :boolean, :symbol, :function, :object, :array, :promise, :error)').map((p) => p.kind === 'type' && p.name)).toEqual([
-      'string',
-      'number',
-      'bigint',
-      'boolean',
-      'symbol',
-      'function',
-      'object',
-      'array',
-      'promise',
-      'error',
-    ]);
+    const types = TYPE_NAMES.map((type) => `:${type}`).join(', ');
+    expect(types).toBe(':string, :number, :bigint, :boolean, :symbol, :function, :object, :array, :promise, :error');
+    expect(args(`m:f(${types})`)).toEqual(TYPE_NAMES.map((name) => ({ kind: 'type', name })));
     expect(args('m:f(/^a.b$/iu)')).toEqual([{ kind: 'regex', source: '^a.b$', flags: 'iu' }]);
   });
 
@@ -245,6 +236,7 @@ describe('parser: errors carry code, column, expected and found', () => {
       ['m:f -> ', 8, 'an action', 'end of pattern'],
       ['m:f({id X})', 9, "':' after the property name", "'X'"],
       ['m:f({id: X)', 11, "',' or '}'", "')'"],
+      ['m:f({id: X, ...})', 13, 'already partial', "'...'"],
       ['m:f(@)', 5, 'a pattern', "'@'"],
       ['m:f(-x)', 6, 'a number', "'x'"],
       ['m:f(:1)', 6, 'a type name', "the number '1'"],
