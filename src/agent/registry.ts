@@ -19,6 +19,7 @@ import { types } from 'node:util';
 import type { Engine } from '../protocol/events.js';
 import type { Matcher, ModuleRef } from '../spec/matcher.js';
 import { siteOfWrapper, type PatchTarget } from './patcher.js';
+import { isOwnFile } from './stack.js';
 
 /** One traceable (or listed but not patchable) function. */
 export interface FunctionEntry {
@@ -392,33 +393,6 @@ export function loadedModules(exactBuiltins: readonly string[] = []): LoadedModu
   const mainEsm = unpatchableMainEsm(known);
   if (mainEsm !== undefined) out.push(mainEsm);
   return out;
-}
-
-/** livetrace's own files are never traced (it would trace itself). */
-const ownRoot = (() => {
-  // Two levels up from this compiled module (dist/<flavour>/agent/registry.js or src/agent/registry.ts).
-  const here = sourceFileOfThisModule();
-  return here === undefined ? undefined : dirname(dirname(dirname(here)));
-})();
-
-function sourceFileOfThisModule(): string | undefined {
-  const prepare = Error.prepareStackTrace;
-  try {
-    Error.prepareStackTrace = (_e, frames) => frames;
-    const frames = new Error().stack as unknown as NodeJS.CallSite[];
-    const file = frames[0]?.getFileName();
-    if (file === undefined || file === null) return undefined;
-    return file.startsWith('file://') ? new URL(file).pathname : file;
-  } catch {
-    return undefined;
-  } finally {
-    Error.prepareStackTrace = prepare;
-  }
-}
-
-export function isOwnFile(file: string): boolean {
-  return ownRoot !== undefined && file.startsWith(ownRoot + sep) && !file.slice(ownRoot.length).includes(`${sep}node_modules${sep}`) &&
-    /[/\\](dist|src)[/\\]/.test(file.slice(ownRoot.length, ownRoot.length + 6));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -439,8 +439,7 @@ export class Session implements AsyncIterable<SessionRecord> {
       else event.value = captured;
       if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
       if (token.stack !== undefined) event.stack = token.stack;
-      this.reported++;
-      this.enqueue(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false);
+      if (this.enqueue(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
       if (t0 > 0) this.engineNs += (token.sampledNs + clock() - t0) * SAMPLE_EVERY;
       if (this.reported >= this.options.max) void this.stop('max');
     } catch (error) {
@@ -465,11 +464,12 @@ export class Session implements AsyncIterable<SessionRecord> {
   // -------------------------------------------------------------------------------------
   // Queue
 
-  private enqueue(record: SessionRecord, bytes: number, control: boolean): void {
+  /** Queues a record; false when a call event was dropped for the queue bounds. */
+  private enqueue(record: SessionRecord, bytes: number, control: boolean): boolean {
     if (!control) {
       if (this.queuedCalls >= this.options.queueEvents || this.queueBytes + bytes > this.options.queueBytes) {
         this.dropped.queue++;
-        return;
+        return false;
       }
       this.queuedCalls++;
     }
@@ -481,6 +481,7 @@ export class Session implements AsyncIterable<SessionRecord> {
       this.wake = undefined;
       wake();
     }
+    return true;
   }
 
   private tick(): void {

@@ -26,7 +26,8 @@
 import { createRequire } from 'node:module';
 import { reportLoaded } from '../agent/module-watch.js';
 import { pinSite, siteFor, siteOfWrapper } from '../agent/patcher.js';
-import { enumerateExports, isOwnFile } from '../agent/registry.js';
+import { enumerateExports } from '../agent/registry.js';
+import { isOwnFile } from '../agent/stack.js';
 
 interface CjsModule {
   filename: string;
