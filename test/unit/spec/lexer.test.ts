@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LivetraceError } from '../../../src/protocol/errors.js';
+import type { LivetraceError } from '../../../src/protocol/errors.js';
 import { isBareGlob, isLexableRegexSource, tokenize, type Token } from '../../../src/spec/lexer.js';
+import { thrown } from './thrown.js';
 
 /** Tokens as short strings: kind:value. */
 function kinds(text: string): string[] {
@@ -19,13 +20,7 @@ function kinds(text: string): string[] {
 }
 
 function lexError(text: string): LivetraceError {
-  try {
-    tokenize(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(LivetraceError);
-    return error as LivetraceError;
-  }
-  throw new Error(`expected ${JSON.stringify(text)} not to lex`);
+  return thrown(() => tokenize(text));
 }
 
 describe('lexer: the head (globs)', () => {

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LivetraceError } from '../../../src/protocol/errors.js';
+import type { LivetraceError } from '../../../src/protocol/errors.js';
 import type { ArgPattern, Expr, PatternAst } from '../../../src/spec/ast.js';
 import { MAX_DEPTH, TYPE_NAMES } from '../../../src/spec/ast.js';
 import { parsePattern } from '../../../src/spec/index.js';
+import { thrown } from './thrown.js';
 
 function parseError(text: string): LivetraceError {
-  try {
-    parsePattern(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(LivetraceError);
-    return error as LivetraceError;
-  }
-  throw new Error(`expected ${JSON.stringify(text)} not to parse`);
+  return thrown(() => parsePattern(text));
 }
 
 function args(text: string): ArgPattern[] {

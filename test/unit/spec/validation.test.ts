@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { LivetraceError } from '../../../src/protocol/errors.js';
+import type { LivetraceError } from '../../../src/protocol/errors.js';
 import { MAX_DEPTH, type Expr, type PatternAst } from '../../../src/spec/ast.js';
 import { checkPattern, compilePattern, parsePattern, patternToJson } from '../../../src/spec/index.js';
+import { thrown } from './thrown.js';
 
 const base: PatternAst = { kind: 'pattern', module: 'm', function: 'f', params: null, guard: null, actions: [] };
 
 function rejection(value: unknown): LivetraceError {
-  try {
-    checkPattern(value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(LivetraceError);
-    return error as LivetraceError;
-  }
-  throw new Error('expected the tree to be refused');
+  return thrown(() => checkPattern(value));
 }
 
 describe('checking trees given as data', () => {
