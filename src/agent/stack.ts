@@ -132,9 +132,11 @@ function functionName(site: CallSite): string {
   if (site.isConstructor()) label = `new ${name ?? '<anonymous>'}`;
   else if (!site.isToplevel()) {
     // V8 reads the type name from data properties only, and calls no trap of a Proxy.
-    const type = site.getTypeName();
-    if (name === null || name === '') label = `${type ?? '<anonymous>'}.<anonymous>`;
-    else label = type !== null && type !== '' && !StringPrototypeStartsWith(name, type) ? `${type}.${name}` : name;
+    // 'Object' (exports, plain objects) and 'Module' (namespaces) only add noise.
+    const raw = site.getTypeName();
+    const type = raw === 'Object' || raw === 'Module' || raw === '' ? null : raw;
+    if (name === null || name === '') label = type === null ? '<anonymous>' : `${type}.<anonymous>`;
+    else label = type !== null && !StringPrototypeStartsWith(name, type) ? `${type}.${name}` : name;
   } else label = name === null || name === '' ? '<anonymous>' : name;
   return site.isAsync() ? `async ${label}` : label;
 }

@@ -287,7 +287,7 @@ function renderTagged(tagged: Record<string, unknown>, nesting: number): string 
     case 'symbol':
       return t.description === undefined ? 'Symbol()' : `Symbol(${plain(t.description)})`;
     case 'string':
-      return `${quote(String(t.value ?? ''))}… (${count(t.length)} chars)`;
+      return `'${typeof t.value === 'string' ? escapeText(t.value, true) : ''}…' (${count(t.length)} chars)`;
     case 'function':
       return renderFunction(t);
     case 'object': {

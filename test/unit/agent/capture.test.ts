@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Capturer, capture, resolveCaptureLimits } from '../../../src/agent/capture.js';
 import { Redactor, normalizeKey } from '../../../src/agent/redaction.js';
@@ -274,6 +275,24 @@ describe('capture: the value forms', () => {
       const value = capture(sample).value;
       expect(JSON.parse(JSON.stringify(value))).toEqual(value);
     }
+  });
+});
+
+describe('capture: any value (property)', () => {
+  it('returns JSON that round-trips, holds no input object, and stays within its limits', () => {
+    const capturer = new Capturer({ depth: 2, items: 5, fields: 5, stringLimit: 20, eventBytes: 2048 });
+    fc.assert(
+      fc.property(
+        fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true, withObjectString: true }),
+        (input) => {
+          const { value } = capturer.capture(input);
+          expect(JSON.parse(JSON.stringify(value))).toEqual(value);
+          for (const object of objectsIn(value)) expect(object === input).toBe(false);
+          expect(JSON.stringify(value).length).toBeLessThan(2048 * 1.25 + 200);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
