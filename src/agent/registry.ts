@@ -217,7 +217,8 @@ export function enumerateExports(
   };
 
   const members = (fn: Function, name: string): void => {
-    if (seen.has(fn)) return;
+    // A Proxy's keys and descriptors come from its traps (user code): not looked into.
+    if (seen.has(fn) || isProxy(fn)) return;
     seen.add(fn);
     for (const key of ownKeys(fn)) {
       if (typeof key !== 'string' || key === 'length' || key === 'name' || key === 'prototype' || key === 'arguments' || key === 'caller') continue;

@@ -10,11 +10,14 @@
  * destructured copy holds.
  *
  * What is pinned, and what is left alone (and why):
- * - Plain and async functions. Classes are left alone: constructing through a wrapper
- *   works, but a class's statics would be copies on the wrapper (stale once the class
- *   updates them), and instances are traced through their prototype methods anyway.
+ * - Plain and async functions only. Classes and constructor functions (a `prototype`
+ *   anyone has touched) are left alone: their instances would point at the original as
+ *   `constructor` while importers hold the wrapper (`err.constructor === MyError` would
+ *   turn false), their statics would be stale copies on the wrapper, and instances are
+ *   traced through their prototype methods anyway.
  * - Functions with own properties beyond name/length/prototype are left alone for the
- *   same reason (a copied `fn.count` would go stale).
+ *   same reason (a copied `fn.count` would go stale), and so are Proxies (looking into
+ *   one runs its traps).
  * - Accessors are never read (it would run user code); read-only exports can't be replaced.
  * - The app's files only; node_modules when LIVETRACE_PRELOAD_PACKAGES=1; never JSON,
  *   native addons, or livetrace itself.
@@ -24,6 +27,7 @@
  * original first and never throws: a failure to pin leaves the module as it loaded.
  */
 import { createRequire } from 'node:module';
+import { types } from 'node:util';
 import { reportLoaded } from '../agent/module-watch.js';
 import { pinSite, siteFor, siteOfWrapper } from '../agent/patcher.js';
 import { enumerateExports } from '../agent/registry.js';
@@ -39,7 +43,8 @@ interface ModulePrototype {
 }
 
 const INSTALLED = Symbol.for('livetrace.preload.cjs.v1');
-const { getOwnPropertyNames } = Object;
+const { getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+const isProxy = types.isProxy;
 const SHAPE_KEYS = new Set(['length', 'name', 'prototype', 'arguments', 'caller']);
 
 /** Wraps `Module.prototype.load` so every eligible module's exports get idle dispatchers. */
@@ -82,13 +87,20 @@ export function pinExports(module: CjsModule): number {
     if (target === undefined || (target.holder !== exportsValue && target.holder !== module)) continue;
     if (entry.kind === 'class') continue;
     const fn = target.read();
-    if (typeof fn !== 'function' || siteOfWrapper(fn) !== undefined || hasOwnState(fn)) continue;
+    if (typeof fn !== 'function' || isProxy(fn) || siteOfWrapper(fn) !== undefined || !plainCallable(fn)) continue;
     const site = siteFor(target);
     if (typeof site !== 'string' && pinSite(site)) pinned++;
   }
   return pinned;
 }
 
-function hasOwnState(fn: Function): boolean {
-  return getOwnPropertyNames(fn).some((key) => !SHAPE_KEYS.has(key)) || Object.getOwnPropertySymbols(fn).length > 0;
+/** No state of its own, and not a constructor: no own properties but its shape, and an untouched (or no) prototype. */
+function plainCallable(fn: Function): boolean {
+  if (getOwnPropertyNames(fn).some((key) => !SHAPE_KEYS.has(key)) || getOwnPropertySymbols(fn).length > 0) return false;
+  const prototype = getOwnPropertyDescriptor(fn, 'prototype');
+  if (prototype === undefined) return true; // arrows, methods, async functions
+  const value: unknown = prototype.value;
+  if (typeof value !== 'object' || value === null || getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Reflect.ownKeys(value);
+  return keys.length === 1 && keys[0] === 'constructor' && getOwnPropertyDescriptor(value, 'constructor')?.value === fn;
 }
