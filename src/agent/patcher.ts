@@ -35,6 +35,8 @@ import { isNativePromise, watchPromise } from './promise-watch.js';
 /** How a call ended, as the site tells a hook. */
 export interface Ending {
   threw: boolean;
+  /** The call returned a native promise, which the site watches: `settle` follows. */
+  pending: boolean;
   /** Return value, or thrown value when `threw`. */
   value: unknown;
   /** Monotonic ns at entry and at return/throw. */
@@ -328,12 +330,13 @@ function traced(matched: (Hook | object)[], original: Function, self: unknown, a
     value = callContext.run(frame, original, self, args, newTarget);
   } catch (error) {
     const end = clock();
-    finish(matched, { threw: true, value: error, start, end });
+    finish(matched, { threw: true, pending: false, value: error, start, end });
     throw error;
   }
   const end = clock();
-  finish(matched, { threw: false, value, start, end });
-  if (isNativePromise(value)) watchPromise(value, matched as readonly unknown[]);
+  const pending = isNativePromise(value);
+  finish(matched, { threw: false, pending, value, start, end });
+  if (pending) watchPromise(value as Promise<unknown>, matched as readonly unknown[]);
   return value;
 }
 

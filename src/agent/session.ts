@@ -47,7 +47,6 @@ import { log } from './log.js';
 import { onModulesLoaded } from './module-watch.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from './options.js';
 import { addHook, removeHook, siteFor, type Ending, type Hook, type Site } from './patcher.js';
-import { isNativePromise } from './promise-watch.js';
 import { loadedModules, moduleRefForFile, nearMisses, resolve, type Candidate, type LoadedModule } from './registry.js';
 import { captureStack } from './stack.js';
 
@@ -161,6 +160,8 @@ export class Session implements AsyncIterable<SessionRecord> {
   private sampleCounter = 0;
 
   private readonly queue: SessionRecord[] = [];
+  /** Estimated bytes of each queued record, index for index. */
+  private readonly queueSizes: number[] = [];
   private queueHead = 0;
   private queueBytes = 0;
   /** Call events in the queue (control records don't count against the bound). */
@@ -285,13 +286,14 @@ export class Session implements AsyncIterable<SessionRecord> {
   take(max = Infinity): SessionRecord[] {
     const end = Math.min(this.queue.length, this.queueHead + max);
     const out = this.queue.slice(this.queueHead, end);
-    for (const record of out) {
-      this.queueBytes -= byteSizeOf(record);
-      if (record.type === 'call') this.queuedCalls--;
+    for (let i = this.queueHead; i < end; i++) {
+      this.queueBytes -= this.queueSizes[i]!;
+      if (this.queue[i]!.type === 'call') this.queuedCalls--;
     }
     this.queueHead = end;
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue.splice(0, this.queueHead);
+      this.queueSizes.splice(0, this.queueHead);
       this.queueHead = 0;
     }
     return out;
@@ -383,7 +385,7 @@ export class Session implements AsyncIterable<SessionRecord> {
 
   exit(token: Token, ending: Ending): void {
     if (!this.running) return;
-    if (!ending.threw && isNativePromise(ending.value)) {
+    if (ending.pending) {
       token.ending = ending;
       return;
     }
@@ -473,8 +475,8 @@ export class Session implements AsyncIterable<SessionRecord> {
       }
       this.queuedCalls++;
     }
-    sizes.set(record, bytes);
     this.queue.push(record);
+    this.queueSizes.push(bytes);
     this.queueBytes += bytes;
     const wake = this.wake;
     if (wake !== undefined) {
@@ -629,12 +631,6 @@ export class Session implements AsyncIterable<SessionRecord> {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
-}
-
-const sizes = new WeakMap<object, number>();
-
-function byteSizeOf(record: SessionRecord): number {
-  return sizes.get(record) ?? 0;
 }
 
 function moduleGlobOf(m: Matcher): string {
