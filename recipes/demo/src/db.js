@@ -9,9 +9,9 @@ const tables = {
     { id: 3, name: 'linus', role: 'customer', password: 'hunter2' },
   ],
   orders: [
-    { id: 1, ownerId: 1, total: 120 },
-    { id: 2, ownerId: 2, total: 35 },
-    { id: 3, ownerId: 3, total: 18 },
+    { id: 1, ownerId: 2, total: 120 },
+    { id: 2, ownerId: 3, total: 35 },
+    { id: 3, ownerId: 2, total: 18 },
     // A guest checkout: no account, so no owner.
     { id: 4, ownerId: null, total: 64 },
   ],
