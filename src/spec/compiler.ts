@@ -353,7 +353,6 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
   const preGuard = preExpr === null ? undefined : compileExpr(preExpr, scope);
   const postGuard = postExpr === null ? undefined : compileExpr(postExpr, scope);
   const postReads = reads(postExpr);
-  const bindsNames = names.length > 0;
   const filters = testCount > 0 || preGuard !== undefined;
   const captures = postReads.names || postReads.self || postReads.args;
 
@@ -370,6 +369,23 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
       captured.args = copy;
     }
     return captured;
+  };
+
+  /** Clears the names bound while testing a call, so no argument stays reachable. */
+  const unbind = (): undefined => {
+    if (scope.top !== 0) scope.unwind(0);
+    return undefined;
+  };
+
+  const guardPasses = (self: unknown, args: ArrayLike<unknown>): boolean => {
+    frame.self = self;
+    frame.args = args;
+    try {
+      return !!(preGuard as Evaluate)(frame);
+    } finally {
+      frame.self = undefined;
+      frame.args = NO_ARGS;
+    }
   };
 
   const matchModule = compileModuleGlob(ast.module);
@@ -408,24 +424,19 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
       const count = args.length;
       if (count < minArgs || count > maxArgs) return undefined;
       if (!filters) return captures ? capture(self, args, count) : NOTHING_CAPTURED;
+      // No try/finally: the common exit, a failed argument test, only has to unbind.
       try {
         for (let i = 0; i < testCount; i++) {
           const index = argIndexes[i] as number;
-          if (!(argTests[i] as Test)(index < count ? args[index] : undefined)) return undefined;
+          if (!(argTests[i] as Test)(index < count ? args[index] : undefined)) return unbind();
         }
-        if (preGuard !== undefined) {
-          frame.self = self;
-          frame.args = args;
-          if (!preGuard(frame)) return undefined;
-        }
-        return captures ? capture(self, args, count) : NOTHING_CAPTURED;
+        if (preGuard !== undefined && !guardPasses(self, args)) return unbind();
+        const bindings = captures ? capture(self, args, count) : NOTHING_CAPTURED;
+        unbind();
+        return bindings;
       } catch {
         matcher.guardErrors++;
-        return undefined;
-      } finally {
-        if (bindsNames) scope.unwind(0);
-        frame.self = undefined;
-        frame.args = NO_ARGS;
+        return unbind();
       }
     },
     post:
