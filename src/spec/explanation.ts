@@ -39,13 +39,16 @@ function describeModule(glob: string): string {
 }
 
 function describeFunction(glob: string): string {
-  if (glob === '**') return 'every function';
+  if (glob === '**') return 'every exported function';
   const notes: string[] = [];
   if (glob.includes('#')) notes.push("'#' names a prototype method");
   if (/(^|[^*])\*($|[^*])/.test(glob)) notes.push("'*' stays within one segment between '.' and '#'");
   if (glob.includes('**')) notes.push("'**' crosses '.' and '#'");
   const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  return `functions whose path matches ${quoteString(glob, "'")}${note}`;
+  if (glob.startsWith('~')) {
+    return `internal functions (found in the module's source, reached by probes) whose path matches ${quoteString(glob, "'")}${note}`;
+  }
+  return `exported functions whose path matches ${quoteString(glob, "'")}${note}`;
 }
 
 function ordinal(n: number): string {

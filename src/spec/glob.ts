@@ -13,7 +13,9 @@
  * '/' in paths, '*' stays within one segment and '**' crosses segments: 'UserRepo#*'
  * matches UserRepo#save but not UserRepo#a.b; 'db.**' matches everything under db.
  * Both the glob and the path are rewritten to '/'-separated form ('UserRepo/#/save'),
- * so micromatch's path rules give exactly that.
+ * so micromatch's path rules give exactly that. A path starting with '~' names a
+ * function found in the module's source, not its exports; only a glob starting with
+ * '~' matches one.
  */
 import * as micromatchModule from 'micromatch';
 import type { ModuleRef } from './matcher.js';
@@ -24,6 +26,8 @@ type Micromatch = typeof micromatchModule;
 const micromatch: Micromatch = (micromatchModule as unknown as { default?: Micromatch }).default ?? micromatchModule;
 
 const OPTIONS = { dot: true } as const;
+/** Marks a function found in the module's source rather than its exports ('~hashPassword'). */
+const INTERNAL = '~';
 const EXTENSION = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 /** micromatch refuses longer globs. */
 const MAX_GLOB_LENGTH = 65536;
@@ -63,15 +67,20 @@ function moduleForm(glob: string): string {
   return glob.startsWith('./') ? glob.slice(2) : glob;
 }
 
-/** 'UserRepo#save' -> 'UserRepo/#/save', 'db.users.find' -> 'db/users/find'. */
+/** 'UserRepo#save' -> 'UserRepo/#/save', 'db.users.find' -> 'db/users/find', '~f' -> '~/f'. */
 function functionForm(text: string): string {
-  return text.replaceAll('.', '/').replaceAll('#', '/#/');
+  const segments = text.replaceAll('.', '/').replaceAll('#', '/#/');
+  // The internal mark is a segment of its own, so that '~**' reaches every internal function.
+  return segments.startsWith(INTERNAL) ? `${INTERNAL}/${segments.slice(INTERNAL.length)}` : segments;
 }
 
 export function compileFunctionGlob(glob: string): (path: string) => boolean {
-  if (glob === '**') return () => true;
+  // Internal functions are reached only through inspector probes, which cost far more:
+  // only a glob that asks for them with '~' matches them, so '**' means every export.
+  const internal = glob.startsWith(INTERNAL);
+  if (glob === '**') return (path) => !path.startsWith(INTERNAL);
   const regex = compile(functionForm(glob));
-  return (path) => regex.test(functionForm(path));
+  return (path) => path.startsWith(INTERNAL) === internal && regex.test(functionForm(path));
 }
 
 function withoutExtension(id: string): string {

@@ -86,6 +86,17 @@ describe('function globs', () => {
     expect(fnMatches('{findUser,createUser}', 'createUser')).toBe(true);
     expect(fnMatches('find?ser', 'findUser')).toBe(true);
   });
+
+  it("internal functions ('~' paths) are matched only by globs that start with '~'", () => {
+    expect(fnMatches('~hash*', '~hashPassword')).toBe(true);
+    expect(fnMatches('~makeRouter.*', '~makeRouter.handle')).toBe(true);
+    expect(fnMatches('~makeRouter.*', '~makeRouter.a.b')).toBe(false);
+    expect(fnMatches('~@12', '~@12')).toBe(true);
+    expect(fnMatches('~**', '~UserRepo#save')).toBe(true);
+    expect(fnMatches('*', '~slug')).toBe(false);
+    expect(fnMatches('**', '~slug')).toBe(false);
+    expect(fnMatches('~*', 'slug')).toBe(false);
+  });
 });
 
 describe('arguments', () => {

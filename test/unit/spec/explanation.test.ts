@@ -8,7 +8,7 @@ describe('explainPattern', () => {
     expect(explain('src/users:findUser(nil, {id: X}, X, ...) when X > 3 && ms > 100 -> stack, hist')).toEqual([
       'pattern:    src/users:findUser(nil, {id: X}, X, ...) when X > 3 && ms > 100 -> stack, hist',
       "module:     modules whose path from the app root (or inside a package) matches 'src/users'; the extension is optional and a directory means its index module",
-      "function:   functions whose path matches 'findUser'",
+      "function:   exported functions whose path matches 'findUser'",
       'arguments:  any number; the first 3 as follows (a missing one counts as undefined)',
       '  1st: nil (null or undefined)',
       "  2nd: an object with 'id': any value, named X",
@@ -22,11 +22,12 @@ describe('explainPattern', () => {
   it('describes bare module words, builtins and function glob rules', () => {
     const [, pg, fn] = explain('pg:UserRepo#*');
     expect(pg).toBe("module:     the package 'pg' (its entry module), the builtin 'node:pg', or app modules named 'pg' (file name without extension)");
-    expect(fn).toBe("function:   functions whose path matches 'UserRepo#*' ('#' names a prototype method; '*' stays within one segment between '.' and '#')");
+    expect(fn).toBe("function:   exported functions whose path matches 'UserRepo#*' ('#' names a prototype method; '*' stays within one segment between '.' and '#')");
     expect(explain('node:fs:readFile')[1]).toContain("the builtin 'node:fs'");
     expect(explain('**:db.**')[1]).toBe('module:     every module');
     expect(explain('**:db.**')[2]).toContain("'**' crosses '.' and '#'");
     expect(explain('user*:f')[1]).toContain("whose name matches 'user*'");
+    expect(explain('src/auth:~hashPassword')[2]).toBe("function:   internal functions (found in the module's source, reached by probes) whose path matches '~hashPassword'");
   });
 
   it('describes arities and every kind of argument pattern', () => {
