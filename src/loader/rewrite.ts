@@ -179,7 +179,8 @@ export function rewriteModule(source: string): string | undefined {
     }
   }
 
-  const assigned = assignedNames(program);
+  // The walk over the whole program is only needed when a const would be rewritten.
+  const assigned = locals.some((local) => declared.get(local) === 'const') ? assignedNames(program) : new Set<string>();
   const fixed: (string | null)[] = locals.map((local) => {
     if (declared.get(local) !== 'const') return null;
     if (assigned.has(local)) return ASSIGNED_CONST;
