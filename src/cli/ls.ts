@@ -32,11 +32,6 @@ export function register(program: Command): void {
     });
 }
 
-/** Fields a newer registry may add to a function listing. */
-interface ListingExtras {
-  warning?: string;
-}
-
 /** One block per module: its functions with kind and engine, or why they can't be patched. */
 export function renderListing(modules: ModuleListing[], pattern?: string): string {
   if (modules.length === 0) {
@@ -52,8 +47,7 @@ export function renderListing(modules: ModuleListing[], pattern?: string): strin
     for (const f of listing.functions) {
       const reach = f.engine === null ? `not patchable: ${escapeText(f.reason ?? 'unknown reason')}` : escapeText(f.engine);
       lines.push(`  ${escapeText(f.path).padEnd(pathWidth)}  ${escapeText(f.kind).padEnd(kindWidth)}  ${reach}`.trimEnd());
-      const { warning } = f as ListingExtras;
-      if (typeof warning === 'string' && warning !== '') lines.push(`  ${' '.repeat(pathWidth)}  warning: ${escapeText(warning)}`);
+      if (f.warning !== undefined && f.warning !== '') lines.push(`  ${' '.repeat(pathWidth)}  warning: ${escapeText(f.warning)}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -19,7 +19,7 @@ export interface TraceCommandOptions {
   stack?: boolean;
   depth?: number;
   stringLimit?: number;
-  redact: string[];
+  redact?: string[];
   format: OutputFormat;
   json?: boolean;
   maxFunctions?: number;
@@ -36,7 +36,7 @@ export function addTraceOptions(command: Command): Command {
     .option('--stack', "capture the caller's stack for every call (as the 'stack' action)")
     .option('--depth <n>', 'how deep captured values are expanded (default 3)', positiveInteger('--depth'))
     .option('--string-limit <n>', 'longest captured string, in characters (default 255)', positiveInteger('--string-limit'))
-    .option('--redact <key>', 'also redact this key (repeatable; password, token, secret, ... always are)', collect, [])
+    .option('--redact <key>', 'also redact this key (repeatable; password, token, secret, ... always are)', collect)
     .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json', 'pino']).default('pretty'))
     .option('--json', 'same as --format json')
     .option('--max-functions <n>', 'refuse patterns matching more functions than this (default 500)', positiveInteger('--max-functions'))
@@ -54,7 +54,7 @@ export function traceOptionsOf(options: TraceCommandOptions): TraceOptions {
   if (options.stack === true) trace.stack = true;
   if (options.depth !== undefined) trace.depth = options.depth;
   if (options.stringLimit !== undefined) trace.stringLimit = options.stringLimit;
-  if (options.redact.length > 0) trace.redact = [...options.redact];
+  if (options.redact !== undefined) trace.redact = [...options.redact];
   if (options.maxFunctions !== undefined) trace.maxFunctions = options.maxFunctions;
   if (options.force === true) trace.force = true;
   if (trace.trip === true && trace.rate === false) {
@@ -80,7 +80,7 @@ function positiveInteger(flag: string): (value: string) => number {
   };
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] | undefined): string[] {
   if (value.trim() === '') throw new LivetraceError('LT_OPTION_INVALID', '--redact takes a key name', { input: value });
-  return [...previous, value];
+  return [...(previous ?? []), value];
 }

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Screen, type TextStream } from '../../../src/cli/screen.js';
+
+function stream(isTTY: boolean, columns = 80): TextStream & { text: string } {
+  const s = { text: '', isTTY, columns, write: (chunk: string) => void (s.text += chunk) };
+  return s;
+}
+
+const CLEAR = '\r\x1b[2K';
+
+describe('Screen', () => {
+  it('writes plain lines off a terminal: no status line, tables appended', () => {
+    const out = stream(false);
+    const err = stream(false);
+    const screen = new Screen(out, err);
+    screen.setStatus('tracing 1');
+    screen.print('a');
+    screen.table('t1');
+    screen.table('t2');
+    screen.info('i');
+    expect(out.text).toBe('a\nt1\nt2\n');
+    expect(err.text).toBe('i\n');
+  });
+
+  it('wipes the status line around every write and draws it again', () => {
+    const out = stream(true);
+    const err = stream(true);
+    const screen = new Screen(out, err);
+    screen.setStatus('tracing 1 · 2 calls');
+    expect(err.text).toBe(`${CLEAR}tracing 1 · 2 calls`);
+    err.text = '';
+    screen.print('call');
+    expect(err.text).toBe(`${CLEAR}tracing 1 · 2 calls`);
+    expect(out.text).toBe('call\n');
+    screen.clearStatus();
+    err.text = '';
+    screen.print('call 2');
+    expect(err.text).toBe('');
+  });
+
+  it('cuts the status line to the terminal width', () => {
+    const err = stream(true, 20);
+    new Screen(stream(true), err).setStatus('x'.repeat(50));
+    expect(err.text).toBe(`${CLEAR}${'x'.repeat(18)}…`);
+  });
+
+  it('redraws a table in place while it is the last thing printed', () => {
+    const out = stream(true);
+    const screen = new Screen(out, stream(true));
+    screen.table('h\nrow 1');
+    screen.table('h\nrow 2');
+    expect(out.text).toBe('h\nrow 1\n\x1b[2A\x1b[0Jh\nrow 2\n');
+    out.text = '';
+    screen.info('news');
+    screen.table('h\nrow 3');
+    expect(out.text).toBe('h\nrow 3\n');
+  });
+});
