@@ -12,27 +12,33 @@ const TARGET_MS = quick ? 40 : 150;
 
 let sink = 0;
 
-function measure(fn) {
-  // Calibrate the iteration count to roughly TARGET_MS per round.
+/** Iterations of `fn` that take about TARGET_MS. */
+function calibrate(fn) {
   let n = 1000;
   for (;;) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) sink ^= fn(i);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms > TARGET_MS / 4) {
-      n = Math.max(1000, Math.round((n * TARGET_MS) / ms));
-      break;
-    }
+    if (ms > TARGET_MS / 4) return Math.max(1000, Math.round((n * TARGET_MS) / ms));
     n *= 4;
   }
-  const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink ^= fn(i);
-    rounds.push(Number(process.hrtime.bigint() - t0) / n);
-  }
-  rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)];
+}
+
+function round(fn, n) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) sink ^= fn(i);
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+/**
+ * Median ns/op of each function. Rounds of the contenders are interleaved, so a burst of
+ * load from elsewhere on the machine hits all of them alike and the ratios stay fair.
+ */
+function compare(fns) {
+  const counts = fns.map(calibrate);
+  const samples = fns.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) fns.forEach((fn, k) => samples[k].push(round(fn, counts[k])));
+  return samples.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 }
 
 class User {
@@ -57,23 +63,22 @@ const cases = [
 ];
 
 const capturer = new Capturer();
+const inspectOptions = { depth: 3, maxArrayLength: 100, maxStringLength: 255, breakLength: Infinity };
 const rows = [];
 for (const [name, make] of cases) {
-  const fixed = make(0);
-  const captureNs = measure((i) => {
-    const args = i === -1 ? fixed : make(i);
+  const huge = name.startsWith('10 MB');
+  const captureFn = (i) => {
     capturer.begin();
-    const value = capturer.values(args);
-    const { truncated } = capturer.end();
-    return value.length + (truncated ? 1 : 0);
-  });
-  const jsonNs = name.startsWith('10 MB')
-    ? NaN // JSON of 10 MB is not a comparison anyone would make per call
-    : measure((i) => JSON.stringify(i === -1 ? fixed : make(i)).length);
-  const inspectNs = name.startsWith('10 MB')
-    ? measure(() => inspect(fixed, { depth: 3, maxArrayLength: 100, maxStringLength: 255, breakLength: Infinity }).length)
-    : measure((i) => inspect(make(i), { depth: 3, maxArrayLength: 100, maxStringLength: 255, breakLength: Infinity }).length);
-  const allocNs = measure((i) => make(i).length);
+    const value = capturer.values(make(i));
+    return value.length + (capturer.end().truncated ? 1 : 0);
+  };
+  // JSON of 10 MB is not a comparison anyone would make per call.
+  const jsonFn = huge ? null : (i) => JSON.stringify(make(i)).length;
+  const inspectFn = (i) => inspect(make(i), inspectOptions).length;
+  const allocFn = (i) => make(i).length;
+  const fns = [captureFn, inspectFn, allocFn];
+  if (jsonFn !== null) fns.push(jsonFn);
+  const [captureNs, inspectNs, allocNs, jsonNs = NaN] = compare(fns);
   rows.push({ name, captureNs: captureNs - allocNs, jsonNs: jsonNs - allocNs, inspectNs: inspectNs - allocNs, allocNs });
 }
 

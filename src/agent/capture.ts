@@ -743,8 +743,9 @@ export class Capturer {
       this.budget -= name.length + KEY_OVERHEAD;
       const field = this.property(value, key, level);
       // Assignment would run an accessor inherited from Object.prototype ('__proto__',
-      // or a setter a program added there); defining the property runs nothing.
-      if (name in ObjectPrototype) ObjectDefineProperty(out, name, { __proto__: null, value: field, writable: true, enumerable: true, configurable: true } as PropertyDescriptor);
+      // or a setter a program added there); defining the property runs nothing. (Own
+      // is enough: Object.prototype's own prototype is null, immutably.)
+      if (ObjectHasOwn(ObjectPrototype, name)) ObjectDefineProperty(out, name, { __proto__: null, value: field, writable: true, enumerable: true, configurable: true } as PropertyDescriptor);
       else out[name] = field;
     }
     this.lastMore = more;
