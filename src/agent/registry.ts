@@ -346,6 +346,25 @@ export function addModuleSource(source: ModuleSource): () => void {
   return () => extraSources.delete(source);
 }
 
+/**
+ * Functions of a module beyond its exports, seen only by patterns that ask for them: the
+ * probe engine's internal functions ('src/users:~hashPassword'). Consulted by resolve()
+ * and nearMisses() only for a pattern whose function glob it `wants`, and only for the
+ * modules that pattern's module glob matches. `entries` may throw a LivetraceError when
+ * its engine can't serve (resolve() then throws it, before anything is hooked).
+ */
+export interface InternalSource {
+  wants(functionGlob: string): boolean;
+  entries(module: LoadedModule): FunctionEntry[];
+}
+
+const internalSources = new Set<InternalSource>();
+
+export function addInternalSource(source: InternalSource): () => void {
+  internalSources.add(source);
+  return () => internalSources.delete(source);
+}
+
 /** The main module, if it is ESM and no source knows it (listed, not patchable). */
 function unpatchableMainEsm(known: Set<string>): LoadedModule | undefined {
   const main = process.argv[1];
@@ -423,6 +442,14 @@ export function resolve(matchers: readonly Matcher[], moduleGlobs: readonly stri
       const ms = interested.filter((m) => safeMatchFunction(m, entry.path));
       if (ms.length > 0) out.push({ module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
     }
+    for (const source of internalSources) {
+      const wanting = interested.filter((m) => source.wants(m.functionGlob));
+      if (wanting.length === 0) continue;
+      for (const entry of source.entries(module)) {
+        const ms = wanting.filter((m) => safeMatchFunction(m, entry.path));
+        if (ms.length > 0) out.push({ module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
+      }
+    }
   }
   return out;
 }
@@ -452,12 +479,21 @@ export function nearMisses(moduleGlob: string, functionGlob: string, limit = 5):
   for (const module of modules) {
     const modScore = similarity(wantMod, module.ref.id.toLowerCase());
     if (module.ref.kind !== 'app' && modScore < 0.5) continue;
-    for (const entry of module.entries()) {
+    const internal = modScore < 0.5 ? [] : [...internalSources].filter((source) => source.wants(functionGlob)).flatMap((source) => entriesOrNone(source, module));
+    for (const entry of [...module.entries(), ...internal]) {
       const score = modScore + similarity(wantFn, entry.path.toLowerCase());
       if (score > 0.6) scored.push({ name: `${module.ref.id}:${entry.path}`, score });
     }
   }
   return scored.sort((a, b) => b.score - a.score).slice(0, limit).map((s) => s.name);
+}
+
+function entriesOrNone(source: InternalSource, module: LoadedModule): FunctionEntry[] {
+  try {
+    return source.entries(module);
+  } catch {
+    return [];
+  }
 }
 
 /** 1 for containment, else 1 - edit distance / length, on short strings. */
