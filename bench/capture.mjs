@@ -5,6 +5,7 @@
 // traced function would be), in several rounds; the median round is printed.
 import { inspect } from 'node:util';
 import { Capturer } from '../dist/esm/agent/capture.js';
+import { captureStack } from '../dist/esm/agent/stack.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;
@@ -93,4 +94,12 @@ for (const r of rows) {
     `${r.name.padEnd(38)} ${fmt(r.captureNs)} ${fmt(r.jsonNs)} ${fmt(r.inspectNs)} ${r.allocNs.toFixed(0).padStart(6)}  ${ratio(r.captureNs, r.jsonNs).padStart(12)}  ${ratio(r.captureNs, r.inspectNs).padStart(15)}`,
   );
 }
+
+// The `stack` action: structured, source-mapped frames, beside V8's own string stack.
+const atDepth = (n, fn) => (n === 0 ? fn() : atDepth(n - 1, fn));
+const [stackNs, errorStackNs] = compare([
+  () => atDepth(10, () => captureStack().length),
+  () => atDepth(10, () => new Error().stack.length),
+]);
+console.log(`\ncaptureStack() 10 frames deep: ${stackNs.toFixed(0)} ns; new Error().stack: ${errorStackNs.toFixed(0)} ns (${ratio(stackNs, errorStackNs)})`);
 if (sink === 0.5) console.log(sink);

@@ -66,6 +66,9 @@ export const REGEXP_FLAGS: readonly (readonly [string, (re: RegExp) => boolean])
 export const MapPrototypeEntries = uncurryThis(Map.prototype.entries as (this: Map<unknown, unknown>) => object);
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
 export const MapPrototypeGet = uncurryThis(Map.prototype.get as (this: Map<unknown, unknown>, key: unknown) => unknown);
+export const MapPrototypeSet = uncurryThis(
+  Map.prototype.set as (this: Map<unknown, unknown>, key: unknown, value: unknown) => Map<unknown, unknown>,
+);
 export const MapIteratorPrototypeNext = uncurryThis(
   Object.getPrototypeOf(new Map().entries()).next as (this: object) => { value: [unknown, unknown]; done: boolean },
 );

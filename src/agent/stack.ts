@@ -10,19 +10,22 @@
  * Error for that moment if the program replaced the global. If either property cannot be
  * redefined (frozen by the program), we return no frames rather than risk it.
  *
- * Frames are mapped with source-map-support's `wrapCallSite` (which reads and caches a
- * file's source map on first use) without installing anything globally. Our own frames
+ * Positions are mapped with source-map-support's `mapSourcePosition` (which reads and
+ * caches a file's source map on first use) without installing anything globally. Our own frames
  * are those whose file lies in this package's dist/ or src/ directory, found from where
  * this very module was loaded, which works for the ESM build, the CJS build and the
  * TypeScript sources alike.
  */
 import { fileURLToPath } from 'node:url';
-import { wrapCallSite, type CallSite as MappableCallSite, type State as MappingState } from 'source-map-support';
+import { mapSourcePosition } from 'source-map-support';
 import type { StackFrame } from '../protocol/events.js';
 import {
   ErrorCaptureStackTrace,
   ErrorConstructor,
   GlobalObject,
+  MapPrototypeGet,
+  MapPrototypeGetSize,
+  MapPrototypeSet,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ObjectHasOwn,
@@ -83,14 +86,24 @@ function restore(target: object, key: string, descriptor: PropertyDescriptor | u
   }
 }
 
+// Parsing a file URL costs microseconds, and the same few module URLs recur in every stack.
+const PATH_CACHE_LIMIT = 2048;
+let pathCache = new Map<string, string>();
+
 /** A V8 file name as a path: ESM modules report file:// URLs. */
 function toPath(file: string): string {
   if (!StringPrototypeStartsWith(file, 'file://')) return file;
-  try {
-    return fileURLToPath(file);
-  } catch {
-    return file;
+  let path = MapPrototypeGet(pathCache, file) as string | undefined;
+  if (path === undefined) {
+    try {
+      path = fileURLToPath(file);
+    } catch {
+      path = file;
+    }
+    if (MapPrototypeGetSize(pathCache) >= PATH_CACHE_LIMIT) pathCache = new Map();
+    MapPrototypeSet(pathCache, file, path);
   }
+  return path;
 }
 
 // Where this module itself lives: .../<root>/dist/esm/agent/stack.js, dist/cjs/..., or
@@ -126,8 +139,8 @@ export function isOwnFile(file: string | null | undefined): boolean {
   return false;
 }
 
-function functionName(site: CallSite): string {
-  const name = site.getFunctionName();
+function functionName(site: CallSite, original: string | null | undefined): string {
+  const name = original || site.getFunctionName();
   let label: string;
   if (site.isConstructor()) label = `new ${name ?? '<anonymous>'}`;
   else if (!site.isToplevel()) {
@@ -141,23 +154,31 @@ function functionName(site: CallSite): string {
   return site.isAsync() ? `async ${label}` : label;
 }
 
-function frameOf(site: CallSite): StackFrame {
-  if (site.isNative()) return { fn: functionName(site), file: '<native>', line: 0, column: 0 };
-  const file = site.getFileName() ?? site.getScriptNameOrSourceURL() ?? (site.isEval() ? '<eval>' : '<anonymous>');
-  return {
-    fn: functionName(site),
-    file: toPath(file),
-    line: site.getLineNumber() ?? 0,
-    column: site.getColumnNumber() ?? 0,
-  };
+/** A position as source-map-support returns it: `name` is the original identifier there. */
+interface SourcePosition {
+  source: string;
+  line: number;
+  /** 0-based */
+  column: number;
+  name?: string | null;
 }
 
-/** source-map-support's mapping of one frame; the frame as is if mapping fails. */
-function mapped(site: CallSite, state: MappingState): CallSite {
+/**
+ * The original position of a frame through its file's source map (read and cached by
+ * source-map-support on first use), or its generated position when there is none; null
+ * for a frame without a position.
+ */
+function originalPosition(site: CallSite): SourcePosition | null {
+  if (site.isNative()) return null;
+  const source = site.getFileName() ?? site.getScriptNameOrSourceURL();
+  const line = site.getLineNumber();
+  const column = site.getColumnNumber();
+  if (!source || line === null || column === null) return null;
+  const generated: SourcePosition = { source, line, column: column - 1 };
   try {
-    return wrapCallSite(site as unknown as MappableCallSite, state) as unknown as CallSite;
+    return mapSourcePosition(generated) as SourcePosition;
   } catch {
-    return site;
+    return generated;
   }
 }
 
@@ -172,18 +193,23 @@ export function captureStack(skipUntil?: Function): StackFrame[] {
     // V8 returns nothing when skipUntil is not on the stack: take the whole stack then.
     if (sites.length === 0 && skipUntil !== undefined) sites = callSites(captureStack, MAX_STACK_FRAMES + OWN_FRAME_SLACK);
     const kept: CallSite[] = [];
-    for (let i = 0; i < sites.length; i++) {
+    for (let i = 0; i < sites.length && kept.length < MAX_STACK_FRAMES; i++) {
       const site = sites[i]!;
       if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
     }
-    const count = kept.length < MAX_STACK_FRAMES ? kept.length : MAX_STACK_FRAMES;
-    const frames: StackFrame[] = new Array<StackFrame>(count);
-    // Mapped outermost first, as source-map-support does: a frame's original function
-    // name is found at its caller's position.
-    const state: MappingState = { nextPosition: null, curPosition: null };
-    for (let i = count - 1; i >= 0; i--) {
-      frames[i] = frameOf(mapped(kept[i]!, state));
-      state.nextPosition = state.curPosition;
+    const frames: StackFrame[] = new Array<StackFrame>(kept.length);
+    // Outermost first: a frame's original function name is the identifier at its
+    // caller's call position (source-map-support's rule). Our own frames are skipped
+    // here too, so a traced function is named by the user's call, not our wrapper's.
+    let caller: SourcePosition | null = null;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const site = kept[i]!;
+      const position = originalPosition(site);
+      frames[i] =
+        position === null
+          ? { fn: functionName(site, null), file: site.isNative() ? '<native>' : site.isEval() ? '<eval>' : '<anonymous>', line: 0, column: 0 }
+          : { fn: functionName(site, caller?.name), file: toPath(position.source), line: position.line, column: position.column + 1 };
+      caller = position;
     }
     return frames;
   } catch {
