@@ -359,7 +359,7 @@ export class Capturer {
   private readonly fieldLimit: number;
   private readonly stringLimit: number;
   private readonly floor: number;
-  /** 10^stringLimit: a bigint this large or larger is cut from its hex form. */
+  /** 10^stringLimit (at most 10^1024): a bigint this large or larger is cut from its hex form. */
   private readonly hugeBigInt: bigint;
   private budget: number;
   private used = 0;
@@ -381,7 +381,8 @@ export class Capturer {
     this.fieldLimit = limits.fields;
     this.stringLimit = limits.stringLimit;
     this.floor = Math.floor(limits.eventBytes / 16);
-    this.hugeBigInt = 10n ** BigInt(limits.stringLimit);
+    // Capped so that a huge string limit cannot make this power itself expensive.
+    this.hugeBigInt = 10n ** BigInt(Math.min(limits.stringLimit, 1024));
     this.budget = limits.eventBytes;
     this.path = new Array<object | null>(limits.depth + 2).fill(null);
   }
