@@ -42,7 +42,7 @@ async function runDemo(): Promise<number> {
   const app = join(agentEntry().root, 'recipes', 'demo');
   const screen = new Screen(process.stdout, process.stderr);
   const nilCalls: CallEvent[] = [];
-  const console = new TraceConsole({
+  const view = new TraceConsole({
     format: 'pretty',
     screen,
     style: styleFor(process.stdout),
@@ -51,7 +51,7 @@ async function runDemo(): Promise<number> {
     },
   });
   screen.info(`livetrace demo: starting recipes/demo under livetrace run -t '${DEMO_PATTERN}'`);
-  const run = launch([process.execPath, join('src', 'server.js')], [DEMO_PATTERN], { max: 20, for: '60s' }, console, {
+  const run = launch([process.execPath, join('src', 'server.js')], [DEMO_PATTERN], { max: 20, for: '60s' }, view, {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: app,
     env: { DEMO_PORT: '0' },
@@ -66,7 +66,7 @@ async function runDemo(): Promise<number> {
     run.child.kill('SIGTERM');
     await run.exited.catch(() => undefined);
     await run.traced;
-    console.close();
+    view.close();
   }
   screen.print(explain(nilCalls));
   return 0;

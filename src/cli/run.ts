@@ -82,9 +82,9 @@ async function runCommand(argv: string[], options: RunArgs): Promise<number> {
   for (const pattern of options.trace) parsePattern(pattern);
   const output = openOutput(options.output);
   const screen = new Screen(output.stream, process.stderr);
-  const console = new TraceConsole({ format: formatOf(options), screen, style: styleFor(output.stream), drained: () => output.drained() });
+  const view = new TraceConsole({ format: formatOf(options), screen, style: styleFor(output.stream), drained: () => output.drained() });
   try {
-    const run = launch(argv, options.trace, traceOptions, console, { stdio: 'inherit' });
+    const run = launch(argv, options.trace, traceOptions, view, { stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals): void => void run.child.kill(signal);
     // Ctrl-C goes to the whole foreground group, the command included: just wait for it.
     const ignore = (): void => {};
@@ -101,7 +101,7 @@ async function runCommand(argv: string[], options: RunArgs): Promise<number> {
       process.off('SIGINT', ignore);
     }
   } finally {
-    console.close();
+    view.close();
     output.close();
   }
 }
@@ -130,9 +130,9 @@ export interface Launch {
 
 /**
  * Starts `argv` with the preload and the run session in its environment, then claims
- * the session in every new agent until the command exits. Records go to `console`.
+ * the session in every new agent until the command exits. Records go to `view`.
  */
-export function launch(argv: string[], patterns: string[], options: TraceOptions, console: TraceConsole, launchOptions: LaunchOptions): Launch {
+export function launch(argv: string[], patterns: string[], options: TraceOptions, view: TraceConsole, launchOptions: LaunchOptions): Launch {
   const [file, ...args] = argv;
   if (file === undefined) throw new LivetraceError('LT_RUN_NOT_STARTED', 'no command given after --', { input: '' });
   const token = randomBytes(24).toString('hex');
@@ -141,7 +141,7 @@ export function launch(argv: string[], patterns: string[], options: TraceOptions
   const dir = socketDir(env);
   const before = new Set(socketPids(dir));
   const child = spawn(file, args, { stdio: launchOptions.stdio, env, ...(launchOptions.cwd === undefined ? {} : { cwd: launchOptions.cwd }) });
-  const claims = new Claims(child, token, dir, before, console);
+  const claims = new Claims(child, token, dir, before, view);
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       claims.end();
@@ -204,7 +204,7 @@ class Claims {
   private readonly child: ChildProcess;
   private readonly token: string;
   private readonly dir: string;
-  private readonly console: TraceConsole;
+  private readonly view: TraceConsole;
   /** Pids already claimed, or found not to hold our session. */
   private readonly settled: Set<number>;
   private readonly sessions = new Set<ClientSession>();
@@ -218,11 +218,11 @@ class Claims {
   private finish!: () => void;
   private claimedFirst!: () => void;
 
-  constructor(child: ChildProcess, token: string, dir: string, before: Set<number>, console: TraceConsole) {
+  constructor(child: ChildProcess, token: string, dir: string, before: Set<number>, view: TraceConsole) {
     this.child = child;
     this.token = token;
     this.dir = dir;
-    this.console = console;
+    this.view = view;
     this.settled = new Set(before);
     // A stale socket file of an earlier process with the same pid must not hide the command.
     if (child.pid !== undefined) this.settled.delete(child.pid);
@@ -236,7 +236,7 @@ class Claims {
     void this.scan().then(() => {
       this.end();
       if (this.claimed === 0 && !this.warned && this.failure === undefined) {
-        this.console.say('livetrace: the command exited before any livetrace session was claimed in it (no Node.js process with the agent?)');
+        this.view.say('livetrace: the command exited before any livetrace session was claimed in it (no Node.js process with the agent?)');
       }
       const linger = setTimeout(() => void this.stopAll(), LINGER_MS);
       linger.unref();
@@ -270,7 +270,7 @@ class Claims {
     for (const pid of new Set(pids)) await this.tryClaim(pid);
     if (!this.warned && this.claimed === 0 && Date.now() - this.startedAt > QUIET_MS && this.scanning !== undefined) {
       this.warned = true;
-      this.console.say('livetrace: no livetrace agent has answered in the command yet (is it a Node.js program that honours NODE_OPTIONS?)');
+      this.view.say('livetrace: no livetrace agent has answered in the command yet (is it a Node.js program that honours NODE_OPTIONS?)');
     }
   }
 
@@ -292,9 +292,9 @@ class Claims {
       this.claimed++;
       this.claimedFirst();
       this.sessions.add(session);
-      const following = this.console.follow(session).then(
+      const following = this.view.follow(session).then(
         (stopped) => this.ended(client, session, stopped),
-        (error: unknown) => this.console.say(formatError(toLivetraceError(error))),
+        (error: unknown) => this.view.say(formatError(toLivetraceError(error))),
       );
       this.following.add(following);
       void following.finally(() => this.following.delete(following));
@@ -302,7 +302,7 @@ class Claims {
       await client.close();
       if (isLivetraceError(error) && error.code === 'LT_SESSION_UNKNOWN') return;
       const lt = toLivetraceError(error);
-      this.console.say(formatError(lt));
+      this.view.say(formatError(lt));
       if (pid === this.child.pid && this.failure === undefined) {
         // The session could not start in the command itself: do not let it run untraced.
         this.failure = lt;
@@ -312,7 +312,7 @@ class Claims {
   }
 
   private async ended(client: AgentClient, session: ClientSession, stopped: StoppedRecord): Promise<void> {
-    this.console.summarize(stopped);
+    this.view.summarize(stopped);
     this.sessions.delete(session);
     await client.close();
   }

@@ -9,15 +9,15 @@
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
+import { parsePattern } from '../spec/index.js';
+import type { InputCommand } from './command-input.js';
 import { formatMs } from './format/duration.js';
 import { formatJsonRecord } from './format/json.js';
 import { createPinoWriter, type PinoRecordWriter } from './format/pino.js';
 import { PrettyFormatter, describeStop, type Chunk } from './format/pretty.js';
 import type { Style } from './format/style.js';
-import type { InputCommand } from './command-input.js';
 import { formatError } from './report.js';
 import type { Screen } from './screen.js';
-import { parsePattern } from '../spec/index.js';
 import type { OutputFormat } from './trace-options.js';
 
 /** How often held call trees are checked and the status line redrawn. */

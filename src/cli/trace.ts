@@ -55,22 +55,22 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
     const client = await openAgent(pid, { attach: options.attach, say: (text) => screen.info(text) });
     try {
       const session = await client.trace(patterns, traceOptions);
-      const console = new TraceConsole({
+      const view = new TraceConsole({
         format: formatOf(options),
         screen,
         style: styleFor(output.stream),
         drained: () => output.drained(),
       });
-      const input = readCommands(process.stdin, (command) => console.command(command, session));
+      const input = readCommands(process.stdin, (command) => view.command(command, session));
       const stopOnInterrupt = onInterrupt(() => void session.stop().catch(() => undefined));
       const stopOnBrokenPipe = onBrokenPipe(() => void session.stop().catch(() => undefined));
       try {
-        const stopped = await console.follow(session);
-        console.close();
-        console.summarize(stopped);
+        const stopped = await view.follow(session);
+        view.close();
+        view.summarize(stopped);
         return exitStatusOf(stopped);
       } finally {
-        console.close();
+        view.close();
         input.close();
         stopOnInterrupt();
         stopOnBrokenPipe();
