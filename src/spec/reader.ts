@@ -4,11 +4,11 @@
  * Matchers look at live arguments, receivers and results inside the traced process. A
  * plain `obj.id` could call a getter, a Proxy trap, or (through coercion) `toString`
  * and `valueOf`, and so run the application's code from inside its own dispatch
- * wrapper. Every read here goes through property descriptors instead:
+ * wrapper. Every read here checks the property before reading it:
  *
  * - a Proxy anywhere on the way (util.types.isProxy, which runs no trap) is a fault;
- * - an own property is read only if its descriptor is a data descriptor; an accessor
- *   is a fault (the getter is never called);
+ * - a property is read only if it is a data property (or an accessor without a
+ *   getter, which reads as undefined); an accessor with a getter is a fault;
  * - a missing property is looked up on the prototype, found with Object.getPrototypeOf
  *   (no trap on a non-Proxy), under the same rules; past the end it is undefined;
  * - `stack` is never read: V8 formats it lazily through Error.prepareStackTrace;
@@ -19,7 +19,7 @@
  * A fault is thrown as the FAULT sentinel; the matcher catches it (and anything else a
  * read might throw, such as a module namespace's uninitialised binding), rejects the
  * call and counts a guard error. The intrinsics used are captured when this module
- * loads, so an application that later replaces Object.getOwnPropertyDescriptor or
+ * loads, so an application that later replaces Object.hasOwn or
  * RegExp.prototype.exec does not get its replacement called from here.
  */
 import { types } from 'node:util';
@@ -32,7 +32,6 @@ const isPromise = types.isPromise;
 const isNativeError = types.isNativeError;
 const isMap = types.isMap;
 const isSet = types.isSet;
-const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const getPrototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.hasOwn;
 const isArray = Array.isArray;
@@ -41,6 +40,8 @@ const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A exte
   fn: (...args: A) => R,
 ) => (self: unknown, ...args: A) => R;
 const mapHas = uncurry(Map.prototype.has);
+// The one built-in that finds a getter without allocating a descriptor.
+const lookupGetter = uncurry((Object.prototype as unknown as { __lookupGetter__(key: string): unknown }).__lookupGetter__);
 const setHas = uncurry(Set.prototype.has);
 const regExpExec = RegExp.prototype.exec;
 const defineProperty = Object.defineProperty;
@@ -53,25 +54,25 @@ export function isObjectLike(value: unknown): value is object {
 
 /**
  * The value of `key` on an object, following the prototype chain through data
- * properties only. Throws FAULT for a Proxy or an accessor.
+ * properties only. Throws FAULT for a Proxy or an accessor with a getter.
+ *
+ * It allocates nothing (no descriptor object): the object that holds the property is
+ * found with hasOwn, its getter (if any) with __lookupGetter__, which stops at that
+ * object since it holds the key; only then is the property read, and a read of an own
+ * data property (or of an accessor without a getter) runs nothing.
  */
 export function readFromObject(target: object, key: string): unknown {
   // V8 formats an error's stack on first read, calling Error.prepareStackTrace, which
   // applications and tools (source-map-support) replace: 'stack' is never read.
   if (key === 'stack') throw FAULT;
-  let current: object | null = target;
-  while (current !== null) {
-    if (isProxy(current)) throw FAULT;
-    const descriptor = getOwnPropertyDescriptor(current, key);
-    if (descriptor !== undefined) {
-      // An accessor descriptor has an own 'get'; a data descriptor has an own 'value'.
-      // `in` calls nothing (the descriptor is a plain object over Object.prototype, whose
-      // own prototype cannot change), so if someone gave Object.prototype a 'get', data
-      // reads fault: wrong, but safe.
-      if ('get' in descriptor) throw FAULT;
-      return descriptor.value;
+  let holder: object | null = target;
+  while (holder !== null) {
+    if (isProxy(holder)) throw FAULT;
+    if (hasOwn(holder, key)) {
+      if (lookupGetter(holder, key) !== undefined) throw FAULT;
+      return (holder as Record<string, unknown>)[key];
     }
-    current = getPrototypeOf(current) as object | null;
+    holder = getPrototypeOf(holder) as object | null;
   }
   return undefined;
 }

@@ -70,6 +70,16 @@ describe('getters are never called', () => {
     expect(calls).toBe(0);
   });
 
+  it('an accessor with only a setter reads as undefined, and the setter is not called either', () => {
+    const setterOnly = {
+      set id(_value: unknown) {
+        calls++;
+      },
+    };
+    expect(run('m:f({id: nil})', [setterOnly])).toEqual({ matched: true, guardErrors: 0 });
+    expect(calls).toBe(0);
+  });
+
   it('`in` reports a getter as present without calling it', () => {
     expect(run('m:f(a) when "id" in a', [withGetter()])).toEqual({ matched: true, guardErrors: 0 });
     expect(calls).toBe(0);
@@ -194,11 +204,15 @@ describe('unusual objects', () => {
 });
 
 describe('intrinsics replaced by the application after load are not called', () => {
-  it('RegExp.prototype.exec, Object.getOwnPropertyDescriptor, Array.isArray, Map.prototype.has', () => {
+  it('RegExp.prototype.exec, Object.hasOwn, __lookupGetter__, Array.isArray, Map.prototype.has', () => {
     let called = 0;
+    type WithLookup = { __lookupGetter__(key: string): unknown };
+    const objectPrototype = Object.prototype as unknown as WithLookup;
     const saved = {
       exec: RegExp.prototype.exec,
       gopd: Object.getOwnPropertyDescriptor,
+      hasOwn: Object.hasOwn,
+      lookupGetter: objectPrototype.__lookupGetter__,
       isArray: Array.isArray,
       has: Map.prototype.has,
     };
@@ -212,6 +226,14 @@ describe('intrinsics replaced by the application after load are not called', () 
         called++;
         return undefined;
       }) as typeof Object.getOwnPropertyDescriptor;
+      Object.hasOwn = () => {
+        called++;
+        return false;
+      };
+      objectPrototype.__lookupGetter__ = () => {
+        called++;
+        return undefined;
+      };
       Array.isArray = ((value: unknown): value is unknown[] => {
         called++;
         return false;
@@ -224,6 +246,8 @@ describe('intrinsics replaced by the application after load are not called', () 
     } finally {
       RegExp.prototype.exec = saved.exec;
       Object.getOwnPropertyDescriptor = saved.gopd;
+      Object.hasOwn = saved.hasOwn;
+      objectPrototype.__lookupGetter__ = saved.lookupGetter;
       Array.isArray = saved.isArray;
       Map.prototype.has = saved.has;
     }
