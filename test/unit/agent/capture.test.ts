@@ -326,6 +326,32 @@ describe('capture: hostile values never run user code', () => {
     expect(reads).toBe(0);
   });
 
+  it('reads class, function and error names through data properties only', () => {
+    let reads = 0;
+    const proto = {};
+    Object.defineProperty(proto, 'constructor', { get: () => reads++ });
+    class Sneaky {
+      static get name(): string {
+        reads++;
+        return 'Other';
+      }
+      x = 1;
+    }
+    const fn = function real() {};
+    Object.defineProperty(fn, 'name', { get: () => reads++ });
+    class Failure extends Error {
+      override get name(): string {
+        reads++;
+        return 'Renamed';
+      }
+    }
+    expect(capture(Object.create(proto)).value).toEqual({ $: 'object', class: 'Object', props: {} });
+    expect(capture(new Sneaky()).value).toEqual({ $: 'object', class: 'Object', props: { x: 1 } });
+    expect(capture(fn).value).toEqual({ $: 'function', name: '' });
+    expect(capture(new Failure('f')).value).toMatchObject({ $: 'error', name: 'Failure', message: 'f' });
+    expect(reads).toBe(0);
+  });
+
   it('never opens a Proxy, wherever it sits', () => {
     const { handler, calls } = hostileHandler();
     const proxy = new Proxy({}, handler);
