@@ -38,6 +38,8 @@ interface Followed {
   started: StartedRecord;
   calls: number;
   dropped: number;
+  /** A count/hist session: calls come as stats, and --max does not apply. */
+  aggregated: boolean;
   stopped?: StoppedRecord;
 }
 
@@ -65,7 +67,7 @@ export class TraceConsole {
 
   /** Prints a session's records until it stops; resolves with its 'stopped' record. */
   async follow(session: ClientSession): Promise<StoppedRecord> {
-    this.sessions.set(session.id, { started: session.started, calls: 0, dropped: 0 });
+    this.sessions.set(session.id, { started: session.started, calls: 0, dropped: 0, aggregated: false });
     for await (const record of session) {
       this.record(record);
       await this.drained();
@@ -133,6 +135,10 @@ export class TraceConsole {
     if (followed === undefined) return;
     if (record.type === 'call') followed.calls++;
     else if (record.type === 'dropped') followed.dropped += record.count;
+    else if (record.type === 'stats') {
+      followed.aggregated = true;
+      followed.calls = record.functions.reduce((sum, f) => sum + f.calls, 0);
+    }
     else if (record.type === 'stopped') followed.stopped = record;
   }
 
@@ -163,13 +169,13 @@ export class TraceConsole {
     let left = Infinity;
     for (const s of running) {
       calls += s.calls;
-      max += s.started.limits.max;
+      max = s.aggregated || max === Infinity ? Infinity : max + s.started.limits.max;
       dropped += s.dropped;
       left = Math.min(left, s.started.ts + s.started.limits.forMs - Date.now());
     }
     const pids = [...new Set(running.map((s) => s.started.pid))].join(', ');
     this.screen.setStatus(
-      `tracing ${pids} · ${formatMs(elapsed)} elapsed, ${formatMs(Math.max(0, left))} left · ${calls}/${max} calls · ${dropped} dropped`,
+      `tracing ${pids} · ${formatMs(elapsed)} elapsed, ${formatMs(Math.max(0, left))} left · ${calls}${max === Infinity ? '' : `/${max}`} calls · ${dropped} dropped`,
     );
   }
 }
