@@ -47,6 +47,8 @@ import { log } from './log.js';
 import { onModulesLoaded } from './module-watch.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from './options.js';
 import { addHook, removeHook, siteFor, type Ending, type Hook, type Site } from './patcher.js';
+// Registers '~name' (internal functions, reached by probes) with the registry.
+import './probes/internal-source.js';
 import { loadedModules, moduleRefForFile, nearMisses, resolve, type Candidate, type LoadedModule } from './registry.js';
 import { captureStack } from './stack.js';
 

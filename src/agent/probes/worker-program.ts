@@ -1,0 +1,220 @@
+/**
+ * The program of the probe worker: a thread that holds an inspector session on the main
+ * thread (`Session#connectToMainThread`) and does the Debugger work probes need.
+ *
+ * It is a plain function whose source text becomes the worker (`new Worker(text, {eval:
+ * true})`), so the ESM build, the CommonJS build and the TypeScript sources all start the
+ * very same program and no file has to be found on disk. It must therefore be
+ * self-contained: it uses nothing from outside its own body but `require`.
+ *
+ * What it does:
+ * - Answers requests from the main thread, posted on a MessagePort: enable and disable
+ *   the Debugger domain, find a script and its source, list a function's break
+ *   locations, set and remove a probe's breakpoints, take a probe's breakpoints away for
+ *   a while (the hit budget) and put them back. After posting each reply it bumps a
+ *   shared counter and wakes the main thread, which waits on it with Atomics.wait: the
+ *   main thread's requests are synchronous, and the inspector still serves this
+ *   session while the main thread waits (V8 runs the session's messages as interrupts).
+ * - Handles pauses. A probe's return breakpoint pauses only when its condition (run on
+ *   the main thread) asks for the returned value; then this thread hands the value to
+ *   the main thread's trampoline (Runtime.callFunctionOn) and resumes. Any other pause
+ *   (a `debugger;` statement, which would otherwise stop the process for good now that
+ *   a debugger is enabled) is resumed at once and counted.
+ */
+
+/** Data the worker starts with (workerData). */
+export interface WorkerData {
+  port: import('node:worker_threads').MessagePort;
+  /** Int32Array over a SharedArrayBuffer: [0] counts replies posted. */
+  signal: Int32Array;
+  /** Symbol.for key of the main thread's trampoline. */
+  trampolineKey: string;
+}
+
+/** One breakpoint of a probe. */
+export interface BreakpointSpec {
+  location: { scriptId: string; lineNumber: number; columnNumber: number };
+  condition: string;
+  /** A return position: pauses here are the probe's, to read the returned value. */
+  exit: boolean;
+}
+
+export function debuggerWorkerMain(): void {
+  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const inspector = require('node:inspector') as typeof import('node:inspector');
+  const { port, signal, trampolineKey } = workerData as WorkerData;
+
+  interface Probe {
+    specs: BreakpointSpec[];
+    ids: string[];
+    cooling: ReturnType<typeof setTimeout> | undefined;
+  }
+
+  const session = new inspector.Session();
+  session.connectToMainThread();
+  const scripts = new Map<string, string>();
+  const probes = new Map<number, Probe>();
+  const exitBreakpoints = new Set<string>();
+  let enabled = false;
+  let trampolineId: string | undefined;
+  const counts = { returnPauses: 0, foreignPauses: 0, cooled: 0, rearmed: 0 };
+
+  const post = <T>(method: string, params?: object): Promise<T> =>
+    new Promise((resolve, reject) => {
+      session.post(method, params ?? {}, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result as T)));
+    });
+
+  const reply = (message: object): void => {
+    port.postMessage(message);
+    Atomics.add(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  };
+
+  session.on('Debugger.scriptParsed', (message: { params: { url: string; scriptId: string } }) => {
+    const { url, scriptId } = message.params;
+    if (url) scripts.set(url, scriptId);
+  });
+
+  session.on('Debugger.paused', (message: { params: { hitBreakpoints?: string[]; callFrames: { returnValue?: Record<string, unknown> }[] } }) => {
+    const { hitBreakpoints = [], callFrames } = message.params;
+    const ours = hitBreakpoints.some((id) => exitBreakpoints.has(id));
+    const resume = (): void => {
+      session.post('Debugger.resume', {}, () => {});
+    };
+    if (!ours || trampolineId === undefined) {
+      counts.foreignPauses++;
+      resume();
+      return;
+    }
+    counts.returnPauses++;
+    const value = callFrames[0]?.returnValue;
+    const argument =
+      value === undefined
+        ? {}
+        : typeof value.objectId === 'string'
+          ? { objectId: value.objectId }
+          : value.unserializableValue !== undefined
+            ? { unserializableValue: value.unserializableValue }
+            : { value: value.value };
+    session.post(
+      'Runtime.callFunctionOn',
+      { objectId: trampolineId, functionDeclaration: 'function (value) { this.returned(value); }', arguments: [argument], silent: true },
+      resume,
+    );
+  });
+
+  const setBreakpoints = async (probe: Probe): Promise<number> => {
+    let located = 0;
+    for (const spec of probe.specs) {
+      const result = await post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: spec.location, condition: spec.condition });
+      probe.ids.push(result.breakpointId);
+      if (spec.exit) exitBreakpoints.add(result.breakpointId);
+      located++;
+    }
+    return located;
+  };
+
+  const removeBreakpoints = async (probe: Probe): Promise<void> => {
+    const ids = probe.ids.splice(0);
+    for (const id of ids) {
+      exitBreakpoints.delete(id);
+      await post('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
+    }
+  };
+
+  const handlers: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
+    async enable() {
+      if (enabled) return { enabled: true };
+      scripts.clear();
+      // Scripts the debugger saw and the program no longer uses are not kept: every
+      // condition evaluation compiles one.
+      await post('Debugger.enable', { maxScriptsCacheSize: 0 });
+      enabled = true;
+      const found = await post<{ result: { objectId?: string } }>('Runtime.evaluate', {
+        expression: `globalThis[Symbol.for(${JSON.stringify(trampolineKey)})]`,
+        silent: true,
+      });
+      trampolineId = found.result.objectId;
+      return { enabled: true, trampoline: trampolineId !== undefined };
+    },
+    async disable() {
+      for (const probe of probes.values()) if (probe.cooling !== undefined) clearTimeout(probe.cooling);
+      probes.clear();
+      exitBreakpoints.clear();
+      if (trampolineId !== undefined) await post('Runtime.releaseObject', { objectId: trampolineId }).catch(() => {});
+      trampolineId = undefined;
+      if (enabled) await post('Debugger.disable');
+      enabled = false;
+      scripts.clear();
+      return { enabled: false };
+    },
+    async script(request) {
+      const scriptId = scripts.get(request.url as string);
+      if (scriptId === undefined) return null;
+      const { scriptSource } = await post<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId });
+      return { scriptId, source: scriptSource };
+    },
+    async locations(request) {
+      const { locations } = await post<{ locations: unknown[] }>('Debugger.getPossibleBreakpoints', {
+        start: request.start,
+        end: request.end,
+        restrictToFunction: true,
+      });
+      return locations;
+    },
+    async arm(request) {
+      const id = request.probe as number;
+      const probe: Probe = { specs: request.breakpoints as BreakpointSpec[], ids: [], cooling: undefined };
+      probes.set(id, probe);
+      try {
+        return await setBreakpoints(probe);
+      } catch (error) {
+        await removeBreakpoints(probe);
+        probes.delete(id);
+        throw error;
+      }
+    },
+    async disarm(request) {
+      const id = request.probe as number;
+      const probe = probes.get(id);
+      if (probe === undefined) return false;
+      probes.delete(id);
+      if (probe.cooling !== undefined) clearTimeout(probe.cooling);
+      await removeBreakpoints(probe);
+      return true;
+    },
+    /** Takes a probe's breakpoints away for `ms`, then sets them again (unless disarmed meanwhile). */
+    async cool(request) {
+      const id = request.probe as number;
+      const probe = probes.get(id);
+      if (probe === undefined || probe.cooling !== undefined) return false;
+      counts.cooled++;
+      await removeBreakpoints(probe);
+      probe.cooling = setTimeout(() => {
+        probe.cooling = undefined;
+        if (probes.get(id) !== probe) return;
+        counts.rearmed++;
+        setBreakpoints(probe).catch(() => {});
+      }, request.ms as number);
+      return true;
+    },
+    async counts() {
+      return { ...counts, enabled, probes: probes.size, breakpoints: [...probes.values()].reduce((n, p) => n + p.ids.length, 0) };
+    },
+  };
+
+  port.on('message', (request: Record<string, unknown>) => {
+    const handler = handlers[request.op as string];
+    const id = request.id;
+    const answer = handler === undefined ? Promise.reject(new Error(`unknown request ${String(request.op)}`)) : handler(request);
+    answer.then(
+      (result) => {
+        if (id !== undefined) reply({ id, ok: true, result });
+      },
+      (error: unknown) => {
+        if (id !== undefined) reply({ id, ok: false, error: error instanceof Error ? error.message : String(error) });
+      },
+    );
+  });
+  reply({ ready: true });
+}
