@@ -32,6 +32,9 @@ import {
   StringPrototypeStartsWith,
 } from './intrinsics.js';
 
+/** The sourceURL of probe conditions (probes/trampoline.ts), whose frames are never shown. */
+export const PROBE_SOURCE_URL = 'livetrace-probe';
+
 /** Frames returned at most. */
 export const MAX_STACK_FRAMES = 20;
 // Extra frames requested so that dropping our own still leaves MAX_STACK_FRAMES.
@@ -195,6 +198,12 @@ export function captureStack(skipUntil?: Function): StackFrame[] {
     const kept: CallSite[] = [];
     for (let i = 0; i < sites.length && kept.length < MAX_STACK_FRAMES; i++) {
       const site = sites[i]!;
+      if (site.getScriptNameOrSourceURL() === PROBE_SOURCE_URL) {
+        // A probe's breakpoint condition, then the probed function it runs in: the
+        // stack starts at that function's caller, as it does under a wrapper.
+        i++;
+        continue;
+      }
       if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
     }
     const frames: StackFrame[] = new Array<StackFrame>(kept.length);

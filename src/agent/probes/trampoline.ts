@@ -29,6 +29,7 @@
 import { clock } from '../clock.js';
 import type { Ending, Hook, Site } from '../patcher.js';
 import { isNativePromise, watchPromise } from '../promise-watch.js';
+import { PROBE_SOURCE_URL } from '../stack.js';
 import { frameDepth } from './frame-depth.js';
 import { takeOuterPromise } from './outer-promise.js';
 
@@ -225,12 +226,12 @@ export function installTrampoline(): void {
 
 /** The condition of a probe's entry breakpoint. */
 export function entryCondition(id: number, receiver: boolean, argsExpression: string): string {
-  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].enter(${id}, ${receiver ? 'this' : 'undefined'}, ${argsExpression})\n//# sourceURL=livetrace-probe`;
+  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].enter(${id}, ${receiver ? 'this' : 'undefined'}, ${argsExpression})\n//# sourceURL=${PROBE_SOURCE_URL}`;
 }
 
 /** The condition of a probe's return breakpoints. */
 export function exitCondition(id: number): string {
-  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=livetrace-probe`;
+  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
 }
 
 /** For tests: reported calls of synchronous probes still waiting for their return. */
