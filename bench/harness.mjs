@@ -8,7 +8,19 @@
 /** `call` is the body of an arrow `(i) => ...` with `target` in scope, e.g. 'target.add(i, 1)'. */
 // `drain`, when given, runs every 1024 calls inside the timed loop (a consumer taking
 // records, as the agent's socket writer does between turns).
-export function measure(target, call, { iterations = 2_000_000, rounds = 7, warmup = 200_000, drain } = {}) {
+//
+// `--quick` on the command line (a smoke run: are the numbers finite, does every row run)
+// divides the iterations by 10 and takes at most 2 rounds (the warm-up stays whole, so the
+// optimizing compiler still settles); the figures are then rough.
+const QUICK = process.argv.includes('--quick');
+
+function scaled(iterations, rounds, warmup) {
+  return QUICK ? [Math.ceil(iterations / 10), Math.min(rounds, 2), warmup] : [iterations, rounds, warmup];
+}
+
+export function measure(target, call, options = {}) {
+  const { drain } = options;
+  const [iterations, rounds, warmup] = scaled(options.iterations ?? 2_000_000, options.rounds ?? 7, options.warmup ?? 200_000);
   const loop = new Function(
     'target',
     'iterations',
@@ -26,21 +38,26 @@ export function measure(target, call, { iterations = 2_000_000, rounds = 7, warm
   return best;
 }
 
-export async function measureAsync(target, call, { iterations = 200_000, rounds = 5, warmup = 20_000 } = {}) {
+// An awaited call that settles at once never yields to timers, so a consumer on an
+// interval would never run during a round: `drain` runs inside the loop here too.
+export async function measureAsync(target, call, options = {}) {
+  const { drain } = options;
+  const [iterations, rounds, warmup] = scaled(options.iterations ?? 200_000, options.rounds ?? 5, options.warmup ?? 20_000);
   const AsyncFunction = (async () => {}).constructor;
   const loop = new AsyncFunction(
     'target',
     'iterations',
+    'drain',
     `let sink = 0;
      const t0 = process.hrtime.bigint();
-     for (let i = 0; i < iterations; i++) { const r = await ${call}; if (r === -1) sink++; }
+     for (let i = 0; i < iterations; i++) { const r = await ${call}; if (r === -1) sink++; if (drain !== undefined && (i & 1023) === 0) drain(); }
      const ns = Number(process.hrtime.bigint() - t0) / iterations;
      globalThis.__benchSink = sink;
      return ns;`,
   );
-  await loop(target, warmup);
+  await loop(target, warmup, drain);
   let best = Infinity;
-  for (let r = 0; r < rounds; r++) best = Math.min(best, await loop(target, iterations));
+  for (let r = 0; r < rounds; r++) best = Math.min(best, await loop(target, iterations, drain));
   return best;
 }
 

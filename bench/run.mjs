@@ -1,0 +1,232 @@
+// `npm run bench`: every benchmark, each in a process of its own (so one cannot leave
+// JIT state, an enabled Debugger or an AsyncLocalStorage behind for the next), one after
+// the other (so they do not compete for the cores), then one combined table:
+//
+//   npm run build && npm run bench [-- --quick] [-- --json] [-- --only peers,engine]
+//
+// - Per call: every row that names its condition (`id`), sync and async side by side,
+//   each with its ratio to the bare call measured in the same process.
+// - Each benchmark's own tables, as it reported them (--json output), or its text when it
+//   has no --json.
+// - The system figures (bench/system.mjs), and a verdict for each target of issue 7.
+//
+// --quick is a smoke run (short rounds, short system runs, no breakage matrix): it checks
+// that every benchmark runs and yields numbers, not what the numbers are. --json prints
+// one JSON object instead of the tables. The machine, Node version and load averages
+// are recorded either way, since the figures mean nothing without them.
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const onlyArg = argv.find((a) => a.startsWith('--only'));
+const only = onlyArg === undefined ? undefined : (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every benchmark; `text` ones have no --json and are shown as they print. */
+const benches = [
+  { name: 'peers', file: 'bench/peers.mjs', args: ['--json'] },
+  { name: 'logpoint', file: 'bench/logpoint.mjs', args: ['--json'] },
+  { name: 'engine', file: 'bench/engine.mjs', args: ['--json'] },
+  { name: 'preload', file: 'bench/preload.mjs', args: ['--json'] },
+  { name: 'matcher', file: 'bench/matcher.mjs', args: [quick ? '1' : '20'], text: true },
+  { name: 'capture', file: 'bench/capture.mjs', args: [], text: true },
+  { name: 'preload-iitm', file: 'bench/preload-iitm.mjs', args: [], text: true, full: true },
+  { name: 'system', file: 'bench/system.mjs', args: ['--json'] },
+].filter((b) => (only === undefined ? !(quick && b.full) : only.includes(b.name)));
+
+/** The per-call conditions of the combined table, in order; rows are found by id. */
+const CONDITIONS = [
+  ['bare', 'bare call'],
+  ['hand-wrapper', 'hand-written wrapper'],
+  ['shimmer', 'shimmer-style wrapper'],
+  ['tc-none', 'TracingChannel, no subscriber'],
+  ['tc-noop', 'TracingChannel, no-op subscriber'],
+  ['tc-event', 'TracingChannel, subscriber building the event'],
+  ['debugger-enabled', 'Debugger enabled, no breakpoint'],
+  ['logpoint', 'inspector logpoint (worker session)'],
+  ['lt-ended', 'livetrace: after a session ended'],
+  ['lt-preload-idle', 'livetrace: preload dispatcher, idle'],
+  ['lt-rejected-args', 'livetrace: rejected by argument pattern'],
+  ['lt-rejected-guard', 'livetrace: rejected by pre-guard'],
+  ['lt-dropped', 'livetrace: dropped by rate limit'],
+  ['lt-captured', 'livetrace: captured (args, return, timing)'],
+  ['lt-captured-flat', 'livetrace: captured, parents: false'],
+  ['lt-stack', 'livetrace: captured with stack'],
+];
+
+function runBench(bench) {
+  return new Promise((resolve) => {
+    const args = [bench.file, ...bench.args, ...(quick ? ['--quick'] : [])];
+    const started = performance.now();
+    const loadBefore = loadavg()[0];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t) => (stderr = (stderr + t).slice(-4000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (quick ? 120 : 900) * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const tables = [];
+      const text = [];
+      for (const line of stdout.split('\n')) {
+        if (!bench.text && line.startsWith('{')) {
+          try {
+            tables.push(JSON.parse(line));
+            continue;
+          } catch {
+            // Not one of ours: keep it as text.
+          }
+        }
+        if (line.trim() !== '') text.push(line);
+      }
+      resolve({
+        name: bench.name,
+        file: bench.file,
+        command: `node ${args.join(' ')}`,
+        exitCode: code,
+        ...(signal ? { signal } : {}),
+        seconds: (performance.now() - started) / 1000,
+        load: [loadBefore, loadavg()[0]],
+        tables,
+        ...(text.length > 0 ? { text } : {}),
+        ...(code !== 0 ? { stderr } : {}),
+      });
+    });
+  });
+}
+
+/** Per-call rows by id and mode, the first benchmark that measured a condition winning. */
+function perCall(results) {
+  const found = new Map();
+  for (const result of results) {
+    for (const table of result.tables) {
+      for (const row of table.rows ?? []) {
+        if (row.id === undefined || typeof row.ns !== 'number') continue;
+        const key = `${row.id}/${row.mode}`;
+        if (!found.has(key)) found.set(key, { ...row, from: result.name });
+      }
+    }
+  }
+  return CONDITIONS.map(([id, label]) => ({ id, label, sync: found.get(`${id}/sync`), async: found.get(`${id}/async`) })).filter(
+    (c) => c.sync !== undefined || c.async !== undefined,
+  );
+}
+
+function systemRows(results) {
+  return new Map(results.flatMap((r) => r.tables.filter((t) => t.title === 'system').flatMap((t) => t.rows.map((row) => [row.id, row]))));
+}
+
+/** Each target of issue 7 against what was measured; missing inputs give no verdict. */
+function verdicts(conditions, system) {
+  const c = (id, mode) => conditions.find((x) => x.id === id)?.[mode];
+  const out = [];
+  const check = (target, measured, pass, detail) => {
+    if (measured === undefined || Number.isNaN(measured)) return;
+    out.push({ target, measured, pass, ...(detail ? { detail } : {}) });
+  };
+  const ns = (id, mode = 'sync') => c(id, mode)?.ns;
+  const rejected = ns('lt-rejected-guard');
+  check('rejected by the pre-guard <= 3 ns', rejected, rejected <= 3, `${fmt(rejected)} ns`);
+  const captured = ns('lt-captured');
+  check('captured <= 400 ns', captured, captured <= 400, `${fmt(captured)} ns`);
+  const logpoint = ns('logpoint');
+  if (captured !== undefined && logpoint !== undefined) {
+    check('captured >= 300x cheaper than an inspector logpoint', logpoint / captured, logpoint / captured >= 300, `${fmt(logpoint / captured)}x`);
+  }
+  const noop = ns('tc-noop');
+  if (captured !== undefined && noop !== undefined) {
+    check('captured <= 3x a no-op TracingChannel subscriber', captured / noop, captured / noop <= 3, `${fmt(captured / noop)}x`);
+  }
+  const dropped = ns('lt-dropped');
+  check('dropped <= 10 ns', dropped, dropped <= 10, `${fmt(dropped)} ns`);
+  for (const mode of ['sync', 'async']) {
+    const ended = c('lt-ended', mode);
+    // Noise on this machine is about 15% (DESIGN.md §8); the ratio is to the bare call of the same process.
+    if (ended !== undefined) check(`after a session, equal to bare within noise (${mode})`, ended.ratio, ended.ratio <= 1.15, `${fmt(ended.ratio)}x bare`);
+  }
+  const cliStream = system.get('stream-cli');
+  check('streaming >= 200,000 events/s (CLI, --rate off)', cliStream?.value, cliStream?.value >= 200_000, cliStream && `${fmt(cliStream.value)} events/s, stop: ${cliStream.detail?.stopReason}`);
+  const clientStream = system.get('stream-client');
+  check('streaming >= 200,000 events/s (client, breaker relaxed)', clientStream?.value, clientStream?.value >= 200_000, clientStream && `${fmt(clientStream.value)} events/s`);
+  const attach = system.get('attach');
+  check('attach <= 1.5 s', attach?.value, attach?.value <= 1500, attach && `median ${fmt(attach.value)} ms, max ${attach.detail?.maxMs} ms`);
+  const untraced = system.get('service-untraced-p99');
+  const traced = system.get('service-traced-p99');
+  if (untraced !== undefined && traced !== undefined) {
+    const ratio = traced.value / untraced.value;
+    check('demo service p99 under a default trace within 10% of untraced', ratio, ratio <= 1.1, `${fmt(traced.value)} ms vs ${fmt(untraced.value)} ms (${fmt(ratio)}x)`);
+  }
+  return out;
+}
+
+function fmt(n) {
+  if (n === undefined || Number.isNaN(n)) return '—';
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+function printTable(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `  ${cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ')}`;
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+const machine = {
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
+const loadAtStart = loadavg();
+const results = [];
+for (const bench of benches) {
+  if (!json) process.stderr.write(`running ${bench.file} ...\n`);
+  results.push(await runBench(bench));
+}
+const loadAtEnd = loadavg();
+const conditions = perCall(results);
+const system = systemRows(results);
+const targets = verdicts(conditions, system);
+const failed = results.filter((r) => r.exitCode !== 0);
+
+if (json) {
+  console.log(JSON.stringify({ machine, quick, load: { start: loadAtStart, end: loadAtEnd }, perCall: conditions, targets, benches: results }));
+} else {
+  console.log(`\nlivetrace benchmarks${quick ? ' (--quick: smoke run, rough figures)' : ''}`);
+  console.log(`${machine.nproc} x ${machine.cpu}, ${machine.memoryGb} GB, node ${machine.node}`);
+  console.log(`load average (1, 5, 15 min): start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('\nper call, ns (x = ratio to the bare call measured in the same process)');
+  printTable(
+    ['condition', 'sync ns', 'x', 'async ns', 'x', 'from'],
+    conditions.map((c) => [c.label, fmt(c.sync?.ns), c.sync ? `${fmt(c.sync.ratio)}x` : '', fmt(c.async?.ns), c.async ? `${fmt(c.async.ratio)}x` : '', [...new Set([c.sync?.from, c.async?.from].filter(Boolean))].join(', ')]),
+  );
+  if (system.size > 0) {
+    console.log('\nsystem');
+    printTable(['figure', 'value', 'unit'], [...system.values()].map((r) => [r.name, fmt(r.value), r.unit]));
+  }
+  console.log('\ntargets (issue 7)');
+  printTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.detail, t.pass ? 'met' : 'MISSED']));
+  for (const result of results) {
+    console.log(`\n== ${result.command}  (${result.seconds.toFixed(0)} s, load ${result.load.map((l) => l.toFixed(1)).join(' -> ')})`);
+    for (const table of result.tables) {
+      if (table.title === 'system') {
+        for (const r of table.rows) if (r.detail) console.log(`  ${r.id}: ${JSON.stringify(r.detail)}`);
+        continue;
+      }
+      if (Array.isArray(table.rows) && table.rows.every((r) => typeof r.ns === 'number')) {
+        console.log(`  ${table.title}`);
+        printTable(['row', 'ns', 'x'], table.rows.map((r) => [`${r.name}${r.note ? `  (${r.note})` : ''}`, fmt(r.ns), `${fmt(r.ratio)}x`]));
+      } else {
+        console.log(`  ${JSON.stringify(table)}`);
+      }
+    }
+    for (const line of result.text ?? []) console.log(`  ${line}`);
+    if (result.exitCode !== 0) console.log(`  FAILED (exit ${result.exitCode}${result.signal ? `, ${result.signal}` : ''}):\n${result.stderr}`);
+  }
+}
+process.exitCode = failed.length > 0 ? 1 : 0;
