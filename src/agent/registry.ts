@@ -285,10 +285,31 @@ function requireCache(): Record<string, CjsModule | undefined> {
   return createRequire(join(appRoot(), 'noop.js')).cache as unknown as Record<string, CjsModule | undefined>;
 }
 
-const DESTRUCTURED_CJS =
-  'callers that destructured this export before the trace started are not seen; use --import livetrace/register or a probe';
+const DESTRUCTURED = 'callers that destructured this export before the trace started are not seen';
 const DESTRUCTURED_BUILTIN =
   'callers that destructured this export from require() before the trace started are not seen (ESM imports are); use a probe';
+
+/** What the preload engine pins (set once it is installed; shared by every copy of livetrace). */
+interface PreloadReach {
+  packages: boolean;
+}
+
+const PRELOAD_KEY = Symbol.for('livetrace.preload.reach.v1');
+
+/** Called by the preload engine when it starts pinning CJS exports, so `ls` warnings can say why one was not. */
+export function markPreloaded(reach: PreloadReach): void {
+  (globalThis as Record<symbol, unknown>)[PRELOAD_KEY] = reach;
+}
+
+/** The warning for a CJS export the exports engine patches in place, and what would reach its destructured callers. */
+function destructuredWarning(ref: ModuleRef): string {
+  const preload = (globalThis as Record<symbol, unknown>)[PRELOAD_KEY] as PreloadReach | undefined;
+  if (preload === undefined) return `${DESTRUCTURED}; use --import livetrace/register or a probe`;
+  if (ref.kind === 'package' && !preload.packages) {
+    return `${DESTRUCTURED}; the preload leaves node_modules alone unless LIVETRACE_PRELOAD_PACKAGES=1; or use a probe`;
+  }
+  return `${DESTRUCTURED}; the preload pins only plain functions (not classes, constructors or functions with properties of their own) of modules loaded after it; use a probe`;
+}
 
 /** Marks top-level exports the exports engine patches in place: a copy taken earlier keeps the original. */
 function warnDestructured(entries: FunctionEntry[], holders: readonly unknown[], warning: string): FunctionEntry[] {
@@ -299,14 +320,15 @@ function warnDestructured(entries: FunctionEntry[], holders: readonly unknown[],
 }
 
 function cjsModule(module: CjsModule): LoadedModule {
+  const ref = moduleRefForFile(module.filename);
   return {
-    ref: moduleRefForFile(module.filename),
+    ref,
     file: module.filename,
     entries: () =>
       warnDestructured(
         enumerateExports(module.exports, 'exports', { defaultHolder: module, defaultKey: 'exports' }),
         [module, module.exports],
-        DESTRUCTURED_CJS,
+        destructuredWarning(ref),
       ),
   };
 }

@@ -30,7 +30,7 @@ import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { reportLoaded } from '../agent/module-watch.js';
 import { pinSite, siteFor, siteOfWrapper } from '../agent/patcher.js';
-import { enumerateExports } from '../agent/registry.js';
+import { enumerateExports, markPreloaded } from '../agent/registry.js';
 import { isOwnFile } from '../agent/stack.js';
 
 interface CjsModule {
@@ -52,6 +52,7 @@ export function installCjsPreload(options: { packages: boolean }): void {
   const global = globalThis as Record<symbol, unknown>;
   if (global[INSTALLED] !== undefined) return;
   global[INSTALLED] = true;
+  markPreloaded({ packages: options.packages });
   const Module = createRequire(process.cwd() + '/noop.js')('module') as { prototype: ModulePrototype };
   const load = Module.prototype.load;
   Module.prototype.load = function (this: CjsModule, ...args: [string]): unknown {

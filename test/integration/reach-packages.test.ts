@@ -44,7 +44,8 @@ describe('node_modules and the preload', () => {
       {
         fn: 'reach-pkg/index.cjs:pkgCjs',
         engine: 'exports',
-        warning: 'callers that destructured this export before the trace started are not seen; use --import livetrace/register or a probe',
+        warning:
+          'callers that destructured this export before the trace started are not seen; the preload leaves node_modules alone unless LIVETRACE_PRELOAD_PACKAGES=1; or use a probe',
       },
     ]);
   });

@@ -63,6 +63,14 @@ describe('ls with the preload', () => {
     for (const fn of ['lib/math.cjs:add', 'lib/math.cjs:twice', 'lib/greet.mjs:hello', 'lib/greet.mjs:default', 'lib/greet.mjs:Repo#save', 'lib/barrel.mjs:hi']) {
       expect(byFn.get(fn), fn).toEqual({ fn, engine: 'preload', warning: null });
     }
+    // A CJS class is not pinned: the exports engine reaches it, and ls says what that misses.
+    expect(byFn.get('lib/math.cjs:Counter')).toEqual({
+      fn: 'lib/math.cjs:Counter',
+      engine: 'exports',
+      warning:
+        'callers that destructured this export before the trace started are not seen; the preload pins only plain functions (not classes, constructors or functions with properties of their own) of modules loaded after it; use a probe',
+    });
+    expect(byFn.get('lib/math.cjs:Counter#increment')).toEqual({ fn: 'lib/math.cjs:Counter#increment', engine: 'exports', warning: null });
   });
 });
 
