@@ -1,0 +1,172 @@
+/**
+ * Probes on functions no wrapper reaches: every function in test/fixtures/probes/users.cjs
+ * but run() and hot() is internal. The harness runs them under a trace (agent from dist/)
+ * and prints what the trace saw and what V8 says about the Debugger before, during and
+ * after. Needs `npm run build`.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { CallEvent } from '../../src/protocol/events.js';
+import { cleanup, launchApp, repoRoot, type RunningApp } from './fixture-app.js';
+
+const harness = join(repoRoot, 'test/fixtures/probes/harness.mjs');
+
+interface Run {
+  app: RunningApp;
+  line(tag: string): string | undefined;
+  json<T>(tag: string): T;
+  calls: CallEvent[];
+}
+
+async function runHarness(patterns: string[], options: object = {}, scenario = 'run', env: Record<string, string> = {}): Promise<Run> {
+  const app = await launchApp([harness, JSON.stringify(patterns), JSON.stringify(options), scenario], { preload: 'none', ready: null, env });
+  await app.waitForLine(/^(PROBES-ACTIVE|ERROR) /, 15_000);
+  const exit = await app.exited;
+  expect(exit.code, app.stderr()).toBe(0);
+  const line = (tag: string): string | undefined => app.lines.find((l) => l.startsWith(`${tag} `))?.slice(tag.length + 1);
+  const json = <T>(tag: string): T => JSON.parse(line(tag) ?? 'null') as T;
+  return { app, line, json, calls: json<CallEvent[] | null>('CALLS') ?? [] };
+}
+
+function summary(call: CallEvent): unknown[] {
+  return [call.fn, call.args, call.outcome, call.value ?? call.error];
+}
+
+const NOT_VISIBLE = { $: 'object', class: 'NotVisibleToProbe', props: {} };
+
+afterEach(cleanup);
+
+describe('probes on internal functions', () => {
+  it('trace sync, async, closure, class-method and arrow functions, with their return values', async () => {
+    const run = await runHarness([
+      'users:~hashPassword',
+      'users:~loadUser',
+      'users:~makeCounter.bump',
+      'users:~Repo#save -> this',
+      'users:~slug',
+      'users:~mustBePositive',
+    ]);
+    const started = run.json<{ matched: { fn: string; engine: string }[]; unpatchable: unknown[] }>('STARTED');
+    expect(started.unpatchable).toEqual([]);
+    expect(started.matched.map((m) => [m.fn, m.engine])).toEqual([
+      ['users.cjs:~hashPassword', 'probe'],
+      ['users.cjs:~loadUser', 'probe'],
+      ['users.cjs:~makeCounter.bump', 'probe'],
+      ['users.cjs:~Repo#save', 'probe'],
+      ['users.cjs:~slug', 'probe'],
+      ['users.cjs:~mustBePositive', 'probe'],
+    ]);
+    // Exactly the calls run() makes, in call order (a thrown call closes at the next microtask).
+    expect(run.calls.map(summary)).toEqual([
+      ['users.cjs:~hashPassword', ['pw', 2], 'return', 'h(h(pw))'],
+      ['users.cjs:~loadUser', [7], 'resolve', { id: 7, name: 'user7' }],
+      ['users.cjs:~loadUser', [-1], 'reject', expect.objectContaining({ $: 'error', message: 'no user -1' })],
+      ['users.cjs:~makeCounter.bump', [1], 'return', 11],
+      ['users.cjs:~makeCounter.bump', [2], 'return', 13],
+      ['users.cjs:~Repo#save', [{ id: 3 }], 'return', 'db:3'],
+      ['users.cjs:~slug', ['Hello World', { sep: '_' }], 'return', 'hello_world'],
+      ['users.cjs:~mustBePositive', [-4], 'throw', NOT_VISIBLE],
+    ]);
+    for (const call of run.calls) expect(call.engine).toBe('probe');
+    const save = run.calls.find((c) => c.fn.endsWith('#save'))!;
+    expect(save.this).toEqual({ $: 'object', class: 'Repo', props: { prefix: 'db' } });
+    const loads = run.calls.filter((c) => c.fn.endsWith('loadUser'));
+    for (const load of loads) expect(load.settleNs).toBeGreaterThan(0);
+    // The Debugger was on only while the probes were armed.
+    expect([run.line('DEBUGGER-BEFORE'), run.line('DEBUGGER-DURING'), run.line('DEBUGGER-AFTER')]).toEqual(['false', 'true', 'false']);
+    expect(run.line('PROBES-ACTIVE')).toBe('false');
+    expect(run.json<{ returnPauses: number; foreignPauses: number }>('WORKER')).toMatchObject({ returnPauses: 5, foreignPauses: 0 });
+  });
+
+  it('pairs returns with entries by frame depth through recursion and a caught throw', async () => {
+    const run = await runHarness(['users:~depth']);
+    // depth(3) -> depth(2) -> [depth(-1) throws, caught] -> depth(1) -> depth(0)
+    const byArg = new Map(run.calls.map((c) => [c.args[0], [c.outcome, c.value ?? c.error]]));
+    expect(run.calls).toHaveLength(5);
+    expect(Object.fromEntries(byArg)).toEqual({
+      3: ['return', 3],
+      2: ['return', 2],
+      1: ['return', 1],
+      0: ['return', 0],
+      [-1]: ['throw', NOT_VISIBLE],
+    });
+  });
+
+  it('nests probe events under the traced call that encloses them', async () => {
+    const run = await runHarness(['users:run', 'users:~hashPassword', 'users:~loadUser']);
+    const root = run.calls.find((c) => c.fn === 'users.cjs:run')!;
+    expect(root.engine).toBe('exports');
+    const inner = run.calls.filter((c) => c !== root);
+    expect(inner.map((c) => c.fn)).toEqual(['users.cjs:~hashPassword', 'users.cjs:~loadUser', 'users.cjs:~loadUser']);
+    for (const call of inner) expect([call.parent, call.depth]).toEqual([root.id, 1]);
+  });
+
+  it('stops taking hits past the budget and takes the breakpoints away for the rest of the second', async () => {
+    const run = await runHarness(['users:~tick'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '5' });
+    expect(run.calls.map((c) => c.args[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(run.json<{ cooled: number }>('WORKER').cooled).toBe(1);
+    expect(run.line('DEBUGGER-AFTER')).toBe('false');
+  });
+
+  it('lists a generator as not patchable and says why', async () => {
+    const run = await runHarness(['users:~ids']);
+    const started = run.json<{ matched: unknown[]; unpatchable: { fn: string; reason: string }[] }>('STARTED');
+    expect(started.matched).toEqual([]);
+    expect(started.unpatchable).toEqual([{ fn: 'users.cjs:~ids', module: 'users.cjs', reason: expect.stringMatching(/generator/) }]);
+    expect(run.line('PROBES-ACTIVE')).toBe('false');
+  });
+});
+
+describe('probes refuse to run beside another debugger', () => {
+  it('refuses when another in-process session has the Debugger enabled; wrappers still work', async () => {
+    const refused = await runHarness(['users:~hashPassword'], {}, 'foreign');
+    expect(refused.line('DEBUGGER-BEFORE')).toBe('true');
+    expect(refused.json<{ code: string }>('ERROR').code).toBe('LT_PROBE_DEBUGGER_BUSY');
+    const wrapped = await runHarness(['users:run'], {}, 'foreign');
+    expect(wrapped.line('ERROR')).toBeUndefined();
+    expect(wrapped.calls.map((c) => [c.fn, c.engine])).toEqual([['users.cjs:run', 'exports']]);
+  });
+
+  it('refuses when a DevTools client is attached to the inspector port', async () => {
+    const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', harness, JSON.stringify(['users:~hashPassword']), '{}', 'devtools'], {
+      cwd: join(repoRoot, 'test/fixtures/probes'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    const client: { ws?: WebSocket } = {};
+    try {
+      const lines: string[] = [];
+      let wake: () => void = () => {};
+      child.stdout.setEncoding('utf8').on('data', (text: string) => {
+        lines.push(...text.split('\n').filter(Boolean));
+        wake();
+      });
+      const waitFor = (tag: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${tag} line; got ${lines.join('|')}`)), 10_000);
+          const check = (): void => {
+            const line = lines.find((l) => l.startsWith(`${tag} `));
+            if (line === undefined) return;
+            clearTimeout(timer);
+            resolve(line.slice(tag.length + 1));
+          };
+          wake = check;
+          check();
+        });
+      const url = await waitFor('INSPECTOR');
+      const ws = (client.ws = new WebSocket(url));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const enabled = new Promise((resolve) => ws.on('message', (data) => JSON.parse(String(data)).id === 1 && resolve(undefined)));
+      ws.send(JSON.stringify({ id: 1, method: 'Debugger.enable' }));
+      await enabled;
+      child.stdin.write('go\n');
+      expect(await waitFor('DEBUGGER-BEFORE')).toBe('true');
+      expect(JSON.parse(await waitFor('ERROR')).code).toBe('LT_PROBE_DEBUGGER_BUSY');
+    } finally {
+      client.ws?.terminate();
+      child.kill('SIGKILL');
+    }
+  });
+});
