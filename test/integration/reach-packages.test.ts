@@ -1,12 +1,13 @@
 /**
  * node_modules: left alone by the preload by default, wrapped like the app's own files
- * with LIVETRACE_PRELOAD_PACKAGES=1; LIVETRACE_PRELOAD=0 turns the preload engine off.
+ * with LIVETRACE_PRELOAD_PACKAGES=1; LIVETRACE_PRELOAD=0 turns the preload engine off;
+ * it turns on only on the main thread of a process started with a preload flag.
  * The package is written into a temp directory at test time (node_modules is not in git).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, tempDir } from './fixture-app.js';
+import { cleanup, launchApp, registerCjs, tempDir } from './fixture-app.js';
 import { callsOf, runReach } from './reach-harness.js';
 
 afterEach(cleanup);
@@ -68,5 +69,31 @@ describe('node_modules and the preload', () => {
     const off = await runReach('require', 'after', ['lib/math:*'], ['./lib/callers.cjs'], { LIVETRACE_PRELOAD: '0' });
     expect(callsOf(run)).toEqual([['lib/math.cjs:add', 1, 2], ['lib/math.cjs:add', 3, 4]]);
     expect(callsOf(off)).toEqual([['lib/math.cjs:add', 1, 2]]);
+  });
+});
+
+describe('when the preload engine turns on', () => {
+  const probe = (load: string): string[] => ['-e', `${load}\nconsole.log('main ' + (globalThis[Symbol.for('livetrace.preload.esm.v1')] !== undefined));`];
+
+  it('not when the entry is loaded into a running process without a preload flag (as attach does)', async () => {
+    const app = await launchApp(probe(`require(${JSON.stringify(registerCjs)});`), { preload: 'none', ready: null });
+    await app.exited;
+    expect(app.lines).toContain('main false');
+  });
+
+  it('with a preload flag, on the main thread', async () => {
+    const app = await launchApp(probe(''), { preload: 'require', ready: null });
+    await app.exited;
+    expect(app.lines).toContain('main true');
+  });
+
+  it('not in worker threads, which run the preload too', async () => {
+    const code = `
+      const { Worker } = require('node:worker_threads');
+      const w = new Worker("console.log('worker ' + (globalThis[Symbol.for('livetrace.preload.esm.v1')] !== undefined))", { eval: true });
+      w.on('exit', () => console.log('main ' + (globalThis[Symbol.for('livetrace.preload.esm.v1')] !== undefined)));`;
+    const app = await launchApp(['-e', code], { preload: 'require', ready: null });
+    await app.exited;
+    expect(app.lines.sort()).toEqual(['main true', 'worker false']);
   });
 });
