@@ -49,7 +49,8 @@ describe('property: the parser on random input', () => {
       }),
       { numRuns: 12_000 },
     );
-    expect(slowest).toBeLessThan(1_000);
+    // Generous: a descheduled process on a loaded machine; a hang would be unbounded.
+    expect(slowest).toBeLessThan(2_000);
   });
 });
 
