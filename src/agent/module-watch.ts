@@ -2,9 +2,11 @@
  * Notices CommonJS modules that load while a session runs, so a session's patterns
  * also apply to them (that is how `livetrace run` traces from the first line).
  *
- * It wraps `Module._load` only while someone listens, and reports new cache entries
- * when the outermost `require` returns: by then every module it pulled in has finished
- * running and its exports are final. Unwrapping follows the patcher's rule: restore only
+ * It wraps `Module.prototype.load` only while someone listens, and reports each module
+ * as its own `load` returns: its body has run and its exports are final (a module in an
+ * import cycle may still gain exports later; the preload engine handles those). So a
+ * module is hooked before the code that required it goes on, and calls made from the
+ * main module's top level are seen. Unwrapping follows the patcher's rule: restore only
  * if our wrapper is still installed, else stay in place as a pass-through.
  */
 import { createRequire } from 'node:module';
@@ -16,53 +18,32 @@ export interface LoadedFile {
 
 type Listener = (files: LoadedFile[]) => void;
 
+interface CjsModule {
+  filename?: string;
+}
+
 interface ModuleStatic {
-  _load: (request: string, parent: unknown, isMain: boolean) => unknown;
-  _cache: Record<string, { filename?: string; loaded?: boolean } | undefined>;
+  prototype: { load: (this: CjsModule, filename: string) => unknown };
 }
 
 const Module = createRequire(process.cwd() + '/noop.js')('module') as ModuleStatic;
 const listeners = new Set<Listener>();
-let original: ModuleStatic['_load'] | undefined;
-let wrapper: ModuleStatic['_load'] | undefined;
-let depth = 0;
-let known = new Set<string>();
-
-function notify(): void {
-  const fresh: LoadedFile[] = [];
-  for (const key of Object.keys(Module._cache)) {
-    if (known.has(key)) continue;
-    known.add(key);
-    const filename = Module._cache[key]?.filename;
-    if (typeof filename === 'string') fresh.push({ filename });
-  }
-  if (fresh.length === 0) return;
-  for (const listener of listeners) {
-    try {
-      listener(fresh);
-    } catch (error) {
-      log.debug({ err: error }, 'module listener failed');
-    }
-  }
-}
+let original: ModuleStatic['prototype']['load'] | undefined;
+let wrapper: ModuleStatic['prototype']['load'] | undefined;
 
 function install(): void {
-  known = new Set(Object.keys(Module._cache));
-  const load = Module._load;
+  const load = Module.prototype.load;
   original = load;
-  wrapper = function (this: unknown, request, parent, isMain) {
-    depth++;
-    try {
-      return Reflect.apply(load, this, [request, parent, isMain]);
-    } finally {
-      if (--depth === 0 && listeners.size > 0) notify();
-    }
+  wrapper = function (this: CjsModule, filename: string) {
+    const result = Reflect.apply(load, this, [filename]);
+    if (listeners.size > 0 && typeof this.filename === 'string') reportLoaded([{ filename: this.filename }]);
+    return result;
   };
-  Module._load = wrapper;
+  Module.prototype.load = wrapper;
 }
 
 function uninstall(): void {
-  if (Module._load === wrapper && original !== undefined) Module._load = original;
+  if (Module.prototype.load === wrapper && original !== undefined) Module.prototype.load = original;
   // Else another patcher wrapped us: our wrapper stays as a pass-through (no listeners).
   original = undefined;
   wrapper = undefined;

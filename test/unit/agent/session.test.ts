@@ -170,6 +170,14 @@ describe('trace()', () => {
     expect(calls(records)[0]!.fn).toBe('test/fixtures/engine/late.cjs:lateFn');
   });
 
+  it('hooks a module as soon as it has loaded, before its requirer goes on', async () => {
+    const session = trace('test/fixtures/engine/late-callee:lateCallee', { max: 1, waitForModules: true });
+    const caller = require('../../fixtures/engine/late-caller.cjs') as { fromTopLevel: number };
+    expect(caller.fromTopLevel).toBe(42);
+    const [event] = calls(await collect(session));
+    expect(event).toMatchObject({ args: [41], value: 42 });
+  });
+
   it('refuses bad, empty-handed and too-broad patterns with codes', () => {
     expect(errorCode(() => trace(`${M}:findUser(`))).toBe('LT_PATTERN_SYNTAX');
     expect(errorCode(() => trace(`${M}:findUsr`))).toBe('LT_PATTERN_NO_MATCH');
