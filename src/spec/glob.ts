@@ -1,7 +1,7 @@
 /**
  * Module and function globs, matched with micromatch.
  *
- * Module globs. A glob with a '/' is a path: it matches the module's id relative to the
+ * Module globs. A glob with a '/' or a file extension is a path: it matches the module's id relative to the
  * app root (or, for a package module, 'name/path/in/package'), with the extension
  * optional ('src/users' matches src/users.js, .ts, .mjs, .cjs, and src/users/index.js).
  * A bare word is a name: a package's entry module by package name, a builtin ('fs' and
@@ -114,7 +114,9 @@ export function compileModuleGlob(glob: string): (module: ModuleRef) => boolean 
   const normalized = moduleForm(glob);
   const regex = compile(normalized);
   const test = (text: string): boolean => regex.test(text);
-  const isPath = normalized.includes('/');
+  // A glob with a file extension names a file too: 'users.cjs' is the app's top-level
+  // users.cjs, as events name it (a name would match any users.* anywhere).
+  const isPath = normalized.includes('/') || EXTENSION.test(normalized);
   return (module) => {
     if (module.kind === 'builtin') return builtinNames(module.id).some(test);
     const entryName = module.kind === 'package' && module.packageEntry === true ? module.packageName : undefined;
