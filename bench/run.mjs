@@ -30,6 +30,7 @@ const benches = [
   { name: 'peers', file: 'bench/peers.mjs', args: ['--json'] },
   { name: 'logpoint', file: 'bench/logpoint.mjs', args: ['--json'] },
   { name: 'engine', file: 'bench/engine.mjs', args: ['--json'] },
+  { name: 'probes', file: 'bench/probes.mjs', args: ['--json'] },
   { name: 'preload', file: 'bench/preload.mjs', args: ['--json'] },
   { name: 'matcher', file: 'bench/matcher.mjs', args: [quick ? '1' : '20'], text: true },
   { name: 'capture', file: 'bench/capture.mjs', args: [], text: true },
@@ -55,6 +56,10 @@ const CONDITIONS = [
   ['lt-captured', 'livetrace: captured (args, return, timing)'],
   ['lt-captured-flat', 'livetrace: captured, parents: false'],
   ['lt-stack', 'livetrace: captured with stack'],
+  ['lt-probe', 'livetrace probe: sampled (hit, reported)'],
+  ['lt-probe-rejected', 'livetrace probe: condition rejects'],
+  ['lt-probe-unsampled', 'livetrace probe: not sampled (over budget)'],
+  ['lt-probe-ended', 'livetrace probe: after the session ended'],
 ];
 
 function runBench(bench) {

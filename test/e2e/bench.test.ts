@@ -77,7 +77,7 @@ describe('npm run bench -- --quick --json', () => {
     expect(output.load.start).toHaveLength(3);
 
     const names = output.benches.map((b) => b.name);
-    expect(names).toEqual(['peers', 'logpoint', 'engine', 'preload', 'matcher', 'capture', 'system']);
+    expect(names).toEqual(['peers', 'logpoint', 'engine', 'probes', 'preload', 'matcher', 'capture', 'system']);
     for (const bench of output.benches) {
       // A benchmark without --json still printed its figures.
       expect(bench.tables.length + (bench.text?.length ?? 0), bench.name).toBeGreaterThan(0);
@@ -105,6 +105,10 @@ describe('npm run bench -- --quick --json', () => {
       'lt-dropped',
       'lt-captured',
       'lt-stack',
+      'lt-probe',
+      'lt-probe-rejected',
+      'lt-probe-unsampled',
+      'lt-probe-ended',
     ]) {
       const condition = conditions.get(id);
       expect(isPositive(condition?.sync?.ns), `${id} sync`).toBe(true);

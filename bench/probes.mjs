@@ -1,0 +1,52 @@
+// The probe engine's per-call cost (inspector breakpoints decided in their condition, for
+// functions no wrapper reaches), on the same function and call site as bench/engine.mjs:
+//   npm run build && node bench/probes.mjs [--quick] [--json]
+//
+// - sampled: every call hits the probe and is reported (the hit budget set out of reach);
+//   a reported synchronous call pauses at its return so the worker can read the value;
+// - rejected: the probe's condition runs, the pattern rejects the call;
+// - not sampled: the probe is over its hit budget (1 hit a second here), so its
+//   breakpoints are away for the rest of the second and calls run with the Debugger on;
+// - after the session ended: the Debugger is off again.
+// A process of its own: the Debugger changes the cost of every async call while it is on.
+import { createRequire } from 'node:module';
+import { trace } from '../dist/esm/index.js';
+import { budget } from '../dist/esm/agent/probes/trampoline.js';
+import { measure, measureAsync, report } from './harness.mjs';
+
+const target = createRequire(import.meta.url)('./fixtures/target.cjs');
+const MODULE = 'bench/fixtures/target';
+const UNLIMITED = { max: 1e9, for: '1h', rate: false, queueEvents: 1e6, queueBytes: 1e9, overloadMsPerSec: 1000 };
+
+const modes = [
+  { mode: 'sync', fn: 'add', call: 'target.add(i, 1)', rows: [], run: (call, options) => measure(target, call, options) },
+  { mode: 'async', fn: 'addAsync', call: 'target.addAsync(i, 1)', rows: [], run: (call, options) => measureAsync(target, call, options) },
+];
+// Every call that reaches a breakpoint condition costs hundreds of microseconds (a
+// reported synchronous one also pauses and waits for the worker): few iterations.
+const HIT = { iterations: 500, rounds: 3, warmup: 50 };
+const AWAY = { iterations: 100_000, rounds: 5, warmup: 10_000 };
+
+const conditions = [
+  { id: 'lt-probe', name: 'probe, sampled: hit and reported', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1e9, size: HIT },
+  { id: 'lt-probe-rejected', name: 'probe, condition rejects (argument pattern)', pattern: (fn) => `${MODULE}:~${fn}(nil, _)`, hits: 1e9, size: HIT },
+  { id: 'lt-probe-unsampled', name: 'probe, not sampled (over its hit budget)', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1, size: AWAY },
+];
+
+for (const m of modes) {
+  m.rows.push({ id: 'bare', mode: m.mode, name: 'bare call', ns: await m.run(m.call) });
+  for (const c of conditions) {
+    budget.hitsPerSecond = c.hits;
+    const session = trace(c.pattern(m.fn), UNLIMITED);
+    if (session.matched[0]?.engine !== 'probe') throw new Error(`${c.name}: not probed (${JSON.stringify(session.matched)})`);
+    const ns = await m.run(m.call, { ...c.size, drain: () => void session.take() });
+    const stats = session.stats;
+    await session.stop();
+    if (stats.internalErrors !== 0) throw new Error(`${c.name}: ${stats.internalErrors} internal errors`);
+    m.rows.push({ id: c.id, mode: m.mode, name: c.name, ns, note: `calls matched: ${stats.calls}, reported: ${stats.reported}` });
+  }
+  m.rows.push({ id: 'lt-probe-ended', mode: m.mode, name: 'after the probe sessions ended', ns: await m.run(m.call) });
+}
+
+report('probe engine, sync function', modes[0].rows);
+report('probe engine, async function', modes[1].rows);
