@@ -276,9 +276,10 @@ function isConstructorByProbe(fn: Function): boolean {
 }
 
 /**
- * The wrapper looks like the original: same name, length, own properties (statics),
- * same `prototype` object (so `new W() instanceof Original` and `instanceof W` both
- * hold), same [[Prototype]] (a subclass constructor keeps its parent's statics).
+ * The wrapper looks like the original: same name, length, own property keys (statics,
+ * forwarded to the original), same `prototype` object (so `new W() instanceof Original`
+ * and `instanceof W` both hold), same [[Prototype]] (a subclass keeps its parent's
+ * statics).
  */
 function mirrorShape(original: Function, wrapper: Function): void {
   try {
@@ -298,7 +299,22 @@ function mirrorShape(original: Function, wrapper: Function): void {
         }
         continue;
       }
-      defineProperty(wrapper, key, desc);
+      if (key === 'name' || key === 'length') {
+        defineProperty(wrapper, key, desc);
+        continue;
+      }
+      // Statics and other own properties are forwarded, not copied: reads and writes
+      // through the wrapper reach the original's live values, so a static traced on
+      // the original (`Repo.create`) is seen through a traced `Repo` too, and state a
+      // class keeps on itself stays one. (The descriptor becomes an accessor.)
+      defineProperty(wrapper, key, {
+        get: () => (original as unknown as Record<PropertyKey, unknown>)[key],
+        set: (value: unknown) => {
+          (original as unknown as Record<PropertyKey, unknown>)[key] = value;
+        },
+        enumerable: desc.enumerable ?? false,
+        configurable: true,
+      });
     }
   } catch {
     // A shape we can't mirror fully (exotic original): the wrapper still forwards calls.

@@ -246,6 +246,35 @@ describe('installation', () => {
     expect(siteOfWrapper(wrapped)?.hooks.length).toBe(0);
   });
 
+  it('sees a static patched on the original through a patched class, in either order', () => {
+    for (const classFirst of [true, false]) {
+      class Repo {
+        static open(): string {
+          return 'opened';
+        }
+      }
+      const holder = { Repo };
+      const patches = classFirst ? [patch(holder, 'Repo'), patch(Repo, 'open')] : [patch(Repo, 'open'), patch(holder, 'Repo')];
+      const [classPatch, staticPatch] = classFirst ? patches : [patches[1]!, patches[0]!];
+      expect(holder.Repo.open()).toBe('opened');
+      expect(staticPatch!.hook.entered).toBe(1);
+      expect(classPatch!.hook.entered).toBe(0);
+      for (const p of patches) p.unpatch();
+      expect(holder.Repo).toBe(Repo);
+    }
+  });
+
+  it('forwards writes of an existing static to the original', () => {
+    class Counter {
+      static count = 0;
+    }
+    const holder = { Counter };
+    const { unpatch } = patch(holder, 'Counter');
+    holder.Counter.count = 5;
+    expect(Counter.count).toBe(5);
+    unpatch();
+  });
+
   it('ends sessions in either order and restores the original', () => {
     for (const order of [[0, 1], [1, 0]]) {
       const original = () => 1;
