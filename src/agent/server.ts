@@ -34,6 +34,7 @@ import {
   type AddRequest,
   type AgentHello,
   type ClaimRequest,
+  type DeeperRequest,
   type HelloRequest,
   type ListRequest,
   type ModuleListing,
@@ -49,6 +50,7 @@ import { prepareSocketDir } from '../protocol/socket-dir.js';
 import { log } from './log.js';
 import { compilePatterns } from '../spec/index.js';
 import type { ModuleRef } from '../spec/matcher.js';
+import { deeper } from './deeper.js';
 import { listFunctions } from './registry.js';
 import { claimRunSession } from './run-session.js';
 import { activeSessions, engine, trace, type Session } from './session.js';
@@ -185,6 +187,8 @@ class Connection {
           return this.stats(request);
         case 'claim':
           return this.claim(request);
+        case 'deeper':
+          return this.deeper(request);
       }
     } catch (error) {
       const lt = toLivetraceError(error);
@@ -239,6 +243,10 @@ class Connection {
   /** `livetrace run`: the session the preload started waits for its CLI (run-session.ts). */
   private claim(request: ClaimRequest): void {
     this.adopt(request.id, claimRunSession(request.token));
+  }
+
+  private deeper(request: DeeperRequest): void {
+    this.reply({ id: request.id, ok: true, results: deeper(request.fn) });
   }
 
   /** Makes a new session this connection's: replies with its started record, then streams it. */

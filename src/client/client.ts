@@ -24,6 +24,7 @@ import {
   PROTOCOL_VERSION,
   type AgentFrame,
   type AgentHello,
+  type DeeperResult,
   type ClientInfo,
   type ModuleListing,
   type Op,
@@ -196,6 +197,12 @@ export class AgentClient {
   async stats(session?: string): Promise<SessionStatsEntry[]> {
     const reply = await this.request('stats', session === undefined ? {} : { session });
     return reply.sessions;
+  }
+
+  /** What the functions `fn` names call, as patterns ready to trace (`livetrace deeper`). */
+  async deeper(fn: string): Promise<DeeperResult[]> {
+    const reply = await this.request('deeper', { fn });
+    return reply.results;
   }
 
   /**

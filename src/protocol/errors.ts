@@ -68,7 +68,7 @@ export const errorTable = {
   LT_PROTOCOL_MALFORMED: { exit: 1, hint: 'Each frame is one JSON object on one line.' },
   LT_PROTOCOL_FRAME_TOO_LARGE: { exit: 1, hint: 'Frames are limited to 1 MiB.' },
   LT_PROTOCOL_VERSION: { exit: 1, hint: 'Use a livetrace CLI of the same major version as the agent.' },
-  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats, claim.' },
+  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats, claim, deeper.' },
   LT_PROTOCOL_BAD_REQUEST: { exit: 1, hint: 'A field of the request has the wrong type; see docs/protocol.md.' },
   LT_PROTOCOL_HANDSHAKE: { exit: 1, hint: 'The first request on a connection must be hello {protocol: 1}.' },
   // Control socket

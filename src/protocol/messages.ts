@@ -7,10 +7,11 @@
  */
 import type { TraceOptions } from '../agent/session.js';
 import type { ModuleListing } from '../agent/registry.js';
+import type { Callee, DeeperResult } from '../agent/deeper.js';
 import { LivetraceError, type ErrorRecord } from './errors.js';
 import type { AddedRecord, SessionRecord, SessionStats, StartedRecord } from './events.js';
 
-export type { TraceOptions, ModuleListing };
+export type { TraceOptions, ModuleListing, DeeperResult, Callee };
 
 /** Version of this protocol; hello refuses any other. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -20,7 +21,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -69,7 +70,14 @@ export interface ClaimRequest {
   op: 'claim';
   token: string;
 }
-export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest | ClaimRequest;
+/** What a function calls, as patterns (agent/deeper.ts). */
+export interface DeeperRequest {
+  id: RequestId;
+  op: 'deeper';
+  /** A pattern naming the function: 'src/users:findUser', 'src/users:~hashPassword'. */
+  fn: string;
+}
+export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest | ClaimRequest | DeeperRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
 export interface AgentHello {
@@ -134,7 +142,13 @@ export interface ErrorReply {
   ok: false;
   error: ErrorRecord;
 }
-export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | ErrorReply;
+export interface DeeperReply {
+  id: RequestId;
+  ok: true;
+  /** One per function the pattern matched (at most 20). */
+  results: DeeperResult[];
+}
+export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | ErrorReply;
 
 /** The reply type for each op. */
 export interface ReplyFor {
@@ -145,6 +159,7 @@ export interface ReplyFor {
   stop: StopReply;
   stats: StatsReply;
   claim: TraceReply;
+  deeper: DeeperReply;
 }
 
 /** One record of a session the connection started, in session order. */
@@ -259,6 +274,13 @@ export function parseRequest(frame: unknown): Request {
       const token = frame.token;
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_ID_CHARS) throw badRequest('claim needs a "token" string');
       return { id, op, token };
+    }
+    case 'deeper': {
+      const fn = frame.fn;
+      if (typeof fn !== 'string' || fn.length === 0 || fn.length > MAX_PATTERN_CHARS) {
+        throw badRequest(`deeper needs an "fn" pattern string of at most ${MAX_PATTERN_CHARS} characters`, fn);
+      }
+      return { id, op, fn };
     }
     default:
       throw new LivetraceError(
