@@ -3,7 +3,11 @@
 //
 // Every measurement gets its own freshly compiled loop and call site (new Function), so
 // V8's type feedback from one row (a wrapper, a different function identity) cannot
-// turn the next row's call site megamorphic and make it look slower than it is.
+// turn the next row's call site megamorphic and make it look slower than it is. Each
+// loop's source is made unique (a numbered comment): V8 caches compiled functions by
+// source text, and loops with the same text would share one SharedFunctionInfo, its
+// feedback and its optimized code, so every row after the first would have measured a
+// call site polluted by the rows before it.
 
 /** `call` is the body of an arrow `(i) => ...` with `target` in scope, e.g. 'target.add(i, 1)'. */
 // `drain`, when given, runs every 1024 calls inside the timed loop (a consumer taking
@@ -12,6 +16,7 @@
 // `--quick` on the command line (a smoke run: are the numbers finite, does every row run)
 // divides the iterations by 10 and takes at most 2 rounds (the warm-up stays whole, so the
 // optimizing compiler still settles); the figures are then rough.
+let loopNumber = 0;
 const QUICK = process.argv.includes('--quick');
 
 function scaled(iterations, rounds, warmup) {
@@ -25,7 +30,8 @@ export function measure(target, call, options = {}) {
     'target',
     'iterations',
     'drain',
-    `let sink = 0;
+    `// loop ${++loopNumber}
+     let sink = 0;
      const t0 = process.hrtime.bigint();
      for (let i = 0; i < iterations; i++) { const r = ${call}; if (r === -1) sink++; if (drain !== undefined && (i & 1023) === 0) drain(); }
      const ns = Number(process.hrtime.bigint() - t0) / iterations;
@@ -48,7 +54,8 @@ export async function measureAsync(target, call, options = {}) {
     'target',
     'iterations',
     'drain',
-    `let sink = 0;
+    `// loop ${++loopNumber}
+     let sink = 0;
      const t0 = process.hrtime.bigint();
      for (let i = 0; i < iterations; i++) { const r = await ${call}; if (r === -1) sink++; if (drain !== undefined && (i & 1023) === 0) drain(); }
      const ns = Number(process.hrtime.bigint() - t0) / iterations;
