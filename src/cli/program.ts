@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { register as registerAttach } from './attach.js';
+import { register as registerDeeper } from './deeper.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerLs } from './ls.js';
 import { register as registerPs } from './ps.js';
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerPs(program);
   registerLs(program);
   registerTrace(program);
+  registerDeeper(program);
   registerRun(program);
   registerDemo(program);
   registerAttach(program);

@@ -110,6 +110,16 @@ describe('probes on internal functions', () => {
     expect(run.line('DEBUGGER-AFTER')).toBe('false');
   });
 
+  it('stops at once when its max is reached inside a probe (no wait on the worker there)', async () => {
+    // The session stops while the worker hands over hashPassword's value: the probe is
+    // disarmed right after, without asking the worker from inside the pause.
+    const run = await runHarness(['users:~hashPassword', 'users:~makeCounter.bump'], { max: 1 });
+    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', ['pw', 2], 'return', 'h(h(pw))']]);
+    expect(Number(run.line('RUN-MS'))).toBeLessThan(3000);
+    expect(run.line('DEBUGGER-AFTER')).toBe('false');
+    expect(run.line('PROBES-ACTIVE')).toBe('false');
+  });
+
   it('lists a generator as not patchable and says why', async () => {
     const run = await runHarness(['users:~ids']);
     const started = run.json<{ matched: unknown[]; unpatchable: { fn: string; reason: string }[] }>('STARTED');

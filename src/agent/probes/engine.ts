@@ -33,6 +33,7 @@ import {
   budget,
   entryCondition,
   exitCondition,
+  insideProbe,
   installTrampoline,
   registerProbe,
   unregisterProbe,
@@ -79,6 +80,9 @@ class ProbeEngine {
   /** V8's source of each script, parsed, while the Debugger is on. */
   private readonly scripts = new Map<string, { scriptId: string; source: string; parsed: ParsedSource } | null>();
   private lastCheck: { at: number; busy: boolean; evidence: string } | undefined;
+  /** Disarmed probes whose breakpoints are still to be removed. */
+  private readonly retired: number[] = [];
+  private removalQueued = false;
 
   /** True while the Debugger is on (some probe is armed). */
   get active(): boolean {
@@ -108,6 +112,7 @@ class ProbeEngine {
   /** Arms a probe on `subject` running `site`'s hooks. False (and logged) when it can't. */
   arm(subject: ProbeSubject, site: Site): boolean {
     if (this.armed.has(subject)) return true;
+    if (insideProbe()) return false;
     let started = false;
     try {
       if (this.link === undefined) {
@@ -128,17 +133,42 @@ class ProbeEngine {
     }
   }
 
-  /** Disarms; the last one turns the Debugger off and ends the worker. */
+  /**
+   * Disarms: from now on the probe's conditions run no hook. Its breakpoints are removed
+   * at once, or, when this runs inside a probe's condition or pause (a session reaching
+   * its max there), at the next microtask checkpoint, when that call is over; the last
+   * one turns the Debugger off and ends the worker.
+   */
   disarm(subject: ProbeSubject): void {
     const armed = this.armed.get(subject);
     if (armed === undefined) return;
     this.armed.delete(subject);
     unregisterProbe(armed.id);
     if (armed.async) releaseOuterPromises();
-    try {
-      this.link?.request('disarm', { probe: armed.id });
-    } catch (error) {
-      log.debug({ err: error }, 'probe disarm failed');
+    this.retired.push(armed.id);
+    if (!insideProbe()) this.removeRetired();
+    else if (!this.removalQueued) {
+      this.removalQueued = true;
+      // A microtask runs once the stack is empty: past the condition, the pause and the call.
+      queueMicrotask(() => {
+        this.removalQueued = false;
+        try {
+          this.removeRetired();
+        } catch (error) {
+          log.debug({ err: error }, 'probe removal failed');
+        }
+      });
+    }
+  }
+
+  private removeRetired(): void {
+    const ids = this.retired.splice(0);
+    for (const id of ids) {
+      try {
+        this.link?.request('disarm', { probe: id });
+      } catch (error) {
+        log.debug({ err: error }, 'probe disarm failed');
+      }
     }
     if (this.armed.size === 0) this.shutdown();
   }

@@ -64,19 +64,26 @@ export const budget = { hitsPerSecond: 0 };
 const probes = new Map<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
 let sweepQueued = false;
+/** How many trampoline calls are running (a condition, or a pause's value hand-over). */
+let running = 0;
+
+/**
+ * True inside a condition or a pause. The worker can't be asked anything synchronously
+ * then: the inspector would hold the request until the condition or the pause is over,
+ * which is after the wait. A session that stops here (its max reached) has its probes
+ * disarmed once the current call is over.
+ */
+export function insideProbe(): boolean {
+  return running > 0;
+}
 
 export function registerProbe(probe: ProbeRecord): void {
   probes.set(probe.id, probe);
 }
 
+/** Its conditions run no hook from now on; a call of it still open ends untraced (its session has stopped). */
 export function unregisterProbe(id: number): void {
   probes.delete(id);
-  if (pending !== undefined && !isOpenAnywhere()) pending = undefined;
-}
-
-function isOpenAnywhere(): boolean {
-  for (const probe of probes.values()) if (probe.open.length > 0) return true;
-  return pending !== undefined;
 }
 
 /** Tells the hooks how a call ended; a returned native promise is watched until it settles. */
@@ -139,6 +146,7 @@ function overBudget(probe: ProbeRecord): boolean {
 /** The entry points the conditions call. Each returns whether V8 should pause. */
 const trampoline = {
   enter(id: number, self: unknown, args: ArrayLike<unknown>): boolean {
+    running++;
     try {
       const probe = probes.get(id);
       if (probe === undefined || overBudget(probe)) return false;
@@ -167,11 +175,14 @@ const trampoline = {
       }
     } catch {
       // Fall through: no pause.
+    } finally {
+      running--;
     }
     return false;
   },
 
   leave(id: number): boolean {
+    running++;
     try {
       const probe = probes.get(id);
       if (probe === undefined || probe.open.length === 0) return false;
@@ -196,11 +207,14 @@ const trampoline = {
       return true;
     } catch {
       return false;
+    } finally {
+      running--;
     }
   },
 
   /** The worker hands over the value of the paused return. */
   returned(value: unknown): void {
+    running++;
     try {
       const taken = pending;
       pending = undefined;
@@ -208,6 +222,8 @@ const trampoline = {
       complete(taken.call.matched, false, value, taken.call.start, taken.end);
     } catch {
       // The value stays unreported.
+    } finally {
+      running--;
     }
   },
 };
