@@ -7,7 +7,9 @@
 // - rejected: the probe's condition runs, the pattern rejects the call;
 // - not sampled: the probe is over its hit budget (1 hit a second here), so its
 //   breakpoints are away for the rest of the second and calls run with the Debugger on;
-// - after the session ended: the Debugger is off again.
+// - after the session ended: the Debugger is off again;
+// - and, for scale, the exports engine's wrapper on the same function in the same run:
+//   its pattern rejecting the call, and the call captured and reported.
 // A process of its own: the Debugger changes the cost of every async call while it is on.
 import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
@@ -26,11 +28,14 @@ const modes = [
 // reported synchronous one also pauses and waits for the worker): few iterations.
 const HIT = { iterations: 500, rounds: 3, warmup: 50 };
 const AWAY = { iterations: 100_000, rounds: 5, warmup: 10_000 };
+const WRAPPED = { iterations: 200_000, rounds: 5, warmup: 20_000 };
 
 const conditions = [
-  { id: 'lt-probe', name: 'probe, sampled: hit and reported', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1e9, size: HIT },
-  { id: 'lt-probe-rejected', name: 'probe, condition rejects (argument pattern)', pattern: (fn) => `${MODULE}:~${fn}(nil, _)`, hits: 1e9, size: HIT },
-  { id: 'lt-probe-unsampled', name: 'probe, not sampled (over its hit budget)', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1, size: AWAY },
+  { id: 'lt-wrapper-rejected', name: 'exports wrapper, pattern rejects the call', engine: 'exports', pattern: (fn) => `${MODULE}:${fn}(nil, _)`, hits: 0, size: WRAPPED },
+  { id: 'lt-wrapper-captured', name: 'exports wrapper, call captured and reported', engine: 'exports', pattern: (fn) => `${MODULE}:${fn}`, hits: 0, size: WRAPPED },
+  { id: 'lt-probe', name: 'probe, sampled: hit and reported', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1e9, size: HIT },
+  { id: 'lt-probe-rejected', name: 'probe, condition rejects (argument pattern)', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}(nil, _)`, hits: 1e9, size: HIT },
+  { id: 'lt-probe-unsampled', name: 'probe, not sampled (over its hit budget)', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1, size: AWAY },
 ];
 
 for (const m of modes) {
@@ -38,7 +43,7 @@ for (const m of modes) {
   for (const c of conditions) {
     budget.hitsPerSecond = c.hits;
     const session = trace(c.pattern(m.fn), UNLIMITED);
-    if (session.matched[0]?.engine !== 'probe') throw new Error(`${c.name}: not probed (${JSON.stringify(session.matched)})`);
+    if (session.matched[0]?.engine !== c.engine) throw new Error(`${c.name}: not traced by ${c.engine} (${JSON.stringify(session.matched)})`);
     const ns = await m.run(m.call, { ...c.size, drain: () => void session.take() });
     const stats = session.stats;
     await session.stop();
