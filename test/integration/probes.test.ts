@@ -120,6 +120,12 @@ describe('probes on internal functions', () => {
     expect(run.line('PROBES-ACTIVE')).toBe('false');
   });
 
+  it('leaves return breakpoints out with LIVETRACE_PROBE_RETURNS=0: no pause, no value', async () => {
+    const run = await runHarness(['users:~hashPassword'], {}, 'run', { LIVETRACE_PROBE_RETURNS: '0' });
+    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', ['pw', 2], 'return', NOT_VISIBLE]]);
+    expect(run.json<{ returnPauses: number; breakpoints: number }>('WORKER')).toMatchObject({ returnPauses: 0, breakpoints: 1 });
+  });
+
   it('lists a generator as not patchable and says why', async () => {
     const run = await runHarness(['users:~ids']);
     const started = run.json<{ matched: unknown[]; unpatchable: { fn: string; reason: string }[] }>('STARTED');

@@ -13,6 +13,9 @@
  *   second): past it, its breakpoints are taken away until the second is over. A hot
  *   function is then probed on a sample of its calls, and the time the process spends
  *   in conditions stays bounded.
+ * - a synchronous function's return breakpoints (its value, its duration) cost a second
+ *   condition per call and a pause per reported call; LIVETRACE_PROBE_RETURNS=0 leaves
+ *   them out.
  *
  * Arming locates the function again in the source V8 actually runs (which a loader may
  * have changed), asks V8 for the function's break locations (the first one is its
@@ -72,6 +75,13 @@ function hitsPerSecondFromEnv(): number {
 }
 
 budget.hitsPerSecond = hitsPerSecondFromEnv();
+
+/**
+ * Return breakpoints on synchronous functions (LIVETRACE_PROBE_RETURNS=0 turns them
+ * off): they give a reported call its value and duration, at the price of a second
+ * condition on every call and a pause on every reported one.
+ */
+export const returns = { enabled: process.env.LIVETRACE_PROBE_RETURNS !== '0' };
 
 class ProbeEngine {
   private link: DebuggerLink | undefined;
@@ -217,7 +227,7 @@ class ProbeEngine {
     const entry = locations[0];
     if (entry === undefined) throw new LivetraceError('LT_PROBE_UNAVAILABLE', `V8 has no break location in ${subject.path}`, { input: subject.path });
     const id = this.nextId++;
-    const exits = fn.async ? [] : locations.filter((l) => l.type === 'return');
+    const exits = fn.async || !returns.enabled ? [] : locations.filter((l) => l.type === 'return');
     const breakpoints: BreakpointSpec[] = [
       { location: bare(entry), condition: entryCondition(id, fn.receiver, fn.argsExpression), exit: false },
       ...exits.filter((l) => !sameLocation(l, entry)).map((l) => ({ location: bare(l), condition: exitCondition(id), exit: true })),
