@@ -81,9 +81,12 @@ export const errorTable = {
   // Probes
   LT_PROBE_DEBUGGER_BUSY: {
     exit: 2,
-    hint: 'Another debugger is attached to the process; close it before using probes.',
+    hint: 'Another debugger is attached to the process; close it before using probes (exported functions can still be traced).',
   },
-  LT_PROBE_UNAVAILABLE: { exit: 2, hint: 'The function could not be located for a probe; see livetrace ls.' },
+  LT_PROBE_UNAVAILABLE: {
+    exit: 2,
+    hint: "The function could not be probed or read; 'livetrace deeper <pid> <module>:~*' lists the internal functions, LIVETRACE_LOG=debug says more.",
+  },
   // Anything else is a bug in livetrace.
   LT_INTERNAL: { exit: 1, hint: 'This is a bug in livetrace; please report it with LIVETRACE_LOG=debug output.' },
 } as const satisfies Record<string, { exit: 1 | 2; hint: string }>;
