@@ -21,8 +21,8 @@
  *
  * Two functions with the same path (two `helper`s in different scopes of one module
  * that happen to get the same name, or two anonymous callbacks on one line) are listed
- * distinctly by appending their line, then their column: `~helper@3`, `~helper@9`,
- * `~@12c5`. Parsing never runs the code; a source acorn cannot parse (TypeScript, JSX,
+ * distinctly by appending their line, then their column (both 1-based, as in stack
+ * traces): `~helper@3`, `~helper@9`, `~@12c5`. Parsing never runs the code; a source acorn cannot parse (TypeScript, JSX,
  * syntax newer than acorn) has no internal functions.
  */
 import { parse, type AnyNode, type Class, type Function as FunctionNode, type Node, type Pattern, type Program } from 'acorn';
@@ -277,7 +277,7 @@ function distinct(raw: Raw[]): LocatedFunction[] {
   for (const path of withLine) again.set(path, (again.get(path) ?? 0) + 1);
   return raw.map((r, i) => {
     const base = withLine[i]!;
-    const path = again.get(base)! > 1 ? `${base}c${r.node.loc?.start.column ?? 0}` : base;
+    const path = again.get(base)! > 1 ? `${base}c${(r.node.loc?.start.column ?? 0) + 1}` : base;
     return located(r, INTERNAL_MARK + path);
   });
 }

@@ -57,8 +57,8 @@ describe('locateFunctions', () => {
       '~g',
       '~helper@23',
       '~helper@24',
-      '~@25c8',
-      '~@25c27',
+      '~@25c9',
+      '~@25c28',
       '~@26',
     ]);
   });
