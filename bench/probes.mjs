@@ -4,6 +4,7 @@
 //
 // - sampled: every call hits the probe and is reported (the hit budget set out of reach);
 //   a reported synchronous call pauses at its return so the worker can read the value;
+//   over the pause budget (1 a second here) it is reported without its value, no pause;
 // - rejected: the probe's condition runs, the pattern rejects the call;
 // - not sampled: the probe is over its hit budget (1 hit a second here), so its
 //   breakpoints are away for the rest of the second and calls run with the Debugger on;
@@ -34,6 +35,7 @@ const conditions = [
   { id: 'lt-wrapper-rejected', name: 'exports wrapper, pattern rejects the call', engine: 'exports', pattern: (fn) => `${MODULE}:${fn}(nil, _)`, hits: 0, size: WRAPPED },
   { id: 'lt-wrapper-captured', name: 'exports wrapper, call captured and reported', engine: 'exports', pattern: (fn) => `${MODULE}:${fn}`, hits: 0, size: WRAPPED },
   { id: 'lt-probe', name: 'probe, sampled: hit and reported', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1e9, size: HIT },
+  { id: 'lt-probe-no-pause', name: 'probe, reported over the pause budget (no value)', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1e9, pauses: 1, size: HIT },
   { id: 'lt-probe-rejected', name: 'probe, condition rejects (argument pattern)', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}(nil, _)`, hits: 1e9, size: HIT },
   { id: 'lt-probe-unsampled', name: 'probe, not sampled (over its hit budget)', engine: 'probe', pattern: (fn) => `${MODULE}:~${fn}`, hits: 1, size: AWAY },
 ];
@@ -42,6 +44,7 @@ for (const m of modes) {
   m.rows.push({ id: 'bare', mode: m.mode, name: 'bare call', ns: await m.run(m.call) });
   for (const c of conditions) {
     budget.hitsPerSecond = c.hits;
+    budget.pausesPerSecond = c.pauses ?? 0;
     const session = trace(c.pattern(m.fn), UNLIMITED);
     if (session.matched[0]?.engine !== c.engine) throw new Error(`${c.name}: not traced by ${c.engine} (${JSON.stringify(session.matched)})`);
     const ns = await m.run(m.call, { ...c.size, drain: () => void session.take() });

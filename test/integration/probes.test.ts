@@ -120,6 +120,13 @@ describe('probes on internal functions', () => {
     expect(run.line('PROBES-ACTIVE')).toBe('false');
   });
 
+  it('pauses for return values only so many times a second', async () => {
+    const run = await runHarness(['users:~tick'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '0', LIVETRACE_PROBE_PAUSES_PER_SEC: '2' });
+    expect(run.calls.map((c) => c.args[0])).toEqual([...Array(50).keys()]);
+    expect(run.calls.map((c) => c.value)).toEqual([0, 2, ...Array(48).fill(NOT_VISIBLE)]);
+    expect(run.json<{ returnPauses: number }>('WORKER').returnPauses).toBe(2);
+  });
+
   it('leaves return breakpoints out with LIVETRACE_PROBE_RETURNS=0: no pause, no value', async () => {
     const run = await runHarness(['users:~hashPassword'], {}, 'run', { LIVETRACE_PROBE_RETURNS: '0' });
     expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', ['pw', 2], 'return', NOT_VISIBLE]]);

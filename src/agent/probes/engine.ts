@@ -14,8 +14,9 @@
  *   function is then probed on a sample of its calls, and the time the process spends
  *   in conditions stays bounded.
  * - a synchronous function's return breakpoints (its value, its duration) cost a second
- *   condition per call and a pause per reported call; LIVETRACE_PROBE_RETURNS=0 leaves
- *   them out.
+ *   condition per call and a pause per reported call (about 1.5 ms); pauses are limited
+ *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
+ *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
  *
  * Arming locates the function again in the source V8 actually runs (which a loader may
  * have changed), asks V8 for the function's break locations (the first one is its
@@ -65,16 +66,18 @@ interface Armed {
 }
 
 const DEFAULT_HITS_PER_SECOND = 200;
+const DEFAULT_PAUSES_PER_SECOND = 30;
 /** How long a foreign-debugger check is trusted, ms. */
 const CHECK_TTL_MS = 1000;
 
-function hitsPerSecondFromEnv(): number {
-  const raw = process.env.LIVETRACE_PROBE_HITS_PER_SEC;
+function perSecondFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
   const value = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
-  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : DEFAULT_HITS_PER_SECOND;
+  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
 }
 
-budget.hitsPerSecond = hitsPerSecondFromEnv();
+budget.hitsPerSecond = perSecondFromEnv('LIVETRACE_PROBE_HITS_PER_SEC', DEFAULT_HITS_PER_SECOND);
+budget.pausesPerSecond = perSecondFromEnv('LIVETRACE_PROBE_PAUSES_PER_SEC', DEFAULT_PAUSES_PER_SECOND);
 
 /**
  * Return breakpoints on synchronous functions (LIVETRACE_PROBE_RETURNS=0 turns them

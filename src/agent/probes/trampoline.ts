@@ -16,7 +16,8 @@
  *   it by the depth of the current frame (a recursive call is at another depth), and
  *   returns true: V8 pauses, the worker reads the returned value from the paused frame
  *   and hands it to `returned`, on this thread, then resumes. Only reported calls ever
- *   pause. A call that throws never reaches a return position; its frame is gone, so
+ *   pause, and only so many a second (budget.pausesPerSecond): past that, a reported
+ *   call is closed here with its duration and without its value. A call that throws never reaches a return position; its frame is gone, so
  *   it is closed as thrown when a shallower return of the same probe is seen, or at the
  *   next microtask checkpoint, which no synchronous call can outlive. Its thrown value
  *   is not visible to a probe: it is reported as a NotVisibleToProbe object.
@@ -58,8 +59,24 @@ export interface ProbeRecord {
   cooling: boolean;
 }
 
-/** Hits a probe may take per second before it is cooled (0: no budget). */
-export const budget = { hitsPerSecond: 0 };
+/**
+ * Hits a probe may take per second before it is cooled, and pauses (to read a returned
+ * value, about a millisecond and a half each) all probes may take per second; past
+ * that, a reported call is reported without its value. 0: no limit.
+ */
+export const budget = { hitsPerSecond: 0, pausesPerSecond: 0 };
+const pauses = { count: 0, windowStart: 0 };
+
+function mayPause(): boolean {
+  const limit = budget.pausesPerSecond;
+  if (limit <= 0) return true;
+  const now = clock();
+  if (now - pauses.windowStart >= 1e9) {
+    pauses.windowStart = now;
+    pauses.count = 0;
+  }
+  return ++pauses.count <= limit;
+}
 
 const probes = new Map<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
@@ -203,6 +220,10 @@ const trampoline = {
       }
       probe.open = rest;
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
+      if (!mayPause()) {
+        complete(call.matched, false, NOT_VISIBLE, call.start, end);
+        return false;
+      }
       pending = { call, end };
       return true;
     } catch {
