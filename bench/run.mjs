@@ -2,7 +2,7 @@
 // JIT state, an enabled Debugger or an AsyncLocalStorage behind for the next), one after
 // the other (so they do not compete for the cores), then one combined table:
 //
-//   npm run build && npm run bench [-- --quick] [-- --json] [-- --only peers,engine]
+//   npm run build && npm run bench [-- --quick] [-- --json] [-- --only peers,engine] [-- --save out.json]
 //
 // - Per call: every row that names its condition (`id`), sync and async side by side,
 //   each with its ratio to the bare call measured in the same process.
@@ -12,9 +12,11 @@
 //
 // --quick is a smoke run (short rounds, short system runs, no breakage matrix): it checks
 // that every benchmark runs and yields numbers, not what the numbers are. --json prints
-// one JSON object instead of the tables. The machine, Node version and load averages
+// one JSON object instead of the tables; --save <file> writes that object to a file as
+// well as printing the tables. The machine, Node version and load averages
 // are recorded either way, since the figures mean nothing without them.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +25,8 @@ const quick = argv.includes('--quick');
 const json = argv.includes('--json');
 const onlyArg = argv.find((a) => a.startsWith('--only'));
 const only = onlyArg === undefined ? undefined : (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',');
+const saveIndex = argv.indexOf('--save');
+const saveTo = saveIndex === -1 ? undefined : argv[saveIndex + 1];
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every benchmark; `text` ones have no --json and are shown as they print. */
@@ -57,6 +61,7 @@ const CONDITIONS = [
   ['lt-captured-flat', 'livetrace: captured, parents: false'],
   ['lt-stack', 'livetrace: captured with stack'],
   ['lt-probe', 'livetrace probe: sampled (hit, reported)'],
+  ['lt-probe-no-pause', 'livetrace probe: reported over the pause budget'],
   ['lt-probe-rejected', 'livetrace probe: condition rejects'],
   ['lt-probe-unsampled', 'livetrace probe: not sampled (over budget)'],
   ['lt-probe-ended', 'livetrace probe: after the session ended'],
@@ -184,6 +189,7 @@ function printTable(header, rows) {
 const machine = {
   nproc: cpus().length,
   cpu: cpus()[0]?.model ?? 'unknown',
+  mhz: cpus()[0]?.speed ?? 0,
   memoryGb: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
@@ -199,11 +205,13 @@ const system = systemRows(results);
 const targets = verdicts(conditions, system);
 const failed = results.filter((r) => r.exitCode !== 0);
 
+const combined = { machine, quick, load: { start: loadAtStart, end: loadAtEnd }, perCall: conditions, targets, benches: results };
+if (saveTo !== undefined) writeFileSync(saveTo, `${JSON.stringify(combined, null, 1)}\n`);
 if (json) {
-  console.log(JSON.stringify({ machine, quick, load: { start: loadAtStart, end: loadAtEnd }, perCall: conditions, targets, benches: results }));
+  console.log(JSON.stringify(combined));
 } else {
   console.log(`\nlivetrace benchmarks${quick ? ' (--quick: smoke run, rough figures)' : ''}`);
-  console.log(`${machine.nproc} x ${machine.cpu}, ${machine.memoryGb} GB, node ${machine.node}`);
+  console.log(`${machine.nproc} x ${machine.cpu} (${machine.mhz} MHz), ${machine.memoryGb} GB, node ${machine.node}`);
   console.log(`load average (1, 5, 15 min): start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
   console.log('\nper call, ns (x = ratio to the bare call measured in the same process)');
   printTable(
