@@ -118,14 +118,15 @@ describe('a trace started before the modules load (as livetrace run)', () => {
     });
   }
 
-  it('without the preload, CJS modules loading later are hooked on the exports object only', async () => {
+  it('without the preload, CJS modules loading later are hooked as each one finishes loading', async () => {
     const run = await runReach('none', 'before', ['lib/math:*', 'lib/late*:*'], ['./lib/callers.cjs', './lib/late.cjs']);
-    // module-watch reports CJS loads when the outermost require returns: callers.cjs had
-    // already destructured `add` from math.cjs (add(100, 1) and add(3, 4) are missed);
-    // late.cjs loads later and destructures `twice` from the patched exports object.
+    // module-watch reports each CJS module as its own load returns, so math.cjs is hooked
+    // before callers.cjs destructures `add` from it: even the destructured calls are seen.
     expect(callsOf(run)).toEqual([
+      ['lib/math.cjs:add', 100, 1],
       ['lib/math.cjs:twice', 10],
       ['lib/math.cjs:add', 1, 2],
+      ['lib/math.cjs:add', 3, 4],
       ['lib/math.cjs:twice', 5],
       ['lib/late.cjs:lateCjs', 5],
       ['lib/late.cjs:run'],
