@@ -41,6 +41,7 @@ import {
   installTrampoline,
   registerProbe,
   unregisterProbe,
+  SecondWindow,
   type ProbeRecord,
 } from './trampoline.js';
 import type { BreakpointSpec } from './worker-program.js';
@@ -242,8 +243,7 @@ class ProbeEngine {
       returns: breakpoints.length > 1,
       overBudget: (probe) => this.cool(probe),
       open: [],
-      hits: 0,
-      windowStart: 0,
+      hits: new SecondWindow(),
       cooling: false,
     };
     registerProbe(record);
@@ -258,7 +258,7 @@ class ProbeEngine {
 
   /** Over budget: the worker removes the probe's breakpoints until its second is over. */
   private cool(probe: ProbeRecord): void {
-    const left = Math.max(100, Math.ceil(1000 - (clock() - probe.windowStart) / 1e6));
+    const left = Math.max(100, Math.ceil(1000 - (clock() - probe.hits.start) / 1e6));
     this.link?.notify('cool', { probe: probe.id, ms: left });
   }
 }

@@ -54,8 +54,8 @@ export interface ProbeRecord {
   /** Called once when the probe goes over its hit budget. */
   readonly overBudget: (probe: ProbeRecord) => void;
   open: OpenCall[];
-  hits: number;
-  windowStart: number;
+  readonly hits: SecondWindow;
+  /** Over budget this second: the worker has been asked to take the breakpoints away. */
   cooling: boolean;
 }
 
@@ -65,18 +65,26 @@ export interface ProbeRecord {
  * that, a reported call is reported without its value. 0: no limit.
  */
 export const budget = { hitsPerSecond: 0, pausesPerSecond: 0 };
-const pauses = { count: 0, windowStart: 0 };
 
-function mayPause(): boolean {
-  const limit = budget.pausesPerSecond;
-  if (limit <= 0) return true;
-  const now = clock();
-  if (now - pauses.windowStart >= 1e9) {
-    pauses.windowStart = now;
-    pauses.count = 0;
+/** Counts events in windows of one second. */
+export class SecondWindow {
+  /** clock() when the current window began. */
+  start = 0;
+  private count = 0;
+
+  /** Counts one event; true while this second's count is within `limit` (0: no limit). */
+  take(limit: number): boolean {
+    if (limit <= 0) return true;
+    const now = clock();
+    if (now - this.start >= 1e9) {
+      this.start = now;
+      this.count = 0;
+    }
+    return ++this.count <= limit;
   }
-  return ++pauses.count <= limit;
 }
+
+const pauses = new SecondWindow();
 
 const probes = new Map<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
@@ -144,15 +152,10 @@ function sweep(): void {
 }
 
 function overBudget(probe: ProbeRecord): boolean {
-  const limit = budget.hitsPerSecond;
-  if (limit <= 0) return false;
-  const now = clock();
-  if (now - probe.windowStart >= 1e9) {
-    probe.windowStart = now;
-    probe.hits = 0;
+  if (probe.hits.take(budget.hitsPerSecond)) {
     probe.cooling = false;
+    return false;
   }
-  if (++probe.hits <= limit) return false;
   if (!probe.cooling) {
     probe.cooling = true;
     probe.overBudget(probe);
@@ -220,7 +223,7 @@ const trampoline = {
       }
       probe.open = rest;
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
-      if (!mayPause()) {
+      if (!pauses.take(budget.pausesPerSecond)) {
         complete(call.matched, false, NOT_VISIBLE, call.start, end);
         return false;
       }
