@@ -30,6 +30,15 @@ function bare(a, b) {
 // a dispatch wrapper does) instead of every case's.
 const cases = [
   {
+    name: 'loop only (pick the arguments, no call)',
+    lists: argumentLists((i) => [i, { id: i }]),
+    loop(lists, count) {
+      let sink = 0;
+      for (let i = 0; i < count; i++) if (lists[i & 3].length === 0) sink++;
+      return sink;
+    },
+  },
+  {
     name: 'bare call (baseline)',
     lists: argumentLists((i) => [i, { id: i }]),
     loop(lists, count) {
@@ -102,11 +111,19 @@ function measure({ loop, lists }) {
 
 console.log(`node ${process.version}, ${iterations / 1e6}M iterations x ${rounds} rounds per case (median round)`);
 console.log(`pattern: ${matcher.normalized}`);
+// Ratios are against the bare call; "net" subtracts the loop's own cost (first row).
+let loopOnly;
 let baseline;
-console.log(`${'case'.padEnd(42)} ${'wall ns'.padStart(8)} ${'cpu ns'.padStart(8)}  cpu vs bare`);
+console.log(`${'case'.padEnd(42)} ${'wall ns'.padStart(8)} ${'cpu ns'.padStart(8)} ${'net ns'.padStart(7)}  cpu vs bare`);
 for (const testCase of cases) {
   const { wall, cpu } = measure(testCase);
+  if (loopOnly === undefined) {
+    loopOnly = cpu;
+    console.log(`${testCase.name.padEnd(42)} ${wall.toFixed(2).padStart(8)} ${cpu.toFixed(2).padStart(8)}`);
+    continue;
+  }
   baseline ??= cpu;
-  console.log(`${testCase.name.padEnd(42)} ${wall.toFixed(2).padStart(8)} ${cpu.toFixed(2).padStart(8)}  ${(cpu / baseline).toFixed(2).padStart(6)}x`);
+  const net = (cpu - loopOnly).toFixed(2).padStart(7);
+  console.log(`${testCase.name.padEnd(42)} ${wall.toFixed(2).padStart(8)} ${cpu.toFixed(2).padStart(8)} ${net}  ${(cpu / baseline).toFixed(2).padStart(6)}x`);
 }
 console.log(`guard errors: ${matcher.guardErrors}`);
