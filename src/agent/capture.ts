@@ -811,7 +811,7 @@ export class Capturer {
   private argumentsObject(value: object, level: number): ArgumentsValue {
     const descriptor = ObjectGetOwnPropertyDescriptor(value, 'length');
     const raw: unknown = descriptor !== undefined && ObjectHasOwn(descriptor, 'value') ? descriptor.value : 0;
-    const length = typeof raw === 'number' && raw >= 0 && raw <= 0xffffffff ? Math.floor(raw) : 0;
+    const length = typeof raw === 'number' && raw >= 0 && raw <= 0xffffffff ? raw - (raw % 1) : 0;
     this.budget -= TAG_BYTES;
     return { $: 'arguments', items: this.elements(value, length, level) };
   }

@@ -30,6 +30,7 @@ function getter<T, R>(proto: object, key: PropertyKey): (self: T) => R {
 
 export const {
   getPrototypeOf: ObjectGetPrototypeOf,
+  setPrototypeOf: ObjectSetPrototypeOf,
   getOwnPropertyDescriptor: ObjectGetOwnPropertyDescriptor,
   getOwnPropertySymbols: ObjectGetOwnPropertySymbols,
   keys: ObjectKeys,
@@ -66,6 +67,7 @@ export const REGEXP_FLAGS: readonly (readonly [string, (re: RegExp) => boolean])
 export const MapPrototypeEntries = uncurryThis(Map.prototype.entries as (this: Map<unknown, unknown>) => object);
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
 export const MapPrototypeGet = uncurryThis(Map.prototype.get as (this: Map<unknown, unknown>, key: unknown) => unknown);
+export const MapPrototypeClear = uncurryThis(Map.prototype.clear as (this: Map<unknown, unknown>) => void);
 export const MapPrototypeSet = uncurryThis(
   Map.prototype.set as (this: Map<unknown, unknown>, key: unknown, value: unknown) => Map<unknown, unknown>,
 );

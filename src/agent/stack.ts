@@ -20,15 +20,18 @@ import { fileURLToPath } from 'node:url';
 import { mapSourcePosition } from 'source-map-support';
 import type { StackFrame } from '../protocol/events.js';
 import {
+  ArrayIsArray,
   ErrorCaptureStackTrace,
   ErrorConstructor,
   GlobalObject,
+  MapPrototypeClear,
   MapPrototypeGet,
   MapPrototypeGetSize,
   MapPrototypeSet,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ObjectHasOwn,
+  ObjectSetPrototypeOf,
   StringPrototypeStartsWith,
 } from './intrinsics.js';
 
@@ -65,7 +68,7 @@ function callSites(skipUntil: Function, limit: number): CallSite[] {
     ErrorCaptureStackTrace(holder, skipUntil);
     // Reading `stack` is what runs prepareStackTrace (V8 formats lazily).
     const sites = holder.stack;
-    return Array.isArray(sites) ? (sites as CallSite[]) : [];
+    return ArrayIsArray(sites) ? (sites as CallSite[]) : [];
   } catch {
     return [];
   } finally {
@@ -75,14 +78,16 @@ function callSites(skipUntil: Function, limit: number): CallSite[] {
   }
 }
 
+// Descriptors are given a null prototype: defineProperty reads `get`, `set`, `value`...
+// through the chain, where a program could have put accessors on Object.prototype.
 function define(target: object, key: string, value: unknown): void {
-  ObjectDefineProperty(target, key, { value, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(target, key, { __proto__: null, value, writable: true, enumerable: false, configurable: true } as PropertyDescriptor);
 }
 
 function restore(target: object, key: string, descriptor: PropertyDescriptor | undefined): void {
   try {
     if (descriptor === undefined) delete (target as Record<string, unknown>)[key];
-    else ObjectDefineProperty(target, key, descriptor);
+    else ObjectDefineProperty(target, key, ObjectSetPrototypeOf(descriptor, null) as PropertyDescriptor);
   } catch {
     // Only reachable if the program froze the property in between, which it cannot do
     // while we hold the thread.
@@ -91,7 +96,7 @@ function restore(target: object, key: string, descriptor: PropertyDescriptor | u
 
 // Parsing a file URL costs microseconds, and the same few module URLs recur in every stack.
 const PATH_CACHE_LIMIT = 2048;
-let pathCache = new Map<string, string>();
+const pathCache = new Map<string, string>();
 
 /** A V8 file name as a path: ESM modules report file:// URLs. */
 function toPath(file: string): string {
@@ -103,7 +108,7 @@ function toPath(file: string): string {
     } catch {
       path = file;
     }
-    if (MapPrototypeGetSize(pathCache) >= PATH_CACHE_LIMIT) pathCache = new Map();
+    if (MapPrototypeGetSize(pathCache) >= PATH_CACHE_LIMIT) MapPrototypeClear(pathCache);
     MapPrototypeSet(pathCache, file, path);
   }
   return path;
@@ -206,7 +211,7 @@ export function captureStack(skipUntil?: Function): StackFrame[] {
       }
       if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
     }
-    const frames: StackFrame[] = new Array<StackFrame>(kept.length);
+    const frames: StackFrame[] = [];
     // Outermost first: a frame's original function name is the identifier at its
     // caller's call position (source-map-support's rule). Our own frames are skipped
     // here too, so a traced function is named by the user's call, not our wrapper's.

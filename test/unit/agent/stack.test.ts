@@ -151,6 +151,24 @@ describe('captureStack', () => {
     }
   });
 
+  it('is not fooled by accessors a program put on Object.prototype', () => {
+    let calls = 0;
+    let frames: StackFrame[] = [];
+    const keys = ['get', 'set', 'value', 'writable', 'enumerable', 'configurable'];
+    try {
+      // Nothing but captureStack runs in here: the test runner itself would trip on these.
+      for (const key of keys) {
+        Object.defineProperty(Object.prototype, key, { __proto__: null, get: () => calls++, configurable: true } as PropertyDescriptor);
+      }
+      frames = cjs.outerCaller(() => captureStack()) as StackFrame[];
+    } finally {
+      for (const key of keys) delete (Object.prototype as Record<string, unknown>)[key];
+    }
+    expect(calls).toBe(0);
+    expect(frameAt(frames, join(dir, 'fixture.ts'), INNER_LINE)).toBeDefined();
+    expect(Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.value).toBe(10);
+  });
+
   it('is not fooled by a replaced global Error', () => {
     const original = Object.getOwnPropertyDescriptor(globalThis, 'Error')!;
     let calls = 0;
