@@ -19,7 +19,6 @@
  * it runs only before our worker enables it. A process started with
  * --no-compilation-cache has no cache to observe: there only the server hint is used.
  */
-import { url as inspectorUrl } from 'node:inspector';
 import { Script } from 'node:vm';
 import { clock } from '../clock.js';
 
@@ -46,6 +45,19 @@ function trial(): { first: number; second: number } {
   const first = compileNs(source);
   const second = compileNs(source);
   return { first, second };
+}
+
+/**
+ * The inspector server's URL, if one listens. `node:inspector` is loaded only here, and
+ * may be missing: a Node built without the inspector throws on loading it.
+ */
+function inspectorUrl(): string | undefined {
+  try {
+    const inspector = process.getBuiltinModule('node:inspector') as typeof import('node:inspector') | undefined;
+    return inspector?.url();
+  } catch {
+    return undefined;
+  }
 }
 
 function cacheDisabledByFlag(): boolean {

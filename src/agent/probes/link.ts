@@ -70,7 +70,8 @@ export class DebuggerLink {
     worker.on('error', (error) => log.debug({ err: error }, 'probe worker failed'));
     const link = new DebuggerLink(worker, port1, signal);
     try {
-      link.await((reply) => reply.ready === true, START_TIMEOUT_MS, 'start');
+      const started = link.await((reply) => reply.ready !== undefined, START_TIMEOUT_MS, 'start');
+      if (started.ready !== true) throw unavailable(`the probe worker has no inspector session: ${started.error ?? 'unknown error'}`);
     } catch (error) {
       link.close();
       throw error;

@@ -41,8 +41,23 @@ export interface BreakpointSpec {
 
 export function debuggerWorkerMain(): void {
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const inspector = require('node:inspector') as typeof import('node:inspector');
   const { port, signal, trampolineKey } = workerData as WorkerData;
+  const reply = (message: object): void => {
+    port.postMessage(message);
+    Atomics.add(signal, 0, 1);
+    Atomics.notify(signal, 0);
+  };
+  let inspector: typeof import('node:inspector');
+  let session: import('node:inspector').Session;
+  try {
+    // Missing from a Node built without the inspector: say so at once, the main thread waits.
+    inspector = require('node:inspector') as typeof import('node:inspector');
+    session = new inspector.Session();
+    session.connectToMainThread();
+  } catch (error) {
+    reply({ ready: false, error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
 
   interface Probe {
     specs: BreakpointSpec[];
@@ -50,8 +65,6 @@ export function debuggerWorkerMain(): void {
     cooling: ReturnType<typeof setTimeout> | undefined;
   }
 
-  const session = new inspector.Session();
-  session.connectToMainThread();
   const scripts = new Map<string, string>();
   const probes = new Map<number, Probe>();
   const exitBreakpoints = new Set<string>();
@@ -63,12 +76,6 @@ export function debuggerWorkerMain(): void {
     new Promise((resolve, reject) => {
       session.post(method, params ?? {}, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result as T)));
     });
-
-  const reply = (message: object): void => {
-    port.postMessage(message);
-    Atomics.add(signal, 0, 1);
-    Atomics.notify(signal, 0);
-  };
 
   session.on('Debugger.scriptParsed', (message: { params: { url: string; scriptId: string } }) => {
     const { url, scriptId } = message.params;
