@@ -134,6 +134,18 @@ describe('probes on internal functions', () => {
     expect(run.json<{ returnPauses: number; breakpoints: number }>('WORKER')).toMatchObject({ returnPauses: 0, breakpoints: 1 });
   });
 
+  it('shares one probe between two sessions; each stop removes only its own', async () => {
+    const app = await launchApp([join(repoRoot, 'test/fixtures/probes/two-sessions.mjs')], { preload: 'none', ready: null });
+    const { match } = await app.waitForLine(/^SHARED (.*)$/, 15_000);
+    expect(JSON.parse(match[1]!)).toEqual({
+      both: { probes: 1, breakpoints: 2 },
+      afterA: { probes: 1, active: true },
+      a: [1, 2],
+      b: [2, 2],
+      afterB: { probes: 0, active: false },
+    });
+  });
+
   it('lists a generator as not patchable and says why', async () => {
     const run = await runHarness(['users:~ids']);
     const started = run.json<{ matched: unknown[]; unpatchable: { fn: string; reason: string }[] }>('STARTED');
