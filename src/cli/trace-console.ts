@@ -32,6 +32,8 @@ export interface TraceConsoleOptions {
   drained?: () => Promise<void>;
   /** Sees every record after it is printed (the demo reads the callers from them). */
   onRecord?: (record: SessionRecord) => void;
+  /** Answers `?fn`: what a function calls, as printable text (the agent's `deeper` op). */
+  deeper?: (fn: string) => Promise<string>;
 }
 
 interface Followed {
@@ -50,6 +52,7 @@ export class TraceConsole {
   private readonly pino: PinoRecordWriter | undefined;
   private readonly drained: () => Promise<void>;
   private readonly onRecord: ((record: SessionRecord) => void) | undefined;
+  private readonly deeper: ((fn: string) => Promise<string>) | undefined;
   private readonly sessions = new Map<string, Followed>();
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
@@ -59,6 +62,7 @@ export class TraceConsole {
     this.screen = options.screen;
     this.drained = options.drained ?? (() => Promise.resolve());
     this.onRecord = options.onRecord;
+    this.deeper = options.deeper;
     if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style });
     if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -114,7 +118,8 @@ export class TraceConsole {
           await session.add(command.pattern);
           return;
         case 'deeper':
-          this.say(`'?${command.fn}': listing what a function calls is not available in this version of livetrace`);
+          if (this.deeper === undefined) this.say(`'?${command.fn}': this trace cannot ask its agent what a function calls`);
+          else this.say(await this.deeper(command.fn));
           return;
         case 'help':
           this.say(command.text);

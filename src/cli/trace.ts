@@ -15,6 +15,7 @@ import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';
 import { onInterrupt } from './interrupt.js';
 import { Screen, openOutput } from './screen.js';
+import { renderDeeper } from './deeper.js';
 import { TraceConsole, exitStatusOf } from './trace-console.js';
 import { addTraceOptions, formatOf, traceOptionsOf, type TraceCommandOptions } from './trace-options.js';
 
@@ -60,6 +61,7 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
         screen,
         style: styleFor(output.stream),
         drained: () => output.drained(),
+        deeper: async (fn) => renderDeeper(await client.deeper(fn), pid),
       });
       const input = readCommands(process.stdin, (command) => view.command(command, session));
       const stopOnInterrupt = onInterrupt(() => void session.stop().catch(() => undefined));

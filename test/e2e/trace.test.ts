@@ -118,7 +118,7 @@ describe.each(targets)('livetrace trace on $name', (target) => {
     expect(result.stderr).toMatch(/^stopped: rate over 2\/1s \(--trip\) in/m);
   });
 
-  it('takes commands on stdin: +pattern adds, a bad one is reported, - stops', async () => {
+  it('takes commands on stdin: +pattern adds, a bad one is reported, ?fn lists callees, - stops', async () => {
     const cli = startCli(['trace', String(app.pid), 'lib/users:findUser', '--max', '1000'], { socketDir, stdin: 'pipe' });
     await cli.waitFor('stderr', /^tracing /m);
     cli.send('+lib/math:add(\n');
@@ -126,8 +126,8 @@ describe.each(targets)('livetrace trace on $name', (target) => {
     cli.send('+lib/math:add\n');
     await cli.waitFor('stderr', /^added 'lib\/math:add': 1 function$/m);
     await cli.waitFor('stdout', /lib\/math\.cjs:add\(\d+, 1\) → \d+/);
-    cli.send('?findUser\n');
-    await cli.waitFor('stderr', /'\?findUser'/);
+    cli.send('?lib/users:fetchUser\n');
+    await cli.waitFor('stderr', /fetchUser .*calls:\n(.*\n)*.*lib\/users(\.cjs)?:findUser/);
     cli.send('-\n');
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(0);

@@ -75,7 +75,7 @@ describe('TraceConsole', () => {
     expect(err.text.endsWith('\r\x1b[2K')).toBe(true);
   });
 
-  it('applies commands: + adds a checked pattern, a bad one is reported, ? is not there yet, - stops', async () => {
+  it('applies commands: + adds a checked pattern, a bad one is reported, ? without an agent link says so, - stops', async () => {
     const { err, session, view, added } = setup('pretty');
     const following = view.follow(session);
     await view.command({ kind: 'add', pattern: 'src/db:query' }, session);
@@ -83,7 +83,7 @@ describe('TraceConsole', () => {
     await view.command({ kind: 'deeper', fn: 'findUser' }, session);
     expect(added).toEqual([['src/db:query']]);
     expect(err.text).toMatch(/\[LT_PATTERN_SYNTAX\]/);
-    expect(err.text).toMatch(/'\?findUser': listing what a function calls is not available/);
+    expect(err.text).toMatch(/'\?findUser': this trace cannot ask its agent what a function calls/);
     await view.command({ kind: 'stop' }, session);
     expect((await following).reason).toBe('user');
   });
