@@ -31,6 +31,7 @@ import type { Engine } from '../protocol/events.js';
 import { clock } from './clock.js';
 import { callContext } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
+import { WRAPPER_SOURCE_URL } from './stack.js';
 
 /** How a call ended, as the site tells a hook. */
 export interface Ending {
@@ -227,33 +228,95 @@ const getPrototypeOf = Object.getPrototypeOf;
  * has no `prototype`.
  */
 function makeWrapper(original: Function, state: SiteState): Function {
-  let wrapper: Function;
-  if (isConstructor(original)) {
-    const bound = getOwnPropertyDescriptor(original, 'prototype') === undefined;
-    const inner = function (this: unknown, ...args: unknown[]): unknown {
-      const hooks = state.hooks;
-      // A bound original must see itself as new.target to construct its target's instance.
-      const newTarget = new.target === undefined ? undefined : bound && new.target === inner ? original : new.target;
-      if (hooks === null) {
-        return newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
-      }
-      return dispatch(hooks, original, this, args, newTarget);
-    };
-    // Like a bound function, the wrapper of one has no `prototype` (its bound `this` is
-    // ignored anyway, as the original ignores the caller's).
-    wrapper = bound ? inner.bind(undefined) : inner;
-  } else {
-    wrapper = {
-      wrapper(this: unknown, ...args: unknown[]): unknown {
-        const hooks = state.hooks;
-        if (hooks === null) return reflectApply(original, this, args);
-        return dispatch(hooks, original, this, args, undefined);
-      },
-    }.wrapper;
-  }
+  const constructible = isConstructor(original);
+  // Like a bound function, the wrapper of one has no `prototype` (its bound `this` is
+  // ignored anyway, as the original ignores the caller's).
+  const bound = constructible && getOwnPropertyDescriptor(original, 'prototype') === undefined;
+  const factory = compileFactory(constructible) ?? (constructible ? constructibleFactory : callableFactory);
+  const inner = factory(original, state, dispatch, PASS, reflectApply, reflectConstruct, bound) as Function;
+  const wrapper = bound ? inner.bind(undefined) : inner;
   mirrorShape(original, wrapper);
   return wrapper;
 }
+
+/**
+ * Wrapper sources. Every site compiles its own copy (below), because V8 keeps type
+ * feedback per function literal: wrappers made from one shared closure would all share
+ * one megamorphic call to "the original", and the idle path would cost a real call
+ * through a generic stub instead of an inlined one. The text is fixed; nothing from the
+ * target or a pattern is ever part of it.
+ */
+const CONSTRUCTIBLE_BODY = `'use strict';
+  return function wrapper(...args) {
+    const hooks = state.hooks;
+    // A bound original must see itself as new.target to construct its target's instance.
+    const newTarget = new.target === undefined ? undefined : bound && new.target === wrapper ? original : new.target;
+    if (hooks !== null) {
+      const result = dispatch(hooks, original, this, args, newTarget);
+      if (result !== PASS) return result;
+    }
+    return newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
+  };
+//# sourceURL=${WRAPPER_SOURCE_URL}`;
+const CALLABLE_BODY = `'use strict';
+  return { wrapper(...args) {
+    const hooks = state.hooks;
+    if (hooks !== null) {
+      const result = dispatch(hooks, original, this, args, undefined);
+      if (result !== PASS) return result;
+    }
+    return reflectApply(original, this, args);
+  } }.wrapper;
+//# sourceURL=${WRAPPER_SOURCE_URL}`;
+const FACTORY_PARAMS = ['original', 'state', 'dispatch', 'PASS', 'reflectApply', 'reflectConstruct', 'bound'] as const;
+
+type Factory = (...params: unknown[]) => unknown;
+
+let codeGeneration = true;
+
+function compileFactory(constructible: boolean): Factory | undefined {
+  if (!codeGeneration) return undefined;
+  try {
+    return new Function(...FACTORY_PARAMS, constructible ? CONSTRUCTIBLE_BODY : CALLABLE_BODY) as Factory;
+  } catch {
+    // --disallow-code-generation-from-strings: shared closures, slower but equivalent.
+    codeGeneration = false;
+    return undefined;
+  }
+}
+
+/** The same wrappers as closures, for processes that forbid compiling strings. */
+const constructibleFactory: Factory = (original, state, dispatchFn, pass, apply, construct, bound) => {
+  const o = original as Function;
+  const st = state as SiteState;
+  const d = dispatchFn as typeof dispatch;
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    const hooks = st.hooks;
+    const newTarget = new.target === undefined ? undefined : bound === true && new.target === wrapper ? o : new.target;
+    if (hooks !== null) {
+      const result = d(hooks, o, this, args, newTarget);
+      if (result !== pass) return result;
+    }
+    return newTarget === undefined ? (apply as typeof reflectApply)(o, this, args) : (construct as typeof reflectConstruct)(o, args, newTarget);
+  };
+  return wrapper;
+};
+
+const callableFactory: Factory = (original, state, dispatchFn, pass, apply) => {
+  const o = original as Function;
+  const st = state as SiteState;
+  const d = dispatchFn as typeof dispatch;
+  return {
+    wrapper(this: unknown, ...args: unknown[]): unknown {
+      const hooks = st.hooks;
+      if (hooks !== null) {
+        const result = d(hooks, o, this, args, undefined);
+        if (result !== pass) return result;
+      }
+      return (apply as typeof reflectApply)(o, this, args);
+    },
+  }.wrapper;
+};
 
 function isConstructor(fn: Function): boolean {
   // Arrows, methods, async functions and generators have no own `prototype` or a
@@ -324,7 +387,13 @@ function mirrorShape(original: Function, wrapper: Function): void {
 // ---------------------------------------------------------------------------------------
 // The active path
 
-/** Per-hook tokens of one call; a small array reused only within the call. */
+/** What `dispatch` returns when no hook took the call: the wrapper then calls the original itself. */
+const PASS: unique symbol = Symbol('livetrace.pass');
+
+/**
+ * Asks each hook about the call. If none takes it, returns PASS and the site's own
+ * wrapper makes the call (its call site stays monomorphic); else runs it traced.
+ */
 function dispatch(hooks: Hook[], original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
   let matched: (Hook | object)[] | undefined;
   for (let i = 0; i < hooks.length; i++) {
@@ -332,9 +401,7 @@ function dispatch(hooks: Hook[], original: Function, self: unknown, args: unknow
     const token = hook.enter(self, args, newTarget);
     if (token !== undefined) (matched ??= []).push(hook, token);
   }
-  if (matched === undefined) {
-    return newTarget === undefined ? reflectApply(original, self, args) : reflectConstruct(original, args, newTarget);
-  }
+  if (matched === undefined) return PASS;
   return traced(matched, original, self, args, newTarget);
 }
 

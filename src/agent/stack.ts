@@ -38,6 +38,9 @@ import {
 /** The sourceURL of probe conditions (probes/trampoline.ts), whose frames are never shown. */
 export const PROBE_SOURCE_URL = 'livetrace-probe';
 
+/** The sourceURL of the patcher's per-site wrappers (compiled from a fixed text), never shown. */
+export const WRAPPER_SOURCE_URL = 'livetrace-wrapper';
+
 /** Frames returned at most. */
 export const MAX_STACK_FRAMES = 20;
 // Extra frames requested so that dropping our own still leaves MAX_STACK_FRAMES.
@@ -209,6 +212,7 @@ export function captureStack(skipUntil?: Function): StackFrame[] {
         i++;
         continue;
       }
+      if (site.getScriptNameOrSourceURL() === WRAPPER_SOURCE_URL) continue;
       if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
     }
     const frames: StackFrame[] = [];

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('../fixtures/engine/unhandled.mjs', import.meta.url));
 
-function run(traced: 'yes' | 'no', scenario: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [fixture, traced, scenario], { encoding: 'utf8', timeout: 10_000 });
+function run(traced: 'yes' | 'no', scenario: string, flags: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...flags, fixture, traced, scenario], { encoding: 'utf8', timeout: 10_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/\(node:\d+\)/g, '(node)') };
 }
 
@@ -21,4 +21,13 @@ describe('watching a returned promise keeps unhandled-rejection behaviour', () =
       if (traced.stdout.includes('exit')) expect(traced.stdout).toMatch(/settled 1/);
     });
   }
+});
+
+describe('where compiling strings is forbidden', () => {
+  it('wrappers fall back to shared closures and still trace', () => {
+    const r = run('yes', 'awaited', ['--disallow-code-generation-from-strings']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/caught same=true/);
+    expect(r.stdout).toMatch(/settled 1/);
+  });
 });
