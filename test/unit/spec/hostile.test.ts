@@ -70,13 +70,13 @@ describe('getters are never called', () => {
     expect(calls).toBe(0);
   });
 
-  it('an accessor with only a setter reads as undefined, and the setter is not called either', () => {
+  it('an accessor with only a setter is a guard error too, and the setter is not called', () => {
     const setterOnly = {
       set id(_value: unknown) {
         calls++;
       },
     };
-    expect(run('m:f({id: nil})', [setterOnly])).toEqual({ matched: true, guardErrors: 0 });
+    expect(run('m:f({id: nil})', [setterOnly])).toEqual({ matched: false, guardErrors: 1 });
     expect(calls).toBe(0);
   });
 
