@@ -1,6 +1,6 @@
 // livetrace end to end, with real processes on this machine (loopback only, every step
 // bounded in time):
-//   npm run build && node bench/system.mjs [--quick] [--json]
+//   npm run build && node bench/system.mjs [--quick] [--json] [--only=stream-cli,stream-client,attach,service]
 //
 // 1. Streaming. A plain node target calls a traced function in a tight loop (1,000 calls
 //    a turn, then setImmediate, so its agent gets the turns it needs to write).
@@ -34,6 +34,8 @@ import { formatJsonRecord } from '../dist/esm/cli/format/json.js';
 
 const quick = process.argv.includes('--quick');
 const json = process.argv.includes('--json');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const part = (name) => only === undefined || only.includes(name);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'bin/livetrace.js');
 const STREAM_S = quick ? 2 : 30;
@@ -288,7 +290,7 @@ async function serviceLatency() {
       trace.kill('SIGINT');
       if ((await exited(trace, 'the trace to stop')) !== 0) throw new Error(`livetrace trace: ${trace.stderrText}`);
       const stopped = out.record('stopped');
-      return { ...result, events: out.calls, dropped: stopped?.stats.dropped };
+      return { ...result, events: out.calls, reported: stopped?.stats.reported, dropped: stopped?.stats.dropped, stopReason: stopped?.reason };
     };
     await load();
     const untraced = await load();
@@ -311,10 +313,10 @@ async function serviceLatency() {
 }
 
 try {
-  await streamThroughCli();
-  await streamThroughClient();
-  await attachTimes();
-  await serviceLatency();
+  if (part('stream-cli')) await streamThroughCli();
+  if (part('stream-client')) await streamThroughClient();
+  if (part('attach')) await attachTimes();
+  if (part('service')) await serviceLatency();
 } finally {
   for (const child of children) await stopChild(child);
   rmSync(work, { recursive: true, force: true });
