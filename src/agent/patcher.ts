@@ -273,11 +273,14 @@ const FACTORY_PARAMS = ['original', 'state', 'dispatch', 'PASS', 'reflectApply',
 type Factory = (...params: unknown[]) => unknown;
 
 let codeGeneration = true;
+/** Numbers each compiled text: V8's eval cache hands out one shared function for a text it has seen before. */
+let compiled = 0;
 
 function compileFactory(constructible: boolean): Factory | undefined {
   if (!codeGeneration) return undefined;
   try {
-    return new Function(...FACTORY_PARAMS, constructible ? CONSTRUCTIBLE_BODY : CALLABLE_BODY) as Factory;
+    const body = `// site ${++compiled}\n${constructible ? CONSTRUCTIBLE_BODY : CALLABLE_BODY}`;
+    return new Function(...FACTORY_PARAMS, body) as Factory;
   } catch {
     // --disallow-code-generation-from-strings: shared closures, slower but equivalent.
     codeGeneration = false;
