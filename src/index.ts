@@ -5,3 +5,5 @@ export { startAgent, stopAgent } from './agent/agent.js';
 export type { AgentInfo, AgentOptions } from './agent/agent.js';
 export { trace, activeSessions, Session } from './agent/session.js';
 export type { TraceOptions } from './agent/options.js';
+export { parsePattern, compilePattern, explainPattern, printPattern } from './spec/index.js';
+export type { PatternAst } from './spec/ast.js';
