@@ -32,6 +32,7 @@ interface Settler {
 }
 
 interface Watch {
+  readonly promise: Promise<unknown>;
   readonly matched: readonly unknown[];
   handled: boolean;
   mirror: Promise<unknown> | undefined;
@@ -62,7 +63,7 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
 
 export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[]): void {
   if (watches.has(promise)) return;
-  const watch: Watch = { matched, handled: false, mirror: undefined };
+  const watch: Watch = { promise, matched, handled: false, mirror: undefined };
   watches.set(promise, watch);
   if (pending++ === 0) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
@@ -113,13 +114,19 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
     } finally {
       attaching = false;
     }
-    setImmediate(release).unref();
+    setImmediate(() => release(watch)).unref();
   } else {
-    release();
+    release(watch);
   }
 }
 
-function release(): void {
+/**
+ * Forgets a settled promise at once: a WeakMap holding many dead entries makes every
+ * garbage collection slower (ephemeron processing), and a hot async function can leave
+ * thousands between two collections.
+ */
+function release(watch: Watch): void {
+  watches.delete(watch.promise);
   if (--pending === 0 && stopHook !== undefined) {
     stopHook();
     stopHook = undefined;
