@@ -25,6 +25,7 @@ export interface TraceCommandOptions {
   maxFunctions?: number;
   force?: boolean;
   output?: string;
+  cpuBudget?: number;
 }
 
 export function addTraceOptions(command: Command): Command {
@@ -41,6 +42,7 @@ export function addTraceOptions(command: Command): Command {
     .option('--json', 'same as --format json')
     .option('--max-functions <n>', 'refuse patterns matching more functions than this (default 500)', positiveInteger('--max-functions'))
     .option('--force', 'trace even a pattern that matches too much')
+    .option('--cpu-budget <ms>', "stop (reason 'overload') when livetrace spends more than this many ms per second in the target (default 50)", positiveInteger('--cpu-budget'))
     .option('--output <file>', 'write the events to this file instead of stdout');
 }
 
@@ -57,6 +59,7 @@ export function traceOptionsOf(options: TraceCommandOptions): TraceOptions {
   if (options.redact !== undefined) trace.redact = [...options.redact];
   if (options.maxFunctions !== undefined) trace.maxFunctions = options.maxFunctions;
   if (options.force === true) trace.force = true;
+  if (options.cpuBudget !== undefined) trace.overloadMsPerSec = options.cpuBudget;
   if (trace.trip === true && trace.rate === false) {
     throw new LivetraceError('LT_OPTION_INVALID', '--trip needs a rate to trip on; it cannot be used with --rate off', {
       input: '--trip --rate off',

@@ -18,8 +18,9 @@ describe('traceOptionsOf', () => {
         redact: ['name'],
         maxFunctions: 10,
         force: true,
+        cpuBudget: 200,
       }),
-    ).toEqual({ max: 20, for: '30s', rate: '10/1s', trip: true, stack: true, depth: 2, stringLimit: 80, redact: ['name'], maxFunctions: 10, force: true });
+    ).toEqual({ max: 20, for: '30s', rate: '10/1s', trip: true, stack: true, depth: 2, stringLimit: 80, redact: ['name'], maxFunctions: 10, force: true, overloadMsPerSec: 200 });
     expect(traceOptionsOf({ format: 'pretty', rate: 'OFF' })).toEqual({ rate: false });
   });
 
