@@ -339,6 +339,19 @@ export class Session implements AsyncIterable<SessionRecord> {
     const aggregate = matcher.actions.count || matcher.actions.hist;
     const admitted = matcher.post === undefined;
     if (admitted && !aggregate && !this.takeSlot()) return undefined;
+    return this.snapshot(hook, matcher, bindings, self, args, admitted, aggregate);
+  }
+
+  /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
+  private snapshot(
+    hook: SessionHook,
+    matcher: Matcher,
+    bindings: Bindings,
+    self: unknown,
+    args: unknown[],
+    admitted: boolean,
+    aggregate: boolean,
+  ): Token | undefined {
     engine.busy++;
     try {
       const sampled = ++this.sampleCounter % SAMPLE_EVERY === 0;
