@@ -68,6 +68,8 @@ export interface PatchTarget {
   write(value: Function): boolean;
   /** Why the place can't be patched, or undefined when it can. */
   unpatchable(): string | undefined;
+  /** After a `write` that returned false: why, when the target knows. */
+  failure?(): string | undefined;
   /** Called after every install and restore (builtins re-sync their ESM namespace). */
   afterChange?(): void;
 }

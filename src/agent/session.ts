@@ -620,7 +620,7 @@ export class Session implements AsyncIterable<SessionRecord> {
       }
       const hook = new SessionHook(this, site, candidate);
       if (!addHook(site, hook)) {
-        unpatchable.push({ ...where, reason: 'the property could not be written' });
+        unpatchable.push({ ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
         continue;
       }
       this.hooks.set(site, hook);

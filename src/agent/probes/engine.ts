@@ -90,6 +90,8 @@ export const returns = { enabled: process.env.LIVETRACE_PROBE_RETURNS !== '0' };
 class ProbeEngine {
   private link: DebuggerLink | undefined;
   private readonly armed = new Map<ProbeSubject, Armed>();
+  /** Why the last `arm` failed, for the session's list of what could not be traced. */
+  lastFailure: string | undefined;
   private nextId = 1;
   /** V8's source of each script, parsed, while the Debugger is on. */
   private readonly scripts = new Map<string, { scriptId: string; source: string; parsed: ParsedSource } | null>();
@@ -126,7 +128,11 @@ class ProbeEngine {
   /** Arms a probe on `subject` running `site`'s hooks. False (and logged) when it can't. */
   arm(subject: ProbeSubject, site: Site): boolean {
     if (this.armed.has(subject)) return true;
-    if (insideProbe()) return false;
+    this.lastFailure = undefined;
+    if (insideProbe()) {
+      this.lastFailure = 'a probe cannot be armed from inside another probe';
+      return false;
+    }
     let started = false;
     try {
       if (this.link === undefined) {
@@ -142,6 +148,7 @@ class ProbeEngine {
       return true;
     } catch (error) {
       log.debug({ err: error, fn: subject.path, url: subject.url }, 'probe not armed');
+      this.lastFailure = `the probe could not be armed: ${error instanceof Error ? error.message : String(error)}`;
       if (started || this.armed.size === 0) this.shutdown();
       return false;
     }

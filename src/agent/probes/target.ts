@@ -52,6 +52,10 @@ export class ProbeTarget implements PatchTarget, ProbeSubject {
     return true;
   }
 
+  failure(): string | undefined {
+    return probeEngine.lastFailure;
+  }
+
   unpatchable(): string | undefined {
     if (this.kind === 'generator') return 'a generator function: its body starts at the first next(), not at the call';
     return undefined;

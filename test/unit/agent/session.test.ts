@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { addModuleSource } from '../../../src/agent/registry.js';
 import { activeSessions, trace, type Session } from '../../../src/agent/session.js';
 import { LivetraceError } from '../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../src/protocol/events.js';
@@ -176,6 +177,33 @@ describe('trace()', () => {
     expect(caller.fromTopLevel).toBe(42);
     const [event] = calls(await collect(session));
     expect(event).toMatchObject({ args: [41], value: 42 });
+  });
+
+  it('says why a target could not be installed when the target knows', async () => {
+    const fn = (): number => 1;
+    const holder = {};
+    const remove = addModuleSource({
+      modules: () => [
+        {
+          ref: { id: 'fake/refusing.js', kind: 'app' },
+          entries: () => [
+            {
+              path: 'f',
+              kind: 'function',
+              target: { holder, key: 'f', engine: 'probe', read: () => fn, write: () => false, unpatchable: () => undefined, failure: () => 'the probe could not be armed: test' },
+            },
+          ],
+        },
+      ],
+    });
+    try {
+      const session = trace('fake/refusing:f');
+      expect(session.matched).toEqual([]);
+      expect(session.unpatchable).toEqual([{ fn: 'fake/refusing.js:f', module: 'fake/refusing.js', reason: 'the probe could not be armed: test' }]);
+      await session.stop();
+    } finally {
+      remove();
+    }
   });
 
   it('refuses bad, empty-handed and too-broad patterns with codes', () => {
