@@ -154,7 +154,6 @@ export class Session implements AsyncIterable<SessionRecord> {
   private admitted = 0;
   private calls = 0;
   private reported = 0;
-  private guardErrorsBase = 0;
   private internalErrors = 0;
   private readonly dropped = { rate: 0, queue: 0, overload: 0 };
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
@@ -265,7 +264,7 @@ export class Session implements AsyncIterable<SessionRecord> {
     this.unwatchModules();
     if (this.options.parents) callContext.release();
     active.delete(this);
-    this.reportDrops(true);
+    this.reportDrops();
     if (this.aggregating()) this.enqueue(this.statsRecord(true), 0, true);
     this.enqueue(
       {
@@ -509,14 +508,14 @@ export class Session implements AsyncIterable<SessionRecord> {
         return;
       }
       this.engineNs = 0;
-      this.reportDrops(false);
+      this.reportDrops();
       if (this.aggregating()) this.enqueue(this.statsRecord(false), 0, true);
     } catch (error) {
       this.internalError(error, 'periodic work');
     }
   }
 
-  private reportDrops(_final: boolean): void {
+  private reportDrops(): void {
     for (const reason of ['rate', 'queue', 'overload'] as DropReason[]) {
       const count = this.dropped[reason] - this.droppedReported[reason];
       if (count <= 0) continue;
@@ -556,7 +555,7 @@ export class Session implements AsyncIterable<SessionRecord> {
   }
 
   private guardErrors(): number {
-    let n = this.guardErrorsBase;
+    let n = 0;
     for (const m of this.matchers) n += m.guardErrors;
     return n;
   }
@@ -577,7 +576,7 @@ export class Session implements AsyncIterable<SessionRecord> {
         throw new LivetraceError('LT_PATTERN_TOO_BROAD', `'${broad.source}' would trace every function in the process`, { input: broad.source });
       }
     }
-    const candidates = resolve(matchers, matchers.map((m) => moduleGlobOf(m)));
+    const candidates = resolve(matchers, matchers.map((m) => m.moduleGlob));
     const patchable = candidates.filter((c) => c.entry.target !== undefined);
     if (!this.options.force && this.hooks.size + patchable.length > this.options.maxFunctions) {
       throw new LivetraceError(
@@ -587,7 +586,7 @@ export class Session implements AsyncIterable<SessionRecord> {
       );
     }
     if (candidates.length === 0 && !(initial && this.options.waitForModules)) {
-      const near = matchers.flatMap((m) => nearMisses(moduleGlobOf(m), functionGlobOf(m)));
+      const near = matchers.flatMap((m) => nearMisses(m.moduleGlob, m.functionGlob));
       throw new LivetraceError('LT_PATTERN_NO_MATCH', `no loaded function matches ${patterns.map((p) => `'${p}'`).join(', ')}`, {
         input: patterns.join(' '),
         ...(near.length > 0 ? { hint: `Did you mean: ${[...new Set(near)].slice(0, 5).join(', ')}? ('livetrace ls <pid>' lists all)` } : {}),
@@ -646,14 +645,6 @@ export class Session implements AsyncIterable<SessionRecord> {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
-}
-
-function moduleGlobOf(m: Matcher): string {
-  return m.moduleGlob;
-}
-
-function functionGlobOf(m: Matcher): string {
-  return m.functionGlob;
 }
 
 function formatMs(ms: number): string {
