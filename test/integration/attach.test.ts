@@ -188,8 +188,11 @@ describe('attach refusals: code, exit status, target untouched', () => {
 
   it('a main thread blocked in a system call: LT_ATTACH_NO_INSPECTOR; once it returns, attaching again closes the late inspector', async () => {
     const port = await freePort();
-    const block = "console.log('ready ' + process.pid); setTimeout(() => { require('node:child_process').execSync('sleep 3'); console.log('unblocked'); }, 0); setInterval(() => {}, 1000)";
+    // 'blocking' is written (synchronously, to a pipe) right before the block starts, so
+    // the signal cannot arrive while the main thread is still free.
+    const block = "console.log('ready ' + process.pid); setTimeout(() => { console.log('blocking'); require('node:child_process').execSync('sleep 3'); console.log('unblocked'); }, 0); setInterval(() => {}, 1000)";
     const app = await launchApp(['-e', block], { preload: 'none', nodeArgs: [`--inspect-port=${port}`] });
+    await app.waitForLine(/^blocking$/);
     await expect(attach(app.pid, { socketDir: app.socketDir, timeoutMs: 500 })).rejects.toMatchObject({ code: 'LT_ATTACH_NO_INSPECTOR' });
     await app.waitForLine(/^unblocked$/);
     const late = await attach(app.pid, { socketDir: app.socketDir });
