@@ -281,8 +281,11 @@ interface CjsModule {
   loaded: boolean;
 }
 
+/** Node's one CommonJS module cache (the same object whichever require it is read from). */
+let cacheObject: Record<string, CjsModule | undefined> | undefined;
+
 function requireCache(): Record<string, CjsModule | undefined> {
-  return createRequire(join(appRoot(), 'noop.js')).cache as unknown as Record<string, CjsModule | undefined>;
+  return (cacheObject ??= createRequire(join(appRoot(), 'noop.js')).cache as unknown as Record<string, CjsModule | undefined>);
 }
 
 const DESTRUCTURED = 'callers that destructured this export before the trace started are not seen';
@@ -399,6 +402,31 @@ function unpatchableMainEsm(known: Set<string>): LoadedModule | undefined {
     entries: () => [],
     note: 'ES module: its exports are live bindings this engine cannot replace; start with --import livetrace/register, or use a probe',
   };
+}
+
+/**
+ * The modules for files that just loaded, without enumerating everything loaded: a
+ * session hears of every module as it loads, so a full scan each time would make start-up
+ * quadratic in the number of modules. CJS files come straight from the cache; the rest
+ * (ES modules the preload reports) from the other sources.
+ */
+export function modulesForFiles(files: readonly string[]): LoadedModule[] {
+  const cache = requireCache();
+  const out: LoadedModule[] = [];
+  const others = new Set<string>();
+  for (const file of files) {
+    const module = cache[file];
+    if (module !== undefined && typeof module.filename === 'string') {
+      if (!isOwnFile(module.filename)) out.push(cjsModule(module));
+    } else {
+      others.add(moduleRefForFile(file).id);
+    }
+  }
+  if (others.size === 0) return out;
+  for (const source of extraSources) {
+    for (const loaded of source.modules()) if (others.delete(loaded.ref.id)) out.push(loaded);
+  }
+  return out;
 }
 
 /**

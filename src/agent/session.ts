@@ -49,7 +49,7 @@ import { resolveOptions, type ResolvedOptions, type TraceOptions } from './optio
 import { addHook, removeHook, siteFor, type Ending, type Hook, type Site } from './patcher.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import './probes/internal-source.js';
-import { loadedModules, moduleRefForFile, nearMisses, resolve, type Candidate, type LoadedModule } from './registry.js';
+import { modulesForFiles, nearMisses, resolve, type Candidate } from './registry.js';
 import { captureStack } from './stack.js';
 
 export type { TraceOptions } from './options.js';
@@ -634,9 +634,7 @@ export class Session implements AsyncIterable<SessionRecord> {
   private modulesLoaded(files: string[]): void {
     if (!this.running) return;
     try {
-      const ids = new Set(files.map((f) => moduleRefForFile(f).id));
-      const fresh: LoadedModule[] = loadedModules().filter((m) => ids.has(m.ref.id));
-      const candidates = resolve(this.matchers, [], fresh);
+      const candidates = resolve(this.matchers, [], modulesForFiles(files));
       if (candidates.length === 0) return;
       const { matched, unpatchable } = this.hookCandidates(candidates);
       if (matched.length === 0 && unpatchable.length === 0) return;
