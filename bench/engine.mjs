@@ -8,7 +8,7 @@
 // preload engine does at load, so they come after every exports-engine row.
 import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
-import { pinExports } from '../dist/esm/loader/cjs.js';
+import { pinExports } from '../dist/esm/agent/engines/preload/cjs.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
 const require = createRequire(import.meta.url);

@@ -5,7 +5,7 @@
 // fold the result into an accumulator), warmed up first, then timed over several rounds;
 // the figure is the median round's nanoseconds per iteration. The machine is noisy:
 // differences under about 15% are noise.
-import { compilePattern } from '../dist/esm/spec/index.js';
+import { compilePattern } from '../dist/esm/pattern/index.js';
 
 const iterations = Math.max(1, Number(process.argv[2] ?? 20)) * 1e6;
 const rounds = 7;

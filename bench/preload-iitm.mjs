@@ -54,7 +54,7 @@ try {
   iitmPreload = undefined;
 }
 
-const register = join(root, 'dist/esm/loader/register.js');
+const register = join(root, 'dist/esm/register.js');
 const harness = join(root, 'test/fixtures/reach/harness.mjs');
 
 function run(fixture, args, traced = false) {

@@ -17,8 +17,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { pinExports } from '../dist/esm/loader/cjs.js';
-import { rewriteModule } from '../dist/esm/loader/rewrite.js';
+import { pinExports } from '../dist/esm/agent/engines/preload/cjs.js';
+import { rewriteModule } from '../dist/esm/agent/source/rewrite.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -75,7 +75,7 @@ try {
   // 3. Start-up per module -------------------------------------------------------------------
   const N = 200;
   const runs = quick ? 3 : 7;
-  const register = join(root, 'dist/esm/loader/register.js');
+  const register = join(root, 'dist/esm/register.js');
   const noopHooks = join(work, 'noop-hooks.mjs');
   writeFileSync(noopHooks, 'export async function load(url, context, next) { return next(url, context); }\n');
   const registerNoop = join(work, 'register-noop.mjs');

@@ -11,7 +11,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { LivetraceError } from '../dist/esm/protocol/errors.js';
-import { compilePattern, parsePattern, printPattern } from '../dist/esm/spec/index.js';
+import { compilePattern, parsePattern, printPattern } from '../dist/esm/pattern/index.js';
 
 const cases = Number(process.argv[2] ?? 1_000_000);
 const seed = process.argv[3] === undefined ? Date.now() % 2 ** 31 : Number(process.argv[3]);

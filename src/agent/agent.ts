@@ -11,7 +11,7 @@
  * (LIVETRACE_LOG) and reported in the resolved AgentInfo.
  */
 import { toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
-import { LIVETRACE_VERSION } from '../protocol/messages.js';
+import { LIVETRACE_VERSION, type AgentInfo } from '../protocol/messages.js';
 import { log } from './log.js';
 import { AgentServer } from './server.js';
 
@@ -20,15 +20,8 @@ export interface AgentOptions {
   socketDir?: string;
 }
 
-export interface AgentInfo {
-  pid: number;
-  version: string;
-  /** The socket clients connect to; null when the agent could not listen. */
-  socketPath: string | null;
-  listening: boolean;
-  /** Why the agent is not listening (LT_SOCKET_DIR_UNSAFE, LT_SOCKET_LISTEN_FAILED, ...). */
-  error?: ErrorRecord;
-}
+export type { AgentInfo };
+
 
 /** The process-wide record shared by every copy of livetrace in the process. */
 interface AgentState {

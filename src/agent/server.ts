@@ -48,12 +48,12 @@ import {
 import { socketDir as defaultSocketDir, socketPath } from '../protocol/socket-path.js';
 import { prepareSocketDir } from '../protocol/socket-dir.js';
 import { log } from './log.js';
-import { compilePatterns } from '../spec/index.js';
-import type { ModuleRef } from '../spec/matcher.js';
-import { deeper } from './deeper.js';
-import { listFunctions } from './registry.js';
-import { claimRunSession } from './run-session.js';
-import { activeSessions, engine, trace, type Session } from './session.js';
+import { compilePatterns } from '../pattern/index.js';
+import type { ModuleRef } from '../pattern/match/matcher.js';
+import { deeper } from './deeper/deeper.js';
+import { listFunctions } from './catalog/registry.js';
+import { claimRunSession } from './session/run-session.js';
+import { activeSessions, engine, trace, type Session } from './session/session.js';
 
 /** Records taken from a session per turn, so one busy session cannot starve the others. */
 const TAKE_PER_TURN = 256;

@@ -1,7 +1,7 @@
 /**
  * `livetrace deeper <pid> <fn>`: what a function calls, each callee as a pattern ready to
  * paste into `trace` (or `+ <pattern>` in a running trace), with the engine that would
- * trace it. The agent reads the function's source (src/agent/deeper.ts); the process
+ * trace it. The agent reads the function's source (src/agent/deeper/deeper.ts); the process
  * runs nothing for it.
  *
  * `renderDeeper` is also what a running trace prints for `?<fn>`.

@@ -5,7 +5,7 @@
  * (main() prints it with a caret under the column and exits 2).
  */
 import type { Command } from 'commander';
-import { explainPattern, parsePattern, patternToJson } from '../spec/index.js';
+import { explainPattern, parsePattern, patternToJson } from '../pattern/index.js';
 
 const PROGRAM_EXAMPLES = `
 Patterns (see docs/patterns.md):

@@ -4,11 +4,11 @@
  *
  * How the session gets in before the program's code runs (the claim):
  *   1. The CLI makes a random token and starts the command with NODE_OPTIONS gaining
- *      `--import <livetrace>/dist/esm/loader/register.js` (appended to any NODE_OPTIONS
+ *      `--import <livetrace>/dist/esm/register.js` (appended to any NODE_OPTIONS
  *      already set) and LIVETRACE_RUN = JSON {token, patterns, options}.
  *   2. In every Node process of the command, the preload starts the session at once,
  *      before the main module, with `waitForModules` so its patterns hook modules as they
- *      load; its records wait in the session's bounded queue (src/agent/run-session.ts).
+ *      load; its records wait in the session's bounded queue (src/agent/session/run-session.ts).
  *   3. The CLI watches the socket directory for agents that were not there before the
  *      command started (the command's own process first), connects, and sends
  *      `claim {token}`; the agent hands the waiting session over and streams it from its
@@ -27,15 +27,15 @@ import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { TraceOptions } from '../agent/options.js';
-import { RUN_ENV, type RunRequest } from '../agent/run-session.js';
+import type { TraceOptions } from '../protocol/options.js';
+import { RUN_ENV, type RunRequest } from '../protocol/run-request.js';
 import { agentEntry } from '../attach/bootstrap.js';
 import { connect, processState, type AgentClient } from '../client/client.js';
 import type { ClientSession } from '../client/session.js';
 import { LivetraceError, isLivetraceError, toLivetraceError } from '../protocol/errors.js';
 import type { StoppedRecord } from '../protocol/events.js';
 import { pidOfSocket, socketDir } from '../protocol/socket-path.js';
-import { parsePattern } from '../spec/index.js';
+import { parsePattern } from '../pattern/index.js';
 import { styleFor } from './format/style.js';
 import { formatError } from './report.js';
 import { Screen, openOutput } from './screen.js';
@@ -170,7 +170,7 @@ export function launch(argv: string[], patterns: string[], options: TraceOptions
 
 /** The command's environment: the preload appended to NODE_OPTIONS, and the run session. */
 export function runEnvironment(env: NodeJS.ProcessEnv, request: RunRequest): NodeJS.ProcessEnv {
-  const register = join(agentEntry().root, 'dist', 'esm', 'loader', 'register.js');
+  const register = join(agentEntry().root, 'dist', 'esm', 'register.js');
   // NODE_OPTIONS splits on spaces and understands double quotes with backslash escapes.
   const preload = `--import ${/[\s"\\]/.test(register) ? JSON.stringify(register) : register}`;
   const existing = env.NODE_OPTIONS?.trim() ?? '';

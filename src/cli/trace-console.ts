@@ -9,7 +9,7 @@
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
-import { parsePattern } from '../spec/index.js';
+import { parsePattern } from '../pattern/index.js';
 import type { InputCommand } from './command-input.js';
 import { formatMs } from './format/duration.js';
 import { formatJsonRecord } from './format/json.js';

@@ -5,7 +5,7 @@
  * gives, and the agent never sees a session it would refuse.
  */
 import { Option, type Command } from 'commander';
-import { resolveOptions, type TraceOptions } from '../agent/options.js';
+import { resolveOptions, type TraceOptions } from '../protocol/options.js';
 import { LivetraceError } from '../protocol/errors.js';
 
 export type OutputFormat = 'pretty' | 'json' | 'pino';

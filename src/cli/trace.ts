@@ -9,7 +9,7 @@
  * of livetrace.
  */
 import type { Command } from 'commander';
-import { parsePattern } from '../spec/index.js';
+import { parsePattern } from '../pattern/index.js';
 import { openAgent, parsePid } from './agent-connection.js';
 import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';

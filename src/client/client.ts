@@ -160,7 +160,7 @@ export class AgentClient {
 
   /**
    * Takes over the session `livetrace run` pre-started in the process with this token
-   * (src/agent/run-session.ts); it streams from its first record. Rejects with
+   * (src/agent/session/run-session.ts); it streams from its first record. Rejects with
    * LT_SESSION_UNKNOWN when no session waits for the token, or with the error the session
    * failed to start with.
    */

@@ -73,7 +73,7 @@ describe('livetrace run', () => {
       env: { NODE_OPTIONS: '--no-deprecation' },
     });
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/^--no-deprecation --import \S+\/dist\/esm\/loader\/register\.js\n/);
+    expect(result.stdout).toMatch(/^--no-deprecation --import \S+\/dist\/esm\/register\.js\n/);
     const killed = await runCli(['run', '-t', 'lib/users:findUser', '--', node, '-e', "process.kill(process.pid, 'SIGTERM')"], {
       socketDir: tempDir(),
     });

@@ -14,8 +14,8 @@ import { FrameDecoder } from '../../src/protocol/frame.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const appsDir = join(repoRoot, 'test/fixtures/apps');
-export const registerEsm = join(repoRoot, 'dist/esm/loader/register.js');
-export const registerCjs = join(repoRoot, 'dist/cjs/loader/register.js');
+export const registerEsm = join(repoRoot, 'dist/esm/register.js');
+export const registerCjs = join(repoRoot, 'dist/cjs/register.js');
 
 export type Preload = 'import' | 'require' | 'node-options-import' | 'node-options-require' | 'none';
 

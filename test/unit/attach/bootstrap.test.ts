@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { agentEntry, bootstrapExpression, parseBootstrapReply } from '../../../src/attach/bootstrap.js';
 
-const entry = { root: '/pkg', register: '/pkg/dist/cjs/loader/register.js', library: '/pkg/dist/cjs/index.js' };
+const entry = { root: '/pkg', register: '/pkg/dist/cjs/register.js', library: '/pkg/dist/cjs/index.js' };
 
 describe('bootstrapExpression', () => {
   it('refuses a Node older than 20.19 before touching process.getBuiltinModule', async () => {
@@ -56,7 +56,7 @@ describe('agentEntry', () => {
   it('finds the package root from its own module and points at the CommonJS build', () => {
     const found = agentEntry();
     expect(existsSync(`${found.root}/package.json`)).toBe(true);
-    expect(found.register).toBe(`${found.root}/dist/cjs/loader/register.js`);
+    expect(found.register).toBe(`${found.root}/dist/cjs/register.js`);
     expect(found.library).toBe(`${found.root}/dist/cjs/index.js`);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * Which keys have their values replaced by `{"$":"redacted"}` in captured values.
+ *
+ * A key is first normalized: lower-cased, with `_ - . $ @` and spaces removed, so
+ * `API_KEY`, `apiKey` and `x-api-key` all read `apikey` / `xapikey`. Then:
+ *
+ * - a default term redacts every key whose normalized form contains it (`accessToken`,
+ *   `set-cookie`, `DB_PASSWORD`, `sessionId`); over-redacting a `tokenizer` is the safe
+ *   side of the trade;
+ * - a user entry without wildcards redacts the keys equal to it after the same
+ *   normalization (`--redact ssn` hides `ssn` and `SSN`, not `lessons`);
+ * - a user entry with `*` (any run) or `?` (one character) is a glob over the whole
+ *   normalized key (`--redact '*ssn*'` for a substring, `'card*'`).
+ *
+ * Deciding is called for every captured key, so results are memoized per key in a small
+ * dictionary that is emptied when it fills up. This module runs inside the target: it
+ * calls no method reachable from a user-replaceable prototype (string and RegExp
+ * methods are taken at load).
+ */
+import { LivetraceError } from '../../protocol/errors.js';
+import {
+  ObjectCreate,
+  RegExpPrototypeExec,
+  StringPrototypeCharCodeAt,
+  StringPrototypeIncludes,
+  StringPrototypeSlice,
+  StringPrototypeToLowerCase,
+} from '../../safe/intrinsics.js';
+
+/** Normalized terms: a key whose normalized form contains one is always redacted. */
+export const DEFAULT_REDACT_TERMS: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'authorization',
+  'cookie',
+  'apikey',
+  'privatekey',
+  'session',
+  'credential',
+]);
+
+// Characters a key may spell in several ways: API_KEY, api-key, apiKey, api.key, $apikey.
+function isSeparator(code: number): boolean {
+  return code === 95 || code === 45 || code === 46 || code === 36 || code === 64 || code === 32;
+}
+
+export function normalizeKey(key: string): string {
+  const lower = StringPrototypeToLowerCase(key);
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < lower.length; i++) {
+    if (isSeparator(StringPrototypeCharCodeAt(lower, i))) {
+      out += StringPrototypeSlice(lower, start, i);
+      start = i + 1;
+    }
+  }
+  return start === 0 ? lower : out + StringPrototypeSlice(lower, start);
+}
+
+function globToRegExp(glob: string): RegExp {
+  let source = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '*') source += '.*';
+    else if (ch === '?') source += '.';
+    else source += /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
+  }
+  return new RegExp(`${source}$`, 's');
+}
+
+// Memoized decisions: keys repeat (the same shapes are captured call after call), and
+// a dictionary lookup is far cheaper than normalizing and matching again.
+const CACHE_LIMIT = 4096;
+const CACHEABLE_KEY_LENGTH = 128;
+
+export class Redactor {
+  private readonly terms: readonly string[];
+  private readonly exact: Record<string, true>;
+  private readonly globs: readonly RegExp[];
+  private cache: Record<string, boolean>;
+  private cached = 0;
+
+  /** `extra`: the user's entries (docs/events.md, "Redaction"). Throws LT_OPTION_INVALID for an empty one. */
+  constructor(extra: readonly string[] = []) {
+    this.terms = DEFAULT_REDACT_TERMS;
+    this.exact = ObjectCreate(null) as Record<string, true>;
+    const globs: RegExp[] = [];
+    for (let i = 0; i < extra.length; i++) {
+      const entry = extra[i];
+      const normalized = typeof entry === 'string' ? normalizeKey(entry) : '';
+      if (/^\**$/.test(normalized)) {
+        throw new LivetraceError('LT_OPTION_INVALID', `--redact entry ${JSON.stringify(entry)} would match no key or every key`, {
+          input: entry,
+          hint: "Give a key name such as 'ssn', or a glob such as '*card*'.",
+        });
+      }
+      if (normalized.includes('*') || normalized.includes('?')) globs.push(globToRegExp(normalized));
+      else this.exact[normalized] = true;
+    }
+    this.globs = globs;
+    this.cache = ObjectCreate(null) as Record<string, boolean>;
+  }
+
+  /** True when the value under `key` must not be captured. */
+  matches(key: string): boolean {
+    if (key.length > CACHEABLE_KEY_LENGTH) return this.decide(key);
+    const known = this.cache[key];
+    if (known !== undefined) return known;
+    const decision = this.decide(key);
+    if (this.cached >= CACHE_LIMIT) {
+      this.cache = ObjectCreate(null) as Record<string, boolean>;
+      this.cached = 0;
+    }
+    this.cache[key] = decision;
+    this.cached++;
+    return decision;
+  }
+
+  private decide(key: string): boolean {
+    const normalized = normalizeKey(key);
+    const terms = this.terms;
+    for (let i = 0; i < terms.length; i++) {
+      if (StringPrototypeIncludes(normalized, terms[i]!)) return true;
+    }
+    if (this.exact[normalized] === true) return true;
+    const globs = this.globs;
+    for (let i = 0; i < globs.length; i++) {
+      if (RegExpPrototypeExec(globs[i]!, normalized) !== null) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Notices CommonJS modules that load while a session runs, so a session's patterns
+ * also apply to them (that is how `livetrace run` traces from the first line).
+ *
+ * It wraps `Module.prototype.load` only while someone listens, and reports each module
+ * as its own `load` returns: its body has run and its exports are final (a module in an
+ * import cycle may still gain exports later; the preload engine handles those). So a
+ * module is hooked before the code that required it goes on, and calls made from the
+ * main module's top level are seen. Unwrapping follows the patcher's rule: restore only
+ * if our wrapper is still installed, else stay in place as a pass-through.
+ */
+import { createRequire } from 'node:module';
+import { log } from '../log.js';
+
+export interface LoadedFile {
+  filename: string;
+}
+
+type Listener = (files: LoadedFile[]) => void;
+
+interface CjsModule {
+  filename?: string;
+}
+
+interface ModuleStatic {
+  prototype: { load: (this: CjsModule, filename: string) => unknown };
+}
+
+const Module = createRequire(process.cwd() + '/noop.js')('module') as ModuleStatic;
+const listeners = new Set<Listener>();
+let original: ModuleStatic['prototype']['load'] | undefined;
+let wrapper: ModuleStatic['prototype']['load'] | undefined;
+
+function install(): void {
+  const load = Module.prototype.load;
+  original = load;
+  wrapper = function (this: CjsModule, filename: string) {
+    const result = Reflect.apply(load, this, [filename]);
+    if (listeners.size > 0 && typeof this.filename === 'string') reportLoaded([{ filename: this.filename }]);
+    return result;
+  };
+  Module.prototype.load = wrapper;
+}
+
+function uninstall(): void {
+  if (Module.prototype.load === wrapper && original !== undefined) Module.prototype.load = original;
+  // Else another patcher wrapped us: our wrapper stays as a pass-through (no listeners).
+  original = undefined;
+  wrapper = undefined;
+}
+
+/** Calls `listener` with CJS files loaded from now on; returns the unsubscribe function. */
+export function onModulesLoaded(listener: Listener): () => void {
+  if (listeners.size === 0) install();
+  listeners.add(listener);
+  return () => {
+    if (listeners.delete(listener) && listeners.size === 0) uninstall();
+  };
+}
+
+/** Other engines (ESM hooks) report loads through the same listeners. */
+export function reportLoaded(files: LoadedFile[]): void {
+  for (const listener of listeners) {
+    try {
+      listener(files);
+    } catch (error) {
+      log.debug({ err: error }, 'module listener failed');
+    }
+  }
+}

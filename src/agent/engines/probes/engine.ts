@@ -1,0 +1,286 @@
+/**
+ * The probe engine: arms and disarms probes, and keeps the Debugger on exactly while at
+ * least one probe is armed.
+ *
+ * Enabling the Debugger makes every async call in the process about 13 times slower and
+ * every probe hit compiles a script, so:
+ * - the worker and its session exist only while a probe is armed: the first arm starts
+ *   the worker (checking first that no other debugger client has the Debugger on,
+ *   foreign-debugger.ts) and enables the domain; the last disarm disables it and ends
+ *   the worker. Disabling also clears V8's debug state, so the program's functions can
+ *   be optimized again.
+ * - each probe has a hit budget (LIVETRACE_PROBE_HITS_PER_SEC, default 200 hits a
+ *   second): past it, its breakpoints are taken away until the second is over. A hot
+ *   function is then probed on a sample of its calls, and the time the process spends
+ *   in conditions stays bounded.
+ * - a synchronous function's return breakpoints (its value, its duration) cost a second
+ *   condition per call and a pause per reported call (about 1.5 ms); pauses are limited
+ *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
+ *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
+ *
+ * Arming locates the function again in the source V8 actually runs (which a loader may
+ * have changed), asks V8 for the function's break locations (the first one is its
+ * entry; an async function's entry comes before its parameters' defaults run, so its
+ * outer promise is the latest one made), and sets the breakpoints.
+ */
+import { getLineInfo } from 'acorn';
+import { LivetraceError } from '../../../protocol/errors.js';
+import { clock } from '../../clock.js';
+import { log } from '../../log.js';
+import type { Site } from '../../patcher/patcher.js';
+import { checkForeignDebugger } from './foreign-debugger.js';
+import { DebuggerLink } from './link.js';
+import { locateFunctions, type ParsedSource } from '../../source/locate.js';
+import { releaseOuterPromises, retainOuterPromises } from './outer-promise.js';
+import {
+  TRAMPOLINE_KEY,
+  budget,
+  entryCondition,
+  exitCondition,
+  insideProbe,
+  installTrampoline,
+  registerProbe,
+  unregisterProbe,
+  SecondWindow,
+  type ProbeRecord,
+} from './trampoline.js';
+import type { BreakpointSpec } from './worker-program.js';
+
+/** What the engine needs to know about a function to probe it. */
+export interface ProbeSubject {
+  /** file:// URL of the module, as V8 names its script. */
+  readonly url: string;
+  /** '~hashPassword' */
+  readonly path: string;
+}
+
+interface Location {
+  scriptId: string;
+  lineNumber: number;
+  columnNumber: number;
+  type?: string;
+}
+
+interface Armed {
+  id: number;
+  async: boolean;
+}
+
+const DEFAULT_HITS_PER_SECOND = 200;
+const DEFAULT_PAUSES_PER_SECOND = 30;
+/** How long a foreign-debugger check is trusted, ms. */
+const CHECK_TTL_MS = 1000;
+
+function perSecondFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+}
+
+budget.hitsPerSecond = perSecondFromEnv('LIVETRACE_PROBE_HITS_PER_SEC', DEFAULT_HITS_PER_SECOND);
+budget.pausesPerSecond = perSecondFromEnv('LIVETRACE_PROBE_PAUSES_PER_SEC', DEFAULT_PAUSES_PER_SECOND);
+
+/**
+ * Return breakpoints on synchronous functions (LIVETRACE_PROBE_RETURNS=0 turns them
+ * off): they give a reported call its value and duration, at the price of a second
+ * condition on every call and a pause on every reported one.
+ */
+export const returns = { enabled: process.env.LIVETRACE_PROBE_RETURNS !== '0' };
+
+class ProbeEngine {
+  private link: DebuggerLink | undefined;
+  private readonly armed = new Map<ProbeSubject, Armed>();
+  /** Why the last `arm` failed, for the session's list of what could not be traced. */
+  lastFailure: string | undefined;
+  private nextId = 1;
+  /** V8's source of each script, parsed, while the Debugger is on. */
+  private readonly scripts = new Map<string, { scriptId: string; source: string; parsed: ParsedSource } | null>();
+  private lastCheck: { at: number; busy: boolean; evidence: string } | undefined;
+  /** Disarmed probes whose breakpoints are still to be removed. */
+  private readonly retired: number[] = [];
+  private removalQueued = false;
+
+  /** True while the Debugger is on (some probe is armed). */
+  get active(): boolean {
+    return this.link !== undefined;
+  }
+
+  get armedCount(): number {
+    return this.armed.size;
+  }
+
+  /**
+   * Throws LT_PROBE_DEBUGGER_BUSY when another debugger client has the Debugger enabled.
+   * Free while our own probes are armed (we checked when we enabled it).
+   */
+  ensureUsable(): void {
+    if (this.link !== undefined) return;
+    const now = performance.now();
+    if (this.lastCheck === undefined || now - this.lastCheck.at > CHECK_TTL_MS) {
+      this.lastCheck = { at: now, ...checkForeignDebugger() };
+      log.debug({ evidence: this.lastCheck.evidence }, 'probe engine: debugger check');
+    }
+    if (this.lastCheck.busy) {
+      throw new LivetraceError('LT_PROBE_DEBUGGER_BUSY', `another debugger client is using this process: ${this.lastCheck.evidence}`);
+    }
+  }
+
+  /** Arms a probe on `subject` running `site`'s hooks. False (and logged) when it can't. */
+  arm(subject: ProbeSubject, site: Site): boolean {
+    if (this.armed.has(subject)) return true;
+    this.lastFailure = undefined;
+    if (insideProbe()) {
+      this.lastFailure = 'a probe cannot be armed from inside another probe';
+      return false;
+    }
+    let started = false;
+    try {
+      if (this.link === undefined) {
+        this.ensureUsable();
+        installTrampoline();
+        this.link = DebuggerLink.open(TRAMPOLINE_KEY);
+        started = true;
+        this.link.request('enable');
+      }
+      const armed = this.place(this.link, subject, site);
+      this.armed.set(subject, armed);
+      if (armed.async) retainOuterPromises();
+      return true;
+    } catch (error) {
+      log.debug({ err: error, fn: subject.path, url: subject.url }, 'probe not armed');
+      this.lastFailure = `the probe could not be armed: ${error instanceof Error ? error.message : String(error)}`;
+      if (started || this.armed.size === 0) this.shutdown();
+      return false;
+    }
+  }
+
+  /**
+   * Disarms: from now on the probe's conditions run no hook. Its breakpoints are removed
+   * at once, or, when this runs inside a probe's condition or pause (a session reaching
+   * its max there), at the next microtask checkpoint, when that call is over; the last
+   * one turns the Debugger off and ends the worker.
+   */
+  disarm(subject: ProbeSubject): void {
+    const armed = this.armed.get(subject);
+    if (armed === undefined) return;
+    this.armed.delete(subject);
+    unregisterProbe(armed.id);
+    if (armed.async) releaseOuterPromises();
+    this.retired.push(armed.id);
+    if (!insideProbe()) this.removeRetired();
+    else if (!this.removalQueued) {
+      this.removalQueued = true;
+      // A microtask runs once the stack is empty: past the condition, the pause and the call.
+      queueMicrotask(() => {
+        this.removalQueued = false;
+        try {
+          this.removeRetired();
+        } catch (error) {
+          log.debug({ err: error }, 'probe removal failed');
+        }
+      });
+    }
+  }
+
+  private removeRetired(): void {
+    const ids = this.retired.splice(0);
+    for (const id of ids) {
+      try {
+        this.link?.request('disarm', { probe: id });
+      } catch (error) {
+        log.debug({ err: error }, 'probe disarm failed');
+      }
+    }
+    if (this.armed.size === 0) this.shutdown();
+  }
+
+  /** For tests and diagnostics: the worker's counters, while it runs. */
+  counts(): Record<string, unknown> | undefined {
+    return this.link?.request('counts');
+  }
+
+  private shutdown(): void {
+    const link = this.link;
+    this.link = undefined;
+    this.scripts.clear();
+    if (link === undefined) return;
+    try {
+      if (!link.isClosed) link.request('disable');
+    } catch (error) {
+      log.debug({ err: error }, 'disabling the Debugger failed');
+    } finally {
+      link.close();
+    }
+  }
+
+  private script(link: DebuggerLink, url: string): { scriptId: string; source: string; parsed: ParsedSource } {
+    let script = this.scripts.get(url);
+    if (script === undefined) {
+      const found = link.request<{ scriptId: string; source: string } | null>('script', { url });
+      script = found === null ? null : { ...found, parsed: locateFunctions(found.source, url) };
+      this.scripts.set(url, script);
+    }
+    if (script === null) throw new LivetraceError('LT_PROBE_UNAVAILABLE', `no script ${url} is loaded`, { input: url });
+    return script;
+  }
+
+  private place(link: DebuggerLink, subject: ProbeSubject, site: Site): Armed {
+    const script = this.script(link, subject.url);
+    const fn = script.parsed.functions.find((f) => f.path === subject.path);
+    if (fn === undefined) {
+      throw new LivetraceError('LT_PROBE_UNAVAILABLE', `${subject.path} is not in the source V8 runs for ${subject.url}`, { input: subject.path });
+    }
+    // The end is exclusive, and an expression-bodied arrow returns right at its end.
+    const locations = link.request<Location[]>('locations', {
+      start: position(script, fn.codeStart),
+      end: position(script, fn.end + 1),
+    });
+    const entry = locations[0];
+    if (entry === undefined) throw new LivetraceError('LT_PROBE_UNAVAILABLE', `V8 has no break location in ${subject.path}`, { input: subject.path });
+    const id = this.nextId++;
+    const exits = fn.async || !returns.enabled ? [] : locations.filter((l) => l.type === 'return');
+    const breakpoints: BreakpointSpec[] = [
+      { location: bare(entry), condition: entryCondition(id, fn.receiver, fn.argsExpression), exit: false },
+      ...exits.filter((l) => !sameLocation(l, entry)).map((l) => ({ location: bare(l), condition: exitCondition(id), exit: true })),
+    ];
+    const record: ProbeRecord = {
+      id,
+      site,
+      async: fn.async,
+      returns: breakpoints.length > 1,
+      overBudget: (probe) => this.cool(probe),
+      open: [],
+      hits: new SecondWindow(),
+      cooling: false,
+    };
+    registerProbe(record);
+    try {
+      link.request('arm', { probe: id, breakpoints });
+    } catch (error) {
+      unregisterProbe(id);
+      throw error;
+    }
+    return { id, async: fn.async };
+  }
+
+  /** Over budget: the worker removes the probe's breakpoints until its second is over. */
+  private cool(probe: ProbeRecord): void {
+    const left = Math.max(100, Math.ceil(1000 - (clock() - probe.hits.start) / 1e6));
+    this.link?.notify('cool', { probe: probe.id, ms: left });
+  }
+}
+
+function position(script: { scriptId: string; source: string }, offset: number): Location {
+  const { line, column } = getLineInfo(script.source, offset);
+  return { scriptId: script.scriptId, lineNumber: line - 1, columnNumber: column };
+}
+
+function bare(location: Location): Location {
+  return { scriptId: location.scriptId, lineNumber: location.lineNumber, columnNumber: location.columnNumber };
+}
+
+function sameLocation(a: Location, b: Location): boolean {
+  return a.lineNumber === b.lineNumber && a.columnNumber === b.columnNumber;
+}
+
+export const probeEngine = new ProbeEngine();

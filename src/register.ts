@@ -1,0 +1,20 @@
+/**
+ * Preload entry point: `node --import livetrace/register app.mjs`, `node --require
+ * livetrace/register app.cjs`, or either form in NODE_OPTIONS. It starts the agent and
+ * nothing else that a user could notice: no output, no handle that keeps the process
+ * alive, no error thrown into startup (startAgent never rejects; problems go to
+ * LIVETRACE_LOG).
+ */
+import { isMainThread } from 'node:worker_threads';
+import { startAgent } from './agent/agent.js';
+import { startRunSession } from './agent/session/run-session.js';
+import { installPreload } from './agent/engines/preload/preload.js';
+
+// Node also runs preloads in worker threads and (for --require) in its module loader
+// thread: an agent there would take over the process's socket path and trace nothing.
+if (isMainThread) {
+  installPreload();
+  const agent = startAgent();
+  // Under `livetrace run`, the session starts now, before the program's main module loads.
+  startRunSession(agent.then((info) => info.listening));
+}

@@ -1,0 +1,287 @@
+import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { addHook, removeHook, siteFor, siteOfWrapper, type Ending, type Hook, type Site } from '../../../../src/agent/patcher/patcher.js';
+import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+
+/** A hook that matches every call and records what the site told it. */
+class RecordingHook implements Hook {
+  readonly sessionKey = {};
+  entered = 0;
+  endings: Ending[] = [];
+  settled: { rejected: boolean; value: unknown }[] = [];
+  enter(): object {
+    this.entered++;
+    return { id: this.entered };
+  }
+  exit(_token: object, ending: Ending): void {
+    this.endings.push(ending);
+  }
+  settle(_token: object, rejected: boolean, value: unknown): void {
+    this.settled.push({ rejected, value });
+  }
+}
+
+function patch(holder: object, key: string): { site: Site; hook: RecordingHook; unpatch: () => void } {
+  const site = siteFor(propertyTarget(holder, key));
+  if (typeof site === 'string') throw new Error(site);
+  const hook = new RecordingHook();
+  expect(addHook(site, hook)).toBe(true);
+  return { site, hook, unpatch: () => removeHook(site, hook) };
+}
+
+interface Observed {
+  threw: boolean;
+  value: unknown;
+}
+
+async function observe(run: () => unknown): Promise<Observed> {
+  try {
+    let value = run();
+    if (value instanceof Promise) {
+      try {
+        value = { resolved: await value };
+      } catch (error) {
+        return { threw: true, value: { rejected: describeThrown(error) } };
+      }
+    }
+    return { threw: false, value };
+  } catch (error) {
+    return { threw: true, value: describeThrown(error) };
+  }
+}
+
+function describeThrown(error: unknown): unknown {
+  return error instanceof Error ? { class: error.constructor.name, message: error.message } : error;
+}
+
+class Base {
+  x: number;
+  constructor(x: number) {
+    this.x = x;
+  }
+  static make(x: number): Base {
+    return new this(x);
+  }
+  get doubled(): number {
+    return this.x * 2;
+  }
+  add(y: number): number {
+    return this.x + y;
+  }
+}
+class Derived extends Base {
+  constructor(x: number) {
+    super(x + 1);
+  }
+}
+
+function withProps(a: number, b: number): number {
+  return a * b;
+}
+withProps.meta = { tag: 'x' };
+
+interface Shape {
+  name: string;
+  make: () => Function;
+  call: (f: any) => unknown;
+}
+
+// Each shape builds a fresh function so traced and untraced runs are independent.
+const shapes: Shape[] = [
+  { name: 'plain function', make: () => function add(a: number, b: number) { return a + b; }, call: (f) => f(2, 3) },
+  { name: 'arrow', make: () => (a: number) => a * 2, call: (f) => f(21) },
+  { name: 'arrow returning object', make: () => () => ({ a: 1 }), call: (f) => f() },
+  { name: 'method using this', make: () => function (this: { v: number }) { return this.v; }, call: (f) => f.call({ v: 7 }) },
+  { name: 'this undefined in strict', make: () => function (this: unknown) { return this === undefined; }, call: (f) => f() },
+  { name: 'class constructor via new', make: () => class P { v = 1; }, call: (f) => { const o = new f(); return [o.v, o instanceof f]; } },
+  { name: 'class called without new throws', make: () => class Q {}, call: (f) => f() },
+  { name: 'subclass constructor', make: () => class extends Derived {}, call: (f) => { const o = new f(1); return [o.x, o instanceof Base, o.add(1)]; } },
+  { name: 'static method inherited', make: () => class extends Base {}, call: (f) => f.make(4).x },
+  { name: 'new.target inside function', make: () => function T(this: unknown) { return new.target === undefined ? 'call' : undefined; }, call: (f) => [f(), typeof new f()] },
+  { name: 'new.target is the wrapper', make: () => function U(this: { nt?: unknown }) { this.nt = new.target; }, call: (f) => new f().nt === f },
+  { name: 'function with own properties', make: () => Object.assign(function g() { return 1; }, { meta: 1 }), call: (f) => [f(), f.meta] },
+  { name: 'bound function', make: () => function (this: { k: number }, a: number) { return this.k + a; }.bind({ k: 10 }), call: (f) => f(5) },
+  { name: 'bound constructor', make: () => Base.bind(null, 3), call: (f) => new f().x },
+  { name: 'default parameters', make: () => (a = 5, b = a * 2) => [a, b], call: (f) => [f(), f(1), f(undefined, 3)] },
+  { name: 'variadic arguments.length', make: () => function (..._rest: unknown[]) { return arguments.length; }, call: (f) => [f(), f(1), f(1, undefined)] },
+  { name: 'arguments object', make: () => function () { return Array.from(arguments); }, call: (f) => f(1, 'a', null) },
+  { name: 'recursive via export', make: () => { const o: any = {}; o.fact = (n: number): number => (n <= 1 ? 1 : n * o.fact(n - 1)); return o.fact; }, call: (f) => f(6) },
+  { name: 'async resolving', make: () => async (x: number) => x + 1, call: (f) => f(1) },
+  { name: 'async rejecting', make: () => async () => { throw new RangeError('bad'); }, call: (f) => f() },
+  { name: 'async awaiting', make: () => async (x: number) => { await null; return x * 3; }, call: (f) => f(3) },
+  { name: 'sync throw of Error', make: () => () => { throw new TypeError('boom'); }, call: (f) => f() },
+  { name: 'sync throw of string', make: () => () => { throw 'str'; }, call: (f) => f() },
+  { name: 'sync throw of undefined', make: () => () => { throw undefined; }, call: (f) => f() },
+  { name: 'sync throw of object', make: () => () => { throw { code: 42 }; }, call: (f) => f() },
+  { name: 'function returning a rejected promise', make: () => () => Promise.reject(new Error('no')), call: (f) => f() },
+  { name: 'generator', make: () => function* gen(n: number) { yield n; yield n + 1; }, call: (f) => [...f(1)] },
+  { name: 'generator object identity', make: () => function* () { yield 1; }, call: (f) => Object.prototype.toString.call(f()) },
+  { name: 'async generator', make: () => async function* (n: number) { yield n; yield n * 2; }, call: async (f) => { const out = []; for await (const v of f(2)) out.push(v); return out; } },
+  { name: 'callback style', make: () => (x: number, cb: (e: null, v: number) => void) => setImmediate(() => cb(null, x + 1)), call: (f) => new Promise((r) => f(1, (_e: null, v: number) => r(v))) },
+  { name: 'returning a thenable', make: () => () => ({ then: (r: (v: number) => void) => r(9) }), call: (f) => typeof f().then },
+  { name: 'returning a Promise subclass', make: () => { class MyP extends Promise<number> {} return () => MyP.resolve(5); }, call: (f) => { const p = f(); return [p.constructor.name]; } },
+  { name: 'returning this for chaining', make: () => function (this: object) { return this; }, call: (f) => { const o = { f }; return o.f() === o; } },
+  { name: 'returning undefined', make: () => () => undefined, call: (f) => f() },
+  { name: 'returning a function', make: () => () => (y: number) => y, call: (f) => f()(4) },
+  { name: 'getter on the prototype of a class', make: () => class extends Base {}, call: (f) => new f(2).doubled },
+  { name: 'EventEmitter subclass', make: () => class extends EventEmitter {}, call: (f) => { const e = new f(); let got = 0; e.on('x', (v: number) => (got = v)); e.emit('x', 3); return got; } },
+  { name: 'constructor returning an object', make: () => function () { return { replaced: true }; }, call: (f) => new f() },
+  { name: 'async method using this', make: () => async function (this: { v: number }) { return this.v; }, call: (f) => f.call({ v: 2 }) },
+  { name: 'Symbol.hasInstance on prototype chain', make: () => class R {}, call: (f) => [new f() instanceof f, Object.getPrototypeOf(new f()) === f.prototype] },
+  { name: 'arguments with holes and undefined', make: () => (...a: unknown[]) => a.length, call: (f) => f(undefined, undefined) },
+  { name: 'deep recursion stack', make: () => { const o: any = {}; o.depth = (n: number): number => (n === 0 ? 0 : 1 + o.depth(n - 1)); return o.depth; }, call: (f) => f(500) },
+];
+
+function shapeOf(fn: Function): unknown {
+  return {
+    name: fn.name,
+    length: fn.length,
+    keys: Reflect.ownKeys(fn).filter((k) => k !== 'arguments' && k !== 'caller').map(String).sort(),
+    hasPrototype: Object.prototype.hasOwnProperty.call(fn, 'prototype'),
+    proto: Object.getPrototypeOf(fn),
+  };
+}
+
+describe('dispatch wrapper transparency', () => {
+  expect(shapes.length).toBeGreaterThanOrEqual(40);
+  for (const shape of shapes) {
+    it(shape.name, async () => {
+      const plain = { f: shape.make() };
+      const expected = await observe(() => shape.call(plain.f));
+      const original = shape.make();
+      const holder = { f: original };
+      const { hook, unpatch } = patch(holder, 'f');
+      expect(holder.f).not.toBe(original);
+      expect(shapeOf(holder.f)).toEqual(shapeOf(original));
+      // Calls through the wrapper see what untraced calls see.
+      const traced = await observe(() => shape.call(holder.f));
+      expect(isDeepStrictEqual(traced, expected) ? true : { traced, expected }).toBe(true);
+      expect(hook.entered).toBeGreaterThan(0);
+      unpatch();
+      expect(holder.f).toBe(original);
+    });
+  }
+});
+
+describe('promise identity and settlement', () => {
+  it('returns the very same promise object and reports its settle', async () => {
+    let made: Promise<number> | undefined;
+    const holder = { f: () => (made = new Promise<number>((r) => setTimeout(() => r(5), 5))) };
+    const { hook, unpatch } = patch(holder, 'f');
+    const p = holder.f();
+    expect(p).toBe(made);
+    expect(await p).toBe(5);
+    await new Promise((r) => setImmediate(r));
+    expect(hook.settled).toEqual([{ rejected: false, value: 5 }]);
+    unpatch();
+  });
+
+  it('never calls then on a foreign thenable', () => {
+    let thenCalls = 0;
+    const lazy = { then: () => void thenCalls++ };
+    const holder = { f: () => lazy };
+    const { hook, unpatch } = patch(holder, 'f');
+    expect(holder.f()).toBe(lazy);
+    expect(thenCalls).toBe(0);
+    expect(hook.endings[0]?.value).toBe(lazy);
+    unpatch();
+  });
+});
+
+describe('installation', () => {
+  it('keeps property attributes and restores them', () => {
+    const holder = {};
+    const fn = () => 1;
+    Object.defineProperty(holder, 'f', { value: fn, enumerable: false, writable: true, configurable: true });
+    const { unpatch } = patch(holder, 'f');
+    const desc = Object.getOwnPropertyDescriptor(holder, 'f')!;
+    expect(desc.enumerable).toBe(false);
+    expect(desc.writable).toBe(true);
+    unpatch();
+    expect(Object.getOwnPropertyDescriptor(holder, 'f')).toEqual({ value: fn, enumerable: false, writable: true, configurable: true });
+  });
+
+  it('patches a writable non-configurable property', () => {
+    const holder = {};
+    const fn = () => 1;
+    Object.defineProperty(holder, 'f', { value: fn, writable: true, configurable: false });
+    const { unpatch } = patch(holder, 'f');
+    expect((holder as { f: Function }).f).not.toBe(fn);
+    unpatch();
+    expect((holder as { f: Function }).f).toBe(fn);
+  });
+
+  it('reports a frozen export as not patchable, and a getter without calling it', () => {
+    const frozen = Object.freeze({ f: () => 1 });
+    expect(siteFor(propertyTarget(frozen, 'f'))).toMatch(/read-only/);
+    let reads = 0;
+    const withGetter = {
+      get f() {
+        reads++;
+        return () => 1;
+      },
+    };
+    expect(siteFor(propertyTarget(withGetter, 'f'))).toMatch(/accessor/);
+    expect(reads).toBe(0);
+  });
+
+  it('stays a pass-through under another patcher, and shares one wrapper across hooks', () => {
+    const original = (x: number) => x + 1;
+    const holder = { f: original };
+    const a = patch(holder, 'f');
+    const wrapped = holder.f;
+    const b = patch(holder, 'f');
+    expect(holder.f).toBe(wrapped);
+    expect(holder.f(1)).toBe(2);
+    expect(a.hook.entered).toBe(1);
+    expect(b.hook.entered).toBe(1);
+    // Someone else wraps on top of us.
+    const theirs = (x: number) => wrapped(x) * 10;
+    holder.f = theirs;
+    a.unpatch();
+    b.unpatch();
+    expect(holder.f).toBe(theirs);
+    expect(holder.f(1)).toBe(20);
+    expect(siteOfWrapper(wrapped)?.hooks.length).toBe(0);
+  });
+
+  it('sees a static patched on the original through a patched class, in either order', () => {
+    for (const classFirst of [true, false]) {
+      class Repo {
+        static open(): string {
+          return 'opened';
+        }
+      }
+      const holder = { Repo };
+      const patches = classFirst ? [patch(holder, 'Repo'), patch(Repo, 'open')] : [patch(Repo, 'open'), patch(holder, 'Repo')];
+      const [classPatch, staticPatch] = classFirst ? patches : [patches[1]!, patches[0]!];
+      expect(holder.Repo.open()).toBe('opened');
+      expect(staticPatch!.hook.entered).toBe(1);
+      expect(classPatch!.hook.entered).toBe(0);
+      for (const p of patches) p.unpatch();
+      expect(holder.Repo).toBe(Repo);
+    }
+  });
+
+  it('forwards writes of an existing static to the original', () => {
+    class Counter {
+      static count = 0;
+    }
+    const holder = { Counter };
+    const { unpatch } = patch(holder, 'Counter');
+    holder.Counter.count = 5;
+    expect(Counter.count).toBe(5);
+    unpatch();
+  });
+
+  it('ends sessions in either order and restores the original', () => {
+    for (const order of [[0, 1], [1, 0]]) {
+      const original = () => 1;
+      const holder = { f: original };
+      const hooks = [patch(holder, 'f'), patch(holder, 'f')];
+      for (const i of order) hooks[i]!.unpatch();
+      expect(holder.f).toBe(original);
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { Aggregator } from '../../../../src/agent/session/aggregate.js';
+
+describe('Aggregator', () => {
+  it('counts calls and errors per function, sorted by calls', () => {
+    const agg = new Aggregator();
+    agg.record('a', 100, false);
+    agg.record('b', 100, true);
+    agg.record('b', 100, false);
+    const snap = agg.snapshot();
+    expect(snap.map((s) => [s.fn, s.calls, s.errors])).toEqual([
+      ['b', 2, 1],
+      ['a', 1, 0],
+    ]);
+  });
+
+  it('reports quantiles within 4% of the true values', () => {
+    const agg = new Aggregator();
+    // 1..10000 µs, uniformly.
+    for (let i = 1; i <= 10_000; i++) agg.record('f', i * 1000, false);
+    const [s] = agg.snapshot();
+    const near = (got: number, want: number): void => expect(Math.abs(got - want) / want).toBeLessThan(0.045);
+    near(s!.p50, 5_000_000);
+    near(s!.p90, 9_000_000);
+    near(s!.p99, 9_900_000);
+    expect(s!.max).toBe(10_000_000);
+  });
+
+  it('handles zero and huge durations', () => {
+    const agg = new Aggregator();
+    agg.record('f', 0, false);
+    agg.record('f', 1e15, false);
+    const [s] = agg.snapshot();
+    expect(s!.p50).toBeLessThanOrEqual(1);
+    expect(s!.max).toBe(1e15);
+  });
+});
