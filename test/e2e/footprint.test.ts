@@ -1,0 +1,44 @@
+/**
+ * The operator's side stays light: `livetrace --help` and `livetrace ps` load no module of
+ * the agent (session, patcher, capture, probes). The import rules (.dependency-cruiser.cjs)
+ * say so of the source; this checks what the real CLI process loads, through a loader
+ * hook that writes every file URL it loads.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'livetrace-footprint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+writeFileSync(join(dir, 'hooks.mjs'), [
+  "import { appendFileSync } from 'node:fs';",
+  'export async function load(url, context, next) {',
+  "  if (url.startsWith('file:')) appendFileSync(process.env.LT_FOOTPRINT, url + '\\n');",
+  '  return next(url, context);',
+  '}',
+].join('\n'));
+writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+
+async function loaded(args: string[]): Promise<string[]> {
+  const log = join(dir, `${args.join('-').replace(/\W/g, '_')}.log`);
+  writeFileSync(log, '');
+  const result = await runCli(args, {
+    socketDir: dir,
+    env: { LT_FOOTPRINT: log, NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}` },
+  });
+  expect(result.code, result.stderr).toBe(0);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('what the CLI loads', () => {
+  it.each([[['--help']], [['ps']], [['ps', '--json']]])('livetrace %j loads the CLI and no agent module', async (args) => {
+    const urls = await loaded(args);
+    // The hook saw the CLI itself: the check can fail.
+    expect(urls.some((url) => url.includes('/dist/esm/cli/program.js'))).toBe(true);
+    expect(urls.filter((url) => url.includes('/dist/esm/agent/'))).toEqual([]);
+  });
+});
