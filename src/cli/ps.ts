@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { discover } from '../client/discover.js';
 import type { AgentHello } from '../protocol/messages.js';
-import { escapeText } from '../protocol/value.js';
+import { escapeText } from './format/escape.js';
 import { formatMs } from './format/duration.js';
 
 export function register(program: Command): void {
