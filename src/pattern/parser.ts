@@ -34,7 +34,8 @@ import {
   type TypeName,
 } from './ast.js';
 import { describeText, patternError, syntaxError } from './diagnostic.js';
-import { Lexer, type Punctuator, type Token } from './lexer.js';
+import { Lexer } from './lexer.js';
+import type { Punctuator, Token } from './lex/tokens.js';
 import { checkPattern } from './checks.js';
 
 /** Parses one pattern; throws a LivetraceError with a LT_PATTERN_* code and never anything else. */

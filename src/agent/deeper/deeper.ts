@@ -29,7 +29,7 @@ import { isBuiltin, createRequire } from 'node:module';
 import type { AnyNode, Function as FunctionNode, Node, Pattern, Program } from 'acorn';
 import { LivetraceError } from '../../protocol/errors.js';
 import type { Engine } from '../../protocol/events.js';
-import { isBareGlob } from '../../pattern/lexer.js';
+import { isBareGlob } from '../../pattern/lex/chars.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Matcher } from '../../pattern/match/matcher.js';
 import { unwrap } from '../patcher/patcher.js';
