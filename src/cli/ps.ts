@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { listNodeProcesses, type NodeProcess } from '../client/processes.js';
-import { escapeText } from '../protocol/value.js';
+import { escapeText } from './format/escape.js';
 import { formatMs } from './format/duration.js';
 
 export function register(program: Command): void {
