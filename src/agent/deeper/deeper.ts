@@ -32,7 +32,7 @@ import type { Engine } from '../../protocol/events.js';
 import { isBareGlob } from '../../pattern/lexer.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Matcher } from '../../pattern/match/matcher.js';
-import { unwrap } from '../patcher/patcher.js';
+import { unwrap } from '../patcher/site.js';
 import { internalFunctions, parseModuleFile } from '../engines/probes/internal-source.js';
 import { functionWithText, INTERNAL_MARK, type LocatedFunction, type ParsedSource } from '../source/locate.js';
 import { ProbeTarget } from '../engines/probes/target.js';
