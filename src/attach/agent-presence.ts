@@ -5,7 +5,7 @@
  * unsafe socket directory).
  */
 import { basename, dirname, join } from 'node:path';
-import { connect } from '../client/client.js';
+import { connect } from '../client/connect.js';
 import { isLivetraceError } from '../protocol/errors.js';
 import { socketPath as defaultSocketPath } from '../protocol/socket-path.js';
 import type { TargetProcess } from './target.js';
