@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { attach, ensureAgent } from '../../src/attach/attach.js';
 import { portAccepts } from '../../src/attach/inspector.js';
 import { portsOf } from '../../src/attach/listeners.js';
-import { connect } from '../../src/client/client.js';
+import { connect } from '../../src/client/connect.js';
 import { freePort, launchAttached, launchPlain, listenOn, plainApps, runCli, type PlainKind } from './attach-harness.js';
 import { cleanup, launchApp, tempDir, type RunningApp } from './fixture-app.js';
 

@@ -21,7 +21,7 @@ import type { FunctionKind, FunctionListing, ModuleListing } from '../../protoco
 
 export type { FunctionListing, ModuleListing };
 import type { Matcher, ModuleRef } from '../../pattern/match/matcher.js';
-import { siteOfWrapper, type PatchTarget } from '../patcher/patcher.js';
+import { siteOfWrapper, type PatchTarget } from '../patcher/site.js';
 import { isOwnFile } from '../capture/stack.js';
 
 /** One traceable (or listed but not patchable) function. */

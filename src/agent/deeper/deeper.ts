@@ -30,7 +30,7 @@ import { LivetraceError } from '../../protocol/errors.js';
 import type { Engine } from '../../protocol/events.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Matcher } from '../../pattern/match/matcher.js';
-import { unwrap } from '../patcher/patcher.js';
+import { unwrap } from '../patcher/site.js';
 import { internalFunctions } from '../engines/probes/internal-source.js';
 import { moduleCalls, type CalleeRef } from '../source/callees.js';
 import { classWithText, functionWithText, INTERNAL_MARK, parseModuleFile, type LocatedFunction, type ParsedSource } from '../source/locate.js';

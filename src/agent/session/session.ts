@@ -46,7 +46,8 @@ import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
-import { addHook, removeHook, siteFor, type Ending, type Hook, type Site } from '../patcher/patcher.js';
+import type { Ending, Hook } from '../patcher/dispatch.js';
+import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
 import { modulesForFiles, nearMisses, resolve, type Candidate } from '../catalog/registry.js';

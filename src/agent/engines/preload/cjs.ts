@@ -29,7 +29,7 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { reportLoaded } from '../../catalog/module-watch.js';
-import { pinSite, siteFor, siteOfWrapper } from '../../patcher/patcher.js';
+import { pinSite, siteFor, siteOfWrapper } from '../../patcher/site.js';
 import { enumerateExports, markPreloaded } from '../../catalog/registry.js';
 import { isOwnFile } from '../../capture/stack.js';
 

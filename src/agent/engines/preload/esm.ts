@@ -18,7 +18,7 @@ import { register } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { reportLoaded } from '../../catalog/module-watch.js';
-import type { PatchTarget } from '../../patcher/patcher.js';
+import type { PatchTarget } from '../../patcher/site.js';
 import { addModuleSource, enumerateExports, moduleRefForFile, type FunctionEntry, type LoadedModule } from '../../catalog/registry.js';
 import type { HooksData } from './hooks.js';
 import { REGISTRAR_KEY, type BindingRecord } from '../../source/rewrite.js';
