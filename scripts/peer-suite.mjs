@@ -242,9 +242,11 @@ export function parseSummary(raw) {
   const avaFail = last(/^\s*(\d+) tests? failed/m);
   if (m || avaFail) {
     const extra = (num(last(/^\s*(\d+) unhandled rejections?/m)) ?? 0) + (num(last(/^\s*(\d+) uncaught exceptions?/m)) ?? 0);
+    // With failures ava prints no "passed" line: count its ✔ lines instead.
+    const ticks = (text.match(/^\s*✔ /gm) ?? []).length;
     return {
       runner: 'ava',
-      pass: num(m) ?? 0,
+      pass: num(m) ?? ticks,
       fail: (num(avaFail) ?? 0) + extra,
       skip: num(last(/^\s*(\d+) tests? skipped/m)) ?? 0,
       ...(extra > 0 ? { note: `${extra} uncaught/unhandled` } : {}),
@@ -282,9 +284,9 @@ export function parseSummary(raw) {
       total: num(last(/^# tests\s+(\d+)/m)),
     };
   }
-  // QUnit (qunit-extras): "    Finished in 1234 milliseconds.\n    5000 passed, 0 failed, 0 skipped"
-  m = last(/(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/);
-  if (m) return { runner: 'qunit', pass: Number(m[1]), fail: Number(m[2]), skip: num(m, 3) ?? 0 };
+  // QUnit through qunit-extras: "    PASS: 6831  FAIL: 0  TOTAL: 6831"
+  m = last(/PASS: (\d+)\s+FAIL: (\d+)\s+TOTAL: (\d+)/);
+  if (m) return { runner: 'qunit', pass: Number(m[1]), fail: Number(m[2]), skip: 0, total: Number(m[3]) };
   return undefined;
 }
 
