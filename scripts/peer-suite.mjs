@@ -231,7 +231,8 @@ export function parseSummary(raw) {
   m = last(/^\s*(\d+) passing \(/m);
   if (m) {
     return {
-      runner: 'mocha',
+      // tap 16's classic reporter ends with the same lines, after its "total ...." line.
+      runner: /^total \.+ \d+\/\d+/m.test(text) ? 'tap' : 'mocha',
       pass: num(m),
       fail: num(last(/^\s*(\d+) failing\s*$/m)) ?? 0,
       skip: num(last(/^\s*(\d+) pending\s*$/m)) ?? 0,
