@@ -45,6 +45,7 @@ options:
   --timeout <s>         per run, then the run's process group is killed (default 300)
   --max-functions <n>   passed to livetrace (default 100000; --force is always on)
   --depth <n>           capture depth passed to livetrace (default: livetrace's)
+  --preload             trace with livetrace run's preload (the default)
   --attach              trace as an attach would, not with livetrace run's preload:
                         scripts/peer-attach.cjs loads the agent into each process after
                         its start and traces there (see that file); default: preload
@@ -97,6 +98,7 @@ function parseArgs(argv) {
       case '--timeout': options.timeoutS = positive(arg, value()); break;
       case '--max-functions': options.maxFunctions = positive(arg, value()); break;
       case '--depth': options.depth = positive(arg, value()); break;
+      case '--preload': options.attach = false; break;
       case '--attach': options.attach = true; break;
       case '--attach-delay': options.attachDelayMs = Number(value()); break;
       case '--only-traced': options.untraced = false; break;
