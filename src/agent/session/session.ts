@@ -39,7 +39,7 @@ import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { Aggregator } from './aggregate.js';
-import { Capturer } from '../capture/capture.js';
+import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
 import { callContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';

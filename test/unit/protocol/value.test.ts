@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capture } from '../../../src/agent/capture/capture.js';
+import { capture } from '../../../src/agent/capture/capturer.js';
 import { escapeText, isTagged, renderValue, type Value } from '../../../src/protocol/value.js';
 
 // Anything a terminal could act on: C0, DEL, C1, line/paragraph separators, bidi controls.

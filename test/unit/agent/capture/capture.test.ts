@@ -7,7 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Capturer, capture, resolveCaptureLimits } from '../../../../src/agent/capture/capture.js';
+import { Capturer, capture, resolveCaptureLimits } from '../../../../src/agent/capture/capturer.js';
 import { Redactor, normalizeKey } from '../../../../src/agent/capture/redaction.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { Value } from '../../../../src/protocol/value.js';
