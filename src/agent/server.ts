@@ -51,7 +51,7 @@ import { log } from './log.js';
 import { compilePatterns } from '../pattern/index.js';
 import type { ModuleRef } from '../pattern/match/matcher.js';
 import { deeper } from './deeper/deeper.js';
-import { listFunctions } from './catalog/registry.js';
+import { listFunctions } from './catalog/listing.js';
 import { claimRunSession } from './session/run-session.js';
 import { activeSessions, engine, trace, type Session } from './session/session.js';
 

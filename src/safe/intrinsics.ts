@@ -41,6 +41,7 @@ export const {
 } = Object;
 export const ObjectPrototype = Object.prototype;
 export const ReflectOwnKeys = Reflect.ownKeys;
+export const ReflectDefineProperty = Reflect.defineProperty;
 export const ArrayIsArray = Array.isArray;
 export const GlobalObject: object = globalThis;
 

@@ -36,7 +36,10 @@ import { unwrap } from '../patcher/patcher.js';
 import { internalFunctions, parseModuleFile } from '../engines/probes/internal-source.js';
 import { functionWithText, INTERNAL_MARK, type LocatedFunction, type ParsedSource } from '../source/locate.js';
 import { ProbeTarget } from '../engines/probes/target.js';
-import { loadedModules, moduleRefForFile, nearMisses, type FunctionEntry, type LoadedModule } from '../catalog/registry.js';
+import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
+import { loadedModules } from '../catalog/modules.js';
+import { moduleRefForFile } from '../catalog/naming.js';
+import { nearMisses } from '../catalog/near-misses.js';
 
 export type { Callee, DeeperResult };
 

@@ -49,7 +49,9 @@ import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../p
 import { addHook, removeHook, siteFor, type Ending, type Hook, type Site } from '../patcher/patcher.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
-import { modulesForFiles, nearMisses, resolve, type Candidate } from '../catalog/registry.js';
+import { modulesForFiles } from '../catalog/modules.js';
+import { nearMisses } from '../catalog/near-misses.js';
+import { resolve, type Candidate } from '../catalog/resolve.js';
 import { captureStack } from '../capture/stack.js';
 
 export type { TraceOptions } from '../../protocol/options.js';

@@ -12,7 +12,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { LivetraceError } from '../../../protocol/errors.js';
-import { addInternalSource, type FunctionEntry, type LoadedModule } from '../../catalog/registry.js';
+import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
+import { addInternalSource } from '../../catalog/resolve.js';
 import { log } from '../../log.js';
 import { probeEngine } from './engine.js';
 import { INTERNAL_MARK, locateFunctions, type ParsedSource } from '../../source/locate.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addHook, isPatched, pinSite, removeHook, siteFor, siteOfWrapper, type Ending, type Hook, type Site } from '../../../../src/agent/patcher/patcher.js';
-import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
 class CountingHook implements Hook {
   readonly sessionKey = {};

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addHook, removeHook, siteFor, siteOfWrapper, type Ending, type Hook, type Site } from '../../../../src/agent/patcher/patcher.js';
-import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
 /** A hook that matches every call and records what the site told it. */
 class RecordingHook implements Hook {
