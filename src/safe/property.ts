@@ -134,11 +134,9 @@ export function constructorName(proto: Readable): string {
 
 const CLASS_PREFIX_LENGTH = 5;
 
-/** Whether a character code can continue an identifier (so `classify() {}` is no class). */
-function isIdentifierPart(code: number): boolean {
-  return (
-    (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x24 || code === 0x5f || code > 0x7f
-  );
+/** Whether the character after `class` ends the keyword of a class: white space, `{` or a comment (so `classify() {}` and a method named `class` are no class). */
+function endsClassKeyword(code: number): boolean {
+  return code === 0x20 || code === 0x7b || code === 0x2f || (code >= 0x09 && code <= 0x0d);
 }
 
 /** What kind of function `fn` is, beyond a plain one: from V8's internal flags and the source text it already holds. */
@@ -146,14 +144,14 @@ export function functionKind(fn: Readable): FunctionKind | undefined {
   if (isAsyncFunction(fn)) return isGeneratorFunction(fn) ? 'asyncgenerator' : 'async';
   if (isGeneratorFunction(fn)) return 'generator';
   // The built-in toString returns the text V8 keeps (never user code); a class starts
-  // with the keyword `class`, and a method named `classify` does not count.
+  // with the keyword `class`; a method named `classify` or `class` does not count.
   let source: string;
   try {
     source = FunctionPrototypeToString(fn as unknown as () => void);
   } catch {
     return undefined;
   }
-  return StringPrototypeStartsWith(source, 'class') && !isIdentifierPart(StringPrototypeCharCodeAt(source, CLASS_PREFIX_LENGTH))
+  return StringPrototypeStartsWith(source, 'class') && endsClassKeyword(StringPrototypeCharCodeAt(source, CLASS_PREFIX_LENGTH))
     ? 'class'
     : undefined;
 }
