@@ -1,5 +1,5 @@
 /**
- * Internal functions for the registry: every function in a loaded module's source,
+ * Internal functions for the catalog: every function in a loaded module's source,
  * named by its lexical path with the `~` mark (locate.ts), each a ProbeTarget. A pattern
  * reaches them only when its function glob starts with `~` (`src/users:~hashPassword`,
  * `src/**:~*Password`), so `src/users:*` never arms a probe by accident.
