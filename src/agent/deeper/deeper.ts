@@ -35,7 +35,10 @@ import { internalFunctions } from '../engines/probes/internal-source.js';
 import { moduleCalls, type CalleeRef } from '../source/callees.js';
 import { classWithText, functionWithText, INTERNAL_MARK, parseModuleFile, type LocatedFunction, type ParsedSource } from '../source/locate.js';
 import { ProbeTarget } from '../engines/probes/target.js';
-import { loadedModules, nearMisses, type FunctionEntry, type LoadedModule } from '../catalog/registry.js';
+import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
+import { loadedModules } from '../catalog/modules.js';
+import { moduleRefForFile } from '../catalog/naming.js';
+import { nearMisses } from '../catalog/near-misses.js';
 import { ModuleIndex, patternOf, quoteGlob } from './naming.js';
 
 export type { Callee, DeeperResult };

@@ -5,7 +5,9 @@
  */
 import { isBuiltin } from 'node:module';
 import { isBareGlob } from '../../pattern/lex/chars.js';
-import { loadedModules, moduleRefForFile, type FunctionEntry, type LoadedModule } from '../catalog/registry.js';
+import { loadedModules } from '../catalog/modules.js';
+import { moduleRefForFile } from '../catalog/naming.js';
+import { type FunctionEntry, type LoadedModule } from '../catalog/entries.js';
 
 export function quoteGlob(glob: string, kind: 'module' | 'function'): string {
   return isBareGlob(glob, kind) ? glob : JSON.stringify(glob);

@@ -39,7 +39,7 @@ import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { Aggregator } from './aggregate.js';
-import { Capturer } from '../capture/capture.js';
+import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
 import { callContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
@@ -50,7 +50,9 @@ import type { Ending, Hook } from '../patcher/dispatch.js';
 import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
-import { modulesForFiles, nearMisses, resolve, type Candidate } from '../catalog/registry.js';
+import { modulesForFiles } from '../catalog/modules.js';
+import { nearMisses } from '../catalog/near-misses.js';
+import { resolve, type Candidate } from '../catalog/resolve.js';
 import { captureStack } from '../capture/stack.js';
 
 export type { TraceOptions } from '../../protocol/options.js';

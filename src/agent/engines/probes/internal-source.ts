@@ -1,5 +1,5 @@
 /**
- * Internal functions for the registry: every function in a loaded module's source,
+ * Internal functions for the catalog: every function in a loaded module's source,
  * named by its lexical path with the `~` mark (locate.ts), each a ProbeTarget. A pattern
  * reaches them only when its function glob starts with `~` (`src/users:~hashPassword`,
  * `src/**:~*Password`), so `src/users:*` never arms a probe by accident.
@@ -11,7 +11,9 @@
  */
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { addInternalSource, type FunctionEntry, type LoadedModule } from '../../catalog/registry.js';
+import { LivetraceError } from '../../../protocol/errors.js';
+import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
+import { addInternalSource } from '../../catalog/resolve.js';
 import { log } from '../../log.js';
 import { probeEngine } from './engine.js';
 import { INTERNAL_MARK, parseModuleFile } from '../../source/locate.js';

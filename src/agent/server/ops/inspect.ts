@@ -2,7 +2,7 @@
 import type { DeeperRequest, ListRequest, ModuleListing } from '../../../protocol/messages.js';
 import { compilePatterns } from '../../../pattern/index.js';
 import type { ModuleRef } from '../../../pattern/match/matcher.js';
-import { listFunctions } from '../../catalog/registry.js';
+import { listFunctions } from '../../catalog/listing.js';
 import { deeper as calleesOf } from '../../deeper/deeper.js';
 import type { OpContext } from './context.js';
 

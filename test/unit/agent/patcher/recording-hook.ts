@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import type { Ending, Hook } from '../../../../src/agent/patcher/dispatch.js';
 import { addHook, removeHook, siteFor, type Site } from '../../../../src/agent/patcher/site.js';
-import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
 /** A hook that matches every call and records what the site told it. */
 export class RecordingHook implements Hook {

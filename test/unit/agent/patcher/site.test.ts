@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { siteFor, siteOfWrapper } from '../../../../src/agent/patcher/site.js';
-import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 import { patch } from './recording-hook.js';
 
 describe('installation', () => {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addModuleSource } from '../../../../src/agent/catalog/registry.js';
+import { addModuleSource } from '../../../../src/agent/catalog/modules.js';
 import { activeSessions, trace, type Session } from '../../../../src/agent/session/session.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../../src/protocol/events.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { capture } from '../../../../src/agent/capture/capture.js';
+import { capture } from '../../../../src/agent/capture/capturer.js';
 import type { Value } from '../../../../src/protocol/value.js';
 import { renderValue } from '../../../../src/cli/format/value.js';
 
