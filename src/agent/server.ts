@@ -24,7 +24,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StopReason } from '../protocol/events.js';
-import { FrameDecoder, FrameWriter, MAX_FRAME_BYTES, encodeFrame, type FrameSink } from '../protocol/frame.js';
+import { FrameDecoder, FrameWriter, encodeFrame, type FrameSink } from '../protocol/frame.js';
 import {
   LIVETRACE_VERSION,
   PROTOCOL_VERSION,
@@ -231,12 +231,7 @@ class Connection {
   }
 
   private trace(request: TraceRequest): void {
-    const eventBytes = request.options?.eventBytes;
-    if (typeof eventBytes === 'number' && eventBytes > MAX_FRAME_BYTES / 2) {
-      throw new LivetraceError('LT_OPTION_INVALID', `eventBytes must be at most ${MAX_FRAME_BYTES / 2}`, {
-        input: eventBytes,
-      });
-    }
+    // Options are checked once, by the session (protocol/options.ts); the table bounds eventBytes to half a frame.
     this.adopt(request.id, trace(request.patterns, request.options));
   }
 
