@@ -94,16 +94,16 @@ function row(name: OptionName, kind: OptionKind, range: [number, number], value:
 
 /** The options, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = Object.freeze([
-  row('max', 'count', [1, 1_000_000], 100, '--max <n>', 'stop after N reported calls'),
-  row('for', 'duration', [1, MAX_DURATION_MS], '60s', '--for <duration>', 'stop after this long: 500ms, 30s, 5m, 1h (at most 7 days)'),
+  row('max', 'count', [1, 100_000_000], 100, '--max <n>', 'stop after N reported calls'),
+  row('for', 'duration', [1, MAX_DURATION_MS], '60s', '--for <duration>', 'stop after this long: 500ms, 30s, 5m, 1h; at most 7 days'),
   row('rate', 'rate', [1, 1_000_000], '100/1s', '--rate <n/period>', "at most N calls per period, e.g. 10/1s; over it calls are dropped and counted; 'off' for none"),
   row('trip', 'switch', [0, 0], false, '--trip', 'stop the session when the rate is exceeded, instead of dropping calls'),
   row('stack', 'switch', [0, 0], false, '--stack', "capture the caller's stack for every call (as the 'stack' action)"),
-  row('depth', 'count', [0, 100], 3, '--depth <n>', 'how deep captured values are expanded (0: an argument\'s own fields only, nested objects by class)'),
+  row('depth', 'count', [0, 100], 3, '--depth <n>', 'how deep captured values are expanded, 0 to 100; 0 keeps an argument\'s own fields, nested objects by class'),
   row('stringLimit', 'count', [1, MiB], 255, '--string-limit <n>', 'longest captured string, in characters'),
   row('redact', 'keys', [0, 100], Object.freeze([]), '--redact <key>', 'also redact this key (repeatable; password, token, secret, ... always are)'),
   row('maxFunctions', 'count', [1, 100_000], 500, '--max-functions <n>', 'refuse patterns matching more functions than this'),
-  row('overloadMsPerSec', 'count', [1, 500], 50, '--cpu-budget <ms>', "stop (reason 'overload') when livetrace spends more than this many ms per second in the target"),
+  row('overloadMsPerSec', 'count', [1, 1000], 50, '--cpu-budget <ms>', "stop (reason 'overload') when livetrace spends more than this many ms per second in the target"),
   row('force', 'switch', [0, 0], false, '--force', 'trace even a pattern that matches too much'),
   row('items', 'count', [0, 100_000], 100, null, 'elements captured per array, Map, Set or typed array; bytes per Buffer'),
   row('fields', 'count', [0, 10_000], 20, null, 'fields captured per object'),
