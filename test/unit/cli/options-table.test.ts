@@ -45,4 +45,13 @@ describe('the options table, the CLI and docs/cli.md', () => {
       expect(cells[cells.length - 2], flag).toBe(spec.shown);
     }
   });
+
+  it('lists every option in docs/api.md with its CLI flag', () => {
+    const doc = readFileSync(join(root, 'docs/api.md'), 'utf8');
+    for (const spec of OPTIONS) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${spec.name}\` |`));
+      expect(row, spec.name).toBeDefined();
+      expect(row!.trimEnd().endsWith(spec.flag === null ? '| none |' : `| \`${spec.flag.split(' ')[0]!}\` |`), spec.name).toBe(true);
+    }
+  });
 });
