@@ -104,10 +104,14 @@ describe('bad input exits 2 with a coded message', () => {
   it('refuses a bad option', async () => {
     const forOption = await cli(['trace', String(app.pid), 'lib/users:findUser', '--for', 'soon']);
     expect(forOption.code).toBe(2);
-    expect(forOption.stderr).toMatch(/--for takes a duration .* \[LT_OPTION_INVALID\]/);
+    expect(forOption.stderr).toMatch(/for \(--for\) takes a duration .* \[LT_OPTION_INVALID\]/);
     const max = await cli(['trace', String(app.pid), 'lib/users:findUser', '--max', '0']);
     expect(max.code).toBe(2);
-    expect(max.stderr).toMatch(/--max takes a positive whole number, not '0' \[LT_OPTION_INVALID\]/);
+    expect(max.stderr).toMatch(/max \(--max\) takes a whole number from 1 to 100000000, not 0 \[LT_OPTION_INVALID\]/);
+    // The CLI refuses what the agent would, with the agent's own message (one check, protocol/options.ts).
+    const depth = await cli(['trace', String(app.pid), 'lib/users:findUser', '--depth', '500']);
+    expect(depth.code).toBe(2);
+    expect(depth.stderr).toMatch(/depth \(--depth\) takes a whole number from 0 to 100, not 500 \[LT_OPTION_INVALID\]/);
     const format = await cli(['trace', String(app.pid), 'lib/users:findUser', '--format', 'xml']);
     expect(format.code).toBe(2);
   });

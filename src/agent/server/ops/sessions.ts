@@ -3,7 +3,6 @@
  * stop and stats act on one this connection owns and on no other.
  */
 import { LivetraceError, toLivetraceError } from '../../../protocol/errors.js';
-import { MAX_FRAME_BYTES } from '../../../protocol/frame.js';
 import {
   errorReply,
   type AddRequest,
@@ -18,12 +17,7 @@ import { trace as startSession } from '../../session/session.js';
 import type { OpContext } from './context.js';
 
 export function trace(ctx: OpContext, request: TraceRequest): void {
-  const eventBytes = request.options?.eventBytes;
-  if (typeof eventBytes === 'number' && eventBytes > MAX_FRAME_BYTES / 2) {
-    throw new LivetraceError('LT_OPTION_INVALID', `eventBytes must be at most ${MAX_FRAME_BYTES / 2}`, {
-      input: eventBytes,
-    });
-  }
+  // Options are checked once, by the session (protocol/options.ts); the table bounds eventBytes to half a frame.
   ctx.adopt(request.id, startSession(request.patterns, request.options));
 }
 

@@ -286,7 +286,7 @@ describe('limits', () => {
 
   it('stops on overload when the engine spends too long per second', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    const session = trace(`${M}:findUser`, { overloadMsPerSec: 1, max: 100_000, rate: false, queueEvents: 100_000, queueBytes: 1e9 });
+    const session = trace(`${M}:findUser`, { overloadMsPerSec: 1, max: 100_000, rate: false, queueEvents: 100_000, queueBytes: 64 * 1024 * 1024 });
     const big = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, { a: [1, 2, 3], s: 'text'.repeat(20) }]));
     for (let i = 0; i < 5000 && !session.stopped; i++) users.findUser(i, big);
     vi.advanceTimersByTime(1000);
