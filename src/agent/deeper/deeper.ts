@@ -22,7 +22,9 @@
  * registry's engine for an export of a loaded module, 'probe' for an internal function.
  *
  * Nothing runs: the source is parsed, and exported functions are matched to their
- * source text with the intrinsic Function.prototype.toString.
+ * source text with the intrinsic Function.prototype.toString. Reading the source (its
+ * scopes, its calls) is agent/source's job (scopes.ts, callees.ts); this op names what
+ * that reading finds with the catalog of loaded modules and the engines.
  */
 import type { Callee, DeeperResult } from '../../protocol/messages.js';
 import { createRequire } from 'node:module';
@@ -42,7 +44,6 @@ import { nearMisses } from '../catalog/near-misses.js';
 import { ModuleIndex, patternOf, quoteGlob } from './naming.js';
 
 export type { Callee, DeeperResult };
-
 
 /** Functions deeper() looks into at most for one pattern. */
 const MAX_FUNCTIONS = 20;
