@@ -14,7 +14,7 @@
  * The defaults are deliberately conservative (redbug's spirit): every session ends by
  * itself, and a busy function can't flood anything. The upper bounds are there so that
  * no option, however given, can make a session hold unbounded memory or time: a queue
- * of 64 MiB at most, a week at most, 100 levels of nesting (deeper, the capture's own
+ * of 1 GiB at most, a week at most, 100 levels of nesting (deeper, the capture's own
  * recursion could exhaust the stack of a deeply recursive caller).
  *
  * Types are strict: a count is a number (never "20"), a switch is a boolean (never
@@ -94,7 +94,7 @@ function row(name: OptionName, kind: OptionKind, range: [number, number], value:
 
 /** The options, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = Object.freeze([
-  row('max', 'count', [1, 100_000_000], 100, '--max <n>', 'stop after N reported calls'),
+  row('max', 'count', [1, 1_000_000_000], 100, '--max <n>', 'stop after N reported calls'),
   row('for', 'duration', [1, MAX_DURATION_MS], '60s', '--for <duration>', 'stop after this long: 500ms, 30s, 5m, 1h; at most 7 days'),
   row('rate', 'rate', [1, 1_000_000], '100/1s', '--rate <n/period>', "at most N calls per period, e.g. 10/1s; over it calls are dropped and counted; 'off' for none"),
   row('trip', 'switch', [0, 0], false, '--trip', 'stop the session when the rate is exceeded, instead of dropping calls'),
@@ -109,7 +109,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   row('fields', 'count', [0, 10_000], 20, null, 'fields captured per object'),
   row('eventBytes', 'count', [256, MAX_FRAME_BYTES / 2], 8192, null, 'approximate JSON bytes of the values captured for one call'),
   row('queueEvents', 'count', [1, 1_000_000], 10_000, null, 'call records held for a reader before new ones are dropped'),
-  row('queueBytes', 'count', [1024, 64 * MiB], 4 * MiB, null, 'bytes of call records held for a reader before new ones are dropped'),
+  row('queueBytes', 'count', [1024, 1024 * MiB], 4 * MiB, null, 'bytes of call records held for a reader before new ones are dropped'),
   row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees)'),
   row('waitForModules', 'switch', [0, 0], false, null, 'start even if nothing matches yet; patterns apply to modules that load later'),
 ]);

@@ -107,7 +107,7 @@ describe('bad input exits 2 with a coded message', () => {
     expect(forOption.stderr).toMatch(/for \(--for\) takes a duration .* \[LT_OPTION_INVALID\]/);
     const max = await cli(['trace', String(app.pid), 'lib/users:findUser', '--max', '0']);
     expect(max.code).toBe(2);
-    expect(max.stderr).toMatch(/max \(--max\) takes a whole number from 1 to 100000000, not 0 \[LT_OPTION_INVALID\]/);
+    expect(max.stderr).toMatch(/max \(--max\) takes a whole number from 1 to 1000000000, not 0 \[LT_OPTION_INVALID\]/);
     // The CLI refuses what the agent would, with the agent's own message (one check, protocol/options.ts).
     const depth = await cli(['trace', String(app.pid), 'lib/users:findUser', '--depth', '500']);
     expect(depth.code).toBe(2);
