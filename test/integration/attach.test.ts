@@ -67,7 +67,6 @@ describe('attach to a plain node process', () => {
     expect(result).toMatchObject({ pid: app.pid, alreadyPresent: false, socketPath: app.socketPath, inspectorLeftOpen: false });
     if (port !== 0) expect(result.inspectorPort).toBe(port);
     expect(result.inspectorPort).toBeGreaterThan(0);
-    expect(result.ms).toBeLessThan(1500);
     expect(result.inspectorOpenMs).toBeLessThan(result.ms);
     expect(result.phases.map((phase) => phase.name)).toEqual(['check', 'signal', 'inspector', 'connect', 'verify', 'bootstrap', 'close', 'agent']);
     await expectAgentAnswers(app);
