@@ -19,5 +19,16 @@ export default defineConfig({
     // run. A test that fails twice is a failure, and vitest reports retries. The timing
     // thresholds are not retried: they run once, in test:perf.
     retry: process.env.CI ? 1 : 0,
+    coverage: {
+      provider: 'v8',
+      // What runs in the test processes: src/ as vitest loads it. The agent inside spawned
+      // apps and the CLI run from dist/ in other processes, which v8 coverage here does
+      // not see, so these figures are a floor: the thresholds sit a little below the
+      // measured ones and fail on a real drop.
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],
+      reportsDirectory: 'coverage',
+      reportOnFailure: true,
+    },
   },
 });

@@ -141,5 +141,6 @@ describe('recipes', () => {
       for (const pattern of step.expect) expect(output, step.command).toMatch(pattern);
       for (const pattern of step.expectNot) expect(output, step.command).not.toMatch(pattern);
     }
-  });
+    // A recipe runs a service and several commands of a few seconds each: a hang guard, not a timing.
+  }, 60_000);
 });
