@@ -5,7 +5,7 @@
  * gives, and the agent never sees a session it would refuse.
  */
 import { Option, type Command } from 'commander';
-import { resolveOptions, type TraceOptions } from '../protocol/options.js';
+import { resolveOptions, VALUE_RULES, type TraceOptions } from '../protocol/options.js';
 import { LivetraceError } from '../protocol/errors.js';
 
 export type OutputFormat = 'pretty' | 'json' | 'pino';
@@ -20,6 +20,8 @@ export interface TraceCommandOptions {
   depth?: number;
   stringLimit?: number;
   redact?: string[];
+  keepValues?: string[];
+  redactValues?: boolean;
   format: OutputFormat;
   json?: boolean;
   maxFunctions?: number;
@@ -38,6 +40,8 @@ export function addTraceOptions(command: Command): Command {
     .option('--depth <n>', 'how deep captured values are expanded (default 3)', positiveInteger('--depth'))
     .option('--string-limit <n>', 'longest captured string, in characters (default 255)', positiveInteger('--string-limit'))
     .option('--redact <key>', 'also redact this key (repeatable; password, token, secret, ... always are)', collect)
+    .option('--keep-values <rule>', 'turn off one rule of value redaction: auth, jwt, url, pem, headers (repeatable)', collectRule)
+    .option('--no-redact-values', 'turn off every rule of value redaction (keys and parameter names are still redacted)')
     .addOption(new Option('--format <format>', 'output format').choices(['pretty', 'json', 'pino']).default('pretty'))
     .option('--json', 'same as --format json')
     .option('--max-functions <n>', 'refuse patterns matching more functions than this (default 500)', positiveInteger('--max-functions'))
@@ -57,6 +61,8 @@ export function traceOptionsOf(options: TraceCommandOptions): TraceOptions {
   if (options.depth !== undefined) trace.depth = options.depth;
   if (options.stringLimit !== undefined) trace.stringLimit = options.stringLimit;
   if (options.redact !== undefined) trace.redact = [...options.redact];
+  if (options.redactValues === false) trace.keepValues = ['all'];
+  else if (options.keepValues !== undefined) trace.keepValues = [...options.keepValues];
   if (options.maxFunctions !== undefined) trace.maxFunctions = options.maxFunctions;
   if (options.force === true) trace.force = true;
   if (options.cpuBudget !== undefined) trace.overloadMsPerSec = options.cpuBudget;
@@ -81,6 +87,14 @@ function positiveInteger(flag: string): (value: string) => number {
     }
     return n;
   };
+}
+
+function collectRule(value: string, previous: string[] | undefined): string[] {
+  const rule = value.trim().toLowerCase();
+  if (!VALUE_RULES.includes(rule)) {
+    throw new LivetraceError('LT_OPTION_INVALID', `--keep-values takes ${VALUE_RULES.join(', ')}, not '${value}'`, { input: value });
+  }
+  return [...(previous ?? []), rule];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -25,6 +25,8 @@ export interface TraceOptions {
   eventBytes?: number;
   /** Keys to redact besides the defaults. */
   redact?: string[];
+  /** Value redaction rules to turn off ('auth', 'jwt', 'url', 'pem', 'headers', or 'all'); default none. */
+  keepValues?: string[];
   /** Queue bounds for records nobody has read yet. */
   queueEvents?: number;
   queueBytes?: number;
@@ -41,7 +43,7 @@ export interface TraceOptions {
 
 export interface ResolvedOptions extends Limits {
   stack: boolean;
-  capture: { depth: number; stringLimit: number; items: number; fields: number; eventBytes: number; redact: string[] };
+  capture: { depth: number; stringLimit: number; items: number; fields: number; eventBytes: number; redact: string[]; keepValues: string[] };
   maxFunctions: number;
   force: boolean;
   parents: boolean;
@@ -62,6 +64,9 @@ export const defaults = {
   fields: 20,
   eventBytes: 8192,
 } as const;
+
+/** The value redaction rules `keepValues` may turn off (src/agent/capture/secrets.ts). */
+export const VALUE_RULES: readonly string[] = ['auth', 'jwt', 'url', 'pem', 'headers', 'all'];
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** Long enough for any real session; bounds every timer. */
@@ -120,6 +125,13 @@ export function resolveOptions(options: TraceOptions = {}): ResolvedOptions {
   if (!Array.isArray(redact) || redact.some((k) => typeof k !== 'string' || k.length === 0)) {
     throw new LivetraceError('LT_OPTION_INVALID', '--redact takes non-empty key names', { input: redact });
   }
+  const keepValues = options.keepValues ?? [];
+  if (!Array.isArray(keepValues) || keepValues.some((k) => typeof k !== 'string' || !VALUE_RULES.includes(k))) {
+    throw new LivetraceError('LT_OPTION_INVALID', `--keep-values takes ${VALUE_RULES.join(', ')}`, {
+      input: keepValues,
+      hint: 'Each names a rule of value redaction to turn off (docs/security.md, "Redaction").',
+    });
+  }
   return {
     max: positiveInt(options.max, defaults.max, 'max'),
     forMs: options.for === undefined ? defaults.forMs : parseDuration(options.for),
@@ -136,6 +148,7 @@ export function resolveOptions(options: TraceOptions = {}): ResolvedOptions {
       fields: positiveInt(options.fields, defaults.fields, 'fields'),
       eventBytes: positiveInt(options.eventBytes, defaults.eventBytes, 'event-bytes'),
       redact,
+      keepValues,
     },
     maxFunctions: positiveInt(options.maxFunctions, defaults.maxFunctions, 'max-functions'),
     force: options.force === true,

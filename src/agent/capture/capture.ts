@@ -120,6 +120,8 @@ import {
   isWeakSet,
 } from '../../safe/intrinsics.js';
 import { Redactor } from './redaction.js';
+import { CLEAN, REDACTED_TEXT, WHOLE, scrub, valueRules, type ValueRules } from './secrets.js';
+import type { ArgumentRedaction } from './argument-redaction.js';
 
 export interface CaptureOptions {
   /** Nesting levels expanded below a captured value (as util.inspect's depth). Default 3, at most 100. */
@@ -134,6 +136,8 @@ export interface CaptureOptions {
   eventBytes?: number;
   /** Keys to redact besides the defaults: exact names or `*`/`?` globs (src/agent/capture/redaction.ts). */
   redact?: readonly string[];
+  /** Value rules (src/agent/capture/secrets.ts) turned off, or 'all'. */
+  keepValues?: readonly string[];
 }
 
 export interface CaptureLimits {
@@ -143,6 +147,7 @@ export interface CaptureLimits {
   stringLimit: number;
   eventBytes: number;
   redact: readonly string[];
+  keepValues: readonly string[];
 }
 
 export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = ObjectFreeze({
@@ -152,6 +157,7 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = ObjectFreeze({
   stringLimit: 255,
   eventBytes: 8192,
   redact: ObjectFreeze([]) as readonly string[],
+  keepValues: ObjectFreeze([]) as readonly string[],
 });
 
 /** Deeper than this, recursion itself could exhaust the stack of a deeply recursive caller. */
@@ -198,6 +204,9 @@ const KEY_OVERHEAD = 4;
 
 // V8 shares the characters of a substring of 13 or more with its parent string.
 const SLICED_STRING_MIN_LENGTH = 13;
+
+// How far past the string limit a string is scanned for secrets (secrets.ts).
+const SECRET_WINDOW = 512;
 
 /** A copy of `s` that shares no storage with any other string. */
 function detach(s: string): string {
@@ -343,6 +352,7 @@ export function resolveCaptureLimits(options: CaptureOptions = {}): CaptureLimit
     stringLimit: checkLimit('stringLimit', options.stringLimit, d.stringLimit),
     eventBytes: checkLimit('eventBytes', options.eventBytes, d.eventBytes),
     redact: options.redact === undefined ? d.redact : ObjectFreeze([...options.redact]),
+    keepValues: options.keepValues === undefined ? d.keepValues : ObjectFreeze([...options.keepValues]),
   };
 }
 
@@ -353,7 +363,11 @@ export function resolveCaptureLimits(options: CaptureOptions = {}): CaptureLimit
  */
 export class Capturer {
   readonly limits: Readonly<CaptureLimits>;
-  private readonly redactor: Redactor;
+  /** Decides keys; also read to decide parameter names (argument-redaction.ts). */
+  readonly redactor: Redactor;
+  private readonly rules: ValueRules;
+  /** While one argument is captured: keys its destructuring parameter binds to a secret name. */
+  private argumentKeys: Readonly<Record<string, true>> | undefined;
   private readonly depth: number;
   private readonly items: number;
   private readonly fieldLimit: number;
@@ -376,6 +390,7 @@ export class Capturer {
     const limits = resolveCaptureLimits(options);
     this.limits = ObjectFreeze(limits);
     this.redactor = new Redactor(limits.redact);
+    this.rules = valueRules(limits.keepValues);
     this.depth = limits.depth;
     this.items = limits.items;
     this.fieldLimit = limits.fields;
@@ -410,8 +425,11 @@ export class Capturer {
     }
   }
 
-  /** Captures an argument list: each argument at the top level, at most `items` of them. */
-  values(list: ArrayLike<unknown>): Value[] {
+  /**
+   * Captures an argument list: each argument at the top level, at most `items` of them.
+   * `redaction`: what the function's parameter names say to hide (argument-redaction.ts).
+   */
+  values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction): Value[] {
     const out: Value[] = [];
     if (this.walking) return out;
     this.walking = true;
@@ -420,7 +438,8 @@ export class Capturer {
     try {
       const n = list.length;
       const limit = n < this.items ? n : this.items;
-      for (let i = 0; i < limit; i++) out[i] = this.top(list[i]);
+      if (redaction === undefined) for (let i = 0; i < limit; i++) out[i] = this.top(list[i]);
+      else for (let i = 0; i < limit; i++) out[i] = this.argument(list, i, redaction);
       if (n > limit) {
         this.truncated = true;
         out[limit] = { $: 'more', count: n - limit };
@@ -448,6 +467,21 @@ export class Capturer {
     const captured = this.value(value);
     const result = this.end();
     return { value: captured, truncated: result.truncated, bytes: result.bytes };
+  }
+
+  private argument(list: ArrayLike<unknown>, i: number, redaction: ArgumentRedaction): Value {
+    if (i >= redaction.restFrom || redaction.whole[i] === true) return this.mark(REDACTED);
+    this.argumentKeys = redaction.keys[i];
+    try {
+      return this.top(list[i]);
+    } finally {
+      this.argumentKeys = undefined;
+    }
+  }
+
+  /** A key whose value is not captured: by the redaction list, or by the current argument's parameter. */
+  private redacts(key: string): boolean {
+    return this.redactor.matches(key) || (this.argumentKeys !== undefined && this.argumentKeys[key] === true);
   }
 
   private top(value: unknown): Value {
@@ -501,7 +535,29 @@ export class Capturer {
     }
   }
 
-  private string(s: string, limit: number): StringValue {
+  private string(s: string, limit: number): StringValue | MarkerValue {
+    // The scan reaches a little past the cut, so a secret the cut splits is still seen whole.
+    const window = limit + SECRET_WINDOW;
+    const scanned = s.length > window ? StringPrototypeSlice(s, 0, window) : s;
+    const found = scrub(scanned, this.rules);
+    if (found === WHOLE) return this.mark(REDACTED);
+    if (found === CLEAN) return this.cut(s, limit, s.length);
+    return this.cut(scanned === s ? found : `${found}${StringPrototypeSlice(s, window)}`, limit, s.length);
+  }
+
+  /** A string that must stay a string (an error's stack): a whole secret becomes '<redacted>'. */
+  private text(s: string, limit: number): StringValue {
+    const window = limit + SECRET_WINDOW;
+    const found = scrub(s.length > window ? StringPrototypeSlice(s, 0, window) : s, this.rules);
+    if (found === WHOLE) return this.cut(REDACTED_TEXT, limit, REDACTED_TEXT.length);
+    return found === CLEAN ? this.cut(s, limit, s.length) : this.cut(found, limit, found.length);
+  }
+
+  /**
+   * `s` cut to `limit` and the budget. `originalLength`: the length reported when cut (a
+   * scrubbed string reports the length of the string it stands for).
+   */
+  private cut(s: string, limit: number, originalLength: number): StringValue {
     const length = s.length;
     const room = this.budget - 2;
     if (length <= limit && length <= room) {
@@ -512,7 +568,7 @@ export class Capturer {
     if (keep > 0 && isHighSurrogate(StringPrototypeCharCodeAt(s, keep - 1))) keep--;
     this.truncated = true;
     this.budget -= keep + TAG_BYTES;
-    return { $: 'string', value: detach(StringPrototypeSlice(s, 0, keep)), length };
+    return { $: 'string', value: detach(StringPrototypeSlice(s, 0, keep)), length: originalLength };
   }
 
   /** A name (class, function, symbol key): always a plain string, cut with '…'. */
@@ -541,7 +597,7 @@ export class Capturer {
   private symbol(value: symbol): Value {
     const description = SymbolPrototypeGetDescription(value);
     this.budget -= TAG_BYTES;
-    return description === undefined ? { $: 'symbol' } : { $: 'symbol', description: this.string(description, this.stringLimit) };
+    return description === undefined ? { $: 'symbol' } : { $: 'symbol', description: this.cut(description, this.stringLimit, description.length) };
   }
 
   private object(value: object, level: number): Value {
@@ -756,7 +812,7 @@ export class Capturer {
 
   /** One property's value, read through its descriptor. */
   private property(value: object, key: string, level: number): Value {
-    if (this.redactor.matches(key)) {
+    if (this.redacts(key)) {
       this.budget -= MARKER_BYTES;
       return REDACTED;
     }
@@ -782,6 +838,9 @@ export class Capturer {
   private elements(value: object, length: number, level: number): Value[] {
     const out: Value[] = [];
     const limit = length < this.items ? length : this.items;
+    // A raw header list (`req.rawHeaders`: name, value, name, value): a value whose name is a secret key.
+    const headers = this.rules.headers;
+    let secretName = false;
     let i = 0;
     while (i < limit && this.budget > 0) {
       const descriptor = ObjectGetOwnPropertyDescriptor(value, i);
@@ -793,10 +852,17 @@ export class Capturer {
         i = end;
         continue;
       }
-      if (ObjectHasOwn(descriptor, 'value')) out[out.length] = this.walk(descriptor.value, level + 1);
-      else {
+      if (!ObjectHasOwn(descriptor, 'value')) {
         this.budget -= MARKER_BYTES;
         out[out.length] = accessor(descriptor);
+        secretName = false;
+      } else if (secretName) {
+        out[out.length] = this.mark(REDACTED);
+        secretName = false;
+      } else {
+        const element: unknown = descriptor.value;
+        out[out.length] = this.walk(element, level + 1);
+        secretName = headers && (i & 1) === 0 && typeof element === 'string' && element.length <= 128 && this.redactor.matches(element);
       }
       i++;
     }
@@ -829,7 +895,7 @@ export class Capturer {
       const pair = step.value;
       const key = pair[0];
       const k = this.walk(key, level + 1);
-      const v = typeof key === 'string' && this.redactor.matches(key) ? this.mark(REDACTED) : this.walk(pair[1], level + 1);
+      const v = typeof key === 'string' && this.redacts(key) ? this.mark(REDACTED) : this.walk(pair[1], level + 1);
       entries[entries.length] = [k, v];
     }
     if (entries.length < size) this.truncated = true;
@@ -871,7 +937,7 @@ export class Capturer {
       if (flag[1](re)) flags += flag[0];
     }
     this.budget -= TAG_BYTES + flags.length;
-    return { $: 'regexp', source: this.string(RegExpPrototypeGetSource(re), this.stringLimit), flags };
+    return { $: 'regexp', source: this.cut(RegExpPrototypeGetSource(re), this.stringLimit, RegExpPrototypeGetSource(re).length), flags };
   }
 
   private error(value: object, info: ProtoInfo, level: number): ErrorValue {
@@ -879,7 +945,7 @@ export class Capturer {
     const className = info.className;
     const nameFound = lookup(value, 'name');
     const name: StringValue =
-      typeof nameFound === 'string' ? this.string(nameFound, this.stringLimit) : this.name(className === '' ? 'Error' : className);
+      typeof nameFound === 'string' ? this.cut(nameFound, this.stringLimit, nameFound.length) : this.name(className === '' ? 'Error' : className);
     const messageFound = lookup(value, 'message');
     const message: Value =
       messageFound === ACCESSOR
@@ -892,7 +958,7 @@ export class Capturer {
     if (stackReadable(value, nameFound, messageFound)) {
       const stack = ObjectGetOwnPropertyDescriptor(value, 'stack');
       if (stack !== undefined && ObjectHasOwn(stack, 'value') && typeof stack.value === 'string') {
-        out.stack = this.string(stack.value, this.stringLimit * 4);
+        out.stack = this.text(stack.value, this.stringLimit * 4);
       }
     }
     const cause = ObjectGetOwnPropertyDescriptor(value, 'cause');

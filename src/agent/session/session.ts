@@ -40,6 +40,7 @@ import { compilePatterns } from '../../pattern/index.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { Aggregator } from './aggregate.js';
 import { Capturer } from '../capture/capture.js';
+import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
 import { clock, wallTime } from '../clock.js';
 import { callContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
@@ -103,9 +104,12 @@ class SessionHook implements Hook {
   readonly fn: string;
   readonly module: string;
   readonly engine: Engine;
+  /** What the function's parameter names hide (capture/argument-redaction.ts). */
+  readonly redaction: ArgumentRedaction | undefined;
   matchers: Matcher[];
 
-  constructor(session: Session, site: Site, candidate: Candidate) {
+  constructor(session: Session, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
+    this.redaction = redaction;
     this.sessionKey = session;
     this.site = site;
     this.fn = candidate.fn;
@@ -364,7 +368,7 @@ export class Session implements AsyncIterable<SessionRecord> {
       if (!aggregate) {
         const capturer = this.capturer;
         capturer.begin();
-        args$ = capturer.values(args);
+        args$ = capturer.values(args, hook.redaction);
         if (matcher.actions.this) self$ = capturer.value(self);
         const result = capturer.end();
         truncated = result.truncated;
@@ -617,7 +621,7 @@ export class Session implements AsyncIterable<SessionRecord> {
         for (const m of candidate.matchers) if (!existing.matchers.includes(m)) existing.matchers = [...existing.matchers, m];
         continue;
       }
-      const hook = new SessionHook(this, site, candidate);
+      const hook = new SessionHook(this, site, candidate, argumentRedaction(site.original, this.capturer.redactor));
       if (!addHook(site, hook)) {
         unpatchable.push({ ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
         continue;

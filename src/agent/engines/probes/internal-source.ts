@@ -17,6 +17,7 @@ import { log } from '../../log.js';
 import { probeEngine } from './engine.js';
 import { INTERNAL_MARK, locateFunctions, type ParsedSource } from '../../source/locate.js';
 import { ProbeTarget } from './target.js';
+import { declareParameters } from '../../source/params.js';
 
 const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 
@@ -75,6 +76,7 @@ export function internalFunctions(module: LoadedModule): FunctionEntry[] {
     const url = pathToFileURL(file).href;
     entries = parsed.functions.map((fn): FunctionEntry => {
       const target = targetFor(url, fn.path, fn.kind);
+      declareParameters(target.subject, fn.node.params);
       const why = target.unpatchable();
       return why === undefined ? { path: fn.path, kind: fn.kind, target } : { path: fn.path, kind: fn.kind, unpatchable: why };
     });
