@@ -206,6 +206,7 @@ export class Session implements AsyncIterable<SessionRecord> {
         overloadMsPerSec: this.options.overloadMsPerSec,
       },
     };
+    if (this.matchers.length > 0 && this.matchers.every((m) => m.actions.count || m.actions.hist)) started.aggregate = true;
     this.enqueue(started, 0, true);
   }
 
@@ -428,7 +429,7 @@ export class Session implements AsyncIterable<SessionRecord> {
         if (!token.aggregate && !this.takeSlot()) return;
       }
       if (token.aggregate) {
-        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed);
+        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
         this.reported++;
         return;
       }
