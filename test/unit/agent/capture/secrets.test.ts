@@ -217,3 +217,20 @@ describe('parameter names', () => {
     expect(args(placeholder, ['tj', 'x'])).toEqual(['tj', R]);
   });
 });
+
+describe('depth 0', () => {
+  it("shows each argument's own fields and every value below them by type only (util.inspect's depth 0)", () => {
+    const c = new Capturer({ depth: 0 });
+    c.begin();
+    class User {
+      constructor(readonly profile: object) {}
+    }
+    expect(c.values([{ user: { id: 1 }, list: [1] }, new User({ a: 1 }), 'text', 7])).toEqual([
+      { user: { $: 'depth', class: 'Object' }, list: { $: 'depth', class: 'Array' } },
+      { $: 'object', class: 'User', props: { profile: { $: 'depth', class: 'Object' } } },
+      'text',
+      7,
+    ]);
+    expect(c.end().truncated).toBe(true);
+  });
+});
