@@ -69,6 +69,8 @@ export const WHOLE = 1;
 /** Nothing to hide. */
 export const CLEAN = 0;
 
+const MIN_SECRET_LENGTH = 7;
+
 // Where a secret could start. Literals only, so a failed position costs a few compares.
 const TRIGGER = /(?:bearer|basic|digest)[ \t]|:\/\/|eyJ|-----BEGIN /gi;
 const PEM_END = /-----END [A-Z0-9 ]{0,64}-----/g;
@@ -109,8 +111,9 @@ function looksRandom(text: string, start: number, end: number): boolean {
  * `<redacted>`.
  */
 export function scrub(text: string, rules: ValueRules): string | typeof CLEAN | typeof WHOLE {
-  if (!rules.auth && !rules.jwt && !rules.url && !rules.pem) return CLEAN;
   const n = text.length;
+  // The shortest secret a rule knows is a URL's `://u:p@` or `Bearer x`: most strings are shorter.
+  if (n < MIN_SECRET_LENGTH || (!rules.auth && !rules.jwt && !rules.url && !rules.pem)) return CLEAN;
   let first = 0;
   while (first < n && isSpace(StringPrototypeCharCodeAt(text, first))) first++;
   let last = n;
