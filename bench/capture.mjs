@@ -4,7 +4,7 @@
 // Each case is timed in its own loop (so each stays monomorphic, as a call site in a
 // traced function would be), in several rounds; the median round is printed.
 import { inspect } from 'node:util';
-import { Capturer } from '../dist/esm/agent/capture/capture.js';
+import { Capturer } from '../dist/esm/agent/capture/capturer.js';
 import { captureStack } from '../dist/esm/agent/capture/stack.js';
 
 const quick = process.argv.includes('--quick');

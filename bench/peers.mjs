@@ -16,7 +16,7 @@
 // of every later async call in the process, so it gets a process of its own.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
-import { Capturer } from '../dist/esm/agent/capture/capture.js';
+import { Capturer } from '../dist/esm/agent/capture/capturer.js';
 import { clock, wallTime } from '../dist/esm/agent/clock.js';
 import { measure, measureAsync, report } from './harness.mjs';
 

@@ -13,7 +13,7 @@
 import { toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
 import { LIVETRACE_VERSION, type AgentInfo } from '../protocol/messages.js';
 import { log } from './log.js';
-import { AgentServer } from './server.js';
+import { AgentServer } from './server/server.js';
 
 export interface AgentOptions {
   /** Directory of the control socket; defaults to LIVETRACE_SOCKET_DIR or the per-user runtime dir. */

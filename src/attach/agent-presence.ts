@@ -4,9 +4,15 @@
  * handshake counts, made by the same client the commands use (which also refuses an
  * unsafe socket directory).
  */
-import { basename, dirname } from 'node:path';
-import { connect } from '../client/client.js';
+import { basename, dirname, join } from 'node:path';
+import { connect } from '../client/connect.js';
 import { isLivetraceError } from '../protocol/errors.js';
+import { socketPath as defaultSocketPath } from '../protocol/socket-path.js';
+import type { TargetProcess } from './target.js';
+import type { AttachOptions } from './types.js';
+
+/** An agent that is there answers hello on a local socket at once. */
+export const PRESENCE_TIMEOUT_MS = 1000;
 
 /**
  * True when the agent of `pid` answers hello on the socket at `path`; false when nothing
@@ -23,4 +29,20 @@ export async function agentAnswers(pid: number, path: string, timeoutMs: number)
     if (isLivetraceError(error) && error.code === 'LT_NO_AGENT') return false;
     throw error;
   }
+}
+
+/** The socket of an agent already answering in the target, if any. */
+export async function presentAgent(target: TargetProcess, options: AttachOptions): Promise<string | undefined> {
+  const candidates = new Set<string>();
+  if (options.socketDir !== undefined) {
+    candidates.add(join(options.socketDir, `${target.pid}.sock`));
+  } else {
+    candidates.add(defaultSocketPath(target.pid));
+    // The agent resolves its directory in its own environment, which may differ from ours.
+    if (target.env) candidates.add(defaultSocketPath(target.pid, { ...target.env }));
+  }
+  for (const path of candidates) {
+    if (await agentAnswers(target.pid, path, PRESENCE_TIMEOUT_MS)) return path;
+  }
+  return undefined;
 }

@@ -13,11 +13,11 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile, readlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { dispositionOf, looksLikeNode, splitNul, type SignalDisposition } from '../client/processes.js';
 import { LivetraceError } from '../protocol/errors.js';
 import { readLaunchOptions, type NodeLaunchOptions } from './node-options.js';
 
-export type SignalDisposition = 'caught' | 'ignored' | 'default' | 'unknown';
+export { dispositionOf, looksLikeNode, type SignalDisposition };
 
 export interface TargetProcess {
   pid: number;
@@ -118,11 +118,6 @@ function refuseOtherUid(pid: number, status: string): void {
   });
 }
 
-function splitNul(text: string): string[] {
-  const parts = text.split('\0');
-  if (parts.at(-1) === '') parts.pop();
-  return parts;
-}
 
 function pickEnv(entries: string[]): TargetEnv {
   const env: TargetEnv = {};
@@ -136,20 +131,6 @@ function pickEnv(entries: string[]): TargetEnv {
   return env;
 }
 
-/** Reads the disposition of signal `signo` from the SigCgt / SigIgn masks of /proc/<pid>/status. */
-export function dispositionOf(status: string, signo: number): SignalDisposition {
-  const mask = (field: string): bigint | undefined => {
-    const match = new RegExp(`^${field}:\\s*([0-9a-fA-F]+)`, 'm').exec(status);
-    return match ? BigInt(`0x${match[1]}`) : undefined;
-  };
-  const caught = mask('SigCgt');
-  const ignored = mask('SigIgn');
-  if (caught === undefined || ignored === undefined) return 'unknown';
-  const bit = 1n << BigInt(signo - 1);
-  if (caught & bit) return 'caught';
-  if (ignored & bit) return 'ignored';
-  return 'default';
-}
 
 // Without /proc (macOS, BSD) `ps` still names the executable and shows the command line;
 // the signal disposition stays unknown.
@@ -166,10 +147,4 @@ async function fromPs(pid: number): Promise<TargetProcess> {
   return { pid, exe: comm, argv, env: undefined, sigusr1: 'unknown', launch: readLaunchOptions(argv, undefined) };
 }
 
-const nodeName = /^(node|nodejs|iojs)([-_.]?v?\d+(\.\d+)*)?(\.exe)?$/i;
 
-/** The executable's name decides; the command line only when the executable is hidden from us. */
-export function looksLikeNode(target: Pick<TargetProcess, 'exe' | 'argv'>): boolean {
-  const name = target.exe ?? target.argv[0];
-  return name !== undefined && nodeName.test(basename(name));
-}

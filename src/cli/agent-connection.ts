@@ -5,7 +5,8 @@
  */
 import { dirname } from 'node:path';
 import { ensureAgent } from '../attach/attach.js';
-import { connect, type AgentClient } from '../client/client.js';
+import type { AgentClient } from '../client/client.js';
+import { connect } from '../client/connect.js';
 import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 
 export interface OpenAgentOptions {

@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import type { Callee, DeeperResult } from '../protocol/messages.js';
-import { escapeText } from '../protocol/value.js';
+import { escapeText } from './format/escape.js';
 import { openAgent, parsePid } from './agent-connection.js';
 
 interface DeeperOptions {

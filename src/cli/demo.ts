@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { agentEntry } from '../attach/bootstrap.js';
 import { LivetraceError } from '../protocol/errors.js';
 import type { CallEvent, SessionRecord } from '../protocol/events.js';
-import { escapeText } from '../protocol/value.js';
+import { escapeText } from './format/escape.js';
 import { styleFor } from './format/style.js';
 import { launch } from './run.js';
 import { Screen } from './screen.js';

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
+import { LIVETRACE_VERSION } from '../protocol/messages.js';
 import { register as registerAttach } from './attach.js';
 import { register as registerDeeper } from './deeper.js';
 import { register as registerDemo } from './demo.js';
@@ -18,7 +19,8 @@ import { printError } from './report.js';
 export function createProgram(): Command {
   const program = new Command('livetrace')
     .description('Trace function calls in a live Node.js process: arguments, results, exceptions, timings.')
-    .version(readVersion(), '-V, --version')
+    // The package's own version, never npm_package_version: inside another project's `npm run` that is the other project's.
+    .version(LIVETRACE_VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
   registerPs(program);
@@ -30,10 +32,6 @@ export function createProgram(): Command {
   registerAttach(program);
   registerExplain(program);
   return program;
-}
-
-function readVersion(): string {
-  return process.env.npm_package_version ?? '0.1.0';
 }
 
 /** Runs the CLI; resolves to the exit status instead of calling process.exit. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { AgentHello } from '../protocol/messages.js';
 import { checkSocketDir } from '../protocol/socket-dir.js';
 import { pidOfSocket, socketDir as defaultSocketDir } from '../protocol/socket-path.js';
-import { connect, processState } from './client.js';
+import { connect } from './connect.js';
+import { processState } from './process.js';
 
 export interface DiscoverOptions {
   /** Directory of the agents' sockets; defaults to LIVETRACE_SOCKET_DIR or the per-user runtime dir. */

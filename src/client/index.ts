@@ -8,8 +8,10 @@
  *
  * See docs/protocol.md for what travels on the socket.
  */
-export { AgentClient, assertProcess, connect, DEFAULT_TIMEOUT_MS, processState } from './client.js';
-export type { ConnectOptions } from './client.js';
+export { AgentClient } from './client.js';
+export { connect, DEFAULT_TIMEOUT_MS } from './connect.js';
+export type { ConnectOptions } from './connect.js';
+export { assertProcess, processState } from './process.js';
 export { ClientSession } from './session.js';
 export type { ConnectionEnd } from './session.js';
 export { discover } from './discover.js';

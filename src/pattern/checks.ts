@@ -36,7 +36,7 @@ import {
 } from './ast.js';
 import { patternError } from './diagnostic.js';
 import { globProblem } from './glob.js';
-import { isLexableRegexSource } from './lexer.js';
+import { isLexableRegexSource } from './lex/scan.js';
 
 /** Where a node (or 'module' / 'function' for the globs) starts in the text; undefined for trees given as data. */
 export type Locate = (node: object | 'module' | 'function') => number | undefined;

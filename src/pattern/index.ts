@@ -15,7 +15,8 @@ export type { CompiledMatcher } from './match/compiler.js';
 export { splitGuard, isTooBroad, TYPE_NAMES, ACTION_NAMES, OUTCOME_NAMES } from './ast.js';
 export { printPattern, printExpr, printArgPattern } from './printer.js';
 export { explainPattern } from './explanation.js';
-export { tokenize, type Token } from './lexer.js';
+export { tokenize } from './lexer.js';
+export type { Token } from './lex/tokens.js';
 export { checkPattern, patternToJson } from './checks.js';
 
 /** Keeps the promise that only coded errors leave this package, even if a bug throws something else. */

@@ -6,7 +6,8 @@
  * could not hold them.
  */
 import { IDENTIFIER, type ArgPattern, type Expr, type Literal, type PatternAst, type RegexLiteral } from './ast.js';
-import { isBareGlob, type GlobKind } from './lexer.js';
+import { isBareGlob } from './lex/chars.js';
+import type { GlobKind } from './lex/tokens.js';
 import { quoteString } from './quote.js';
 
 export { quoteString };

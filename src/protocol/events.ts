@@ -23,7 +23,7 @@ export interface StackFrame {
 
 /** One traced call that matched. */
 export interface CallEvent {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'call';
   session: string;
   /** Unique within the process (not only the session), so trees across sessions stay sound. */
@@ -80,7 +80,7 @@ export interface Limits {
 }
 
 export interface StartedRecord {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'started';
   session: string;
   pid: number;
@@ -98,7 +98,7 @@ export interface StartedRecord {
 
 /** A live session gained patterns (`add`). */
 export interface AddedRecord {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'added';
   session: string;
   pid: number;
@@ -112,7 +112,7 @@ export type DropReason = 'rate' | 'queue' | 'overload';
 
 /** Calls that matched but were not reported, since the previous `dropped` record. */
 export interface DroppedRecord {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'dropped';
   session: string;
   pid: number;
@@ -134,7 +134,7 @@ export interface FunctionStats {
 
 /** `count` / `hist` sessions: a snapshot once a second and one at the end (`final`). */
 export interface StatsRecord {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'stats';
   session: string;
   pid: number;
@@ -158,7 +158,7 @@ export interface SessionStats {
 }
 
 export interface StoppedRecord {
-  v: 1;
+  v: typeof EVENT_SCHEMA_VERSION;
   type: 'stopped';
   session: string;
   pid: number;

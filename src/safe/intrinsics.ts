@@ -41,6 +41,7 @@ export const {
 } = Object;
 export const ObjectPrototype = Object.prototype;
 export const ReflectOwnKeys = Reflect.ownKeys;
+export const ReflectDefineProperty = Reflect.defineProperty;
 export const ArrayIsArray = Array.isArray;
 export const GlobalObject: object = globalThis;
 
@@ -51,6 +52,8 @@ export const StringPrototypeIncludes = uncurryThis(String.prototype.includes as 
 export const StringPrototypeStartsWith = uncurryThis(String.prototype.startsWith as (this: string, search: string) => boolean);
 
 export const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
+/** The built-in `exec` itself, to pin on a RegExp as its own (src/safe/read.ts, hardenRegExp). */
+export const RegExpPrototypeExecMethod = RegExp.prototype.exec;
 export const RegExpPrototypeGetSource = getter<RegExp, string>(RegExp.prototype, 'source');
 /** Flag getters in the order `RegExp.prototype.flags` spells them. */
 export const REGEXP_FLAGS: readonly (readonly [string, (re: RegExp) => boolean])[] = [
@@ -66,6 +69,7 @@ export const REGEXP_FLAGS: readonly (readonly [string, (re: RegExp) => boolean])
 
 export const MapPrototypeEntries = uncurryThis(Map.prototype.entries as (this: Map<unknown, unknown>) => object);
 export const MapPrototypeGetSize = getter<Map<unknown, unknown>, number>(Map.prototype, 'size');
+export const MapPrototypeHas = uncurryThis(Map.prototype.has as (this: Map<unknown, unknown>, key: unknown) => boolean);
 export const MapPrototypeGet = uncurryThis(Map.prototype.get as (this: Map<unknown, unknown>, key: unknown) => unknown);
 export const MapPrototypeClear = uncurryThis(Map.prototype.clear as (this: Map<unknown, unknown>) => void);
 export const MapPrototypeSet = uncurryThis(
@@ -75,6 +79,7 @@ export const MapIteratorPrototypeNext = uncurryThis(
   Object.getPrototypeOf(new Map().entries()).next as (this: object) => { value: [unknown, unknown]; done: boolean },
 );
 export const SetPrototypeValues = uncurryThis(Set.prototype.values as (this: Set<unknown>) => object);
+export const SetPrototypeHas = uncurryThis(Set.prototype.has as (this: Set<unknown>, value: unknown) => boolean);
 export const SetPrototypeGetSize = getter<Set<unknown>, number>(Set.prototype, 'size');
 export const SetIteratorPrototypeNext = uncurryThis(
   Object.getPrototypeOf(new Set().values()).next as (this: object) => { value: unknown; done: boolean },

@@ -1,16 +1,16 @@
 /**
- * Reading the target's values without running any of its code.
+ * The pattern matcher's view of the target's values: reads that fault instead of running
+ * user code, and operators that never coerce.
  *
  * Matchers look at live arguments, receivers and results inside the traced process. A
  * plain `obj.id` could call a getter, a Proxy trap, or (through coercion) `toString`
  * and `valueOf`, and so run the application's code from inside its own dispatch
- * wrapper. Every read here checks the property before reading it:
+ * wrapper. Reads follow the contract of src/safe/property.ts (descriptors only, a Proxy
+ * is never opened, the chain is followed through data properties, at most MAX_CHAIN
+ * links) and turn what it reports into the matcher's terms:
  *
- * - a Proxy anywhere on the way (util.types.isProxy, which runs no trap) is a fault;
- * - a property is read only if it is a data property; an accessor (getter or setter)
- *   is a fault, and its functions are never called;
- * - a missing property is looked up on the prototype, found with Object.getPrototypeOf
- *   (no trap on a non-Proxy), under the same rules; past the end it is undefined;
+ * - a Proxy anywhere on the way, an accessor, or an over-long chain is a fault;
+ * - a missing property is undefined;
  * - `stack` is never read: V8 formats it lazily through Error.prepareStackTrace;
  * - operators never coerce: comparisons look only at numbers, bigints and strings,
  *   arithmetic only at numbers, bigints (and `+` at strings), everything else gives
@@ -18,62 +18,60 @@
  *
  * A fault is thrown as the FAULT sentinel; the matcher catches it (and anything else a
  * read might throw, such as a module namespace's uninitialised binding), rejects the
- * call and counts a guard error. The intrinsics used are captured when this module
- * loads, so an application that later replaces Object.getOwnPropertyDescriptor or
+ * call and counts a guard error. The intrinsics used are captured when livetrace loads,
+ * so an application that later replaces Object.getOwnPropertyDescriptor or
  * RegExp.prototype.exec does not get its replacement called from here.
  */
-import { types } from 'node:util';
+import {
+  ArrayIsArray,
+  ErrorPrototype,
+  MapPrototypeHas,
+  ObjectDefineProperty,
+  ObjectGetOwnPropertyDescriptor,
+  ObjectGetPrototypeOf,
+  ObjectHasOwn,
+  RegExpPrototypeExecMethod,
+  SetPrototypeHas,
+  isMap,
+  isNativeError,
+  isPromise,
+  isProxy,
+  isSet,
+} from './intrinsics.js';
+import { BLOCKED, MAX_CHAIN, isObjectLike, prototypeOf, readable, type Readable } from './property.js';
+
+export { isObjectLike };
 
 /** Thrown when a read would run user code or cannot be done safely. */
 export const FAULT: object = Object.freeze({ fault: 'a read that would run user code' });
 
-const isProxy = types.isProxy;
-const isPromise = types.isPromise;
-const isNativeError = types.isNativeError;
-const isMap = types.isMap;
-const isSet = types.isSet;
-const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-const getPrototypeOf = Object.getPrototypeOf;
-const hasOwn = Object.hasOwn;
-const isArray = Array.isArray;
-const errorPrototype: object = Error.prototype;
-const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
-  fn: (...args: A) => R,
-) => (self: unknown, ...args: A) => R;
-const mapHas = uncurry(Map.prototype.has);
-const setHas = uncurry(Set.prototype.has);
-const regExpExec = RegExp.prototype.exec;
-const defineProperty = Object.defineProperty;
 const stringFromNumber = String;
-
-/** Whether `value` can have properties we might read (objects and functions). */
-export function isObjectLike(value: unknown): value is object {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function';
-}
+const errorPrototype: object = ErrorPrototype;
 
 /**
  * The value of `key` on an object, following the prototype chain through data
- * properties only. Throws FAULT for a Proxy or an accessor.
+ * properties only. Throws FAULT for a Proxy, an accessor or a chain longer than
+ * MAX_CHAIN; a missing property is undefined.
  *
- * The descriptor is a short-lived allocation; the allocation-free alternative (hasOwn,
- * then __lookupGetter__ to rule out a getter, then the read) measured 40% slower.
+ * This is property.ts's `lookup` written out for the matcher's hot path (the call and
+ * the sentinel it returns measured some 20% slower per read); test/unit/safe holds both
+ * to the same answers on every hostile value. The descriptor is a short-lived
+ * allocation; the allocation-free alternative (hasOwn, then __lookupGetter__ to rule out
+ * a getter, then the read) measured 40% slower.
  */
 export function readFromObject(target: object, key: string): unknown {
   // V8 formats an error's stack on first read, calling Error.prepareStackTrace, which
   // applications and tools (source-map-support) replace: 'stack' is never read.
   if (key === 'stack') throw FAULT;
   let holder: object | null = target;
-  while (holder !== null) {
-    if (isProxy(holder)) throw FAULT;
-    const descriptor = getOwnPropertyDescriptor(holder, key);
+  for (let steps = 0; holder !== null; steps++) {
+    if (steps === MAX_CHAIN || isProxy(holder)) throw FAULT;
+    const descriptor = ObjectGetOwnPropertyDescriptor(holder, key);
     if (descriptor !== undefined) {
-      // An accessor descriptor has an own 'get'; a data descriptor an own 'value'. `in`
-      // calls nothing here (a plain object over Object.prototype, whose prototype cannot
-      // change); should someone give Object.prototype a 'get', reads fault: wrong but safe.
-      if ('get' in descriptor) throw FAULT;
+      if (!ObjectHasOwn(descriptor, 'value')) throw FAULT;
       return descriptor.value;
     }
-    holder = getPrototypeOf(holder) as object | null;
+    holder = ObjectGetPrototypeOf(holder) as object | null;
   }
   return undefined;
 }
@@ -180,34 +178,34 @@ export function negate(value: unknown): unknown {
 export function contains(haystack: unknown, needle: unknown): boolean {
   if (!isObjectLike(haystack)) return false;
   if (isProxy(haystack)) throw FAULT;
-  if (isArray(haystack)) {
+  if (ArrayIsArray(haystack)) {
     const length = (haystack as unknown[]).length;
     for (let index = 0; index < length; index++) {
       if (sameValue(readFromObject(haystack, stringFromNumber(index)), needle)) return true;
     }
     return false;
   }
-  if (isMap(haystack)) return mapHas(haystack as Map<unknown, unknown>, needle);
-  if (isSet(haystack)) return setHas(haystack as Set<unknown>, needle);
+  if (isMap(haystack)) return MapPrototypeHas(haystack as Map<unknown, unknown>, needle);
+  if (isSet(haystack)) return SetPrototypeHas(haystack as Set<unknown>, needle);
   const name = propertyKey(needle);
-  return name !== undefined && hasOwn(haystack, name);
+  return name !== undefined && ObjectHasOwn(haystack, name);
 }
 
 /** Whether `value` is an array; a Proxy is a fault (Array.isArray would see through it, or throw if revoked). */
 export function isArrayValue(value: unknown): value is unknown[] {
   if (typeof value !== 'object' || value === null) return false;
   if (isProxy(value)) throw FAULT;
-  return isArray(value);
+  return ArrayIsArray(value);
 }
 
-/** Whether `value` is an error: a native error, or an object with Error.prototype on its (data-only) chain. */
+/** Whether `value` is an error: a native error, or an object with Error.prototype on its (Proxy-free) chain. */
 function isErrorValue(value: unknown): boolean {
   if (!isObjectLike(value)) return false;
   if (isNativeError(value)) return true;
-  let current: object | null = value;
-  while (current !== null) {
-    if (isProxy(current)) throw FAULT;
-    current = getPrototypeOf(current) as object | null;
+  let current: Readable | null | typeof BLOCKED = readable(value) ?? BLOCKED;
+  for (let steps = 0; current !== null; steps++) {
+    if (current === BLOCKED || steps >= MAX_CHAIN) throw FAULT;
+    current = prototypeOf(current);
     if (current === errorPrototype) return true;
   }
   return false;
@@ -232,6 +230,6 @@ export const TYPE_TESTS: Readonly<Record<string, (value: unknown) => boolean>> =
  * RegExp.prototype.exec has become. Patterns have no g or y flag, so `test` keeps no state.
  */
 export function hardenRegExp(regex: RegExp): RegExp {
-  defineProperty(regex, 'exec', { value: regExpExec, writable: false, enumerable: false, configurable: false });
+  ObjectDefineProperty(regex, 'exec', { value: RegExpPrototypeExecMethod, writable: false, enumerable: false, configurable: false });
   return regex;
 }

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../integration/fixture-app.js';
+import { repoRoot } from '../support/paths.js';
+import { Output } from '../support/process.js';
 
 export const cliPath = join(repoRoot, 'bin/livetrace.js');
 
@@ -52,56 +53,24 @@ export function startCli(args: string[], options: CliOptions): CliProcess {
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const text = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
-  const notify = (): void => {
-    for (const listener of [...listeners]) listener();
+  const name = `livetrace ${args.join(' ')}`;
+  const output: Record<'stdout' | 'stderr', Output> = {
+    stdout: new Output(`stdout of ${name}`, () => `stderr: ${output.stderr.tail()}`),
+    stderr: new Output(`stderr of ${name}`, () => `stdout: ${output.stdout.tail()}`),
   };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    text.stdout += chunk;
-    notify();
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    text.stderr += chunk;
-    notify();
-  });
-  let closed = false;
+  output.stdout.read(child.stdout!);
+  output.stderr.read(child.stderr!);
   const done = new Promise<CliResult>((resolve) => {
     child.once('close', (code, signal) => {
-      closed = true;
       running.delete(child);
-      notify();
-      resolve({ code, signal, stdout: text.stdout, stderr: text.stderr });
+      resolve({ code, signal, stdout: output.stdout.text, stderr: output.stderr.text });
     });
   });
-  const waitFor = (stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        const match = pattern.exec(text[stream]);
-        if (match) {
-          finish();
-          resolve(match);
-        } else if (closed) {
-          finish();
-          reject(new Error(`livetrace ${args.join(' ')} exited without printing ${pattern} on ${stream}\n${describe(text)}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no ${pattern} on ${stream} of livetrace ${args.join(' ')} within ${timeoutMs} ms\n${describe(text)}`));
-      }, timeoutMs);
-      const finish = (): void => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    });
   return {
     child,
-    stdout: () => text.stdout,
-    stderr: () => text.stderr,
-    waitFor,
+    stdout: () => output.stdout.text,
+    stderr: () => output.stderr.text,
+    waitFor: (stream, pattern, timeoutMs) => output[stream].waitFor(pattern, { timeoutMs }),
     send: (input) => void child.stdin!.write(input),
     done,
   };

@@ -23,21 +23,36 @@ beforeAll(async () => {
 const cli = (args: string[]) => runCli(args, { socketDir });
 
 describe('livetrace ps', () => {
-  it('lists the processes with an agent: pid, node version, uptime, sessions, command line', async () => {
+  it('lists Node processes: pid, node version, uptime, memory, CPU, whether it can be traced, sessions, command line', async () => {
     const result = await cli(['ps']);
     expect(result.code, result.stderr).toBe(0);
     const [header, ...rows] = result.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^\s*PID {2}NODE +UPTIME {2}SESSIONS {2}COMMAND$/);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatch(new RegExp(`^${app.pid} {2}${process.version} +\\S+ +0 {2}node .*timer\\.mjs$`));
+    expect(header).toMatch(/^\s*PID {2}NODE +UPTIME +RSS +CPU {2}TRACE +SESSIONS {2}COMMAND$/);
+    const ours = rows.filter((row) => row.trimStart().startsWith(`${app.pid} `));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(new RegExp(`^\\s*${app.pid} {2}${process.version} +\\S+ +\\d+M +\\S+ {2}agent +0 {2}node .*timer\\.mjs$`));
   });
 
-  it('prints JSON with --json, and says when there is nothing', async () => {
-    const result = await cli(['ps', '--json']);
+  it('shows a plain node process as attachable, without attaching to it', async () => {
+    const plain = await launchApp('timer.cjs', { socketDir, preload: 'none' });
+    try {
+      const result = await cli(['ps', '--json']);
+      const entry = (JSON.parse(result.stdout) as { pid: number; reach: string; agent: boolean }[]).find((p) => p.pid === plain.pid);
+      expect(entry).toMatchObject({ pid: plain.pid, reach: 'attachable', agent: false, node: null });
+      // Listing did not load an agent into it.
+      const agents = JSON.parse((await cli(['ps', '--agents', '--json'])).stdout) as { pid: number }[];
+      expect(agents.map((a) => a.pid)).not.toContain(plain.pid);
+    } finally {
+      await plain.kill();
+    }
+  });
+
+  it('prints JSON with --json; --agents keeps the processes with an agent, and says when there is none', async () => {
+    const result = await cli(['ps', '--agents', '--json']);
     expect(JSON.parse(result.stdout)).toEqual([
-      expect.objectContaining({ pid: app.pid, node: process.version, sessions: 0, argv: expect.arrayContaining([expect.stringMatching(/timer\.mjs$/)]) }),
+      expect.objectContaining({ pid: app.pid, node: process.version, sessions: 0, agent: true, reach: 'agent', argv: expect.arrayContaining([expect.stringMatching(/timer\.mjs$/)]) }),
     ]);
-    const empty = await runCli(['ps'], { socketDir: tempDir() });
+    const empty = await runCli(['ps', '--agents'], { socketDir: tempDir() });
     expect(empty.code).toBe(0);
     expect(empty.stdout).toMatch(/^no process with a livetrace agent/);
   });
@@ -89,10 +104,14 @@ describe('bad input exits 2 with a coded message', () => {
   it('refuses a bad option', async () => {
     const forOption = await cli(['trace', String(app.pid), 'lib/users:findUser', '--for', 'soon']);
     expect(forOption.code).toBe(2);
-    expect(forOption.stderr).toMatch(/--for takes a duration .* \[LT_OPTION_INVALID\]/);
+    expect(forOption.stderr).toMatch(/for \(--for\) takes a duration .* \[LT_OPTION_INVALID\]/);
     const max = await cli(['trace', String(app.pid), 'lib/users:findUser', '--max', '0']);
     expect(max.code).toBe(2);
-    expect(max.stderr).toMatch(/--max takes a positive whole number, not '0' \[LT_OPTION_INVALID\]/);
+    expect(max.stderr).toMatch(/max \(--max\) takes a whole number from 1 to 1000000000, not 0 \[LT_OPTION_INVALID\]/);
+    // The CLI refuses what the agent would, with the agent's own message (one check, protocol/options.ts).
+    const depth = await cli(['trace', String(app.pid), 'lib/users:findUser', '--depth', '500']);
+    expect(depth.code).toBe(2);
+    expect(depth.stderr).toMatch(/depth \(--depth\) takes a whole number from 0 to 100, not 500 \[LT_OPTION_INVALID\]/);
     const format = await cli(['trace', String(app.pid), 'lib/users:findUser', '--format', 'xml']);
     expect(format.code).toBe(2);
   });

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../integration/attach-harness.js';
 import { cleanup, repoRoot, tempDir } from '../integration/fixture-app.js';
+import { Output } from '../support/process.js';
 import { cliEnv, cliPath, killClis } from './cli-process.js';
 
 interface Step {
@@ -74,36 +75,16 @@ interface Shell {
 
 function shell(command: string, env: NodeJS.ProcessEnv): Shell {
   const child = spawn('bash', ['-c', command], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  const waiters = new Set<() => void>();
-  const take = (chunk: string): void => {
-    output += chunk;
-    for (const waiter of [...waiters]) waiter();
-  };
-  child.stdout.setEncoding('utf8').on('data', take);
-  child.stderr.setEncoding('utf8').on('data', take);
+  // stdout and stderr as one terminal shows them.
+  const output = new Output(`the output of ${command}`).read(child.stdout).read(child.stderr);
   const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   running.add(child);
   void done.then(() => running.delete(child));
   return {
-    output: () => output,
+    output: () => output.text,
     send: (text) => void child.stdin.write(text),
     done,
-    waitFor: (pattern, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (!pattern.test(output)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no ${pattern} within ${timeoutMs} ms in the output of ${command}:\n${output}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
+    waitFor: async (pattern, timeoutMs) => void (await output.waitFor(pattern, { timeoutMs })),
   };
 }
 
@@ -160,5 +141,6 @@ describe('recipes', () => {
       for (const pattern of step.expect) expect(output, step.command).toMatch(pattern);
       for (const pattern of step.expectNot) expect(output, step.command).not.toMatch(pattern);
     }
-  });
+    // A recipe runs a service and several commands of a few seconds each: a hang guard, not a timing.
+  }, 60_000);
 });

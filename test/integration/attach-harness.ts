@@ -5,10 +5,11 @@
  * instead of a preloaded one), and the CLI run as a separate process.
  */
 import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { attach, type AttachResult } from '../../src/attach/attach.js';
-import { launchApp, repoRoot, type LaunchOptions, type RunningApp } from './fixture-app.js';
+import { launchApp, repoRoot, tempDir, type LaunchOptions, type RunningApp } from './fixture-app.js';
 
 export const plainApps = {
   esm: join(repoRoot, 'test/fixtures/plain/app.mjs'),
@@ -64,11 +65,50 @@ export interface CliRun {
 
 export const cliPath = join(repoRoot, 'bin/livetrace.js');
 
+/**
+ * A copy of the built package that every user can read: bin/, dist/, package.json and the
+ * runtime dependencies (those package-lock.json does not mark dev). A CLI run as another
+ * user (uid 65534) cannot read a checkout cloned into a private directory, and CI's clone
+ * may be one; this copy lives in the system temp dir, removed by cleanup().
+ */
+export function publicPackageCopy(): string {
+  const root = tempDir('lt-public-');
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const runtime = Object.entries(lock.packages)
+    .filter(([path, entry]) => path.startsWith('node_modules/') && entry.dev !== true)
+    .map(([path]) => path);
+  for (const path of ['package.json', 'bin', 'dist', ...runtime]) cpSync(join(repoRoot, path), join(root, path), { recursive: true });
+  openToAll(root);
+  return root;
+}
+
+function openToAll(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  if (stat.isDirectory()) {
+    chmodSync(path, 0o755);
+    for (const name of readdirSync(path)) openToAll(join(path, name));
+  } else {
+    chmodSync(path, stat.mode | 0o444);
+  }
+}
+
+export interface RunCliOptions {
+  env?: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  timeoutMs?: number;
+  /** The package to run the CLI from (default this checkout); also the CLI's working directory. */
+  packageRoot?: string;
+}
+
 /** Runs `livetrace ...args` from dist/ and collects its output. */
-export function runCli(args: string[], options: { env?: Record<string, string>; uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const root = options.packageRoot ?? repoRoot;
+    const child = spawn(process.execPath, [join(root, 'bin/livetrace.js'), ...args], {
+      cwd: root,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       uid: options.uid,

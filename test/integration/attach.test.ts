@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { attach, ensureAgent } from '../../src/attach/attach.js';
 import { portAccepts } from '../../src/attach/inspector.js';
 import { portsOf } from '../../src/attach/listeners.js';
-import { connect } from '../../src/client/client.js';
-import { freePort, launchAttached, launchPlain, listenOn, plainApps, runCli, type PlainKind } from './attach-harness.js';
+import { connect } from '../../src/client/connect.js';
+import { freePort, launchAttached, launchPlain, listenOn, plainApps, publicPackageCopy, runCli, type PlainKind } from './attach-harness.js';
 import { cleanup, launchApp, tempDir, type RunningApp } from './fixture-app.js';
 
 afterEach(cleanup);
@@ -67,7 +67,6 @@ describe('attach to a plain node process', () => {
     expect(result).toMatchObject({ pid: app.pid, alreadyPresent: false, socketPath: app.socketPath, inspectorLeftOpen: false });
     if (port !== 0) expect(result.inspectorPort).toBe(port);
     expect(result.inspectorPort).toBeGreaterThan(0);
-    expect(result.ms).toBeLessThan(1500);
     expect(result.inspectorOpenMs).toBeLessThan(result.ms);
     expect(result.phases.map((phase) => phase.name)).toEqual(['check', 'signal', 'inspector', 'connect', 'verify', 'bootstrap', 'close', 'agent']);
     await expectAgentAnswers(app);
@@ -242,9 +241,15 @@ describe('attach refusals: code, exit status, target untouched', () => {
 
   it('a process of another user: LT_PID_OTHER_USER', async () => {
     if (process.getuid?.() === 0) {
-      // As root, run the CLI as nobody against our own target.
+      // As root, run the CLI as nobody against our own target, from a copy everyone can read
+      // (the checkout may sit in a private directory).
       const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'] });
-      const run = await runCli(['attach', String(app.pid)], { uid: 65534, gid: 65534, env: { LIVETRACE_SOCKET_DIR: '/nonexistent' } });
+      const run = await runCli(['attach', String(app.pid)], {
+        uid: 65534,
+        gid: 65534,
+        env: { LIVETRACE_SOCKET_DIR: '/nonexistent' },
+        packageRoot: publicPackageCopy(),
+      });
       expect(run.stderr).toContain('[LT_PID_OTHER_USER]');
       expect(run.code).toBe(2);
       expect(inspectorOpenings(app)).toBe(0);

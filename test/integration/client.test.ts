@@ -113,9 +113,7 @@ describe('connect', () => {
 
   it('LT_AGENT_TIMEOUT for a socket that accepts but never answers', async () => {
     const dir = await fakeAgent(() => undefined);
-    const started = performance.now();
     expect((await rejection(connect(process.pid, { socketDir: dir, timeoutMs: 150 }))).code).toBe('LT_AGENT_TIMEOUT');
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("passes on the agent's refusal of the protocol version", async () => {

@@ -8,11 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { FrameDecoder } from '../../src/protocol/frame.js';
+import { repoRoot } from '../support/paths.js';
+import { Output, type LineMatch } from '../support/process.js';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { repoRoot };
 export const appsDir = join(repoRoot, 'test/fixtures/apps');
 export const registerEsm = join(repoRoot, 'dist/esm/register.js');
 export const registerCjs = join(repoRoot, 'dist/cjs/register.js');
@@ -47,8 +48,10 @@ export interface RunningApp {
   /** Stdout lines so far. */
   lines: string[];
   stderr: () => string;
+  /** Stdout, for waits past what waitForLine offers (from a line index on). */
+  stdout: Output;
   /** Resolves with the first stdout line (past or future) matching `pattern`, with its arrival time. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<{ match: RegExpMatchArray; at: number }>;
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<LineMatch>;
   exited: Promise<Exit>;
   kill(signal?: NodeJS.Signals): Promise<Exit>;
 }
@@ -90,66 +93,22 @@ export async function launchApp(script: string | string[], options: LaunchOption
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    const parts = (partial + text).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const listener of listeners) listener();
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const stderr = new Output('stderr');
+  stderr.read(child.stderr!);
+  const stdout = new Output(`stdout of ${scriptArgs.join(' ')}`, () => `stderr: ${stderr.tail()}`);
+  stdout.read(child.stdout!);
   const exited = new Promise<Exit>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      const exit = { code, signal, at: performance.now() };
-      // Let stdout finish before waiters give up on their lines.
-      child.stdout!.once('close', () => {
-        for (const listener of listeners) listener();
-      });
-      resolveExit(exit);
-    });
+    child.once('exit', (code, signal) => resolveExit({ code, signal, at: performance.now() }));
   });
-  let isDone = false;
-  void exited.then(() => (isDone = true));
-  const waitForLine = (pattern: RegExp, timeoutMs = options.timeoutMs ?? 10_000) =>
-    new Promise<{ match: RegExpMatchArray; at: number }>((resolveLine, reject) => {
-      let seen = 0;
-      const check = (): void => {
-        for (; seen < lines.length; seen++) {
-          const match = pattern.exec(lines[seen]!);
-          if (match) {
-            finish();
-            resolveLine({ match, at: performance.now() });
-            return;
-          }
-        }
-        if (isDone && child.stdout!.readableEnded) {
-          finish();
-          reject(new Error(`process exited without printing ${pattern}; stderr: ${stderr}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no line ${pattern} within ${timeoutMs} ms; stdout: ${lines.join('|')}; stderr: ${stderr}`));
-      }, timeoutMs);
-      const finish = (): void => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    });
+  const waitForLine = (pattern: RegExp, timeoutMs = options.timeoutMs ?? 10_000) => stdout.waitForLine(pattern, { timeoutMs });
   const app: RunningApp = {
     child,
     pid: child.pid!,
     socketDir,
     socketPath: join(socketDir, `${child.pid}.sock`),
-    lines,
-    stderr: () => stderr,
+    lines: stdout.lines,
+    stdout,
+    stderr: () => stderr.text,
     waitForLine,
     exited,
     kill: (signal = 'SIGKILL') => {

@@ -5,7 +5,7 @@
  * preload engine.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/client.js';
+import { connect } from '../../src/client/connect.js';
 import { cleanup, launchApp, waitForSocket, type Preload } from './fixture-app.js';
 
 afterEach(cleanup);

@@ -19,14 +19,6 @@ const forms: Array<{ preload: Preload; app: string }> = [
   { preload: 'require', app: 'timer.mjs' },
 ];
 
-/** Time from the app's last line to its exit, without livetrace: the baseline to match. */
-async function baselineGap(app: string): Promise<number> {
-  const plain = await launchApp(app, { preload: 'none', env: { FIXTURE_TICKS: '5' } });
-  const done = await plain.waitForLine(/^done/);
-  const exit = await plain.exited;
-  return exit.at - done.at;
-}
-
 describe('preloaded agent', () => {
   it.each(forms)('$preload $app: private socket, silent, exits when the app does, socket removed', async ({ preload, app }) => {
     // A directory that does not exist yet: the agent creates it 0700.
@@ -41,25 +33,22 @@ describe('preloaded agent', () => {
     expect(socket.isSocket()).toBe(true);
     expect(socket.mode & 0o777).toBe(0o600);
 
-    // The connected peer must not keep the app alive.
-    const done = await running.waitForLine(/^done/);
+    // The connected peer must not keep the app alive (how soon it exits: server-lifecycle.perf.test.ts).
+    await running.waitForLine(/^done/);
     const exit = await running.exited;
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.at - done.at).toBeLessThan((await baselineGap(app)) + 150);
     expect(existsSync(running.socketPath)).toBe(false);
     expect(running.lines).toEqual([`ready ${running.pid}`, `done ${running.pid}`]);
     expect(running.stderr()).toBe('');
     await peer.closed;
   });
 
-  it('lets an empty program exit at once, with no output and no socket left', async () => {
+  it('lets an empty program exit, with no output and no socket left', async () => {
     const socketDir = tempDir();
     for (const preload of ['import', 'require'] as const) {
-      const started = performance.now();
       const run = await launchApp(['-e', ''], { preload, socketDir, ready: null });
       const exit = await run.exited;
       expect(exit.code).toBe(0);
-      expect(exit.at - started).toBeLessThan(3000);
       expect(run.lines).toEqual([]);
       expect(run.stderr()).toBe('');
       expect(existsSync(run.socketPath)).toBe(false);

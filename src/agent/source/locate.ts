@@ -25,9 +25,10 @@
  * traces): `~helper@3`, `~helper@9`, `~@12c5`. Parsing never runs the code; a source acorn cannot parse (TypeScript, JSX,
  * syntax newer than acorn) has no internal functions.
  */
-import { parse, type AnyNode, type Class, type Function as FunctionNode, type Node, type Pattern, type Program } from 'acorn';
+import type { AnyNode, Class, Function as FunctionNode, Node, Pattern, Program } from 'acorn';
 import { base, recursive, type RecursiveVisitors } from 'acorn-walk';
 import { LivetraceError } from '../../protocol/errors.js';
+import { lineOf, parseSource, readModuleSource } from './parse.js';
 
 /** The mark that starts an internal function's path in a pattern. */
 export const INTERNAL_MARK = '~';
@@ -71,21 +72,13 @@ export function locateFunctions(source: string, name = 'the source'): ParsedSour
   return { program, functions: nameFunctions(program) };
 }
 
-function parseSource(source: string, name: string): Program {
-  const common = { ecmaVersion: 'latest', allowHashBang: true, locations: true } as const;
-  try {
-    return parse(source, { ...common, sourceType: 'module' });
-  } catch {
-    // A CommonJS module is a function body: `return` at the top is allowed, and sloppy-mode syntax.
+/** Reads and parses a module file; throws LT_PROBE_UNAVAILABLE when it can't be read or parsed. */
+export function parseModuleFile(file: string): { source: string; parsed: ParsedSource } {
+  const source = readModuleSource(file);
+  if (source === undefined) {
+    throw new LivetraceError('LT_PROBE_UNAVAILABLE', `cannot read ${file}`, { input: file });
   }
-  try {
-    return parse(source, { ...common, sourceType: 'script', allowReturnOutsideFunction: true });
-  } catch (error) {
-    throw new LivetraceError('LT_PROBE_UNAVAILABLE', `cannot parse ${name}: ${(error as Error).message}`, {
-      input: name,
-      hint: 'Probes and deeper read plain JavaScript; a module compiled on the fly by a loader (TypeScript, JSX) is not supported.',
-    });
-  }
+  return { source, parsed: locateFunctions(source, file) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,10 +111,6 @@ interface Raw {
 
 function join(prefix: string, sep: '.' | '#', name: string): string {
   return prefix === '' ? name : `${prefix}${sep}${name}`;
-}
-
-function lineOf(node: Node): number {
-  return node.loc?.start.line ?? 0;
 }
 
 function anonymous(prefix: string, node: Node): string {
@@ -347,4 +336,18 @@ export function functionWithText(parsed: ParsedSource, source: string, text: str
     if (start >= 0 && start <= fn.start && source.startsWith(text, start)) return fn;
   }
   return undefined;
+}
+
+/** An exported class is its constructor, for `new C()`: the outermost constructor inside the class's text. */
+export function classWithText(parsed: ParsedSource, source: string, text: string): LocatedFunction | undefined {
+  if (!text.startsWith('class')) return undefined;
+  const start = source.indexOf(text);
+  if (start === -1) return undefined;
+  const end = start + text.length;
+  let best: LocatedFunction | undefined;
+  for (const fn of parsed.functions) {
+    if (fn.kind !== 'class' || fn.start < start || fn.end > end) continue;
+    if (best === undefined || fn.path.length < best.path.length) best = fn;
+  }
+  return best;
 }

@@ -33,8 +33,9 @@
  * - If livetrace is not running in the thread that evaluates the module, `?.` makes the
  *   appended statement a no-op.
  */
-import { parse, tokenizer, type AnyNode, type Pattern, type Program, type VariableDeclaration } from 'acorn';
+import { tokenizer, type AnyNode, type Pattern, type Program, type VariableDeclaration } from 'acorn';
 import { simple } from 'acorn-walk';
+import { parseModule } from './parse.js';
 
 /** The global key the main thread's registrar lives under. */
 export const REGISTRAR_KEY = 'livetrace.preload.esm.v1';
@@ -80,12 +81,8 @@ const ANONYMOUS_DEFAULT =
 
 /** The rewritten source, or undefined to leave the module as it is. */
 export function rewriteModule(source: string): string | undefined {
-  let program: Program;
-  try {
-    program = parse(source, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true });
-  } catch {
-    return undefined;
-  }
+  const program = parseModule(source);
+  if (program === undefined) return undefined;
 
   const declared = new Map<string, Declared>();
   const constDeclarations = new Map<string, VariableDeclaration>();

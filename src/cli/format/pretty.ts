@@ -29,7 +29,9 @@ import type {
   StoppedRecord,
   UnpatchableFunction,
 } from '../../protocol/events.js';
-import { escapeText, renderValue, type Value } from '../../protocol/value.js';
+import type { Value } from '../../protocol/value.js';
+import { escapeText } from './escape.js';
+import { renderValue } from './value.js';
 import { formatMs, formatNs } from './duration.js';
 import { renderStatsTable } from './stats-table.js';
 import { plain, type Style } from './style.js';

@@ -4,7 +4,7 @@
  * redraws it in place on a terminal and prints a new one per record otherwise.
  */
 import type { FunctionStats, StatsRecord } from '../../protocol/events.js';
-import { escapeText } from '../../protocol/value.js';
+import { escapeText } from './escape.js';
 import { formatNs } from './duration.js';
 import { plain, type Style } from './style.js';
 

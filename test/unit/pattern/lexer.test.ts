@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LivetraceError } from '../../../src/protocol/errors.js';
-import { isBareGlob, isLexableRegexSource, tokenize, type Token } from '../../../src/pattern/lexer.js';
+import { isBareGlob } from '../../../src/pattern/lex/chars.js';
+import { isLexableRegexSource } from '../../../src/pattern/lex/scan.js';
+import type { Token } from '../../../src/pattern/lex/tokens.js';
+import { tokenize } from '../../../src/pattern/lexer.js';
 import { thrown } from './thrown.js';
 
 /** Tokens as short strings: kind:value. */

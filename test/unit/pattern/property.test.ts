@@ -6,22 +6,8 @@ import { ACTION_NAMES, TYPE_NAMES, type ArgPattern, type BinaryOperator, type Ex
 import { globProblem } from '../../../src/pattern/glob.js';
 import { checkPattern, compilePattern, parsePattern, printPattern } from '../../../src/pattern/index.js';
 import { regexProblem } from '../../../src/pattern/checks.js';
+import { randomText } from './random-text.js';
 
-/** Fragments that make random text look enough like patterns to reach deep into the parser. */
-const FRAGMENTS = [
-  'm', 'src/users', 'node:fs', '*', '**', '#', '.', ':', 'f', 'findUser', '(', ')', '[', ']', '{', '}', ',', '...', '_', 'nil',
-  'null', 'undefined', 'NaN', 'Infinity', 'true', 'X', 'x', 'id', '1', '-', '0.5', '1e3', '1e', '10n', '"a"', "'b'", '"', "'",
-  '\\', '\\u{41}', '/', '/a/i', '/[/', '|', ' when ', 'when', '->', ' -> ', 'stack', 'hist', 'count', 'this', 'args', 'ret',
-  'err', 'threw', 'ms', '&&', '||', '!', '==', '!=', '===', '=', '<', '<=', '>', '>=', '+', '*', '%', '~', ' in ', ':string',
-  ':array', ':strng', ' ', '\n', '\u2028', '@', '😀', '\ud800', '`', '$', '${', '*/',
-];
-
-const randomText = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 24 }).map((parts) => parts.join('')),
-  fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 24 }).map((parts) => `m:f(${parts.join('')}`),
-  fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 24 }).map((parts) => `m:f(x, y) when ${parts.join('')}`),
-);
 
 function expectCodedPatternError(error: unknown): void {
   expect(error).toBeInstanceOf(LivetraceError);
@@ -29,18 +15,15 @@ function expectCodedPatternError(error: unknown): void {
 }
 
 describe('property: the parser on random input', () => {
-  it('returns a tree or throws a coded pattern error, quickly, and what it returns prints back', () => {
-    let slowest = 0;
+  it('returns a tree or throws a coded pattern error, and what it returns prints back', () => {
     fc.assert(
       fc.property(randomText, (text) => {
-        const started = performance.now();
         let ast: PatternAst | undefined;
         try {
           ast = parsePattern(text);
         } catch (error) {
           expectCodedPatternError(error);
         }
-        slowest = Math.max(slowest, performance.now() - started);
         if (ast !== undefined) {
           sameTree(parsePattern(printPattern(ast)), ast);
           const matcher = compilePattern(ast);
@@ -49,8 +32,6 @@ describe('property: the parser on random input', () => {
       }),
       { numRuns: 12_000 },
     );
-    // Generous: a descheduled process on a loaded machine; a hang would be unbounded.
-    expect(slowest).toBeLessThan(2_000);
   });
 });
 

@@ -29,8 +29,9 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { reportLoaded } from '../../catalog/module-watch.js';
-import { pinSite, siteFor, siteOfWrapper } from '../../patcher/patcher.js';
-import { enumerateExports, markPreloaded } from '../../catalog/registry.js';
+import { pinSite, siteFor, siteOfWrapper } from '../../patcher/site.js';
+import { enumerateExports } from '../../catalog/exports-walk.js';
+import { markPreloaded } from '../exports/modules.js';
 import { isOwnFile } from '../../capture/stack.js';
 
 interface CjsModule {

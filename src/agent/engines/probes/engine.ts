@@ -27,7 +27,7 @@ import { getLineInfo } from 'acorn';
 import { LivetraceError } from '../../../protocol/errors.js';
 import { clock } from '../../clock.js';
 import { log } from '../../log.js';
-import type { Site } from '../../patcher/patcher.js';
+import type { Site } from '../../patcher/site.js';
 import { checkForeignDebugger } from './foreign-debugger.js';
 import { DebuggerLink } from './link.js';
 import { locateFunctions, type ParsedSource } from '../../source/locate.js';

@@ -1,5 +1,5 @@
 /**
- * Internal functions for the registry: every function in a loaded module's source,
+ * Internal functions for the catalog: every function in a loaded module's source,
  * named by its lexical path with the `~` mark (locate.ts), each a ProbeTarget. A pattern
  * reaches them only when its function glob starts with `~` (`src/users:~hashPassword`,
  * `src/**:~*Password`), so `src/users:*` never arms a probe by accident.
@@ -7,19 +7,18 @@
  * The source is read from the module's file and parsed once per version of the file
  * (modification time and size); the targets are kept per module URL and path, so every
  * resolve names the same target and sessions share one probe per function. Files over
- * MAX_SOURCE_BYTES (bundles) are not parsed.
+ * a size limit (bundles) are not parsed (source/parse.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { LivetraceError } from '../../../protocol/errors.js';
-import { addInternalSource, type FunctionEntry, type LoadedModule } from '../../catalog/registry.js';
+import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
+import { addInternalSource } from '../../catalog/resolve.js';
 import { log } from '../../log.js';
 import { probeEngine } from './engine.js';
-import { INTERNAL_MARK, locateFunctions, type ParsedSource } from '../../source/locate.js';
+import { INTERNAL_MARK, parseModuleFile } from '../../source/locate.js';
 import { ProbeTarget } from './target.js';
 import { declareParameters } from '../../source/params.js';
-
-const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 
 interface Parsed {
   mtimeMs: number;
@@ -29,27 +28,6 @@ interface Parsed {
 
 const parsedFiles = new Map<string, Parsed>();
 const targets = new Map<string, ProbeTarget>();
-
-/** The source of a module file as V8 gets it (without a byte order mark), or undefined. */
-export function readModuleSource(file: string): string | undefined {
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile() || stat.size > MAX_SOURCE_BYTES) return undefined;
-    const text = readFileSync(file, 'utf8');
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Parses a module file; throws LT_PROBE_UNAVAILABLE when it can't be read or parsed. */
-export function parseModuleFile(file: string): { source: string; parsed: ParsedSource } {
-  const source = readModuleSource(file);
-  if (source === undefined) {
-    throw new LivetraceError('LT_PROBE_UNAVAILABLE', `cannot read ${file}`, { input: file });
-  }
-  return { source, parsed: locateFunctions(source, file) };
-}
 
 function targetFor(url: string, path: string, kind: ProbeTarget['kind']): ProbeTarget {
   const key = `${url}\n${path}`;

@@ -11,7 +11,7 @@
  * sessions trace it, and a session's stop removes only its own hooks.
  */
 import type { Engine } from '../../../protocol/events.js';
-import { siteOfWrapper, type PatchTarget } from '../../patcher/patcher.js';
+import { siteOfWrapper, type PatchTarget } from '../../patcher/site.js';
 import { probeEngine, type ProbeSubject } from './engine.js';
 import type { LocatedKind } from '../../source/locate.js';
 

@@ -28,7 +28,8 @@
  * condition that failed anyway counts as false for V8 (no pause).
  */
 import { clock } from '../../clock.js';
-import type { Ending, Hook, Site } from '../../patcher/patcher.js';
+import type { Ending, Hook } from '../../patcher/dispatch.js';
+import type { Site } from '../../patcher/site.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { PROBE_SOURCE_URL } from '../../capture/stack.js';
 import { frameDepth } from './frame-depth.js';

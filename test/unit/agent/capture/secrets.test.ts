@@ -8,7 +8,7 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { argumentRedaction } from '../../../../src/agent/capture/argument-redaction.js';
-import { Capturer } from '../../../../src/agent/capture/capture.js';
+import { Capturer } from '../../../../src/agent/capture/capturer.js';
 import { globMatches, Redactor } from '../../../../src/agent/capture/redaction.js';
 import { ALL_VALUE_RULES, scrub, valueRules, WHOLE } from '../../../../src/agent/capture/secrets.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';

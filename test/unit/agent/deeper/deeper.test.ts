@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deeper, type Callee } from '../../../../src/agent/deeper/deeper.js';
-import { resetAppRoot } from '../../../../src/agent/catalog/registry.js';
+import { resetAppRoot } from '../../../../src/agent/catalog/naming.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/probes/deeper');
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addModuleSource } from '../../../../src/agent/catalog/registry.js';
+import { addModuleSource } from '../../../../src/agent/catalog/modules.js';
 import { activeSessions, trace, type Session } from '../../../../src/agent/session/session.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../../src/protocol/events.js';
@@ -305,7 +305,7 @@ describe('limits', () => {
 
   it('stops on overload when the engine spends too long per second', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    const session = trace(`${M}:findUser`, { overloadMsPerSec: 1, max: 100_000, rate: false, queueEvents: 100_000, queueBytes: 1e9 });
+    const session = trace(`${M}:findUser`, { overloadMsPerSec: 1, max: 100_000, rate: false, queueEvents: 100_000, queueBytes: 64 * 1024 * 1024 });
     const big = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, { a: [1, 2, 3], s: 'text'.repeat(20) }]));
     for (let i = 0; i < 5000 && !session.stopped; i++) users.findUser(i, big);
     vi.advanceTimersByTime(1000);

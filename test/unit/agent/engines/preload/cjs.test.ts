@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { siteOfWrapper } from '../../../../../src/agent/patcher/patcher.js';
+import { siteOfWrapper } from '../../../../../src/agent/patcher/site.js';
 import { pinExports } from '../../../../../src/agent/engines/preload/cjs.js';
 
 function moduleWith(exportsValue: unknown): { filename: string; exports: unknown } {

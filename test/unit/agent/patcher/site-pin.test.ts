@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addHook, isPatched, pinSite, removeHook, siteFor, siteOfWrapper, type Ending, type Hook, type Site } from '../../../../src/agent/patcher/patcher.js';
-import { propertyTarget } from '../../../../src/agent/catalog/registry.js';
+import type { Ending, Hook } from '../../../../src/agent/patcher/dispatch.js';
+import { addHook, isPatched, pinSite, removeHook, siteFor, siteOfWrapper, type Site } from '../../../../src/agent/patcher/site.js';
+import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
 class CountingHook implements Hook {
   readonly sessionKey = {};

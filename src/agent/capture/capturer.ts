@@ -1,0 +1,180 @@
+/**
+ * Bounded, safe snapshots of the values a traced call sees (arguments, `this`, the
+ * return value or the thrown one), in the JSON form of src/protocol/value.ts.
+ *
+ * The capturer runs inside the user's process, in the middle of the user's call, so it
+ * holds itself to four rules:
+ *
+ * 1. It never runs user code. Every read follows src/safe/property.ts: properties are
+ *    read through their descriptors, so a getter is reported as `{"$":"getter"}` and
+ *    never called; a Proxy is reported as `{"$":"proxy"}`, never opened (nor is a
+ *    prototype chain followed past one). No `toString`, `valueOf`, `toJSON`,
+ *    `Symbol.toPrimitive` or `util.inspect.custom` is consulted; Map and Set contents
+ *    come from the built-in iterators taken at load (collections.ts). Class names come
+ *    from `constructor.name` read as data properties only. An error's `stack` is read
+ *    only when formatting it cannot call user code (errors.ts).
+ * 2. It is bounded: depth, items per collection, fields per object, characters per
+ *    string (limits.ts), and an approximate byte budget shared by everything captured
+ *    between `begin()` and `end()` (budget.ts). Hitting any of them sets `truncated`.
+ *    Once the budget is spent, containers still say what they are and how big they
+ *    were, but hold nothing.
+ * 3. It copies. The result holds no reference to a user object, and a cut string is
+ *    copied out of its parent (budget.ts).
+ * 4. It never throws. A read that fails (a module binding in its TDZ, a stack overflow
+ *    in a deeply recursive caller) becomes `{"$":"unreadable"}` and the rest goes on.
+ *
+ * The walk itself is walk.ts, which dispatches to one module per family of values
+ * (objects, collections, errors, binary, scalars); prototypes.ts classifies class
+ * instances once per prototype. What is hidden as a secret is decided by key
+ * (redaction.ts), by value (secrets.ts) and, for arguments, by parameter name
+ * (argument-redaction.ts).
+ */
+import type { Value } from '../../protocol/value.js';
+import { ObjectFreeze } from '../../safe/intrinsics.js';
+import { resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
+import type { ArgumentRedaction } from './argument-redaction.js';
+import { REDACTED, UNREADABLE } from './markers.js';
+import type { Redactor } from './redaction.js';
+import { Walker } from './walk.js';
+
+export { DEFAULT_CAPTURE_LIMITS, MAX_CAPTURE_DEPTH, resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
+
+export interface CaptureResult {
+  /** Some value was cut by a limit since begin(). */
+  truncated: boolean;
+  /** Estimated JSON size of what was captured since begin(). */
+  bytes: number;
+}
+
+export interface Captured extends CaptureResult {
+  value: Value;
+}
+
+/**
+ * Captures values under one set of limits; build one per session. Between `begin()` and
+ * `end()` every `value()` / `values()` shares one byte budget (each call may still use
+ * at least 1/16 of it, so a large first argument cannot leave `this` with nothing).
+ */
+export class Capturer {
+  readonly limits: Readonly<CaptureLimits>;
+  /** Decides keys; also read to decide parameter names (argument-redaction.ts). */
+  readonly redactor: Redactor;
+  private readonly walker: Walker;
+  private readonly items: number;
+  private readonly floor: number;
+  private used = 0;
+  private walking = false;
+
+  constructor(options: CaptureOptions = {}) {
+    const limits = resolveCaptureLimits(options);
+    this.limits = ObjectFreeze(limits);
+    this.walker = new Walker(limits);
+    this.redactor = this.walker.redactor;
+    this.items = limits.items;
+    this.floor = Math.floor(limits.eventBytes / 16);
+  }
+
+  /** Starts an event: a fresh byte budget and `truncated` false. */
+  begin(): void {
+    this.walker.budget = this.limits.eventBytes;
+    this.used = 0;
+    this.walker.truncated = false;
+  }
+
+  /** Captures one value (a return value, a thrown value, `this`). */
+  value(value: unknown): Value {
+    if (this.walking) return UNREADABLE;
+    this.walking = true;
+    const walker = this.walker;
+    const start = walker.budget < this.floor ? this.floor : walker.budget;
+    walker.budget = start;
+    try {
+      return walker.walk(value, 0);
+    } catch {
+      return UNREADABLE;
+    } finally {
+      this.release();
+      this.used += start - walker.budget;
+    }
+  }
+
+  /**
+   * Captures an argument list: each argument at the top level, at most `items` of them.
+   * `redaction`: what the function's parameter names say to hide (argument-redaction.ts).
+   */
+  values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction): Value[] {
+    const out: Value[] = [];
+    if (this.walking) return out;
+    this.walking = true;
+    const walker = this.walker;
+    const start = walker.budget < this.floor ? this.floor : walker.budget;
+    walker.budget = start;
+    try {
+      const n = list.length;
+      const limit = n < this.items ? n : this.items;
+      if (redaction === undefined) for (let i = 0; i < limit; i++) out[i] = this.top(list[i]);
+      else for (let i = 0; i < limit; i++) out[i] = this.argument(list, i, redaction);
+      if (n > limit) {
+        walker.truncated = true;
+        out[limit] = { $: 'more', count: n - limit };
+      }
+    } catch {
+      // `list` itself misbehaved (an arguments object cannot; a foreign array-like could).
+      out[out.length] = UNREADABLE;
+    } finally {
+      this.release();
+      this.used += start - walker.budget;
+    }
+    return out;
+  }
+
+  /** Ends the event begun by begin(). */
+  end(): CaptureResult {
+    const result = { truncated: this.walker.truncated, bytes: this.used };
+    this.begin();
+    return result;
+  }
+
+  /** One value as its own event. */
+  capture(value: unknown): Captured {
+    this.begin();
+    const captured = this.value(value);
+    const result = this.end();
+    return { value: captured, truncated: result.truncated, bytes: result.bytes };
+  }
+
+  private argument(list: ArrayLike<unknown>, i: number, redaction: ArgumentRedaction): Value {
+    if (i >= redaction.restFrom || redaction.whole[i] === true) return this.walker.mark(REDACTED);
+    this.walker.argumentKeys = redaction.keys[i];
+    try {
+      return this.top(list[i]);
+    } finally {
+      this.walker.argumentKeys = undefined;
+    }
+  }
+
+  private top(value: unknown): Value {
+    try {
+      return this.walker.walk(value, 0);
+    } catch {
+      this.walker.clearPath();
+      return UNREADABLE;
+    }
+  }
+
+  private release(): void {
+    this.walker.clearPath();
+    this.walking = false;
+  }
+}
+
+let defaultCapturer: Capturer | undefined;
+
+/** Captures one value with its own budget. Without options, a shared default capturer is used. */
+export function capture(value: unknown, options?: CaptureOptions): Captured {
+  if (options === undefined) {
+    defaultCapturer ??= new Capturer();
+    return defaultCapturer.capture(value);
+  }
+  return new Capturer(options).capture(value);
+}

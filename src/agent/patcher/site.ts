@@ -1,0 +1,187 @@
+/**
+ * The patcher: one dispatch wrapper per patched function, shared by every session.
+ *
+ * A *site* is one place a function is reachable from (an export property, a prototype
+ * method, a static, an ESM binding). Patching a site installs a wrapper there, with the
+ * original property's attributes, and keeps the original. The wrapper's hot path is one
+ * read of a field of a const object (`state.hooks`); while it is null the wrapper is a
+ * plain pass-through, which V8 inlines down to about the cost of the bare call.
+ *
+ * Sessions attach *hooks* to a site. A hook's `enter` decides (pattern, guard, limits)
+ * whether this call is reported and returns a per-call token, or undefined to let the
+ * call go by; only then does the site read the clock, run the call inside the call-tree
+ * context and tell the hook how it ended. The wrapper never changes what the caller
+ * sees: the same `this`, the same arguments, `new.target` and construct semantics, the
+ * very same return value (a promise keeps its identity), the same thrown value, sync or
+ * async. Hooks never throw: each hook guards itself, and the site guards again.
+ *
+ * Removing the last hook restores the original only if our wrapper is still what is
+ * installed; if someone patched on top of us, our wrapper stays under theirs as a
+ * pass-through (the shimmer / require-in-the-middle rule), so their patch keeps working.
+ *
+ * A *pinned* site (the preload engine's idle dispatchers) is installed before anyone
+ * asks and stays installed for good, hooks or not: callers may hold its wrapper (a
+ * destructured export), so removing it would leave them with a wrapper nobody can hook.
+ *
+ * The site table lives on a global symbol so that the ESM and CJS builds of livetrace,
+ * both loaded in one process, share sites instead of wrapping each other's wrappers.
+ *
+ * This module keeps the sites; wrapper.ts makes the wrapper, dispatch.ts runs a hooked call.
+ */
+import type { Engine } from '../../protocol/events.js';
+import type { Hook } from './dispatch.js';
+import { makeWrapper, type SiteState } from './wrapper.js';
+
+/** Where a function lives and how to swap it. */
+export interface PatchTarget {
+  /** Identity of the place: the holder object (with `key`, makes the site unique). */
+  readonly holder: object;
+  readonly key: PropertyKey;
+  readonly engine: Engine;
+  /** Current value at the place, read without running user code (undefined for an accessor). */
+  read(): unknown;
+  /** Installs `value`; returns false when the place can't be written. */
+  write(value: Function): boolean;
+  /** Why the place can't be patched, or undefined when it can. */
+  unpatchable(): string | undefined;
+  /** After a `write` that returned false: why, when the target knows. */
+  failure?(): string | undefined;
+  /** Called after every install and restore (builtins re-sync their ESM namespace). */
+  afterChange?(): void;
+}
+
+export class Site {
+  readonly target: PatchTarget;
+  readonly original: Function;
+  readonly wrapper: Function;
+  /** A const object's field, read once per call: the idle check. */
+  readonly state: SiteState = { hooks: null };
+  installed = false;
+  /** Installed for good: never restored, never forgotten (see pinSite). */
+  pinned = false;
+
+  constructor(target: PatchTarget, original: Function) {
+    this.target = target;
+    this.original = original;
+    this.wrapper = makeWrapper(original, this.state);
+    wrappers.set(this.wrapper, this);
+  }
+
+  get hooks(): readonly Hook[] {
+    return this.state.hooks ?? [];
+  }
+}
+
+/** Sites by holder and key; wrappers to their site (to never wrap a wrapper). */
+interface SiteTable {
+  version: 1;
+  byHolder: WeakMap<object, Map<PropertyKey, Site>>;
+  wrappers: WeakMap<Function, Site>;
+}
+
+const TABLE_KEY = Symbol.for('livetrace.sites.v1');
+const table: SiteTable = ((globalThis as Record<symbol, unknown>)[TABLE_KEY] as SiteTable | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[TABLE_KEY] = {
+    version: 1,
+    byHolder: new WeakMap(),
+    wrappers: new WeakMap(),
+  } satisfies SiteTable) as SiteTable;
+const wrappers = table.wrappers;
+
+/** The site whose wrapper `fn` is, if it is one of ours. */
+export function siteOfWrapper(fn: unknown): Site | undefined {
+  return typeof fn === 'function' ? wrappers.get(fn) : undefined;
+}
+
+/** The function as the user wrote it: unwraps our wrapper if `fn` is one. */
+export function unwrap(fn: Function): Function {
+  return wrappers.get(fn)?.original ?? fn;
+}
+
+/**
+ * The site for a place, created (not yet installed) if needed. Returns a string saying
+ * why when the place can't be patched.
+ */
+export function siteFor(target: PatchTarget): Site | string {
+  let byKey = table.byHolder.get(target.holder);
+  const existing = byKey?.get(target.key);
+  if (existing !== undefined) {
+    if (!isStalePin(existing)) return existing;
+    // The module replaced a pinned export: the old wrapper stays with whoever holds it;
+    // the place gets a site of its own for what it holds now.
+    forget(existing);
+  }
+  const why = target.unpatchable();
+  if (why !== undefined) return why;
+  const current = target.read();
+  if (typeof current !== 'function') return 'not a function';
+  // Already our wrapper (copied here from a patched place): share that site's hooks by
+  // patching the same original again would double-report; reuse the original instead.
+  const original = unwrap(current);
+  const site = new Site(target, original);
+  if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new Map()));
+  byKey.set(target.key, site);
+  return site;
+}
+
+/** Adds a hook; installs the wrapper when it is the site's first. False if it can't be installed. */
+export function addHook(site: Site, hook: Hook): boolean {
+  if (!site.installed && !install(site)) return false;
+  const hooks = site.state.hooks;
+  site.state.hooks = hooks === null ? [hook] : [...hooks, hook];
+  return true;
+}
+
+/** Removes a hook; with the last one gone, restores the original if our wrapper is still installed. */
+export function removeHook(site: Site, hook: Hook): void {
+  const hooks = site.state.hooks;
+  if (hooks === null) return;
+  const rest = hooks.filter((h) => h !== hook);
+  site.state.hooks = rest.length === 0 ? null : rest;
+  if (rest.length > 0 || !site.installed || site.pinned) return;
+  site.installed = false;
+  if (site.target.read() === site.wrapper) {
+    site.target.write(site.original);
+    site.target.afterChange?.();
+  }
+  // Else someone patched over us: our wrapper stays below theirs as a pass-through.
+  forget(site);
+}
+
+/**
+ * Installs the site's wrapper now, with no hooks (a pass-through), and keeps it installed
+ * for good: later hooks reuse it, removing the last hook leaves it. False if the place
+ * could not be written.
+ */
+export function pinSite(site: Site): boolean {
+  if (!site.installed && !install(site)) return false;
+  site.pinned = true;
+  return true;
+}
+
+function install(site: Site): boolean {
+  const current = site.target.read();
+  const ok = (current === site.original || current === site.wrapper) && site.target.write(site.wrapper);
+  if (!ok) {
+    forget(site);
+    return false;
+  }
+  site.installed = true;
+  site.target.afterChange?.();
+  return true;
+}
+
+function isStalePin(site: Site): boolean {
+  return site.pinned && site.state.hooks === null && site.target.read() !== site.wrapper;
+}
+
+function forget(site: Site): void {
+  const byKey = table.byHolder.get(site.target.holder);
+  if (byKey?.get(site.target.key) === site) byKey.delete(site.target.key);
+}
+
+/** Sites that currently have hooks (for tests and `ls`); an idle pinned wrapper has none. */
+export function isPatched(holder: object, key: PropertyKey): boolean {
+  const site = table.byHolder.get(holder)?.get(key);
+  return site !== undefined && site.installed && site.state.hooks !== null;
+}

@@ -1,0 +1,43 @@
+/** The ops that read the process without starting a session: list (ls) and deeper. */
+import type { DeeperRequest, ListRequest, ModuleListing } from '../../../protocol/messages.js';
+import { compilePatterns } from '../../../pattern/index.js';
+import type { ModuleRef } from '../../../pattern/match/matcher.js';
+import { listFunctions } from '../../catalog/listing.js';
+import { deeper as calleesOf } from '../../deeper/deeper.js';
+import type { OpContext } from './context.js';
+
+/** Target size of one `part` frame of a listing. */
+const PART_BYTES = 256 * 1024;
+
+/** Long listings go out as `part` frames of about PART_BYTES, then the reply with the rest. */
+export function list(ctx: OpContext, request: ListRequest): void {
+  const modules = listFunctions(request.pattern === undefined ? undefined : listingFilter(request.pattern));
+  let part: ModuleListing[] = [];
+  let partBytes = 0;
+  for (const listing of modules) {
+    const bytes = JSON.stringify(listing).length;
+    if (part.length > 0 && partBytes + bytes > PART_BYTES) {
+      ctx.write({ type: 'part', id: request.id, modules: part });
+      part = [];
+      partBytes = 0;
+    }
+    part.push(listing);
+    partBytes += bytes;
+  }
+  ctx.reply({ id: request.id, ok: true, modules: part });
+}
+
+export function deeper(ctx: OpContext, request: DeeperRequest): void {
+  ctx.reply({ id: request.id, ok: true, results: calleesOf(request.fn) });
+}
+
+/**
+ * `ls` takes a pattern as `trace` does, or just a module glob ('src/users', 'node:fs'),
+ * which lists all of that module's functions.
+ */
+function listingFilter(pattern: string): (ref: ModuleRef, path: string) => boolean {
+  const full = /^(node:)?[^:]*$/.test(pattern.trim()) ? `${pattern.trim()}:*` : pattern;
+  const [matcher] = compilePatterns([full]);
+  if (!matcher) return () => false;
+  return (ref, path) => matcher.matchModule(ref) && matcher.matchFunction(path);
+}

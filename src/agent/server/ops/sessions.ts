@@ -1,0 +1,55 @@
+/**
+ * The ops on sessions: trace and claim start one (the connection then owns it), add,
+ * stop and stats act on one this connection owns and on no other.
+ */
+import { LivetraceError, toLivetraceError } from '../../../protocol/errors.js';
+import {
+  errorReply,
+  type AddRequest,
+  type ClaimRequest,
+  type SessionStatsEntry,
+  type StatsRequest,
+  type StopRequest,
+  type TraceRequest,
+} from '../../../protocol/messages.js';
+import { claimRunSession } from '../../session/run-session.js';
+import { trace as startSession } from '../../session/session.js';
+import type { OpContext } from './context.js';
+
+export function trace(ctx: OpContext, request: TraceRequest): void {
+  // Options are checked once, by the session (protocol/options.ts); the table bounds eventBytes to half a frame.
+  ctx.adopt(request.id, startSession(request.patterns, request.options));
+}
+
+/** `livetrace run`: the session the preload started waits for its CLI (run-session.ts). */
+export function claim(ctx: OpContext, request: ClaimRequest): void {
+  ctx.adopt(request.id, claimRunSession(request.token));
+}
+
+export function add(ctx: OpContext, request: AddRequest): void {
+  const owned = ctx.owned(request.session);
+  const added = owned.session.add(request.patterns);
+  owned.patterns.push(...request.patterns);
+  ctx.reply({ id: request.id, ok: true, added });
+}
+
+export async function stop(ctx: OpContext, request: StopRequest): Promise<void> {
+  try {
+    const { session } = ctx.owned(request.session);
+    await session.stop('user');
+    ctx.reply({ id: request.id, ok: true, stats: session.stats });
+  } catch (error) {
+    ctx.reply(errorReply(request.id, toLivetraceError(error)));
+  }
+}
+
+export function stats(ctx: OpContext, request: StatsRequest): void {
+  const owned = request.session === undefined ? ctx.ownedSessions() : [ctx.owned(request.session)];
+  const sessions: SessionStatsEntry[] = owned.map(({ session, patterns }) => ({
+    session: session.id,
+    patterns: [...patterns],
+    stopped: session.stopped,
+    stats: session.stats,
+  }));
+  ctx.reply({ id: request.id, ok: true, sessions });
+}

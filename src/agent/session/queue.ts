@@ -1,0 +1,74 @@
+/**
+ * A session's records that nobody has read yet, bounded in call records and in bytes:
+ * over either bound a new call record is refused (the session counts it as dropped), so
+ * memory stays bounded when nobody reads. Control records (started, added, dropped,
+ * stats, stopped) are never refused: there are few of them, and a reader must learn why
+ * calls are missing and why the session ended.
+ */
+import type { SessionRecord } from '../../protocol/events.js';
+
+export class RecordQueue {
+  private readonly records: SessionRecord[] = [];
+  /** Estimated bytes of each queued record, index for index. */
+  private readonly sizes: number[] = [];
+  private head = 0;
+  private bytes = 0;
+  /** Call records in the queue (control records don't count against the bound). */
+  private calls = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly maxCalls: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get empty(): boolean {
+    return this.head >= this.records.length;
+  }
+
+  /** Queues a record; false when a call record was refused for the bounds. */
+  push(record: SessionRecord, bytes: number, control: boolean): boolean {
+    if (!control) {
+      if (this.calls >= this.maxCalls || this.bytes + bytes > this.maxBytes) return false;
+      this.calls++;
+    }
+    this.records.push(record);
+    this.sizes.push(bytes);
+    this.bytes += bytes;
+    const wake = this.wake;
+    if (wake !== undefined) {
+      this.wake = undefined;
+      wake();
+    }
+    return true;
+  }
+
+  take(max: number): SessionRecord[] {
+    const end = Math.min(this.records.length, this.head + max);
+    const out = this.records.slice(this.head, end);
+    for (let i = this.head; i < end; i++) {
+      this.bytes -= this.sizes[i]!;
+      if (this.records[i]!.type === 'call') this.calls--;
+    }
+    this.head = end;
+    // Compact once the taken prefix dominates, so a long session does not keep it.
+    if (this.head > 1024 && this.head * 2 > this.records.length) {
+      this.records.splice(0, this.head);
+      this.sizes.splice(0, this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Resolves at the next push (or now, when there is something or `open` is false). */
+  readable(open: boolean): Promise<void> {
+    if (!this.empty || !open) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.wake;
+      this.wake = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * One attach past its checks (phases 4 to 6 of attach.ts): open or reuse the target's
+ * inspector, evaluate the bootstrap, close the inspector, confirm the agent. It owns the
+ * inspector session and whether we must close it; closing runs on every path.
+ */
+import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
+import { PRESENCE_TIMEOUT_MS, agentAnswers } from './agent-presence.js';
+import { agentEntry, bootstrapExpression, closeInspectorExpression, minimumNode, parseBootstrapReply, pidExpression } from './bootstrap.js';
+import { endpointText, findOpenInspector, portTaken, waitForInspector } from './find-inspector.js';
+import { InspectorSession, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
+import { portsOf } from './listeners.js';
+import type { TargetProcess } from './target.js';
+import { POLL_MS, round, sleep, type PhaseClock } from './timing.js';
+import type { AttachResult } from './types.js';
+
+/** Closing the inspector may run past the deadline by this much: it must happen. */
+const CLOSE_BUDGET_MS = 2000;
+
+export class Attachment {
+  private session: InspectorSession | undefined;
+  private endpoint: InspectorEndpoint | undefined;
+  private inspector: InspectorTarget | undefined;
+  /** We opened the inspector, or found one nobody asked for: we close it. */
+  private mustClose = false;
+  private leftOpen = false;
+  private signalledAt: number | undefined;
+
+  constructor(
+    private readonly target: TargetProcess,
+    private readonly address: InspectorEndpoint,
+    private readonly clock: PhaseClock,
+    private readonly deadline: number,
+  ) {}
+
+  private remaining(): number {
+    const left = this.deadline - performance.now();
+    if (left <= 0) {
+      throw new LivetraceError('LT_ATTACH_TIMEOUT', `attach to process ${this.target.pid} timed out`, { input: this.target.pid });
+    }
+    return Math.ceil(left);
+  }
+
+  async run(): Promise<AttachResult> {
+    let socketPath: string;
+    try {
+      await this.openInspector();
+      socketPath = await this.bootstrap();
+    } catch (error) {
+      await this.closeAfterFailure(error);
+      throw error;
+    }
+    // Close first, confirm the agent second: the agent already reported that it listens,
+    // and the inspector should stay open no longer than the agent took to load.
+    try {
+      if (this.mustClose) await this.closeInspector();
+    } finally {
+      this.session?.dispose();
+    }
+    const closedAt = performance.now();
+    this.clock.mark('close');
+    await this.waitForAgent(socketPath);
+    this.clock.mark('agent');
+    return {
+      pid: this.target.pid,
+      alreadyPresent: false,
+      socketPath,
+      ms: this.clock.elapsed(),
+      inspectorPort: this.endpoint?.port,
+      inspectorOpenMs: this.signalledAt === undefined ? undefined : round(closedAt - this.signalledAt),
+      inspectorLeftOpen: this.leftOpen,
+      phases: this.clock.phases,
+    };
+  }
+
+  /** Finds the target's inspector already open, or opens it with SIGUSR1; connects and checks the pid. */
+  private async openInspector(): Promise<void> {
+    const { pid } = this.target;
+    const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining());
+    if (open !== undefined) {
+      this.session = open.session;
+      this.endpoint = open.endpoint;
+      this.inspector = open.target;
+      this.clock.mark('connect');
+      this.mustClose = !this.target.launch.inspectAtStart;
+      this.leftOpen = !this.mustClose;
+      return;
+    }
+    // The inspector may open elsewhere than expected: on a port chosen when it opens (0),
+    // or on one we could not read (process.title hid the options; a wrong --port). On
+    // Linux we also watch for the listener the target gains after the signal, so that an
+    // inspector we opened is always found, and so closed.
+    const portsBefore = await portsOf(pid);
+    try {
+      process.kill(pid, 'SIGUSR1');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ESRCH') throw new LivetraceError('LT_PID_NOT_FOUND', `process ${pid} has exited`, { input: pid });
+      if (code === 'EPERM') throw new LivetraceError('LT_PID_OTHER_USER', `process ${pid} belongs to another user`, { input: pid });
+      throw error;
+    }
+    this.mustClose = true;
+    this.signalledAt = performance.now();
+    this.clock.mark('signal');
+    const found = await waitForInspector(pid, this.address, this.deadline, portsBefore);
+    this.endpoint = found.endpoint;
+    this.inspector = found.target;
+    this.clock.mark('inspector');
+    this.session = await InspectorSession.connect(found.target.webSocketUrl, this.remaining());
+    this.clock.mark('connect');
+    const seen = await this.session.evaluate(pidExpression, this.remaining());
+    if (seen !== pid) {
+      // Not the target's inspector (the port changed hands after our check): not ours to close.
+      this.mustClose = false;
+      throw portTaken(this.address, `the inspector on ${this.endpointText()} belongs to process ${String(seen)}`);
+    }
+    this.clock.mark('verify');
+  }
+
+  /** Evaluates the bootstrap; resolves to the socket the agent reports it listens on. */
+  private async bootstrap(): Promise<string> {
+    const session = this.session as InspectorSession;
+    const { pid } = this.target;
+    let value: unknown;
+    try {
+      value = await session.evaluate(bootstrapExpression(agentEntry()), this.remaining(), { awaitPromise: true });
+    } catch (error) {
+      if (isLivetraceError(error)) throw error;
+      throw new LivetraceError('LT_ATTACH_FAILED', `loading the agent into process ${pid} failed: ${(error as Error).message}`, {
+        input: pid,
+        cause: error,
+      });
+    }
+    const reply = parseBootstrapReply(value);
+    this.clock.mark('bootstrap');
+    if (!reply.ok) {
+      throw new LivetraceError(
+        'LT_ATTACH_NODE_TOO_OLD',
+        `process ${pid} runs Node.js ${reply.node}; livetrace needs ${minimumNode.major}.${minimumNode.minor} or newer`,
+        { input: reply.node },
+      );
+    }
+    const { agent } = reply;
+    if (!agent.listening || agent.socketPath === null) {
+      if (agent.error) throw LivetraceError.fromRecord(agent.error);
+      throw new LivetraceError('LT_ATTACH_FAILED', `the agent in process ${pid} is not listening`, { input: pid });
+    }
+    return agent.socketPath;
+  }
+
+  private async waitForAgent(socketPath: string): Promise<void> {
+    while (!(await agentAnswers(this.target.pid, socketPath, Math.min(PRESENCE_TIMEOUT_MS, this.remaining())))) {
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Closes the inspector we opened and checks that its port refuses connections. */
+  private async closeInspector(): Promise<void> {
+    const endpoint = this.endpoint;
+    const inspector = this.inspector;
+    if (!endpoint || !inspector) return;
+    const closeBy = performance.now() + CLOSE_BUDGET_MS;
+    const left = (): number => Math.max(1, Math.ceil(closeBy - performance.now()));
+    let session = this.session;
+    if (!session?.isOpen) session = await InspectorSession.connect(inspector.webSocketUrl, left());
+    this.session = session;
+    await session.evaluateClosing(closeInspectorExpression, left());
+    session.dispose();
+    this.mustClose = false;
+    while (await portAccepts(endpoint, Math.min(250, left()))) {
+      if (performance.now() >= closeBy) {
+        throw new LivetraceError('LT_ATTACH_FAILED', `the inspector of process ${this.target.pid} on ${this.endpointText()} is still open`, {
+          input: this.target.pid,
+          hint: `Close it with: livetrace attach ${this.target.pid} (it reuses the open inspector), or restart the process.`,
+        });
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  private async closeAfterFailure(error: unknown): Promise<void> {
+    try {
+      if (this.mustClose) await this.closeInspector();
+    } catch (closeError) {
+      if (error instanceof Error) {
+        error.message += `; closing the inspector on ${this.endpointText()} also failed: ${(closeError as Error).message}`;
+      }
+    } finally {
+      this.session?.dispose();
+    }
+  }
+
+  private endpointText(): string {
+    return endpointText(this.endpoint ?? this.address);
+  }
+}

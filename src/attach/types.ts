@@ -1,0 +1,44 @@
+/** What attach takes and what it reports (attach.ts). */
+
+export interface AttachOptions {
+  /**
+   * The inspector port SIGUSR1 opens in the target. Default: the one its command line or
+   * NODE_OPTIONS gives (--inspect-port, --inspect, --debug-port), else 9229.
+   */
+  port?: number;
+  /** Bound on the whole attach in ms (default 5000); closing the inspector gets extra time. */
+  timeoutMs?: number;
+  /**
+   * Where to look for an agent already running in the target. Default: LIVETRACE_SOCKET_DIR
+   * or the per-user runtime dir, as seen by this process and, when readable, by the target.
+   */
+  socketDir?: string;
+}
+
+export interface EnsureAgentOptions extends AttachOptions {
+  /** false: never attach; an absent agent is LT_NO_AGENT (`--no-attach`). Default true. */
+  attach?: boolean;
+}
+
+export type AttachPhaseName = 'check' | 'signal' | 'inspector' | 'connect' | 'verify' | 'bootstrap' | 'close' | 'agent';
+
+export interface AttachResult {
+  pid: number;
+  /** An agent was already answering; nothing was signalled or evaluated. */
+  alreadyPresent: boolean;
+  /** The agent's control socket. */
+  socketPath: string;
+  /** From the call to the agent answering hello (the inspector is closed by then), in ms. */
+  ms: number;
+  /** The inspector port used; undefined when the agent was already present. */
+  inspectorPort?: number;
+  /**
+   * From sending SIGUSR1 to the inspector port refusing connections, in ms: an upper
+   * bound on how long attach kept a debugger port open. Undefined when nothing was signalled.
+   */
+  inspectorOpenMs?: number;
+  /** The target's inspector was open before attach and was left open. */
+  inspectorLeftOpen: boolean;
+  /** Duration of each phase, in order, in ms. */
+  phases: Array<{ name: AttachPhaseName; ms: number }>;
+}
