@@ -89,6 +89,11 @@ export interface StartedRecord {
   matched: MatchedFunction[];
   unpatchable: UnpatchableFunction[];
   limits: Limits;
+  /**
+   * Every pattern of the session is a `count` or `hist`: calls are aggregated, never
+   * reported one by one, so `max` and `rate` do not apply (`for` and the overload breaker do).
+   */
+  aggregate?: true;
 }
 
 /** A live session gained patterns (`add`). */
@@ -120,11 +125,11 @@ export interface FunctionStats {
   fn: string;
   calls: number;
   errors: number;
-  /** Latency quantiles in ns (of settle time for promises). */
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
+  /** Latency quantiles in ns (of settle time for promises): `hist` only; a `count` has calls and errors. */
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
 }
 
 /** `count` / `hist` sessions: a snapshot once a second and one at the end (`final`). */

@@ -37,7 +37,7 @@ export function error(b: Budget, value: Readable, info: ProtoInfo, level: number
   b.budget -= TAG_BYTES;
   const className = info.className;
   const nameFound = lookup(value, 'name');
-  const name: StringValue = typeof nameFound === 'string' ? b.string(nameFound, b.stringLimit) : b.name(className === '' ? 'Error' : className);
+  const name: StringValue = typeof nameFound === 'string' ? b.cut(nameFound, b.stringLimit, nameFound.length) : b.name(className === '' ? 'Error' : className);
   const messageFound = lookup(value, 'message');
   const message: Value =
     messageFound === ACCESSOR ? GETTER : messageFound === MISSING || messageFound === BLOCKED ? '' : b.walk(messageFound, level + 1);
@@ -45,7 +45,7 @@ export function error(b: Budget, value: Readable, info: ProtoInfo, level: number
   if (className !== '' && className !== nameFound) out.class = b.name(className);
   if (stackReadable(value, nameFound, messageFound)) {
     const stack = ownData(value, 'stack');
-    if (typeof stack === 'string') out.stack = b.string(stack, b.stringLimit * 4);
+    if (typeof stack === 'string') out.stack = b.text(stack, b.stringLimit * 4);
   }
   const cause = ownDescriptor(value, 'cause');
   if (cause !== undefined) out.cause = isData(cause) ? b.walk(cause.value, level + 1) : accessor(cause);

@@ -6,7 +6,8 @@
  *
  * A hook's `enter` is the first thing a traced call meets: it runs the compiled
  * pre-tests, which reject without allocating and never run user code, and hands a match
- * to the session's hot path (session.ts).
+ * to the session's hot path (session.ts). A hook also carries what the function's
+ * parameter names say to hide (capture/argument-redaction.ts), decided when it is made.
  */
 import type { CallEvent, Engine, MatchedFunction, UnpatchableFunction } from '../../protocol/events.js';
 import type { Value } from '../../protocol/value.js';
@@ -14,6 +15,8 @@ import { LivetraceError } from '../../protocol/errors.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
+import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
+import type { Redactor } from '../capture/redaction.js';
 import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Ending, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
@@ -42,9 +45,12 @@ export class SessionHook implements Hook {
   readonly fn: string;
   readonly module: string;
   readonly engine: Engine;
+  /** What the function's parameter names hide (capture/argument-redaction.ts). */
+  readonly redaction: ArgumentRedaction | undefined;
   matchers: Matcher[];
 
-  constructor(session: HookOwner, site: Site, candidate: Candidate) {
+  constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
+    this.redaction = redaction;
     this.sessionKey = session;
     this.site = site;
     this.fn = candidate.fn;
@@ -107,6 +113,8 @@ export class SessionHooks {
   constructor(
     private readonly owner: HookOwner,
     private readonly options: HookOptions,
+    /** The session's capture redactor: it decides parameter names too. */
+    private readonly redactor: Redactor,
   ) {}
 
   /** Hooks what the patterns match now; throws for a pattern that is bad, too broad, or (unless waiting) matches nothing. */
@@ -177,7 +185,8 @@ export class SessionHooks {
         for (const m of candidate.matchers) if (!existing.matchers.includes(m)) existing.matchers = [...existing.matchers, m];
         continue;
       }
-      const hook = new SessionHook(this.owner, site, candidate);
+      // Parameter names are read once per function and session, from its source (never by calling it).
+      const hook = new SessionHook(this.owner, site, candidate, argumentRedaction(site.original, this.redactor));
       if (!addHook(site, hook)) {
         unpatchable.push({ ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
         continue;

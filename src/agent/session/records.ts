@@ -22,6 +22,7 @@ import type {
 } from '../../protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../protocol/events.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
+import type { Matcher } from '../../pattern/match/matcher.js';
 
 export const RECORD_VERSION = EVENT_SCHEMA_VERSION;
 export const RECORD_PID = process.pid;
@@ -43,10 +44,15 @@ interface Hooked {
   unpatchable: UnpatchableFunction[];
 }
 
-export function startedRecord(session: string, ts: number, patterns: readonly string[], hooked: Hooked, o: ResolvedOptions): StartedRecord {
-  return {
+interface Patterns {
+  readonly patterns: readonly string[];
+  readonly matchers: readonly Matcher[];
+}
+
+export function startedRecord(session: string, ts: number, p: Patterns, hooked: Hooked, o: ResolvedOptions): StartedRecord {
+  const started: StartedRecord = {
     ...header('started', session, ts),
-    patterns: [...patterns],
+    patterns: [...p.patterns],
     matched: hooked.matched,
     unpatchable: hooked.unpatchable,
     limits: {
@@ -59,6 +65,9 @@ export function startedRecord(session: string, ts: number, patterns: readonly st
       overloadMsPerSec: o.overloadMsPerSec,
     },
   };
+  // Only aggregated calls: max and rate do not apply, and the header says so.
+  if (p.matchers.length > 0 && p.matchers.every((m) => m.actions.count || m.actions.hist)) started.aggregate = true;
+  return started;
 }
 
 export function addedRecord(session: string, patterns: string[], hooked: Hooked): AddedRecord {

@@ -97,7 +97,7 @@ export class Session implements TraceSession, HookOwner {
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.hooks = new SessionHooks(this, this.options);
+    this.hooks = new SessionHooks(this, this.options, this.capturer.redactor);
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     if (this.options.parents) callContext.retain();
@@ -108,7 +108,7 @@ export class Session implements TraceSession, HookOwner {
     expiry.unref();
     tick.unref();
     this.timers.push(expiry, tick);
-    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.patterns, { matched, unpatchable }, this.options), 0, true);
+    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
   }
 
   get patterns(): string[] {
@@ -234,7 +234,7 @@ export class Session implements TraceSession, HookOwner {
       if (!aggregate) {
         const capturer = this.capturer;
         capturer.begin();
-        args$ = capturer.values(args);
+        args$ = capturer.values(args, hook.redaction);
         if (matcher.actions.this) self$ = capturer.value(self);
         const result = capturer.end();
         truncated = result.truncated;
@@ -294,7 +294,7 @@ export class Session implements TraceSession, HookOwner {
         if (!token.aggregate && !this.takeSlot()) return;
       }
       if (token.aggregate) {
-        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed);
+        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
         this.reported++;
         return;
       }

@@ -256,7 +256,9 @@ export class PrettyFormatter {
     const s = this.style;
     const patterns = record.patterns.map((p) => `'${escapeText(p)}'`).join(', ');
     const rate = `rate ${record.limits.rate.count}/${formatMs(record.limits.rate.perMs)}${record.limits.trip ? ' (trip)' : ''}`;
-    const limits = `max ${record.limits.max} calls, for ${formatMs(record.limits.forMs)}, ${rate}`;
+    // An aggregating session reports no call by itself: only its duration limits it.
+    const limits =
+      record.aggregate === true ? `for ${formatMs(record.limits.forMs)}` : `max ${record.limits.max} calls, for ${formatMs(record.limits.forMs)}, ${rate}`;
     const lines = [s.bold(`tracing ${patterns} in process ${record.pid}`) + s.dim(` (session ${escapeText(record.session)}; ${limits})`)];
     if (record.matched.length === 0 && record.unpatchable.length === 0) {
       lines.push('  nothing matched yet: the patterns apply to modules as they load');

@@ -707,7 +707,7 @@ describe('capture: limits and the truncated flag', () => {
   });
 
   it('validates its options', () => {
-    expect(resolveCaptureLimits()).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [] });
+    expect(resolveCaptureLimits()).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [], keepValues: [] });
     expect(() => new Capturer({ depth: 101 })).toThrow(LivetraceError);
     expect(() => new Capturer({ items: -1 })).toThrow(/items/);
     expect(() => new Capturer({ fields: 1.5 })).toThrow(/fields/);

@@ -135,18 +135,37 @@ describe('trace()', () => {
     const [event] = calls(await collect(session));
     expect(event!.fn).toBe(`${M}.cjs:password.check`);
     expect(event!.this).toMatchObject({ check: { $: 'function' } });
-    expect(event!.args).toEqual(['ann', 'hunter2']);
+    // The second parameter is named `secret`: its argument is redacted as a `secret` key would be.
+    expect(event!.args).toEqual(['ann', { $: 'redacted' }]);
+  });
+
+  it('redacts positional arguments by their parameter names, from the original function', async () => {
+    const session = trace(`${M}:password.check`, { max: 1, redact: ['user'] });
+    users.password.check('ann', 'hunter2');
+    const events = calls(await collect(session));
+    expect(events[0]!.args).toEqual([{ $: 'redacted' }, { $: 'redacted' }]);
+  });
+
+  it('counts with -> count: calls and errors, no quantiles, no max or rate (the started record says so)', async () => {
+    const session = trace(`${M}:inner -> count`, { for: '1s', max: 5, rate: '5/1s' });
+    for (let i = 0; i < 50; i++) users.inner(i);
+    const records = await collect(session);
+    expect(records[0]).toMatchObject({ type: 'started', aggregate: true });
+    const final = records.filter((r): r is StatsRecord => r.type === 'stats').at(-1)!;
+    expect(final.functions).toEqual([{ fn: `${M}.cjs:inner`, calls: 50, errors: 0 }]);
+    expect(stoppedOf(records).reason).toBe('time');
   });
 
   it('aggregates with -> hist: stats records, no call events', async () => {
     const session = trace(`${M}:inner -> hist`, { for: '1500ms' });
     for (let i = 0; i < 50; i++) users.inner(i);
     const records = await collect(session);
+    expect(records[0]).toMatchObject({ type: 'started', aggregate: true });
     expect(calls(records)).toHaveLength(0);
     const stats = records.filter((r): r is StatsRecord => r.type === 'stats');
     const final = stats.at(-1)!;
     expect(final.final).toBe(true);
-    expect(final.functions).toEqual([expect.objectContaining({ fn: `${M}.cjs:inner`, calls: 50, errors: 0 })]);
+    expect(final.functions).toEqual([expect.objectContaining({ fn: `${M}.cjs:inner`, calls: 50, errors: 0, p50: expect.any(Number), max: expect.any(Number) })]);
     expect(stats.length).toBeGreaterThanOrEqual(2); // one per second and the final one
   });
 
