@@ -55,7 +55,7 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     return { pid, alreadyPresent: true, socketPath: present, ms, inspectorLeftOpen: false, phases: clock.phases };
   }
   refuseUnsafeSignal(target);
-  return new Attachment(target, inspectorAddress(target, options), clock, deadline).run();
+  return new Attachment(target, inspectorAddress(target, options), clock, deadline, options).run();
 }
 
 /**

@@ -78,6 +78,10 @@ export const errorTable = {
   },
   LT_AGENT_GONE: { exit: 2, hint: 'The target process exited or its agent stopped; check it with livetrace ps.' },
   LT_AGENT_TIMEOUT: { exit: 1, hint: 'The agent did not answer in time; the process may be busy or blocked.' },
+  LT_AGENT_BUSY: {
+    exit: 1,
+    hint: 'The agent caps its connections (32) and the sessions of one connection (16); close other livetrace clients of this process and retry.',
+  },
   // Probes
   LT_PROBE_DEBUGGER_BUSY: {
     exit: 2,
