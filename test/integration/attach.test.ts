@@ -3,7 +3,7 @@
  * answers, the inspector is closed afterwards, and every refusal comes with its code and
  * exit status and leaves the target running with no inspector open.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -86,6 +86,17 @@ describe('attach to a plain node process', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toBe(`agent already present in ${app.pid} (agent socket ${app.socketPath})\n`);
     expect(inspectorOpenings(app)).toBe(1);
+    await expectAgentAnswers(app);
+  });
+
+  it('three attaches at once: one signals, the others wait for its agent; all succeed', async () => {
+    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
+    // In one process, so the three really overlap (three CLIs would start seconds apart).
+    const results = await Promise.all([0, 1, 2].map(() => attach(app.pid, { socketDir: app.socketDir, timeoutMs: 15_000 })));
+    expect(results.filter((result) => !result.alreadyPresent)).toHaveLength(1);
+    for (const result of results) expect(result.socketPath).toBe(app.socketPath);
+    expect(inspectorOpenings(app)).toBe(1);
+    expect(existsSync(join(app.socketDir, `${app.pid}.attach`))).toBe(false);
     await expectAgentAnswers(app);
   });
 
