@@ -46,14 +46,22 @@ import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
 import { captureStack } from '../capture/stack.js';
 import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
+import { reachCheck, type ReachSubject, type Verdict } from '../engines/reach/check.js';
+import { INTERNAL_MARK } from '../source/locate.js';
 import { RecordQueue } from './queue.js';
-import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
+import { addedRecord, droppedRecord, noteRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
 
 export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
+
+/** The pattern that reaches `hook`'s function by a probe: its module as ids name it, the `~` path. */
+function probePattern(hook: SessionHook, probePath: string): string {
+  const module = hook.module.replace(/\.(c|m)?js$/, '');
+  return `${module}:${probePath.startsWith(INTERNAL_MARK) ? probePath : INTERNAL_MARK + probePath}`;
+}
 
 /** One timed call in this many is measured for the overload breaker. */
 const SAMPLE_EVERY = 16;
@@ -91,13 +99,17 @@ export class Session implements TraceSession, HookOwner {
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
   private engineNs = 0;
   private sampleCounter = 0;
+  /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
+  private unchecked: SessionHook[] = [];
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.hooks = new SessionHooks(this, this.options);
+    this.hooks = new SessionHooks(this, this.options, (hooks) => {
+      for (const hook of hooks) if (hook.engine === 'exports') this.unchecked.push(hook);
+    });
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     if (this.options.parents) callContext.retain();
@@ -109,6 +121,7 @@ export class Session implements TraceSession, HookOwner {
     tick.unref();
     this.timers.push(expiry, tick);
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.patterns, { matched, unpatchable }, this.options), 0, true);
+    this.checkReach();
   }
 
   get patterns(): string[] {
@@ -152,6 +165,7 @@ export class Session implements TraceSession, HookOwner {
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
     this.queue.push(record, 0, true);
+    this.checkReach();
     return record;
   }
 
@@ -393,8 +407,87 @@ export class Session implements TraceSession, HookOwner {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
+      this.checkReach();
     } catch (error) {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Reach (engines/reach/check.ts): calls that go around a wrapper move the function to a probe
+
+  private checkReach(): void {
+    const hooks = this.unchecked;
+    this.unchecked = [];
+    if (hooks.length === 0 || !this.running) return;
+    // Functions found idle are decided in one poll of the check: told in one line, after it.
+    let idle: { hook: SessionHook; probePath: string | undefined; windowMs: number }[] = [];
+    const flushIdle = (): void => {
+      const list = idle;
+      idle = [];
+      if (list.length > 0 && this.running) this.idleNote(list);
+    };
+    const subjects = hooks.map(
+      (hook): ReachSubject => ({
+        original: hook.site.original,
+        module: hook.loaded,
+        seen: () => hook.entered,
+        live: () => this.running && this.hooks.has(hook),
+        decided: (verdict) => {
+          try {
+            if (verdict.kind !== 'idle') this.reachDecided(hook, verdict);
+            else if (idle.push({ hook, probePath: verdict.probePath, windowMs: verdict.windowMs }) === 1) queueMicrotask(flushIdle);
+          } catch (error) {
+            this.internalError(error, 'acting on a reach check');
+          }
+        },
+      }),
+    );
+    reachCheck.watch(subjects);
+  }
+
+  private reachDecided(hook: SessionHook, verdict: Exclude<Verdict, { kind: 'idle' }>): void {
+    if (!this.running || verdict.kind === 'reached') return;
+    const name = hook.fn;
+    if (verdict.kind === 'unchecked') {
+      const pattern = verdict.probePath === undefined ? undefined : probePattern(hook, verdict.probePath);
+      const message =
+        `could not check that calls of ${name} reach the trace (${verdict.reason})` +
+        (pattern === undefined ? '' : `; if its calls do not show, trace '${pattern}'`);
+      this.queue.push(noteRecord(this.id, 'unchecked', message, { fn: name, ...(pattern === undefined ? {} : { pattern }) }), 0, true);
+      return;
+    }
+    const pattern = probePattern(hook, verdict.probe.path);
+    const missed = verdict.real - verdict.seen;
+    const moved = this.hooks.switchToProbe(hook, verdict.probe);
+    if (typeof moved === 'string') {
+      const message =
+        `${name} is called through references taken before the trace (${missed} of ${verdict.real} calls went around it), ` +
+        `and a probe could not take over (${moved}); trace '${pattern}' instead`;
+      this.queue.push(noteRecord(this.id, 'unchecked', message, { fn: name, pattern }), 0, true);
+      return;
+    }
+    const message =
+      `${name} is called through references taken before the trace (${missed} of ${verdict.real} calls went around it); ` +
+      `traced by a probe instead ('${pattern}')`;
+    this.queue.push(noteRecord(this.id, 'switched', message, { fn: name, pattern }), 0, true);
+  }
+
+  /** One line for every function not called while its reach was checked. */
+  private idleNote(idle: { hook: SessionHook; probePath: string | undefined; windowMs: number }[]): void {
+    const seconds = Math.round(idle[0]!.windowMs / 100) / 10;
+    const withProbe = idle.filter((i) => i.probePath !== undefined);
+    const example = withProbe[0];
+    const names = idle.slice(0, 3).map((i) => i.hook.fn.slice(i.hook.fn.lastIndexOf(':') + 1));
+    const list = idle.length === 1 ? idle[0]!.hook.fn : `${idle.length} functions (${names.join(', ')}${idle.length > 3 ? ', ...' : ''})`;
+    const pattern = example === undefined ? undefined : probePattern(example.hook, example.probePath!);
+    const message =
+      `${list} ${idle.length === 1 ? 'was' : 'were'} not called in the first ${seconds} s, so livetrace could not check that calls reach the trace` +
+      (pattern === undefined ? '' : `; if calls do not show, trace ${idle.length === 1 ? '' : 'them by their ~ name, e.g. '}'${pattern}'`);
+    this.queue.push(
+      noteRecord(this.id, 'unchecked', message, idle.length === 1 ? { fn: idle[0]!.hook.fn, ...(pattern === undefined ? {} : { pattern }) } : {}),
+      0,
+      true,
+    );
   }
 }
