@@ -41,9 +41,9 @@ async function start(script: string, cwd: string): Promise<{ app: RunningApp; po
 }
 
 /** Sends `path` until the CLI prints `note` (the switch), then `after` more requests; returns their responses. */
-async function driveUntilNote(cli: CliProcess, port: number, path: string, note: RegExp, after: number): Promise<Http[]> {
+async function driveUntilNote(cli: CliProcess, port: number, path: string, note: RegExp, after: number, stream: 'stdout' | 'stderr' = 'stdout'): Promise<Http[]> {
   let noted = false;
-  void cli.waitFor('stdout', note, 30_000).then(
+  void cli.waitFor(stream, note, 30_000).then(
     () => (noted = true),
     () => {},
   );
@@ -99,10 +99,11 @@ describe('Express 5 (mvc example) attached with plain node', () => {
   it('prints the note as one dim line in pretty output', async () => {
     const cli = startCli(['trace', String(app.pid), 'controllers/user/index:list', '--max', '1', '--for', '60s'], { socketDir });
     await cli.waitFor('stderr', /^tracing /m, 30_000);
-    await driveUntilNote(cli, port, '/users', /^note: controllers\/user\/index\.js:list is called through references/m, 1);
+    // Notes are information about the trace, printed with the header on stderr.
+    await driveUntilNote(cli, port, '/users', /^note: controllers\/user\/index\.js:list is called through references/m, 1, 'stderr');
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.split('\n').filter((l) => l.startsWith('note: '))).toHaveLength(1);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('note: '))).toHaveLength(1);
     expect(result.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \d+ controllers\/user\/index\.js:list\(IncomingMessage/m);
   }, 90_000);
 
