@@ -37,6 +37,7 @@ import { log } from '../../log.js';
 import { FunctionPrototypeToString } from '../../../safe/intrinsics.js';
 import { functionWithText, parseModuleFile, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { internalFunctions } from '../probes/internal-source.js';
+import { probeEngine } from '../probes/engine.js';
 import { DebuggerLink } from '../probes/link.js';
 import { TRAMPOLINE_KEY } from '../probes/trampoline.js';
 
@@ -110,6 +111,9 @@ class ReachCheck {
     if (joining.length === 0) return;
     try {
       if (this.link === undefined) {
+        // Beside another debugger client (DevTools, an in-process session) a worker's
+        // session would compete with it, as a probe would: refused the same way.
+        probeEngine.ensureUsable();
         this.link = DebuggerLink.open(TRAMPOLINE_KEY);
         this.link.request('coverageStart');
       } else {
@@ -117,7 +121,7 @@ class ReachCheck {
         this.take();
       }
     } catch (error) {
-      const reason = `the inspector is not usable: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = error instanceof Error ? error.message : String(error);
       this.close();
       for (const w of joining) w.subject.decided({ kind: 'unchecked', reason, probePath: w.located.path });
       return;
