@@ -121,6 +121,29 @@ export interface DroppedRecord {
   count: number;
 }
 
+/**
+ * Something the agent found out about the trace while it runs and the user should know,
+ * in one line: a function whose callers hold references taken before the trace, now
+ * traced by a probe instead (`kind: 'switched'`), or one whose reach could not be checked
+ * (`kind: 'unchecked'`) with the pattern that would reach it.
+ */
+export interface NoteRecord {
+  v: typeof EVENT_SCHEMA_VERSION;
+  type: 'note';
+  session: string;
+  pid: number;
+  ts: number;
+  kind: NoteKind;
+  /** The function the note is about ('controllers/user/index.js:show'), when there is one. */
+  fn?: string;
+  /** The pattern that reaches it ('controllers/user/index:~show'), when there is one. */
+  pattern?: string;
+  /** The line to show. */
+  message: string;
+}
+
+export type NoteKind = 'switched' | 'unchecked';
+
 export interface FunctionStats {
   fn: string;
   calls: number;
@@ -169,4 +192,4 @@ export interface StoppedRecord {
   stats: SessionStats;
 }
 
-export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | StatsRecord | StoppedRecord;
+export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | NoteRecord | StatsRecord | StoppedRecord;

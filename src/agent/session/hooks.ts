@@ -21,6 +21,7 @@ import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Ending, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
+import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { resolve, type Candidate } from '../catalog/resolve.js';
@@ -47,7 +48,10 @@ export class SessionHook implements Hook {
   readonly engine: Engine;
   /** What the function's parameter names hide (capture/argument-redaction.ts). */
   readonly redaction: ArgumentRedaction | undefined;
+  readonly loaded: LoadedModule;
   matchers: Matcher[];
+  /** Calls that reached this hook, matching or not: the reach check compares it with V8's count. */
+  entered = 0;
 
   constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
     this.redaction = redaction;
@@ -55,11 +59,13 @@ export class SessionHook implements Hook {
     this.site = site;
     this.fn = candidate.fn;
     this.module = candidate.module.ref.id;
+    this.loaded = candidate.module;
     this.engine = site.target.engine;
     this.matchers = candidate.matchers;
   }
 
   enter(self: unknown, args: unknown[]): object | undefined {
+    this.entered++;
     if (engine.busy !== 0) return undefined;
     const matchers = this.matchers;
     for (let i = 0; i < matchers.length; i++) {
@@ -115,7 +121,35 @@ export class SessionHooks {
     private readonly options: HookOptions,
     /** The session's capture redactor: it decides parameter names too. */
     private readonly redactor: Redactor,
+    /** Told of the hooks each attach or load adds (the session checks their reach). */
+    private readonly hooked: (hooks: SessionHook[]) => void = () => {},
   ) {}
+
+  /** True while `hook` is this session's hook on its site. */
+  has(hook: SessionHook): boolean {
+    return this.hooks.get(hook.site) === hook;
+  }
+
+  /**
+   * Moves `hook` to the probe of the same function (`entry`, its internal entry): the
+   * probe is armed first, then the wrapper's hook removed, both on this thread with no
+   * call in between, so no call is seen twice or lost in the move. Returns the new hook,
+   * or why the probe could not be armed (the wrapper's hook then stays).
+   */
+  switchToProbe(hook: SessionHook, entry: FunctionEntry): SessionHook | string {
+    if (!this.has(hook) || entry.target === undefined) return 'the function is no longer traced';
+    const site = siteFor(entry.target);
+    if (typeof site === 'string') return site;
+    if (this.hooks.has(site)) return 'its probe is already traced by this session';
+    const moved = new SessionHook(this.owner, site, { module: hook.loaded, entry, fn: hook.fn, matchers: hook.matchers }, hook.redaction);
+    if (!addHook(site, moved)) return site.target.failure?.() ?? 'the probe could not be armed';
+    removeHook(hook.site, hook);
+    this.hooks.delete(hook.site);
+    this.hooks.set(site, moved);
+    const index = this.matched.findIndex((m) => m.fn === hook.fn && m.engine === hook.engine);
+    if (index >= 0) this.matched[index] = { ...this.matched[index]!, engine: site.target.engine };
+    return moved;
+  }
 
   /** Hooks what the patterns match now; throws for a pattern that is bad, too broad, or (unless waiting) matches nothing. */
   attach(patterns: string[], initial: boolean): Hooked {
@@ -168,6 +202,7 @@ export class SessionHooks {
   private hookCandidates(candidates: Candidate[]): Hooked {
     const matched: MatchedFunction[] = [];
     const unpatchable: UnpatchableFunction[] = [];
+    const added: SessionHook[] = [];
     for (const candidate of candidates) {
       const where = { fn: candidate.fn, module: candidate.module.ref.id };
       if (candidate.entry.target === undefined) {
@@ -192,11 +227,13 @@ export class SessionHooks {
         continue;
       }
       this.hooks.set(site, hook);
+      added.push(hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
       matched.push(entry);
       this.matched.push(entry);
     }
     this.unpatchable.push(...unpatchable);
+    if (added.length > 0) this.hooked(added);
     return { matched, unpatchable };
   }
 }

@@ -12,6 +12,8 @@ import type {
   DropReason,
   FunctionStats,
   MatchedFunction,
+  NoteKind,
+  NoteRecord,
   SessionRecord,
   SessionStats,
   StartedRecord,
@@ -76,6 +78,10 @@ export function addedRecord(session: string, patterns: string[], hooked: Hooked)
 
 export function droppedRecord(session: string, reason: DropReason, count: number): DroppedRecord {
   return { ...header('dropped', session), reason, count };
+}
+
+export function noteRecord(session: string, kind: NoteKind, message: string, about: { fn?: string; pattern?: string } = {}): NoteRecord {
+  return { ...header('note', session), kind, ...about, message };
 }
 
 export function statsRecord(session: string, final: boolean, functions: FunctionStats[]): StatsRecord {

@@ -46,6 +46,7 @@ import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
 import { captureStack } from '../capture/stack.js';
 import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
+import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
 import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
@@ -54,6 +55,7 @@ import type { TraceSession } from './trace-session.js';
 export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
+
 
 /** One timed call in this many is measured for the overload breaker. */
 const SAMPLE_EVERY = 16;
@@ -91,13 +93,22 @@ export class Session implements TraceSession, HookOwner {
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
   private engineNs = 0;
   private sampleCounter = 0;
+  /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
+  private readonly reach: SessionReach;
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.hooks = new SessionHooks(this, this.options, this.capturer.redactor);
+    this.reach = new SessionReach({
+      id: this.id,
+      running: () => this.running,
+      hooks: () => this.hooks,
+      push: (record) => this.queue.push(record, 0, true),
+      internalError: (error, doing) => this.internalError(error, doing),
+    });
+    this.hooks = new SessionHooks(this, this.options, this.capturer.redactor, (hooks) => this.reach.hooked(hooks));
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     if (this.options.parents) callContext.retain();
@@ -109,6 +120,7 @@ export class Session implements TraceSession, HookOwner {
     tick.unref();
     this.timers.push(expiry, tick);
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
+    this.reach.check();
   }
 
   get patterns(): string[] {
@@ -152,6 +164,7 @@ export class Session implements TraceSession, HookOwner {
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
     this.queue.push(record, 0, true);
+    this.reach.check();
     return record;
   }
 
@@ -393,8 +406,11 @@ export class Session implements TraceSession, HookOwner {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
+      this.reach.check();
     } catch (error) {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
+
+
 }

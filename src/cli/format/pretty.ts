@@ -108,6 +108,8 @@ export class PrettyFormatter {
         return [{ to: 'info', text: this.added(record) }];
       case 'dropped':
         return [{ to: 'info', text: this.dropped(record) }];
+      case 'note':
+        return [{ to: 'info', text: this.style.dim(`note: ${record.message}`) }];
       case 'stats':
         return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts) }).join('\n') }];
       case 'stopped':
