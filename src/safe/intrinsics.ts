@@ -115,6 +115,15 @@ export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString
 export const ErrorConstructor = Error;
 export const ErrorPrototype = Error.prototype;
 export const ErrorCaptureStackTrace = Error.captureStackTrace;
+/**
+ * V8's own `stack` getter, or undefined where `stack` is a data property (Node 20). From
+ * V8 12 (Node 22, 24) every error, and every object given a stack by
+ * Error.captureStackTrace, has an own `stack` accessor whose getter is this one native
+ * function, installed by V8 (it formats the stack lazily); telling it apart from a
+ * getter a program defined is a comparison with the one on an error made here.
+ */
+export const V8StackGetter: Function | undefined = Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get;
+export const FunctionPrototypeCall = uncurryThis(Function.prototype.call as (this: Function, self: unknown) => unknown);
 /** What `Error.prepareStackTrace` held when the agent loaded (Node's default, normally). */
 export const initialPrepareStackTrace: unknown = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value;
 
