@@ -40,6 +40,31 @@ export const {
   freeze: ObjectFreeze,
 } = Object;
 export const ObjectPrototype = Object.prototype;
+export const ArrayPrototypePush = uncurryThis(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number) as <T>(
+  array: T[],
+  ...items: T[]
+) => number;
+
+/**
+ * Collections a program cannot break: subclasses of the intrinsic Set, Map and WeakMap
+ * whose prototypes hold their own copies of the intrinsic methods, taken at load (as
+ * Node's primordials SafeSet and SafeMap). A program that replaces `globalThis.Set`, or
+ * a method of `Set.prototype`, changes neither what `new SafeSet()` makes nor what its
+ * methods do. Iteration uses the copied `Symbol.iterator` and the intrinsic iterators.
+ */
+function makeSafe<C extends abstract new (...args: never[]) => object>(base: { prototype: object }, safe: C): C {
+  const from = base.prototype;
+  const to = (safe as unknown as { prototype: object }).prototype;
+  for (const key of Reflect.ownKeys(from)) {
+    if (key === 'constructor') continue;
+    Object.defineProperty(to, key, Object.getOwnPropertyDescriptor(from, key)!);
+  }
+  Object.freeze(to);
+  return Object.freeze(safe);
+}
+export const SafeSet = makeSafe(Set, class SafeSet<T> extends Set<T> {});
+export const SafeMap = makeSafe(Map, class SafeMap<K, V> extends Map<K, V> {});
+export const SafeWeakMap = makeSafe(WeakMap, class SafeWeakMap<K extends object, V> extends WeakMap<K, V> {});
 export const ReflectOwnKeys = Reflect.ownKeys;
 export const ReflectDefineProperty = Reflect.defineProperty;
 export const ArrayIsArray = Array.isArray;

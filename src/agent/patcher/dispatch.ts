@@ -61,7 +61,12 @@ export function enter(hooks: Hook[], self: unknown, args: unknown[], newTarget: 
     } catch {
       // Hooks guard themselves; this is the last line so a bug never reaches the caller.
     }
-    if (token !== undefined) (matched ??= []).push(hook, token);
+    if (token !== undefined) {
+      // Index writes, not push: a program may have replaced Array.prototype.push.
+      matched ??= [];
+      matched[matched.length] = hook;
+      matched[matched.length] = token;
+    }
   }
   if (matched === undefined) return undefined;
   const frame = pushFrame(matched);

@@ -34,6 +34,7 @@
 import { types } from 'node:util';
 import { promiseHooks } from 'node:v8';
 import { clock } from '../clock.js';
+import { SafeWeakMap } from '../../safe/intrinsics.js';
 
 interface Settler {
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
@@ -56,7 +57,7 @@ const getPrototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.prototype.hasOwnProperty;
 const noop = (): void => {};
 
-const watches = new WeakMap<object, Watch>();
+const watches = new SafeWeakMap<object, Watch>();
 /** Watches that keep the hook on: in flight, or rejected and not yet handled. */
 let pending = 0;
 /** Rejected, unhandled watches whose promise was collected: the hook no longer needs them. */

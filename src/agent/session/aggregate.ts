@@ -5,6 +5,7 @@
  * question needs.
  */
 import type { FunctionStats } from '../../protocol/events.js';
+import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
 const GROWTH = 1.04;
 const LOG_GROWTH = Math.log(GROWTH);
@@ -44,7 +45,7 @@ interface FunctionAggregate {
 }
 
 export class Aggregator {
-  private readonly byFn = new Map<string, FunctionAggregate>();
+  private readonly byFn = new SafeMap<string, FunctionAggregate>();
 
   record(fn: string, ns: number, failed: boolean): void {
     let agg = this.byFn.get(fn);
@@ -61,7 +62,7 @@ export class Aggregator {
   snapshot(): FunctionStats[] {
     const out: FunctionStats[] = [];
     for (const [fn, agg] of this.byFn) {
-      out.push({
+      ArrayPrototypePush(out, {
         fn,
         calls: agg.calls,
         errors: agg.errors,

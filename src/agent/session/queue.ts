@@ -32,8 +32,9 @@ export class RecordQueue {
       if (this.calls >= this.maxCalls || this.bytes + bytes > this.maxBytes) return false;
       this.calls++;
     }
-    this.records.push(record);
-    this.sizes.push(bytes);
+    // Index writes, not push: a program may have replaced Array.prototype.push.
+    this.records[this.records.length] = record;
+    this.sizes[this.sizes.length] = bytes;
     this.bytes += bytes;
     const wake = this.wake;
     if (wake !== undefined) {
