@@ -42,6 +42,7 @@ import { clock, wallTime } from '../clock.js';
 import { parentOf, releaseAsyncContext, retainAsyncContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
+import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
 import { captureStack } from '../capture/stack.js';
@@ -100,6 +101,20 @@ export class Session implements TraceSession, HookOwner {
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
     this.hooks = new SessionHooks(this, this.options);
+    if (IN_LOADER_THREAD) {
+      // Inert (thread.ts): the patterns were checked, nothing is patched, and the session
+      // is over before it began, saying why; the loader goes on untouched.
+      this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+      this.limiter.close();
+      this.unwatchModules = () => {};
+      this.running = false;
+      this.stopReasonValue = 'error';
+      const why = new LivetraceError('LT_LOADER_THREAD', "trace() in Node's module loader thread: nothing is traced there", { input: patterns.join(' ') });
+      log.debug({ code: why.code }, why.message);
+      this.queue.push(startedRecord(this.id, wallTime(this.startedAt), patterns, { matched: [], unpatchable: [] }, this.options), 0, true);
+      this.queue.push(stoppedRecord(this.id, 'error', this.options, this.stats, `${why.code}: ${why.message}`), 0, true);
+      return;
+    }
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     this.updateAsyncParents();
