@@ -10,10 +10,11 @@
  * Starting never throws into the host: a refused directory or a failed listen is logged
  * (LIVETRACE_LOG) and reported in the resolved AgentInfo.
  */
-import { toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
+import { LivetraceError, toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
 import { LIVETRACE_VERSION, type AgentInfo } from '../protocol/messages.js';
 import { log } from './log.js';
 import { AgentServer } from './server/server.js';
+import { IN_LOADER_THREAD } from './thread.js';
 
 export interface AgentOptions {
   /** Directory of the control socket; defaults to LIVETRACE_SOCKET_DIR or the per-user runtime dir. */
@@ -47,6 +48,11 @@ export function startAgent(options: AgentOptions = {}): Promise<AgentInfo> {
   const holder = globalThis as Holder;
   const existing = holder[STATE_KEY];
   if (existing && !existing.failed) return existing.started;
+  if (IN_LOADER_THREAD) {
+    // Inert (thread.ts): the main thread's agent owns this process's socket.
+    const why = new LivetraceError('LT_LOADER_THREAD', "startAgent() in Node's module loader thread: the agent runs on the main thread only");
+    return Promise.resolve({ pid: process.pid, version: LIVETRACE_VERSION, socketPath: null, listening: false, error: why.toRecord() });
+  }
 
   let server: AgentServer | undefined;
   const started = AgentServer.listen(options).then(

@@ -28,6 +28,10 @@ export const errorTable = {
   // Sessions
   LT_SESSION_UNKNOWN: { exit: 2, hint: 'The session has ended or never existed.' },
   LT_SESSION_STOPPED: { exit: 2, hint: 'Start a new session.' },
+  LT_LOADER_THREAD: {
+    exit: 2,
+    hint: "Node runs --require preloads in its module loader thread too, where no program code runs: call trace() and startAgent() only when require('node:worker_threads').isMainThread.",
+  },
   // livetrace run
   LT_RUN_NOT_STARTED: {
     exit: 2,

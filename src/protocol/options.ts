@@ -60,7 +60,7 @@ export interface TraceOptions {
   /** Refuse patterns matching more functions than this (default 500) unless `force`. */
   maxFunctions?: number;
   force?: boolean;
-  /** Track parent calls (call trees). Default true. */
+  /** Track parent calls (call trees). Default true. Across await and callbacks once the session traces more than one function (docs/transparency.md). */
   parents?: boolean;
   /** Start even if nothing matches yet: patterns apply to modules that load later. */
   waitForModules?: boolean;
@@ -131,7 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   row('eventBytes', 'count', [256, MAX_FRAME_BYTES / 2], 8192, null, 'approximate JSON bytes of the values captured for one call'),
   row('queueEvents', 'count', [1, 1_000_000], 10_000, null, 'call records held for a reader before new ones are dropped'),
   row('queueBytes', 'count', [1024, 1024 * MiB], 4 * MiB, null, 'bytes of call records held for a reader before new ones are dropped'),
-  row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees)'),
+  row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees); across await and callbacks once the session traces more than one function'),
   row('waitForModules', 'switch', [0, 0], false, null, 'start even if nothing matches yet; patterns apply to modules that load later'),
 ]);
 

@@ -40,6 +40,31 @@ export const {
   freeze: ObjectFreeze,
 } = Object;
 export const ObjectPrototype = Object.prototype;
+export const ArrayPrototypePush = uncurryThis(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number) as <T>(
+  array: T[],
+  ...items: T[]
+) => number;
+
+/**
+ * Collections a program cannot break: subclasses of the intrinsic Set, Map and WeakMap
+ * whose prototypes hold their own copies of the intrinsic methods, taken at load (as
+ * Node's primordials SafeSet and SafeMap). A program that replaces `globalThis.Set`, or
+ * a method of `Set.prototype`, changes neither what `new SafeSet()` makes nor what its
+ * methods do. Iteration uses the copied `Symbol.iterator` and the intrinsic iterators.
+ */
+function makeSafe<C extends abstract new (...args: never[]) => object>(base: { prototype: object }, safe: C): C {
+  const from = base.prototype;
+  const to = (safe as unknown as { prototype: object }).prototype;
+  for (const key of Reflect.ownKeys(from)) {
+    if (key === 'constructor') continue;
+    Object.defineProperty(to, key, Object.getOwnPropertyDescriptor(from, key)!);
+  }
+  Object.freeze(to);
+  return Object.freeze(safe);
+}
+export const SafeSet = makeSafe(Set, class SafeSet<T> extends Set<T> {});
+export const SafeMap = makeSafe(Map, class SafeMap<K, V> extends Map<K, V> {});
+export const SafeWeakMap = makeSafe(WeakMap, class SafeWeakMap<K extends object, V> extends WeakMap<K, V> {});
 export const ReflectOwnKeys = Reflect.ownKeys;
 export const ReflectDefineProperty = Reflect.defineProperty;
 export const ArrayIsArray = Array.isArray;
@@ -115,6 +140,15 @@ export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString
 export const ErrorConstructor = Error;
 export const ErrorPrototype = Error.prototype;
 export const ErrorCaptureStackTrace = Error.captureStackTrace;
+/**
+ * V8's own `stack` getter, or undefined where `stack` is a data property (Node 20). From
+ * V8 12 (Node 22, 24) every error, and every object given a stack by
+ * Error.captureStackTrace, has an own `stack` accessor whose getter is this one native
+ * function, installed by V8 (it formats the stack lazily); telling it apart from a
+ * getter a program defined is a comparison with the one on an error made here.
+ */
+export const V8StackGetter: Function | undefined = Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get;
+export const FunctionPrototypeCall = uncurryThis(Function.prototype.call as (this: Function, self: unknown) => unknown);
 /** What `Error.prepareStackTrace` held when the agent loaded (Node's default, normally). */
 export const initialPrepareStackTrace: unknown = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value;
 

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { log } from '../log.js';
+import { SafeSet } from '../../safe/intrinsics.js';
 
 export interface LoadedFile {
   filename: string;
@@ -27,7 +28,8 @@ interface ModuleStatic {
 }
 
 const Module = createRequire(process.cwd() + '/noop.js')('module') as ModuleStatic;
-const listeners = new Set<Listener>();
+const reflectApply = Reflect.apply;
+const listeners = new SafeSet<Listener>();
 let original: ModuleStatic['prototype']['load'] | undefined;
 let wrapper: ModuleStatic['prototype']['load'] | undefined;
 
@@ -35,7 +37,7 @@ function install(): void {
   const load = Module.prototype.load;
   original = load;
   wrapper = function (this: CjsModule, filename: string) {
-    const result = Reflect.apply(load, this, [filename]);
+    const result = reflectApply(load, this, [filename]);
     if (listeners.size > 0 && typeof this.filename === 'string') reportLoaded([{ filename: this.filename }]);
     return result;
   };

@@ -31,6 +31,7 @@
 import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
+import { SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
 export interface PatchTarget {
@@ -83,8 +84,8 @@ const TABLE_KEY = Symbol.for('livetrace.sites.v1');
 const table: SiteTable = ((globalThis as Record<symbol, unknown>)[TABLE_KEY] as SiteTable | undefined) ??
   ((globalThis as Record<symbol, unknown>)[TABLE_KEY] = {
     version: 1,
-    byHolder: new WeakMap(),
-    wrappers: new WeakMap(),
+    byHolder: new SafeWeakMap(),
+    wrappers: new SafeWeakMap(),
   } satisfies SiteTable) as SiteTable;
 const wrappers = table.wrappers;
 
@@ -119,7 +120,7 @@ export function siteFor(target: PatchTarget): Site | string {
   // patching the same original again would double-report; reuse the original instead.
   const original = unwrap(current);
   const site = new Site(target, original);
-  if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new Map()));
+  if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new SafeMap()));
   byKey.set(target.key, site);
   return site;
 }

@@ -3,7 +3,10 @@
  *
  * Its hot path is one read of a field of a const object (`state.hooks`); while that is
  * null the wrapper is a plain pass-through, which V8 inlines down to about the cost of
- * the bare call. Otherwise it hands the call to `dispatch` (dispatch.ts). It keeps what
+ * the bare call. Otherwise it asks `enter` (dispatch.ts) whether a hook takes the call
+ * and, if one does, calls the original itself between `enter` and `returned`/`threw`,
+ * which have both returned while the original runs: the original's caller is the
+ * wrapper, the one frame of ours in its stack, reported or not. It keeps what
  * the caller sees: the same `this`, arguments, `new.target` and construct semantics, and
  * it looks like the original (name, length, statics, `prototype`, [[Prototype]]).
  *
@@ -12,7 +15,7 @@
  */
 import { types } from 'node:util';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
-import { PASS, dispatch, type Hook } from './dispatch.js';
+import { enter, returned, threw, type Hook } from './dispatch.js';
 
 /** The one field the wrapper reads per call: null while no hook is attached. */
 export interface SiteState {
@@ -37,7 +40,7 @@ export function makeWrapper(original: Function, state: SiteState): Function {
   // ignored anyway, as the original ignores the caller's).
   const bound = constructible && getOwnPropertyDescriptor(original, 'prototype') === undefined;
   const factory = compileFactory(constructible) ?? (constructible ? constructibleFactory : callableFactory);
-  const inner = factory(original, state, dispatch, PASS, reflectApply, reflectConstruct, bound) as Function;
+  const inner = factory(original, state, enter, returned, threw, reflectApply, reflectConstruct, bound) as Function;
   const wrapper = bound ? inner.bind(undefined) : inner;
   mirrorShape(original, wrapper);
   return wrapper;
@@ -56,8 +59,18 @@ const CONSTRUCTIBLE_BODY = `'use strict';
     // A bound original must see itself as new.target to construct its target's instance.
     const newTarget = new.target === undefined ? undefined : bound && new.target === wrapper ? original : new.target;
     if (hooks !== null) {
-      const result = dispatch(hooks, original, this, args, newTarget);
-      if (result !== PASS) return result;
+      const call = enter(hooks, this, args, newTarget);
+      if (call !== undefined) {
+        let value;
+        try {
+          value = newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
+        } catch (error) {
+          threw(call, error);
+          throw error;
+        }
+        returned(call, value);
+        return value;
+      }
     }
     return newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
   };
@@ -66,13 +79,23 @@ const CALLABLE_BODY = `'use strict';
   return { wrapper(...args) {
     const hooks = state.hooks;
     if (hooks !== null) {
-      const result = dispatch(hooks, original, this, args, undefined);
-      if (result !== PASS) return result;
+      const call = enter(hooks, this, args, undefined);
+      if (call !== undefined) {
+        let value;
+        try {
+          value = reflectApply(original, this, args);
+        } catch (error) {
+          threw(call, error);
+          throw error;
+        }
+        returned(call, value);
+        return value;
+      }
     }
     return reflectApply(original, this, args);
   } }.wrapper;
 //# sourceURL=${WRAPPER_SOURCE_URL}`;
-const FACTORY_PARAMS = ['original', 'state', 'dispatch', 'PASS', 'reflectApply', 'reflectConstruct', 'bound'] as const;
+const FACTORY_PARAMS = ['original', 'state', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound'] as const;
 
 type Factory = (...params: unknown[]) => unknown;
 
@@ -93,34 +116,61 @@ function compileFactory(constructible: boolean): Factory | undefined {
 }
 
 /** The same wrappers as closures, for processes that forbid compiling strings. */
-const constructibleFactory: Factory = (original, state, dispatchFn, pass, apply, construct, bound) => {
+const constructibleFactory: Factory = (original, state, enterFn, returnedFn, threwFn, apply, construct, bound) => {
   const o = original as Function;
   const st = state as SiteState;
-  const d = dispatchFn as typeof dispatch;
+  const en = enterFn as typeof enter;
+  const re = returnedFn as typeof returned;
+  const th = threwFn as typeof threw;
+  const ap = apply as typeof reflectApply;
+  const co = construct as typeof reflectConstruct;
   const wrapper = function (this: unknown, ...args: unknown[]): unknown {
     const hooks = st.hooks;
     const newTarget = new.target === undefined ? undefined : bound === true && new.target === wrapper ? o : new.target;
     if (hooks !== null) {
-      const result = d(hooks, o, this, args, newTarget);
-      if (result !== pass) return result;
+      const call = en(hooks, this, args, newTarget);
+      if (call !== undefined) {
+        let value: unknown;
+        try {
+          value = newTarget === undefined ? ap(o, this, args) : co(o, args, newTarget);
+        } catch (error) {
+          th(call, error);
+          throw error;
+        }
+        re(call, value);
+        return value;
+      }
     }
-    return newTarget === undefined ? (apply as typeof reflectApply)(o, this, args) : (construct as typeof reflectConstruct)(o, args, newTarget);
+    return newTarget === undefined ? ap(o, this, args) : co(o, args, newTarget);
   };
   return wrapper;
 };
 
-const callableFactory: Factory = (original, state, dispatchFn, pass, apply) => {
+const callableFactory: Factory = (original, state, enterFn, returnedFn, threwFn, apply) => {
   const o = original as Function;
   const st = state as SiteState;
-  const d = dispatchFn as typeof dispatch;
+  const en = enterFn as typeof enter;
+  const re = returnedFn as typeof returned;
+  const th = threwFn as typeof threw;
+  const ap = apply as typeof reflectApply;
   return {
     wrapper(this: unknown, ...args: unknown[]): unknown {
       const hooks = st.hooks;
       if (hooks !== null) {
-        const result = d(hooks, o, this, args, undefined);
-        if (result !== pass) return result;
+        const call = en(hooks, this, args, undefined);
+        if (call !== undefined) {
+          let value: unknown;
+          try {
+            value = ap(o, this, args);
+          } catch (error) {
+            th(call, error);
+            throw error;
+          }
+          re(call, value);
+          return value;
+        }
       }
-      return (apply as typeof reflectApply)(o, this, args);
+      return ap(o, this, args);
     },
   }.wrapper;
 };

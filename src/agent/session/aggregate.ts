@@ -5,6 +5,7 @@
  * question needs.
  */
 import type { FunctionStats } from '../../protocol/events.js';
+import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
 const GROWTH = 1.04;
 const LOG_GROWTH = Math.log(GROWTH);
@@ -45,7 +46,7 @@ interface FunctionAggregate {
 }
 
 export class Aggregator {
-  private readonly byFn = new Map<string, FunctionAggregate>();
+  private readonly byFn = new SafeMap<string, FunctionAggregate>();
 
   /** `hist`: the call's latency goes into the function's quantiles too. */
   record(fn: string, ns: number, failed: boolean, hist: boolean): void {
@@ -64,7 +65,7 @@ export class Aggregator {
     const out: FunctionStats[] = [];
     for (const [fn, agg] of this.byFn) {
       const latency = agg.latency;
-      out.push(
+      ArrayPrototypePush(out, 
         latency === undefined
           ? { fn, calls: agg.calls, errors: agg.errors }
           : {

@@ -26,6 +26,7 @@ import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { resolve, type Candidate } from '../catalog/resolve.js';
 import { engine } from './registry.js';
+import { ArrayPrototypePush, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** The session's hot path, as its hooks call it. */
 export interface HookOwner {
@@ -114,7 +115,7 @@ export class SessionHooks {
   readonly matchers: Matcher[] = [];
   readonly matched: MatchedFunction[] = [];
   readonly unpatchable: UnpatchableFunction[] = [];
-  private readonly hooks = new Map<Site, SessionHook>();
+  private readonly hooks = new SafeMap<Site, SessionHook>();
 
   constructor(
     private readonly owner: HookOwner,
@@ -173,11 +174,11 @@ export class SessionHooks {
       const near = matchers.flatMap((m) => nearMisses(m.moduleGlob, m.functionGlob));
       throw new LivetraceError('LT_PATTERN_NO_MATCH', `no loaded function matches ${patterns.map((p) => `'${p}'`).join(', ')}`, {
         input: patterns.join(' '),
-        ...(near.length > 0 ? { hint: `Did you mean: ${[...new Set(near)].slice(0, 5).join(', ')}? ('livetrace ls <pid>' lists all)` } : {}),
+        ...(near.length > 0 ? { hint: `Did you mean: ${[...new SafeSet(near)].slice(0, 5).join(', ')}? ('livetrace ls <pid>' lists all)` } : {}),
       });
     }
-    this.matchers.push(...matchers);
-    this.patterns.push(...patterns);
+    ArrayPrototypePush(this.matchers, ...matchers);
+    ArrayPrototypePush(this.patterns, ...patterns);
     return this.hookCandidates(candidates);
   }
 
@@ -206,12 +207,12 @@ export class SessionHooks {
     for (const candidate of candidates) {
       const where = { fn: candidate.fn, module: candidate.module.ref.id };
       if (candidate.entry.target === undefined) {
-        unpatchable.push({ ...where, reason: candidate.entry.unpatchable ?? 'not patchable' });
+        ArrayPrototypePush(unpatchable, { ...where, reason: candidate.entry.unpatchable ?? 'not patchable' });
         continue;
       }
       const site = siteFor(candidate.entry.target);
       if (typeof site === 'string') {
-        unpatchable.push({ ...where, reason: site });
+        ArrayPrototypePush(unpatchable, { ...where, reason: site });
         continue;
       }
       const existing = this.hooks.get(site);
@@ -223,16 +224,16 @@ export class SessionHooks {
       // Parameter names are read once per function and session, from its source (never by calling it).
       const hook = new SessionHook(this.owner, site, candidate, argumentRedaction(site.original, this.redactor));
       if (!addHook(site, hook)) {
-        unpatchable.push({ ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
+        ArrayPrototypePush(unpatchable, { ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
         continue;
       }
       this.hooks.set(site, hook);
       added.push(hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
-      matched.push(entry);
-      this.matched.push(entry);
+      ArrayPrototypePush(matched, entry);
+      ArrayPrototypePush(this.matched, entry);
     }
-    this.unpatchable.push(...unpatchable);
+    ArrayPrototypePush(this.unpatchable, ...unpatchable);
     if (added.length > 0) this.hooked(added);
     return { matched, unpatchable };
   }

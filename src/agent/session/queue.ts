@@ -55,8 +55,9 @@ export class RecordQueue {
       if (queued.bytes + bytes > MAX_QUEUED_BYTES_TOTAL) return false;
       this.calls++;
     }
-    this.records.push(record);
-    this.sizes.push(bytes);
+    // Index writes, not push: a program may have replaced Array.prototype.push.
+    this.records[this.records.length] = record;
+    this.sizes[this.sizes.length] = bytes;
     this.bytes += bytes;
     this.held.bytes += bytes;
     queued.bytes += bytes;

@@ -88,8 +88,8 @@ export function statsRecord(session: string, final: boolean, functions: Function
   return { ...header('stats', session), final, functions };
 }
 
-export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats): StoppedRecord {
-  return { ...header('stopped', session), reason, detail: stopDetail(reason, o), stats };
+export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats, detail?: string): StoppedRecord {
+  return { ...header('stopped', session), reason, detail: detail ?? stopDetail(reason, o), stats };
 }
 
 function stopDetail(reason: StopReason, o: ResolvedOptions): string {

@@ -246,6 +246,32 @@ describe('capture: the value forms', () => {
     }
   });
 
+  it("reads the stack through V8's own accessor (Node 22+), never through a program's getter", () => {
+    const saved = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+    try {
+      delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+      // On Node 20 `stack` is a data property; from Node 22 an own accessor installed by V8.
+      const made = new Error('v8');
+      const read = capture(made).value as Record<string, Value>;
+      expect(read.stack).toMatch(/^Error: v8\n {4}at /);
+
+      let calls = 0;
+      const custom = new Error('custom');
+      Object.defineProperty(custom, 'stack', {
+        get: () => {
+          calls++;
+          return 'from a getter';
+        },
+        configurable: true,
+      });
+      expect((capture(custom).value as Record<string, Value>).stack).toBeUndefined();
+      expect(calls).toBe(0);
+    } finally {
+      if (saved === undefined) delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+      else Object.defineProperty(Error, 'prepareStackTrace', saved);
+    }
+  });
+
   it('recognizes values from another realm', () => {
     expect(capture(runInNewContext('({ a: 1, b: [2] })')).value).toEqual({ a: 1, b: [2] });
     expect(capture(runInNewContext('new Map([["k", 1]])')).value).toEqual({ $: 'map', size: 1, entries: [['k', 1]] });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addModuleSource } from '../../../../src/agent/catalog/modules.js';
+import { asyncContextActive } from '../../../../src/agent/patcher/context.js';
 import { activeSessions, trace, type Session } from '../../../../src/agent/session/session.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../../src/protocol/events.js';
@@ -102,6 +103,29 @@ describe('trace()', () => {
     expect(inners).toHaveLength(2);
     for (const inner of inners) expect(inner).toMatchObject({ parent: outer.id, depth: 1 });
     expect(outer.parent).toBe(null);
+  });
+
+  it('takes async context only once the session traces a second function, and gives it back', async () => {
+    const session = trace(`${M}:outer`, { max: 3 });
+    expect(asyncContextActive()).toBe(false);
+    // One function: its synchronous nesting needs no storage; none is created.
+    expect(await users.outer(1)).toBe(6);
+    expect(asyncContextActive()).toBe(false);
+    session.add(`${M}:inner`);
+    expect(asyncContextActive()).toBe(true);
+    expect(await users.outer(1)).toBe(6);
+    const events = calls(await collect(session));
+    const outers = events.filter((e) => e.fn.endsWith(':outer'));
+    const inner = events.find((e) => e.fn.endsWith(':inner'))!;
+    expect(inner).toMatchObject({ parent: outers[1]!.id, depth: 1 });
+    expect(asyncContextActive()).toBe(false);
+  });
+
+  it('parents: false never takes async context', async () => {
+    const session = trace([`${M}:outer`, `${M}:inner`], { max: 3, parents: false });
+    expect(asyncContextActive()).toBe(false);
+    expect(await users.outer(1)).toBe(6);
+    for (const event of calls(await collect(session))) expect(event.parent).toBe(null);
   });
 
   it('checks a post-guard after the call: only throwing calls', async () => {
