@@ -2,10 +2,11 @@
  * The wrapper a site installs in place of the original (site.ts).
  *
  * Two kinds, chosen by what the original is (issue 12, docs/transparency.md):
- * - A plain function (no own properties but its shape, an untouched or no `prototype`)
- *   gets a compiled `function` wrapper: the cheapest thing V8 can inline, and nothing
+ * - A plain synchronous function (no own properties but its shape, an untouched or no
+ *   `prototype`) gets a compiled `function` wrapper: the cheapest thing V8 can inline, and nothing
  *   about it can drift from the original since the original has no state of its own.
- * - Anything with state (statics, a class, a constructor with prototype methods) gets a
+ * - Anything with state (statics, a class, a constructor with prototype methods), and
+ *   async functions and generators (whose kind inspect prints), get a
  *   Proxy of the original with only `apply` and `construct` traps. Every property
  *   operation lands on the original itself, so a static written through the export is
  *   the one the library reads (`_.placeholder`), one written by the function on itself
@@ -47,7 +48,9 @@ const getPrototypeOf = Object.getPrototypeOf;
  */
 export function makeWrapper(original: Function, state: SiteState): Function {
   installToString();
-  const wrapper = plainCallable(original) ? makeFunctionWrapper(original, state) : makeProxyWrapper(original, state);
+  // Async functions and generators too: a sync wrapper would inspect as `[Function] AsyncFunction`.
+  const fast = plainCallable(original) && !types.isAsyncFunction(original) && !types.isGeneratorFunction(original);
+  const wrapper = fast ? makeFunctionWrapper(original, state) : makeProxyWrapper(original, state);
   originals.set(wrapper, original);
   copyMetadata(original, wrapper);
   return wrapper;

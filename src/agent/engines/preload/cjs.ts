@@ -29,7 +29,7 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { reportLoaded } from '../../catalog/module-watch.js';
-import { pinSite, siteFor } from '../../patcher/site.js';
+import { pinSite, siteFor, siteOfWrapper } from '../../patcher/site.js';
 import { enumerateExports } from '../../catalog/exports-walk.js';
 import { heldElsewhere, markPreloaded, noteHeldElsewhere } from '../exports/modules.js';
 import { propertyTarget } from '../exports/target.js';
@@ -111,7 +111,7 @@ export function pinExports(module: CjsModule): number {
     // `module.exports` (lodash's `_.map`, `App.default = App`): what importers copy.
     if (target === undefined || (target.holder !== exportsValue && target.holder !== module)) continue;
     const fn = target.read();
-    if (typeof fn !== 'function' || isProxy(fn) || heldElsewhere(fn) !== undefined) continue;
+    if (typeof fn !== 'function' || isProxy(fn) || siteOfWrapper(fn) !== undefined || heldElsewhere(fn) !== undefined) continue;
     const site = siteFor(target);
     if (typeof site === 'string' || !pinSite(site)) continue;
     pinned++;
