@@ -7,8 +7,9 @@
  *   about it can drift from the original since the original has no state of its own.
  * - Anything with state (statics, a class, a constructor with prototype methods), and
  *   async functions and generators (whose kind inspect prints), get a
- *   Proxy of the original with only `apply` and `construct` traps. Every property
- *   operation lands on the original itself, so a static written through the export is
+ *   Proxy of the original with `apply`, `construct` and `get` traps. Every property
+ *   operation lands on the original itself (a read of a function that has a wrapper,
+ *   the original itself included, gives the wrapper: viewOf), so a static written through the export is
  *   the one the library reads (`_.placeholder`), one written by the function on itself
  *   is seen through the export (ajv's `validate.errors`), statics stay data properties,
  *   and `util.inspect` (which looks through a Proxy) prints `[class App] { x: 1 }`.
@@ -119,10 +120,14 @@ const PROXY_BODY = `'use strict';
       }
       return reflectConstruct(original, args, nt);
     },
+    get(target, key, receiver) {
+      const value = reflectGet(original, key, receiver);
+      return typeof value === 'function' ? viewOf(original, proxy, key, value) : value;
+    },
   });
   return proxy;
 //# sourceURL=${WRAPPER_SOURCE_URL}`;
-const FACTORY_PARAMS = ['original', 'state', 'dispatch', 'PASS', 'reflectApply', 'reflectConstruct', 'bound'] as const;
+const FACTORY_PARAMS = ['original', 'state', 'dispatch', 'PASS', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf'] as const;
 
 type Factory = (...params: unknown[]) => unknown;
 
@@ -132,7 +137,7 @@ let compiled = 0;
 
 function makeProxyWrapper(original: Function, state: SiteState): Function {
   const factory = compileFactory('proxy') ?? proxyFactory;
-  return factory(original, state, dispatch, PASS, reflectApply, reflectConstruct, false) as Function;
+  return factory(original, state, dispatch, PASS, reflectApply, reflectConstruct, false, reflectGet, viewOf) as Function;
 }
 
 function compileFactory(kind: boolean | 'proxy'): Factory | undefined {
@@ -181,7 +186,31 @@ const callableFactory: Factory = (original, state, dispatchFn, pass, apply) => {
   }.wrapper;
 };
 
-const proxyFactory: Factory = (original, state, dispatchFn, pass, apply, construct) => {
+/**
+ * What a function-valued property read through a Proxy wrapper gives: the wrapper when
+ * the value is the original itself or a function that has a live wrapper, so a getter or
+ * static returning the class's own inner binding (`static get default() { return
+ * Application }`, koa) gives what importers hold, as untraced. Never for a property
+ * whose value a Proxy must report unchanged (non-configurable and non-writable).
+ */
+function viewOf(original: Function, proxy: Function, key: PropertyKey, value: Function): Function {
+  const view = value === original ? proxy : wrapperLookup(value);
+  if (view === undefined || view === value) return value;
+  const desc = getOwnPropertyDescriptor(original, key);
+  if (desc !== undefined && desc.configurable === false && ('value' in desc ? desc.writable === false : true)) return value;
+  return view;
+}
+
+let wrapperLookup: (fn: Function) => Function | undefined = () => undefined;
+
+/** The patcher (site.ts) tells wrappers where to find the live wrapper of a function. */
+export function setWrapperLookup(lookup: (fn: Function) => Function | undefined): void {
+  wrapperLookup = lookup;
+}
+
+const reflectGet = Reflect.get;
+
+const proxyFactory: Factory = (original, state, dispatchFn, pass, apply, construct, _bound, get, view) => {
   const o = original as Function;
   const st = state as SiteState;
   const d = dispatchFn as typeof dispatch;
@@ -202,6 +231,10 @@ const proxyFactory: Factory = (original, state, dispatchFn, pass, apply, constru
         if (result !== pass) return result as object;
       }
       return (construct as typeof reflectConstruct)(o, args, nt) as object;
+    },
+    get(_target, key: PropertyKey, receiver: unknown): unknown {
+      const value = (get as typeof reflectGet)(o, key, receiver) as unknown;
+      return typeof value === 'function' ? (view as typeof viewOf)(o, proxy, key, value) : value;
     },
   });
   return proxy;
@@ -255,9 +288,11 @@ const nativeToString: (this: Function) => string = (() => {
  * from it would change behaviour). Installed once per process, at the first wrapper, as
  * Sentry and others do; the replacement has the native one's name, length and shape
  * (a method: no prototype, not constructible), and shows the native text itself. A
- * program that installs its own afterwards simply wins.
+ * program that installs its own afterwards simply wins. The preload installs it before
+ * the program's first line, so code that keeps `Function.prototype.toString` in a
+ * variable (lodash's `isNative`) keeps this one.
  */
-function installToString(): void {
+export function installToString(): void {
   const global = globalThis as Record<symbol, unknown>;
   if (global[TO_STRING_KEY] !== undefined) return;
   try {

@@ -184,6 +184,7 @@ export class SessionHooks {
       }
       this.hooks.set(site, hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
+      if (site.target.engine === 'exports' && candidate.entry.warning !== undefined) entry.identity = candidate.entry.warning;
       matched.push(entry);
       this.matched.push(entry);
     }

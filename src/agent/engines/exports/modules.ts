@@ -91,7 +91,7 @@ function destructuredWarning(ref: ModuleRef): string {
   if (ref.kind === 'package' && !preload.packages) {
     return `${DESTRUCTURED}; the preload leaves node_modules alone unless LIVETRACE_PRELOAD_PACKAGES=1; or use a probe`;
   }
-  return `${DESTRUCTURED}; the preload pins only plain functions (not classes, constructors or functions with properties of their own) of modules loaded after it; use a probe`;
+  return `${DESTRUCTURED}; the preload pins the exports of modules loaded after it, not members nested deeper; use a probe`;
 }
 
 /** Marks top-level exports the exports engine patches in place: a copy taken earlier keeps the original. */
