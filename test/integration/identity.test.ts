@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, launchApp } from './fixture-app.js';
-import { reachDir, runReach } from './reach-harness.js';
+import { reachDir, runReach, type SeenCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
@@ -77,6 +77,25 @@ describe('identity and shape fixtures', () => {
       ['instance true true b HttpError,helper,version,default', 'instance true false b HttpError,helper,version,default'],
       // import() gets Node's snapshot of module.exports, taken when require loaded it.
       ['default is required true true', 'default is required false true'],
+    ]);
+  });
+});
+
+describe('two copies of livetrace in one process (issue 12, item 9)', () => {
+  it('the CJS build traces ES modules the ESM build preloaded', async () => {
+    // The preload is the ESM build (--import); the harness traces with the CJS build's trace().
+    const app = await launchApp([join(reachDir, 'harness.mjs'), 'cjs', 'after', JSON.stringify(['lib/greet.mjs:*']), './lib/esm-callers.mjs'], {
+      preload: 'import',
+      ready: null,
+    });
+    const { match } = await app.waitForLine(/^REACH (.*)$/);
+    const exit = await app.exited;
+    expect(exit.code, app.stderr()).toBe(0);
+    const calls = JSON.parse(match[1]!) as SeenCall[];
+    expect(calls.map((c) => [c.fn, c.engine, ...c.args]).slice(0, 3)).toEqual([
+      ['lib/greet.mjs:hello', 'preload', 'named'],
+      ['lib/greet.mjs:hello', 'preload', 'namespace'],
+      ['lib/greet.mjs:default', 'preload', 'default'],
     ]);
   });
 });
