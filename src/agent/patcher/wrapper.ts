@@ -329,9 +329,22 @@ function copyMetadata(original: Function, wrapper: Function): void {
     const getOwn = dataFunction(Reflect, 'getOwnMetadata');
     const define = dataFunction(Reflect, 'defineMetadata');
     if (keysOf === undefined || getOwn === undefined || define === undefined) return;
-    const keys = reflectApply(keysOf, Reflect, [original]) as unknown;
-    if (!Array.isArray(keys)) return;
-    for (const key of keys) reflectApply(define, Reflect, [key, reflectApply(getOwn, Reflect, [key, original]), wrapper]);
+    // Metadata of the function itself, and of its members: TypeScript's parameter
+    // decorators store under (class, method name), read back through `instance.constructor`.
+    const members: (PropertyKey | undefined)[] = [undefined];
+    const proto = getOwnPropertyDescriptor(original, 'prototype');
+    for (const holder of [original, proto !== undefined && 'value' in proto ? (proto.value as unknown) : undefined]) {
+      if ((typeof holder !== 'object' && typeof holder !== 'function') || holder === null || types.isProxy(holder)) continue;
+      for (const key of ownKeys(holder)) if (key !== 'prototype' && key !== 'length' && key !== 'name' && key !== 'constructor') members.push(key);
+    }
+    for (const member of members) {
+      const keys = reflectApply(keysOf, Reflect, member === undefined ? [original] : [original, member]) as unknown;
+      if (!Array.isArray(keys)) continue;
+      for (const key of keys) {
+        const value = reflectApply(getOwn, Reflect, member === undefined ? [key, original] : [key, original, member]) as unknown;
+        reflectApply(define, Reflect, member === undefined ? [key, value, wrapper] : [key, value, wrapper, member]);
+      }
+    }
   } catch {
     // The wrapper is still a faithful call-through; only its metadata is missing.
   }
