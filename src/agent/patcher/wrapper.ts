@@ -252,9 +252,10 @@ export function plainCallable(fn: Function): boolean {
     if (types.isProxy(fn)) return false;
     const keys = ownKeys(fn);
     for (const key of keys) if (!SHAPE_KEYS.has(key)) return false;
-    if (reflectApply(nativeToString, fn, []).startsWith('class')) return false;
     const prototype = getOwnPropertyDescriptor(fn, 'prototype');
     if (prototype === undefined) return true; // arrows, methods, async functions
+    // A class's own `prototype` is read-only, a function's is writable (no need to read its text).
+    if (prototype.writable === false) return false;
     const value: unknown = prototype.value;
     if (typeof value !== 'object' || value === null) return false;
     // Generators' own prototype objects inherit from %GeneratorPrototype%, not Object.prototype.
