@@ -36,7 +36,7 @@
  */
 import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
-import { makeWrapper, setWrapperLookup, type SiteState } from './wrapper.js';
+import { makeWrapper, type SiteState } from './wrapper.js';
 
 /** Where a function lives and how to swap it. */
 export interface PatchTarget {
@@ -101,10 +101,6 @@ const table: SiteTable = ((globalThis as Record<symbol, unknown>)[TABLE_KEY] as 
     byOriginal: new WeakMap(),
   } satisfies SiteTable) as SiteTable;
 const wrappers = table.wrappers;
-setWrapperLookup((fn) => {
-  const site = table.byOriginal.get(fn);
-  return site !== undefined && site.installed ? site.wrapper : undefined;
-});
 
 /** The site whose wrapper `fn` is, if it is one of ours. */
 export function siteOfWrapper(fn: unknown): Site | undefined {

@@ -8,8 +8,8 @@
  * - Anything with state (statics, a class, a constructor with prototype methods), and
  *   async functions and generators (whose kind inspect prints), get a
  *   Proxy of the original with `apply`, `construct` and `get` traps. Every property
- *   operation lands on the original itself (a read of a function that has a wrapper,
- *   the original itself included, gives the wrapper: viewOf), so a static written through the export is
+ *   operation lands on the original itself (a read that gives the original itself gives
+ *   the wrapper: viewOf), so a static written through the export is
  *   the one the library reads (`_.placeholder`), one written by the function on itself
  *   is seen through the export (ajv's `validate.errors`), statics stay data properties,
  *   and `util.inspect` (which looks through a Proxy) prints `[class App] { x: 1 }`.
@@ -187,25 +187,19 @@ const callableFactory: Factory = (original, state, dispatchFn, pass, apply) => {
 };
 
 /**
- * What a function-valued property read through a Proxy wrapper gives: the wrapper when
- * the value is the original itself or a function that has a live wrapper, so a getter or
- * static returning the class's own inner binding (`static get default() { return
- * Application }`, koa) gives what importers hold, as untraced. Never for a property
- * whose value a Proxy must report unchanged (non-configurable and non-writable).
+ * What a function-valued property read through a Proxy wrapper gives: the wrapper when the
+ * value is the original itself, so a getter or static returning the class's own inner
+ * binding (`static get default() { return Application }`, koa) gives what importers hold,
+ * as untraced. Only the function itself: a read of *another* wrapped function (lodash's
+ * `partial.placeholder`, which is `lodash`) must give what the library's own code compares
+ * it with, its original. Never for a property a Proxy must report unchanged
+ * (non-configurable and non-writable).
  */
 function viewOf(original: Function, proxy: Function, key: PropertyKey, value: Function): Function {
-  const view = value === original ? proxy : wrapperLookup(value);
-  if (view === undefined || view === value) return value;
+  if (value !== original) return value;
   const desc = getOwnPropertyDescriptor(original, key);
   if (desc !== undefined && desc.configurable === false && ('value' in desc ? desc.writable === false : true)) return value;
-  return view;
-}
-
-let wrapperLookup: (fn: Function) => Function | undefined = () => undefined;
-
-/** The patcher (site.ts) tells wrappers where to find the live wrapper of a function. */
-export function setWrapperLookup(lookup: (fn: Function) => Function | undefined): void {
-  wrapperLookup = lookup;
+  return proxy;
 }
 
 const reflectGet = Reflect.get;

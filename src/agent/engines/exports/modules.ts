@@ -76,11 +76,11 @@ function heldWhy(file: string): string {
 }
 
 /** Under the preload, places holding a function another (unpinned) module exports are listed, not patched. */
-function withoutHeldElsewhere(entries: FunctionEntry[]): FunctionEntry[] {
+function withoutHeldElsewhere(entries: FunctionEntry[], self: string): FunctionEntry[] {
   if ((globalThis as Record<symbol, unknown>)[PRELOAD_KEY] === undefined) return entries;
   return entries.map((entry) => {
     const file = entry.target === undefined ? undefined : heldElsewhere(entry.target.read());
-    return file === undefined ? entry : { path: entry.path, kind: entry.kind, unpatchable: heldWhy(file) };
+    return file === undefined || file === self ? entry : { path: entry.path, kind: entry.kind, unpatchable: heldWhy(file) };
   });
 }
 
@@ -110,7 +110,7 @@ export function cjsModule(module: CjsModule): LoadedModule {
     file: module.filename,
     entries: () =>
       warnDestructured(
-        withoutHeldElsewhere(enumerateExports(module.exports, 'exports', { defaultHolder: module, defaultKey: 'exports' })),
+        withoutHeldElsewhere(enumerateExports(module.exports, 'exports', { defaultHolder: module, defaultKey: 'exports' }), module.filename),
         [module, module.exports],
         destructuredWarning(ref),
       ),
