@@ -61,6 +61,12 @@ export interface MatchedFunction {
   fn: string;
   module: string;
   engine: Engine;
+  /**
+   * Set when the wrapper was put where the function was found, while references to the
+   * original may have been taken before (a destructured export, the module's own
+   * `module.exports`): those callers are not seen, and compare unequal to it. Says how to avoid it.
+   */
+  identity?: string;
 }
 
 export interface UnpatchableFunction {

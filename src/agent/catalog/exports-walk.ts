@@ -45,8 +45,8 @@ export function enumerateExports(
   const addFunction = (holder: object, key: string, path: string, fn: Function): void => {
     // A preload dispatcher pinned here also reaches callers holding it: list it as such.
     const pinned = siteOfWrapper(fn);
-    const target =
-      pinned?.pinned === true && pinned.target.holder === holder && pinned.target.key === key ? pinned.target : propertyTarget(holder, key, engine, afterChange);
+    const place = pinned?.pinned === true ? pinned.places.find((p) => p.holder === holder && p.key === key) : undefined;
+    const target = place ?? propertyTarget(holder, key, engine, afterChange);
     const why = target.unpatchable();
     const actual = readable(pinned?.original ?? fn);
     const kind = kindOf(actual);

@@ -29,7 +29,11 @@ function loadedBuiltinNames(): string[] {
   return publicBuiltins.filter((name) => loaded.has(name));
 }
 
-const extraSources = new SafeSet<ModuleSource>();
+// Shared by every copy of livetrace in the process (the ESM preload registers its
+// modules from one build; a session of the other build must list them too: issue 12, item 9).
+const SOURCES_KEY = Symbol.for('livetrace.module-sources.v1');
+const extraSources: Set<ModuleSource> = ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] as Set<ModuleSource> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] = new SafeSet<ModuleSource>());
 
 export function addModuleSource(source: ModuleSource): () => void {
   extraSources.add(source);

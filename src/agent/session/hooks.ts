@@ -230,6 +230,7 @@ export class SessionHooks {
       this.hooks.set(site, hook);
       added.push(hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
+      if (site.target.engine === 'exports' && candidate.entry.warning !== undefined) entry.identity = candidate.entry.warning;
       ArrayPrototypePush(matched, entry);
       ArrayPrototypePush(this.matched, entry);
     }

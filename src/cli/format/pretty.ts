@@ -283,6 +283,15 @@ export class PrettyFormatter {
     const s = this.style;
     const lines = matched.slice(0, this.listLimit).map((m) => `  ${escapeText(m.fn)} ${s.dim(`[${escapeText(m.engine)}]`)}`);
     if (matched.length > this.listLimit) lines.push(s.dim(`  …${matched.length - this.listLimit} more`));
+    const atRisk = matched.filter((m) => m.identity !== undefined);
+    if (atRisk.length > 0) {
+      // One line, not one per function: a broad pattern can match hundreds.
+      const names = atRisk.slice(0, 3).map((m) => escapeText(m.fn)).join(', ') + (atRisk.length > 3 ? `, …${atRisk.length - 3} more` : '');
+      lines.push(
+        s.yellow(`  ${atRisk.length} wrapped in place (${names}): references taken before the trace keep the original, are not seen, and compare unequal;`) +
+          s.yellow(' to avoid it, start the program with the preload (livetrace run, --import livetrace/register) or trace them as probes (module:~name)'),
+      );
+    }
     const refused = unpatchable.slice(0, this.listLimit).map((u) => s.yellow(`  not patchable: ${escapeText(u.fn)}: ${escapeText(u.reason)}`));
     if (unpatchable.length > this.listLimit) refused.push(s.dim(`  …${unpatchable.length - this.listLimit} more not patchable`));
     return [...lines, ...refused];

@@ -55,7 +55,15 @@ function errorCode(fn: () => unknown): string | undefined {
 describe('trace()', () => {
   it('reports a matching call with args, value, timing and where it came from', async () => {
     const session = trace(`${M}:findUser(nil, ...)`, { max: 1 });
-    expect(session.matched).toEqual([{ fn: `${M}.cjs:findUser`, module: `${M}.cjs`, engine: 'exports' }]);
+    expect(session.matched).toEqual([
+      {
+        fn: `${M}.cjs:findUser`,
+        module: `${M}.cjs`,
+        engine: 'exports',
+        // Wrapped in place: the trace says who may not see it, and how to avoid that.
+        identity: 'callers that destructured this export before the trace started are not seen; use --import livetrace/register or a probe',
+      },
+    ]);
     users.findUser(1, { role: 'x' }); // rejected by the argument pattern
     expect(users.findUser(null, { role: 'admin' })).toBe(null);
     const records = await collect(session);
