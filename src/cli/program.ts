@@ -9,6 +9,8 @@ import { LIVETRACE_VERSION } from '../protocol/messages.js';
 import { register as registerAttach } from './attach.js';
 import { register as registerDeeper } from './deeper.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerGet } from './get.js';
+import { register as registerInfo } from './info.js';
 import { register as registerLs } from './ls.js';
 import { register as registerPs } from './ps.js';
 import { register as registerRun } from './run.js';
@@ -27,6 +29,8 @@ export function createProgram(): Command {
   registerLs(program);
   registerTrace(program);
   registerDeeper(program);
+  registerInfo(program);
+  registerGet(program);
   registerRun(program);
   registerDemo(program);
   registerAttach(program);
