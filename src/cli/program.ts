@@ -14,6 +14,7 @@ import { register as registerInfo } from './info.js';
 import { register as registerLs } from './ls.js';
 import { register as registerPs } from './ps.js';
 import { register as registerRun } from './run.js';
+import { register as registerTop } from './top.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerExplain } from './explain.js';
 import { printError } from './report.js';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerDeeper(program);
   registerInfo(program);
   registerGet(program);
+  registerTop(program);
   registerRun(program);
   registerDemo(program);
   registerAttach(program);
