@@ -35,6 +35,18 @@ const SOURCES_KEY = Symbol.for('livetrace.module-sources.v1');
 const extraSources: Set<ModuleSource> = ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] as Set<ModuleSource> | undefined) ??
   ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] = new SafeSet<ModuleSource>());
 
+/** The files in the CommonJS cache, livetrace's own left out (`livetrace info` counts them). */
+export function cjsCacheFiles(): string[] {
+  return Object.keys(requireCache()).filter((file) => !isOwnFile(file));
+}
+
+/** The modules other engines know (the preload's ES modules), without the CommonJS cache or builtins. */
+export function sourceModules(): LoadedModule[] {
+  const out: LoadedModule[] = [];
+  for (const source of extraSources) for (const loaded of source.modules()) out.push(loaded);
+  return out;
+}
+
 export function addModuleSource(source: ModuleSource): () => void {
   extraSources.add(source);
   return () => extraSources.delete(source);

@@ -29,6 +29,7 @@ export class Connection implements OpContext {
   private readonly writer: FrameWriter;
   private readonly sessions = new Map<string, OwnedSession>();
   private greeted = false;
+  private readonly closeCallbacks: (() => void)[] = [];
   /** True while frames wait for the writer to drain. */
   private waiting = false;
   private closing = false;
@@ -161,6 +162,11 @@ export class Connection implements OpContext {
     return owned;
   }
 
+  onClose(callback: () => void): void {
+    if (this.closing) callback();
+    else this.closeCallbacks.push(callback);
+  }
+
   ownedSessions(): OwnedSession[] {
     return [...this.sessions.values()];
   }
@@ -206,6 +212,13 @@ export class Connection implements OpContext {
   private async stopSessions(reason: StopReason): Promise<void> {
     this.closing = true;
     this.clearHelloTimer();
+    for (const callback of this.closeCallbacks.splice(0)) {
+      try {
+        callback();
+      } catch (error) {
+        log.debug({ err: error }, 'a close callback failed');
+      }
+    }
     const owned = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(
