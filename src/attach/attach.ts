@@ -29,7 +29,7 @@
  * Phases 1 to 3 are checks.ts and agent-presence.ts; attachment.ts runs 4 to 6, finding
  * the inspector with find-inspector.ts.
  */
-import { LivetraceError } from '../protocol/errors.js';
+import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 import { presentAgent } from './agent-presence.js';
 import { Attachment } from './attachment.js';
 import { acquireAttachLock } from './lock.js';
@@ -75,10 +75,13 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
   try {
     return await new Attachment(target, address, clock, deadline, options).run();
   } catch (error) {
-    // The agent may have loaded all the same (an attach that overlapped ours, or a bootstrap
-    // whose reply was lost): an agent that answers is what the caller asked for.
-    const found = await already();
-    if (found !== undefined) return found;
+    // A failure of the inspector session itself (an attach of another copy of livetrace
+    // that overlapped ours closed it) may have loaded the agent all the same: an agent that
+    // answers is what the caller asked for. Timeouts keep their own report (late-inspector.ts).
+    if (isLivetraceError(error) && error.code === 'LT_ATTACH_FAILED') {
+      const found = await already();
+      if (found !== undefined) return found;
+    }
     throw error;
   } finally {
     lock.release();

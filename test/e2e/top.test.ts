@@ -41,7 +41,7 @@ describe('livetrace top --once', () => {
     expect((JSON.parse(ps.stdout) as { pid: number }[]).map((p) => p.pid)).toEqual([preloaded.pid]);
 
     const table = await runCli(['top', '--once'], { socketDir, timeoutMs: 30_000 });
-    expect(table.stdout).toMatch(/^ *PID {2}CPU% +RSS +HEAP {2}LOOP% {2}DELAY99 {2}NAME$/m);
+    expect(table.stdout).toMatch(/^ *PID +CPU% +RSS +HEAP +LOOP% {2}DELAY99 {2}NAME$/m);
     expect(table.stdout).toMatch(new RegExp(`^ *${plain.pid} +\\d+\\.\\d +\\S+ +- +- +- {2}busy\\.cjs$`, 'm'));
     const interactive = await runCli(['top'], { socketDir });
     expect(interactive.code).toBe(2);

@@ -43,7 +43,7 @@ export function cjsCacheFiles(): string[] {
 /** The modules other engines know (the preload's ES modules), without the CommonJS cache or builtins. */
 export function sourceModules(): LoadedModule[] {
   const out: LoadedModule[] = [];
-  for (const source of extraSources) for (const loaded of source.modules()) out.push(loaded);
+  for (const source of extraSources) for (const loaded of source.modules()) ArrayPrototypePush(out, loaded);
   return out;
 }
 

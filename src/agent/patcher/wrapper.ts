@@ -32,6 +32,7 @@
 import { types } from 'node:util';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import { enter, returned, threw, type Hook } from './dispatch.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** The one field the wrapper reads per call: null while no hook is attached. */
 export interface SiteState {
@@ -413,7 +414,7 @@ function copyMetadata(original: Function, wrapper: Function): void {
     const proto = getOwnPropertyDescriptor(original, 'prototype');
     for (const holder of [original, proto !== undefined && 'value' in proto ? (proto.value as unknown) : undefined]) {
       if ((typeof holder !== 'object' && typeof holder !== 'function') || holder === null || types.isProxy(holder)) continue;
-      for (const key of ownKeys(holder)) if (key !== 'prototype' && key !== 'length' && key !== 'name' && key !== 'constructor') members.push(key);
+      for (const key of ownKeys(holder)) if (key !== 'prototype' && key !== 'length' && key !== 'name' && key !== 'constructor') ArrayPrototypePush(members, key);
     }
     for (const member of members) {
       const keys = reflectApply(keysOf, Reflect, member === undefined ? [original] : [original, member]) as unknown;

@@ -228,7 +228,7 @@ export class SessionHooks {
         continue;
       }
       this.hooks.set(site, hook);
-      added.push(hook);
+      ArrayPrototypePush(added, hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
       if (site.target.engine === 'exports' && candidate.entry.warning !== undefined) entry.identity = candidate.entry.warning;
       ArrayPrototypePush(matched, entry);

@@ -10,6 +10,7 @@ import { reachCheck, type ReachSubject, type Verdict } from '../engines/reach/ch
 import { INTERNAL_MARK } from '../source/locate.js';
 import type { SessionHook, SessionHooks } from './hooks.js';
 import { noteRecord } from './records.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** What the reach check needs of its session. */
 export interface ReachContext {
@@ -33,7 +34,7 @@ export class SessionReach {
 
   /** Hooks a pattern just attached: those of the exports engine are checked. */
   hooked(hooks: SessionHook[]): void {
-    for (const hook of hooks) if (hook.engine === 'exports') this.unchecked.push(hook);
+    for (const hook of hooks) if (hook.engine === 'exports') ArrayPrototypePush(this.unchecked, hook);
   }
 
   /** Starts checking the hooks added since the last call (after their records are queued). */
@@ -57,7 +58,7 @@ export class SessionReach {
         decided: (verdict) => {
           try {
             if (verdict.kind !== 'idle') this.decided(hook, verdict);
-            else if (idle.push({ hook, probePath: verdict.probePath, windowMs: verdict.windowMs }) === 1) queueMicrotask(flushIdle);
+            else if (ArrayPrototypePush(idle, { hook, probePath: verdict.probePath, windowMs: verdict.windowMs }) === 1) queueMicrotask(flushIdle);
           } catch (error) {
             this.ctx.internalError(error, 'acting on a reach check');
           }

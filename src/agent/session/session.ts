@@ -52,6 +52,7 @@ import { RecordQueue } from './queue.js';
 import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
@@ -135,7 +136,7 @@ export class Session implements TraceSession, HookOwner {
     const tick = setInterval(() => this.tick(), 1000);
     expiry.unref();
     tick.unref();
-    this.timers.push(expiry, tick);
+    ArrayPrototypePush(this.timers, expiry, tick);
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
     this.reach.check();
   }

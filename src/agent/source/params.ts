@@ -22,6 +22,9 @@
 import { parse, type Node, type Pattern } from 'acorn';
 import { FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
 
+/** Array.prototype.push as livetrace found it when it loaded. */
+const PRISTINE_PUSH = Array.prototype.push;
+
 /** What one positional parameter binds. */
 export interface ParameterInfo {
   /** A plain identifier (`password`, `password = ''`): its name. */
@@ -55,6 +58,10 @@ export function declareParameters(fn: Function, params: readonly Pattern[]): voi
 export function parametersOf(fn: Function): FunctionParameters | undefined {
   const cached = known.get(fn);
   if (cached !== undefined) return cached ?? undefined;
+  // acorn is a library: it calls Array.prototype.push and friends as the program left
+  // them. A program that replaced them would see livetrace's parsing, so then parameter
+  // names are not read (keys and secret-shaped values are still redacted; docs/security.md).
+  if (Array.prototype.push !== PRISTINE_PUSH) return undefined;
   let found: FunctionParameters | null = null;
   try {
     if (!isProxy(fn)) {
