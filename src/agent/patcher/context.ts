@@ -6,6 +6,8 @@
  * (and dropped) when the last one ends. With no storage, calls run directly.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ReflectApply, ReflectConstruct, uncurryThis } from '../../safe/intrinsics.js';
+import { engine } from './guard.js';
 
 /** A token a hook returns from `enter`: the call's id within the process. */
 export interface CallToken {
@@ -22,11 +24,36 @@ interface SessionBound {
   readonly sessionKey: object;
 }
 
-const reflectApply = Reflect.apply;
-const reflectConstruct = Reflect.construct;
+/**
+ * AsyncLocalStorage's methods as they were when livetrace loaded: a pattern may patch
+ * the public ones (they are excluded from matching, self-used.ts, but an older copy of
+ * livetrace or the application may have wrapped them), and livetrace's own calls must
+ * never go through a wrapper.
+ */
+const ALS = AsyncLocalStorage.prototype;
+const alsRun = uncurryThis(ALS.run) as <R>(storage: AsyncLocalStorage<CallFrame>, store: CallFrame, fn: (...args: any[]) => R, ...args: unknown[]) => R;
+const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
+const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
+/** The methods above, to keep patterns off them (self-used.ts). */
+export const contextMethods: readonly unknown[] = [ALS.run, ALS.getStore, ALS.disable, ALS.enterWith, ALS.exit];
 
 function invoke(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  return newTarget === undefined ? reflectApply(original, self, args) : reflectConstruct(original, args, newTarget);
+  return newTarget === undefined ? ReflectApply(original, self, args) : ReflectConstruct(original, args, newTarget);
+}
+
+/**
+ * Runs the original from inside `AsyncLocalStorage#run`, which is livetrace's work (its
+ * internals may call methods a pattern patched) up to the callback: the application's
+ * code runs with the guard lowered, and it is raised again on the way out.
+ */
+function invokeAsApplication(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
+  const saved = engine.busy;
+  engine.busy = 0;
+  try {
+    return invoke(original, self, args, newTarget);
+  } finally {
+    engine.busy = saved;
+  }
 }
 
 class CallContext {
@@ -41,7 +68,7 @@ class CallContext {
   release(): void {
     if (this.users === 0) return;
     if (--this.users === 0) {
-      this.storage?.disable();
+      if (this.storage !== undefined) alsDisable(this.storage);
       this.storage = undefined;
     }
   }
@@ -51,18 +78,24 @@ class CallContext {
   }
 
   enter(matched: readonly unknown[]): CallFrame {
-    return { parent: this.storage?.getStore(), matched };
+    const storage = this.storage;
+    return { parent: storage === undefined ? undefined : alsGetStore(storage), matched };
   }
 
   run(frame: CallFrame, original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
     const storage = this.storage;
     if (storage === undefined) return invoke(original, self, args, newTarget);
-    return storage.run(frame, invoke, original, self, args, newTarget);
+    engine.busy++;
+    try {
+      return alsRun(storage, frame, invokeAsApplication, original, self, args, newTarget);
+    } finally {
+      engine.busy--;
+    }
   }
 
   /** Id and depth of the nearest enclosing call of the given session. */
   parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-    let frame = this.storage?.getStore();
+    let frame = this.storage === undefined ? undefined : alsGetStore(this.storage);
     let depth = 0;
     let found: number | undefined;
     for (; frame !== undefined; frame = frame.parent) {

@@ -7,9 +7,28 @@
  * read around it, every taking hook hears how it ended, and a native promise it returned
  * is watched (without being touched) for `settle`. Whatever a hook does, the caller gets
  * the very same value or the very same throw.
+ *
+ * livetrace never traces itself. Its own work (capture, queueing, socket writes, the
+ * call-tree context, promise watching) runs with `engine.busy` raised, and a call that
+ * arrives here while it is raised is a plain pass-through, whatever was patched: so a
+ * pattern that reaches a function livetrace calls (AsyncLocalStorage's methods, an
+ * EventEmitter, `Buffer`) sees only the application's calls of it, never livetrace's,
+ * and can't recurse. The check is one read of a const object's field on the path that
+ * already decided to look at the hooks; the idle path (no hooks) never gets here. The
+ * original runs with the count lowered back to zero (context.ts), so the application's
+ * calls made inside a traced call are traced as usual.
+ *
+ * A sync throw is seen in a `catch` and thrown again from here, which is the only way
+ * JavaScript lets a caller see the thrown value. V8 then reports the throw at this
+ * rethrow, so Node's crash banner for an uncaught throw would print this file's line as
+ * where it happened (and, for `throw 42`, as the only place at all); the rethrow line
+ * carries Node's `node-do-not-add-exception-line` marker, so the banner prints no
+ * source excerpt instead of a wrong one. The error's own stack, which names the real
+ * place, is untouched.
  */
 import { clock } from '../clock.js';
-import { callContext } from './context.js';
+import { engine } from './guard.js';
+import { callContext, type CallFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook. */
@@ -43,40 +62,73 @@ export const PASS: unique symbol = Symbol('livetrace.pass');
  * wrapper makes the call (its call site stays monomorphic); else runs it traced.
  */
 export function dispatch(hooks: Hook[], original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
+  if (engine.busy !== 0) return PASS;
   let matched: (Hook | object)[] | undefined;
   for (let i = 0; i < hooks.length; i++) {
     const hook = hooks[i]!;
     const token = hook.enter(self, args, newTarget);
-    if (token !== undefined) (matched ??= []).push(hook, token);
+    if (token !== undefined) {
+      // Not Array#push: the application may have replaced it.
+      if (matched === undefined) matched = [hook, token];
+      else {
+        matched[matched.length] = hook;
+        matched[matched.length] = token;
+      }
+    }
   }
   if (matched === undefined) return PASS;
   return traced(matched, original, self, args, newTarget);
 }
 
 function traced(matched: (Hook | object)[], original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  const frame = callContext.enter(matched);
-  const start = clock();
+  engine.busy++;
+  let frame: CallFrame;
+  let start: number;
+  try {
+    frame = callContext.enter(matched);
+    start = clock();
+  } finally {
+    engine.busy--;
+  }
   let value: unknown;
   try {
     value = callContext.run(frame, original, self, args, newTarget);
   } catch (error) {
-    const end = clock();
-    finish(matched, { threw: true, pending: false, value: error, start, end });
-    throw error;
+    finish(matched, true, false, error, start);
+    throw error; // node-do-not-add-exception-line
   }
-  const end = clock();
-  const pending = isNativePromise(value);
-  finish(matched, { threw: false, pending, value, start, end });
-  if (pending) watchPromise(value as Promise<unknown>, matched as readonly unknown[]);
+  const pending = finish(matched, false, true, value, start);
+  if (pending) {
+    engine.busy++;
+    try {
+      watchPromise(value as Promise<unknown>, matched as readonly unknown[]);
+    } catch {
+      // Watching is best effort; the caller gets its promise whatever happens here.
+    } finally {
+      engine.busy--;
+    }
+  }
   return value;
 }
 
-function finish(matched: (Hook | object)[], ending: Ending): void {
-  for (let i = 0; i < matched.length; i += 2) {
-    try {
-      (matched[i] as Hook).exit(matched[i + 1]!, ending);
-    } catch {
-      // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+/** Tells every taking hook how the call ended; returns whether a returned value is a native promise to watch. */
+function finish(matched: (Hook | object)[], threw: boolean, returned: boolean, value: unknown, start: number): boolean {
+  engine.busy++;
+  try {
+    const end = clock();
+    const pending = returned && isNativePromise(value);
+    const ending: Ending = { threw, pending, value, start, end };
+    for (let i = 0; i < matched.length; i += 2) {
+      try {
+        (matched[i] as Hook).exit(matched[i + 1]!, ending);
+      } catch {
+        // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+      }
     }
+    return pending;
+  } catch {
+    return false;
+  } finally {
+    engine.busy--;
   }
 }

@@ -11,6 +11,7 @@
  * wrapper; a process that forbids compiling strings gets equivalent closures instead.
  */
 import { types } from 'node:util';
+import { ReflectApply, ReflectConstruct } from '../../safe/intrinsics.js';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import { PASS, dispatch, type Hook } from './dispatch.js';
 
@@ -19,8 +20,10 @@ export interface SiteState {
   hooks: Hook[] | null;
 }
 
-const reflectApply = Reflect.apply;
-const reflectConstruct = Reflect.construct;
+// Pristine (src/safe/intrinsics.ts): an application that replaced Reflect.apply before an
+// attach must not have its own calls run through its replacement by our wrapper.
+const reflectApply = ReflectApply;
+const reflectConstruct = ReflectConstruct;
 const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 const setPrototypeOf = Object.setPrototypeOf;
 const getPrototypeOf = Object.getPrototypeOf;

@@ -21,7 +21,6 @@ import '../engines/probes/internal-source.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { resolve, type Candidate } from '../catalog/resolve.js';
-import { engine } from './registry.js';
 
 /** The session's hot path, as its hooks call it. */
 export interface HookOwner {
@@ -54,7 +53,7 @@ export class SessionHook implements Hook {
   }
 
   enter(self: unknown, args: unknown[]): object | undefined {
-    if (engine.busy !== 0) return undefined;
+    // dispatch() has checked engine.busy already.
     const matchers = this.matchers;
     for (let i = 0; i < matchers.length; i++) {
       const matcher = matchers[i]!;
@@ -89,7 +88,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  sampledNs: number;
+  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit. */
+  entryNs: number;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }

@@ -14,10 +14,17 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is sampled (one call in 16 is timed) and a session that
- *   spends more than its budget per second stops with reason 'overload'.
+ * - The engine's own time is measured for every call it reports (capture at entry, post
+ *   guard and capture at exit; two clock reads each, small beside a capture): a session
+ *   that spends more than its budget in one second stops with reason 'overload' at once,
+ *   and so does a single call whose own cost passes HARD_CEILING_MS, whatever the budget.
+ *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
+ *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
- *   on time even if nobody reads it, and never keeps the process alive.
+ *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
+ *   fire while the application runs synchronous code, so the deadline is also checked
+ *   whenever a call is about to be reported: past it, the session stops with 'time'
+ *   then and there, and the call is not reported.
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
@@ -55,8 +62,9 @@ export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
 
-/** One timed call in this many is measured for the overload breaker. */
-const SAMPLE_EVERY = 16;
+/** livetrace's own work for one call beyond this ends the session with 'overload' at once. */
+export const HARD_CEILING_MS = 100;
+const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 /** Approximate fixed size of a call record besides its captured values. */
 const RECORD_OVERHEAD_BYTES = 160;
 
@@ -89,8 +97,12 @@ export class Session implements TraceSession, HookOwner {
   private internalErrors = 0;
   private readonly dropped = { rate: 0, queue: 0, overload: 0 };
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
+  /** livetrace's own ns spent for this session since the last tick. */
   private engineNs = 0;
-  private sampleCounter = 0;
+  /** engineNs over this stops the session (the per-second budget). */
+  private readonly budgetNs: number;
+  /** clock() past which nothing is reported. */
+  private readonly deadline: number;
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
@@ -100,10 +112,12 @@ export class Session implements TraceSession, HookOwner {
     this.hooks = new SessionHooks(this, this.options);
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+    this.budgetNs = this.options.overloadMsPerSec * 1e6;
+    this.deadline = this.startedAt + this.options.forMs * 1e6;
     if (this.options.parents) callContext.retain();
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
-    const expiry = setTimeout(() => void this.stop('time'), this.options.forMs);
+    const expiry = setTimeout(() => this.expire(), this.options.forMs);
     const tick = setInterval(() => this.tick(), 1000);
     expiry.unref();
     tick.unref();
@@ -222,9 +236,12 @@ export class Session implements TraceSession, HookOwner {
     aggregate: boolean,
   ): Token | undefined {
     engine.busy++;
+    const t0 = clock();
     try {
-      const sampled = ++this.sampleCounter % SAMPLE_EVERY === 0;
-      const t0 = sampled ? clock() : 0;
+      if (t0 > this.deadline) {
+        this.expire();
+        return undefined;
+      }
       const parent = this.options.parents ? callContext.parentOf(this) : undefined;
       let args$: Value[] | undefined;
       let self$: Value | undefined;
@@ -255,10 +272,11 @@ export class Session implements TraceSession, HookOwner {
         stack,
         truncated,
         bytes,
-        sampledNs: sampled ? clock() - t0 : 0,
+        entryNs: 0,
         ending: undefined,
       };
-      return token;
+      token.entryNs = this.spent(clock() - t0);
+      return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
       return undefined;
@@ -284,7 +302,13 @@ export class Session implements TraceSession, HookOwner {
 
   private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number): void {
     engine.busy++;
+    const t0 = clock();
+    let accounted = false;
     try {
+      if (t0 > this.deadline) {
+        this.expire();
+        return;
+      }
       const failed = outcome === 'throw' || outcome === 'reject';
       const post = token.matcher.post;
       if (post !== undefined) {
@@ -298,7 +322,6 @@ export class Session implements TraceSession, HookOwner {
         this.reported++;
         return;
       }
-      const t0 = token.sampledNs > 0 ? clock() : 0;
       const capturer = this.capturer;
       capturer.begin();
       const captured = capturer.value(value);
@@ -325,14 +348,40 @@ export class Session implements TraceSession, HookOwner {
       else event.value = captured;
       if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
       if (token.stack !== undefined) event.stack = token.stack;
-      if (this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
-      else this.dropped.queue++;
-      if (t0 > 0) this.engineNs += (token.sampledNs + clock() - t0) * SAMPLE_EVERY;
+      // A call whose capture alone passed the ceiling is not queued: the session is over.
+      accounted = true;
+      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
+      else if (this.running) this.dropped.queue++;
       if (this.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
+      if (!accounted && this.running) this.spent(clock() - t0);
       engine.busy--;
+    }
+  }
+
+  /**
+   * Accounts livetrace's own ns for a call (`earlier`: what its entry already cost);
+   * stops the session with 'overload' when one call passed the hard ceiling or the
+   * second's budget is spent. Returns the ns of this part, or 0 once stopped (so a
+   * caller can test it); the entry's part is returned as at least 1 while running.
+   */
+  private spent(ns: number, earlier = 0): number {
+    this.engineNs += ns;
+    if (ns + earlier > HARD_CEILING_NS || this.engineNs > this.budgetNs) {
+      void this.stop('overload');
+      return 0;
+    }
+    return ns > 0 ? ns : 1;
+  }
+
+  /** The deadline passed: the timer's job, also done by the hot path when the timer could not run. */
+  private expire(): void {
+    try {
+      void this.stop('time');
+    } catch (error) {
+      this.internalError(error, 'ending a session on time');
     }
   }
 
@@ -350,8 +399,7 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      const budgetNs = this.options.overloadMsPerSec * 1e6;
-      if (this.engineNs > budgetNs) {
+      if (this.engineNs > this.budgetNs) {
         void this.stop('overload');
         return;
       }
