@@ -30,12 +30,17 @@ interface SessionBound {
  * livetrace or the application may have wrapped them), and livetrace's own calls must
  * never go through a wrapper.
  */
-const ALS = AsyncLocalStorage.prototype;
+const Storage = AsyncLocalStorage;
+const ALS = Storage.prototype;
 const alsRun = uncurryThis(ALS.run) as <R>(storage: AsyncLocalStorage<CallFrame>, store: CallFrame, fn: (...args: any[]) => R, ...args: unknown[]) => R;
 const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
 const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
-/** The methods above, to keep patterns off them (self-used.ts). */
-export const contextMethods: readonly unknown[] = [ALS.run, ALS.getStore, ALS.disable, ALS.enterWith, ALS.exit];
+/**
+ * The class and every method of its prototype, to keep patterns off them (self-used.ts):
+ * besides the ones called above, Node's async hooks call the internal ones
+ * (`_propagate` for every new async resource) for as long as livetrace's storage exists.
+ */
+export const contextMethods: readonly unknown[] = [Storage, ...Reflect.ownKeys(ALS).map((key) => Reflect.getOwnPropertyDescriptor(ALS, key)?.value)];
 
 function invoke(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
   return newTarget === undefined ? ReflectApply(original, self, args) : ReflectConstruct(original, args, newTarget);
@@ -62,7 +67,7 @@ class CallContext {
 
   /** A session that tracks parents starts using the storage. */
   retain(): void {
-    if (this.users++ === 0) this.storage = new AsyncLocalStorage<CallFrame>();
+    if (this.users++ === 0) this.storage = new Storage<CallFrame>();
   }
 
   release(): void {

@@ -30,6 +30,7 @@
  */
 import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
+import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
 
 /** Where a function lives and how to swap it. */
@@ -118,6 +119,7 @@ export function siteFor(target: PatchTarget): Site | string {
   // Already our wrapper (copied here from a patched place): share that site's hooks by
   // patching the same original again would double-report; reuse the original instead.
   const original = unwrap(current);
+  if (usedByLivetrace(original)) return SELF_USED_REASON;
   const site = new Site(target, original);
   if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new Map()));
   byKey.set(target.key, site);
