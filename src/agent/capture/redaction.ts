@@ -20,7 +20,6 @@
 import { LivetraceError } from '../../protocol/errors.js';
 import {
   ObjectCreate,
-  RegExpPrototypeExec,
   StringPrototypeCharCodeAt,
   StringPrototypeIncludes,
   StringPrototypeSlice,
@@ -59,16 +58,43 @@ export function normalizeKey(key: string): string {
   return start === 0 ? lower : out + StringPrototypeSlice(lower, start);
 }
 
-function globToRegExp(glob: string): RegExp {
-  let source = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') source += '.*';
-    else if (ch === '?') source += '.';
-    else source += /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
+/**
+ * Whether `glob` ('*' any run, '?' one character) matches all of `s`. The classic
+ * iterative matcher that retries only from the last '*': O(|glob| x |s|) at worst, where
+ * a regex such as /^.*a.*a.*a.*a.*a.*b$/ backtracks exponentially (a 130-character key
+ * kept one busy for minutes).
+ */
+export function globMatches(glob: string, s: string): boolean {
+  let g = 0;
+  let i = 0;
+  let star = -1;
+  let retry = 0;
+  while (i < s.length) {
+    const c = g < glob.length ? glob[g] : undefined;
+    if (c === '*') {
+      star = g++;
+      retry = i;
+    } else if (c !== undefined && (c === '?' || c === s[i])) {
+      g++;
+      i++;
+    } else if (star >= 0) {
+      g = star + 1;
+      i = ++retry;
+    } else {
+      return false;
+    }
   }
-  return new RegExp(`${source}$`, 's');
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
+
+/**
+ * Keys longer than this are decided on their first and last LONG_KEY_PART characters:
+ * normalizing (lower-casing) a 50-million-character key took 317 ms per capture. Joining
+ * head and tail can only add matches, never hide one at either end.
+ */
+const LONG_KEY_LENGTH = 512;
+const LONG_KEY_PART = 256;
 
 // Memoized decisions: keys repeat (the same shapes are captured call after call), and
 // a dictionary lookup is far cheaper than normalizing and matching again.
@@ -78,7 +104,7 @@ const CACHEABLE_KEY_LENGTH = 128;
 export class Redactor {
   private readonly terms: readonly string[];
   private readonly exact: Record<string, true>;
-  private readonly globs: readonly RegExp[];
+  private readonly globs: readonly string[];
   private cache: Record<string, boolean>;
   private cached = 0;
 
@@ -86,7 +112,7 @@ export class Redactor {
   constructor(extra: readonly string[] = []) {
     this.terms = DEFAULT_REDACT_TERMS;
     this.exact = ObjectCreate(null) as Record<string, true>;
-    const globs: RegExp[] = [];
+    const globs: string[] = [];
     for (let i = 0; i < extra.length; i++) {
       const entry = extra[i];
       const normalized = typeof entry === 'string' ? normalizeKey(entry) : '';
@@ -96,7 +122,7 @@ export class Redactor {
           hint: "Give a key name such as 'ssn', or a glob such as '*card*'.",
         });
       }
-      if (normalized.includes('*') || normalized.includes('?')) globs.push(globToRegExp(normalized));
+      if (normalized.includes('*') || normalized.includes('?')) globs.push(normalized);
       else this.exact[normalized] = true;
     }
     this.globs = globs;
@@ -105,6 +131,9 @@ export class Redactor {
 
   /** True when the value under `key` must not be captured. */
   matches(key: string): boolean {
+    if (key.length > LONG_KEY_LENGTH) {
+      return this.decide(StringPrototypeSlice(key, 0, LONG_KEY_PART) + StringPrototypeSlice(key, key.length - LONG_KEY_PART));
+    }
     if (key.length > CACHEABLE_KEY_LENGTH) return this.decide(key);
     const known = this.cache[key];
     if (known !== undefined) return known;
@@ -127,7 +156,7 @@ export class Redactor {
     if (this.exact[normalized] === true) return true;
     const globs = this.globs;
     for (let i = 0; i < globs.length; i++) {
-      if (RegExpPrototypeExec(globs[i]!, normalized) !== null) return true;
+      if (globMatches(globs[i]!, normalized)) return true;
     }
     return false;
   }
