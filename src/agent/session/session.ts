@@ -174,16 +174,31 @@ export class Session implements TraceSession, HookOwner {
     if (!this.running) return Promise.resolve();
     this.running = false;
     this.stopReasonValue = reason;
-    this.hooks.removeAll((error) => this.internalError(error, 'removing a hook'));
-    for (const timer of this.timers) clearTimeout(timer);
-    this.limiter.close();
-    this.unwatchModules();
-    if (this.options.parents) callContext.release();
-    sessionStopped(this);
-    this.reportDrops();
-    if (this.aggregating()) this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true);
-    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+    engine.busy++;
+    try {
+      // Each step on its own: one that fails (a bug, a built-in the application replaced)
+      // must not leave hooks installed, timers running or the 'stopped' record unsent.
+      this.step('removing a hook', () => this.hooks.removeAll((error) => this.internalError(error, 'removing a hook')));
+      for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
+      this.step('closing the rate limiter', () => this.limiter.close());
+      this.step('unwatching modules', () => this.unwatchModules());
+      if (this.options.parents) this.step('releasing the call context', () => callContext.release());
+      this.step('unregistering', () => sessionStopped(this));
+      this.step('reporting drops', () => this.reportDrops());
+      if (this.aggregating()) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
+      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+    } finally {
+      engine.busy--;
+    }
     return Promise.resolve();
+  }
+
+  private step(doing: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.internalError(error, doing);
+    }
   }
 
   /** Queued records, without waiting. The first is 'started', the last 'stopped'. */
