@@ -71,6 +71,36 @@ describe('the CLI says when the target died', () => {
     const run = await trace(target, ['work:g', '--for', '30s', '--max', '1000000']);
     const exit = await target.exited;
     expect(exit.code).toBe(3);
-    expect(run.stderr).toMatch(new RegExp(`target process ${target.pid} exited \\(exit code 3\\)`));
+    // The exit code is shown when the CLI sees the process before its parent reaps it.
+    expect(run.stderr).toMatch(new RegExp(`stopped: target process ${target.pid} exited( \\(exit code 3\\))? in`));
+  }, 90_000);
+});
+
+describe("a traced function's uncaught throw", () => {
+  /** Node's banner without the inspector's lines and with the pid-specific parts as placeholders. */
+  function banner(stderr: string): string[] {
+    return stderr
+      .split('\n')
+      .filter((line) => !/^(Debugger (listening|attached)|For help, see|Waiting for the debugger)/.test(line))
+      .filter((line) => !/^\s+at /.test(line))
+      .filter((line) => line.trim() !== '');
+  }
+
+  it("shows no livetrace line, and the same message and exit code as untraced", async () => {
+    const untraced = await launch({ HARDEN_THROW: '150', HARDEN_BANNER: '1' });
+    const plainExit = await untraced.exited;
+    const traced = await launch({ HARDEN_THROW: '150', HARDEN_BANNER: '1' });
+    const run = await trace(traced, ['work:fail', '--for', '30s']);
+    const tracedExit = await traced.exited;
+    expect(tracedExit.code).toBe(plainExit.code);
+    expect(run.stderr).toMatch(/stopped: target process \d+ exited( \(exit code 1\))? in/);
+    const plain = banner(untraced.stderr());
+    const seen = banner(traced.stderr());
+    // (The error's own stack names livetrace's frames between the caller and the throw, as it always has.)
+    expect(seen.join('\n')).not.toMatch(/dispatch\.js|throw error;/);
+    // The excerpt of the throwing line (file:line, source, caret) is the one difference: a
+    // rethrow can't keep V8's location, so the traced banner prints none (dispatch.ts).
+    expect(plain.slice(0, 3).join('\n')).toMatch(/work\.cjs:\d+\n.*throw new Error\('work failed'\);\n\s*\^/);
+    expect(seen).toEqual(plain.slice(3));
   }, 90_000);
 });
