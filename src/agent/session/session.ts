@@ -16,8 +16,8 @@
  *   are dropped and counted, so memory stays bounded when nobody reads.
  * - The engine's own time is measured for every call it reports (capture at entry, post
  *   guard and capture at exit; two clock reads each, small beside a capture): a session
- *   that spends more than its budget in one second stops with reason 'overload' at once,
- *   and so does a single call whose own cost passes HARD_CEILING_MS, whatever the budget.
+ *   that spent more than its budget in a second stops with reason 'overload' at the next
+ *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
  *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
@@ -378,13 +378,14 @@ export class Session implements TraceSession, HookOwner {
 
   /**
    * Accounts livetrace's own ns for a call (`earlier`: what its entry already cost);
-   * stops the session with 'overload' when one call passed the hard ceiling or the
-   * second's budget is spent. Returns the ns of this part, or 0 once stopped (so a
+   * stops the session with 'overload' when one call passed the hard ceiling. Returns the ns of this part, or 0 once stopped (so a
    * caller can test it); the entry's part is returned as at least 1 while running.
    */
   private spent(ns: number, earlier = 0): number {
     this.engineNs += ns;
-    if (ns + earlier > HARD_CEILING_NS || this.engineNs > this.budgetNs) {
+    // The second's budget is checked by tick(), as before: a cold first call (source maps
+    // read for a stack, code compiled for a capture) may cost tens of ms once.
+    if (ns + earlier > HARD_CEILING_NS) {
       void this.stop('overload');
       return 0;
     }
