@@ -28,6 +28,10 @@ export const errorTable = {
   // Sessions
   LT_SESSION_UNKNOWN: { exit: 2, hint: 'The session has ended or never existed.' },
   LT_SESSION_STOPPED: { exit: 2, hint: 'Start a new session.' },
+  LT_LOADER_THREAD: {
+    exit: 2,
+    hint: "Node runs --require preloads in its module loader thread too, where no program code runs: call trace() and startAgent() only when require('node:worker_threads').isMainThread.",
+  },
   // livetrace run
   LT_RUN_NOT_STARTED: {
     exit: 2,
@@ -78,6 +82,10 @@ export const errorTable = {
   },
   LT_AGENT_GONE: { exit: 2, hint: 'The target process exited or its agent stopped; check it with livetrace ps.' },
   LT_AGENT_TIMEOUT: { exit: 1, hint: 'The agent did not answer in time; the process may be busy or blocked.' },
+  LT_AGENT_BUSY: {
+    exit: 1,
+    hint: 'The agent caps its connections (32) and the sessions of one connection (16); close other livetrace clients of this process and retry.',
+  },
   // Probes
   LT_PROBE_DEBUGGER_BUSY: {
     exit: 2,

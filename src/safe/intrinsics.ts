@@ -100,11 +100,11 @@ function fresh<T>(pick: (r: Realm) => T): T | undefined {
 
 type Uncurried<T, A extends unknown[], R> = (self: T, ...args: A) => R;
 
-const FunctionPrototypeBind = pristine(Function.prototype.bind, fresh((r) => r.Function.prototype.bind));
-const FunctionPrototypeCall = pristine(Function.prototype.call, fresh((r) => r.Function.prototype.call));
+const BindMethod = pristine(Function.prototype.bind, fresh((r) => r.Function.prototype.bind));
+const CallMethod = pristine(Function.prototype.call, fresh((r) => r.Function.prototype.call));
 
 /** `fn.call` with `fn` fixed: `uncurryThis(Map.prototype.get)(map, key)`. */
-export const uncurryThis = FunctionPrototypeBind.bind(FunctionPrototypeCall) as <T, A extends unknown[], R>(
+export const uncurryThis = BindMethod.bind(CallMethod) as <T, A extends unknown[], R>(
   fn: (this: T, ...args: A) => R,
 ) => Uncurried<T, A, R>;
 
@@ -143,7 +143,10 @@ export const ReflectApply = pristine(Reflect.apply, RR?.apply);
 export const ReflectConstruct = pristine(Reflect.construct, RR?.construct);
 export const ArrayIsArray = pristine(Array.isArray, fresh((r) => r.Array.isArray));
 const RArray = fresh((r) => r.Array.prototype);
-export const ArrayPrototypePush = method(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number, RArray?.push as never);
+export const ArrayPrototypePush = method(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number, RArray?.push as never) as <T>(
+  array: T[],
+  ...items: T[]
+) => number;
 export const ArrayPrototypeSlice = method(Array.prototype.slice as (this: unknown[], start?: number, end?: number) => unknown[], RArray?.slice as never);
 export const ArrayPrototypeIndexOf = method(Array.prototype.indexOf as (this: unknown[], item: unknown) => number, RArray?.indexOf as never);
 export const ArrayPrototypeSplice = method(
@@ -163,6 +166,33 @@ export const ObjectPrototypeHasOwnProperty = method(
   Object.prototype.hasOwnProperty as (this: unknown, key: PropertyKey) => boolean,
   RO?.prototype.hasOwnProperty as never,
 );
+
+/**
+ * Collections a program cannot break: subclasses of the intrinsic Set, Map and WeakMap
+ * whose prototypes hold their own copies of the intrinsic methods, taken at load (as
+ * Node's primordials SafeSet and SafeMap), each the genuine one or else the fresh
+ * realm's (built-in methods work on any realm's collections). A program that replaces
+ * `globalThis.Set`, or a method of `Set.prototype`, changes neither what `new SafeSet()`
+ * makes nor what its methods do. Iteration uses the copied `Symbol.iterator` and the
+ * intrinsic iterators.
+ */
+function makeSafe<C extends abstract new (...args: never[]) => object>(base: { prototype: object }, freshBase: { prototype: object } | undefined, safe: C): C {
+  const from = base.prototype;
+  const to = (safe as unknown as { prototype: object }).prototype;
+  for (const key of Reflect.ownKeys(from)) {
+    if (key === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(from, key)!;
+    const freshDescriptor = freshBase === undefined ? undefined : Object.getOwnPropertyDescriptor(freshBase.prototype, key);
+    if (typeof descriptor.value === 'function') descriptor.value = pristine(descriptor.value, freshDescriptor?.value as unknown);
+    else if (descriptor.get !== undefined) descriptor.get = pristine(descriptor.get, freshDescriptor?.get);
+    Object.defineProperty(to, key, descriptor);
+  }
+  Object.freeze(to);
+  return Object.freeze(safe);
+}
+export const SafeSet = makeSafe(Set, fresh((r) => r.Set), class SafeSet<T> extends Set<T> {});
+export const SafeMap = makeSafe(Map, fresh((r) => r.Map), class SafeMap<K, V> extends Map<K, V> {});
+export const SafeWeakMap = makeSafe(WeakMap, fresh((r) => r.WeakMap), class SafeWeakMap<K extends object, V> extends WeakMap<K, V> {});
 export const GlobalObject: object = globalThis;
 
 export const StringPrototypeSlice = method(String.prototype.slice as (this: string, start?: number, end?: number) => string, fresh((r) => r.String.prototype.slice) as never);
@@ -240,6 +270,15 @@ export const FunctionPrototypeToString = method(Function.prototype.toString, fre
 export const ErrorConstructor = Error;
 export const ErrorPrototype = Error.prototype;
 export const ErrorCaptureStackTrace = pristine(Error.captureStackTrace, fresh((r) => r.Error.captureStackTrace));
+/**
+ * V8's own `stack` getter, or undefined where `stack` is a data property (Node 20). From
+ * V8 12 (Node 22, 24) every error, and every object given a stack by
+ * Error.captureStackTrace, has an own `stack` accessor whose getter is this one native
+ * function, installed by V8 (it formats the stack lazily); telling it apart from a
+ * getter a program defined is a comparison with the one on an error made here.
+ */
+export const V8StackGetter: Function | undefined = Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get;
+export const FunctionPrototypeCall = uncurryThis(CallMethod as (this: Function, self: unknown) => unknown);
 /** What `Error.prepareStackTrace` held when the agent loaded (Node's default, normally). */
 export const initialPrepareStackTrace: unknown = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value;
 

@@ -99,7 +99,7 @@ describe("a traced function's uncaught throw", () => {
     // (The error's own stack names livetrace's frames between the caller and the throw, as it always has.)
     expect(seen.join('\n')).not.toMatch(/dispatch\.js|throw error;/);
     // The excerpt of the throwing line (file:line, source, caret) is the one difference: a
-    // rethrow can't keep V8's location, so the traced banner prints none (dispatch.ts).
+    // rethrow can't keep V8's location, so the traced banner prints none (wrapper.ts).
     expect(plain.slice(0, 3).join('\n')).toMatch(/work\.cjs:\d+\n.*throw new Error\('work failed'\);\n\s*\^/);
     expect(seen).toEqual(plain.slice(3));
   }, 90_000);

@@ -89,7 +89,7 @@ export function fields(b: Budget, value: Readable, keyList: readonly string[] | 
 
 /** One property's value, read through its descriptor. */
 function property(b: Budget, value: Readable, key: string, level: number): Value {
-  if (b.redactor.matches(key)) {
+  if (b.redacts(key)) {
     b.budget -= MARKER_BYTES;
     return REDACTED;
   }
@@ -154,6 +154,9 @@ export function array(b: Budget, value: Readable, level: number): Value[] {
 function elements(b: Budget, value: Readable, length: number, level: number): Value[] {
   const out: Value[] = [];
   const limit = length < b.items ? length : b.items;
+  // A raw header list (`req.rawHeaders`: name, value, name, value): a value whose name is a secret key.
+  const headers = b.rules.headers;
+  let secretName = false;
   let i = 0;
   while (i < limit && b.budget > 0) {
     const descriptor = ownDescriptor(value, i);
@@ -165,10 +168,17 @@ function elements(b: Budget, value: Readable, length: number, level: number): Va
       i = end;
       continue;
     }
-    if (isData(descriptor)) out[out.length] = b.walk(descriptor.value, level + 1);
-    else {
+    if (!isData(descriptor)) {
       b.budget -= MARKER_BYTES;
       out[out.length] = accessor(descriptor);
+      secretName = false;
+    } else if (secretName) {
+      out[out.length] = b.mark(REDACTED);
+      secretName = false;
+    } else {
+      const element: unknown = descriptor.value;
+      out[out.length] = b.walk(element, level + 1);
+      secretName = headers && (i & 1) === 0 && typeof element === 'string' && element.length <= 128 && b.redactor.matches(element);
     }
     i++;
   }

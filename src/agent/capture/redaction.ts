@@ -7,10 +7,17 @@
  * - a default term redacts every key whose normalized form contains it (`accessToken`,
  *   `set-cookie`, `DB_PASSWORD`, `sessionId`); over-redacting a `tokenizer` is the safe
  *   side of the trade;
+ * - a default word redacts the keys equal to it: words too short to be searched inside
+ *   other keys (`auth` would hide every `author`, `pass` every `compass`), so `auth`,
+ *   `DB_PASS` and `pwd` are redacted but `authorName` is not; keys ending in `pass` or
+ *   `pwd` are (`smtpPass`, `DB-PASS`);
  * - a user entry without wildcards redacts the keys equal to it after the same
  *   normalization (`--redact ssn` hides `ssn` and `SSN`, not `lessons`);
  * - a user entry with `*` (any run) or `?` (one character) is a glob over the whole
- *   normalized key (`--redact '*ssn*'` for a substring, `'card*'`).
+ *   normalized key (`--redact '*ssn*'` for a substring, `'card*'`). Globs are matched by
+ *   the two-pointer wildcard algorithm, never by a backtracking regular expression:
+ *   `*a*a*a*a*a*b` against a long key takes time proportional to the key times the glob,
+ *   where a regular expression took exponential time.
  *
  * Deciding is called for every captured key, so results are memoized per key in a small
  * dictionary that is emptied when it fills up. This module runs inside the target: it
@@ -38,7 +45,23 @@ export const DEFAULT_REDACT_TERMS: readonly string[] = Object.freeze([
   'privatekey',
   'session',
   'credential',
+  'passphrase',
 ]);
+
+/** Normalized words: a key equal to one is always redacted (too short to search inside other keys). */
+export const DEFAULT_REDACT_WORDS: readonly string[] = Object.freeze([
+  'auth',
+  'pass',
+  'pwd',
+  'dbpass',
+  'jwt',
+  'bearer',
+  'pfx',
+  'ssn',
+]);
+
+/** Normalized endings: `DB_PASS`, `smtpPass`, `user-pwd` (and, the safe side again, `bypass`). */
+export const DEFAULT_REDACT_SUFFIXES: readonly string[] = Object.freeze(['pass', 'pwd']);
 
 // Characters a key may spell in several ways: API_KEY, api-key, apiKey, api.key, $apikey.
 function isSeparator(code: number): boolean {
@@ -59,33 +82,35 @@ export function normalizeKey(key: string): string {
 }
 
 /**
- * Whether `glob` ('*' any run, '?' one character) matches all of `s`. The classic
- * iterative matcher that retries only from the last '*': O(|glob| x |s|) at worst, where
- * a regex such as /^.*a.*a.*a.*a.*a.*b$/ backtracks exponentially (a 130-character key
- * kept one busy for minutes).
+ * Whether `glob` (`*` any run, `?` one character) matches all of `text`. On a mismatch
+ * after a `*`, the `*` takes one more character and matching resumes from there; only the
+ * last `*` is ever resumed (an earlier one can't do better: whatever it would swallow
+ * the last one can), so the work is at most the text's length times the glob's.
  */
-export function globMatches(glob: string, s: string): boolean {
+export function globMatches(glob: string, text: string): boolean {
   let g = 0;
-  let i = 0;
+  let t = 0;
   let star = -1;
-  let retry = 0;
-  while (i < s.length) {
-    const c = g < glob.length ? glob[g] : undefined;
-    if (c === '*') {
+  let resume = 0;
+  const gl = glob.length;
+  const tl = text.length;
+  while (t < tl) {
+    const c = g < gl ? StringPrototypeCharCodeAt(glob, g) : -1;
+    if (c === 42 /* * */) {
       star = g++;
-      retry = i;
-    } else if (c !== undefined && (c === '?' || c === s[i])) {
+      resume = t;
+    } else if (c !== -1 && (c === 63 /* ? */ || c === StringPrototypeCharCodeAt(text, t))) {
       g++;
-      i++;
-    } else if (star >= 0) {
+      t++;
+    } else if (star !== -1) {
       g = star + 1;
-      i = ++retry;
+      t = ++resume;
     } else {
       return false;
     }
   }
-  while (g < glob.length && glob[g] === '*') g++;
-  return g === glob.length;
+  while (g < gl && StringPrototypeCharCodeAt(glob, g) === 42) g++;
+  return g === gl;
 }
 
 /**
@@ -112,6 +137,7 @@ export class Redactor {
   constructor(extra: readonly string[] = []) {
     this.terms = DEFAULT_REDACT_TERMS;
     this.exact = ObjectCreate(null) as Record<string, true>;
+    for (const word of DEFAULT_REDACT_WORDS) this.exact[word] = true;
     const globs: string[] = [];
     for (let i = 0; i < extra.length; i++) {
       const entry = extra[i];
@@ -154,6 +180,11 @@ export class Redactor {
       if (StringPrototypeIncludes(normalized, terms[i]!)) return true;
     }
     if (this.exact[normalized] === true) return true;
+    const suffixes = DEFAULT_REDACT_SUFFIXES;
+    for (let i = 0; i < suffixes.length; i++) {
+      const suffix = suffixes[i]!;
+      if (normalized.length >= suffix.length && StringPrototypeSlice(normalized, normalized.length - suffix.length) === suffix) return true;
+    }
     const globs = this.globs;
     for (let i = 0; i < globs.length; i++) {
       if (globMatches(globs[i]!, normalized)) return true;

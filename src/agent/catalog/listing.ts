@@ -2,6 +2,7 @@
 import type { FunctionListing, ModuleListing } from '../../protocol/messages.js';
 import type { ModuleRef } from '../../pattern/match/matcher.js';
 import { loadedModules } from './modules.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type { FunctionListing, ModuleListing };
 
@@ -20,12 +21,12 @@ export function listFunctions(filter?: (ref: ModuleRef, path: string) => boolean
       };
       if (entry.unpatchable !== undefined) listing.reason = entry.unpatchable;
       if (entry.warning !== undefined) listing.warning = entry.warning;
-      functions.push(listing);
+      ArrayPrototypePush(functions, listing);
     }
     if (filter !== undefined && functions.length === 0) continue;
     const row: ModuleListing = { module: module.ref.id, kind: module.note !== undefined && module.ref.kind === 'app' ? 'esm' : module.ref.kind, functions };
     if (module.note !== undefined) row.note = module.note;
-    out.push(row);
+    ArrayPrototypePush(out, row);
   }
   return out.sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.module.localeCompare(b.module));
 }

@@ -8,6 +8,7 @@ import { isOwnFile } from '../capture/stack.js';
 import { builtinModule, cjsModule, type CjsModule } from '../engines/exports/modules.js';
 import type { LoadedModule, ModuleSource } from './entries.js';
 import { appRequire, moduleRefForFile } from './naming.js';
+import { ArrayPrototypePush, SafeSet } from '../../safe/intrinsics.js';
 
 /** Node's one CommonJS module cache (the same object whichever require it is read from). */
 let cacheObject: Record<string, CjsModule | undefined> | undefined;
@@ -20,7 +21,7 @@ const publicBuiltins = builtinModules.filter((name) => !name.startsWith('_') && 
 
 function loadedBuiltinNames(): string[] {
   const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
-  const loaded = new Set<string>();
+  const loaded = new SafeSet<string>();
   for (const entry of list) {
     const match = /^NativeModule (.+)$/.exec(entry);
     if (match) loaded.add(match[1]!);
@@ -28,7 +29,11 @@ function loadedBuiltinNames(): string[] {
   return publicBuiltins.filter((name) => loaded.has(name));
 }
 
-const extraSources = new Set<ModuleSource>();
+// Shared by every copy of livetrace in the process (the ESM preload registers its
+// modules from one build; a session of the other build must list them too: issue 12, item 9).
+const SOURCES_KEY = Symbol.for('livetrace.module-sources.v1');
+const extraSources: Set<ModuleSource> = ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] as Set<ModuleSource> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[SOURCES_KEY] = new SafeSet<ModuleSource>());
 
 export function addModuleSource(source: ModuleSource): () => void {
   extraSources.add(source);
@@ -58,18 +63,18 @@ function unpatchableMainEsm(known: Set<string>): LoadedModule | undefined {
 export function modulesForFiles(files: readonly string[]): LoadedModule[] {
   const cache = requireCache();
   const out: LoadedModule[] = [];
-  const others = new Set<string>();
+  const others = new SafeSet<string>();
   for (const file of files) {
     const module = cache[file];
     if (module !== undefined && typeof module.filename === 'string') {
-      if (!isOwnFile(module.filename)) out.push(cjsModule(module));
+      if (!isOwnFile(module.filename)) ArrayPrototypePush(out, cjsModule(module));
     } else {
       others.add(moduleRefForFile(file).id);
     }
   }
   if (others.size === 0) return out;
   for (const source of extraSources) {
-    for (const loaded of source.modules()) if (others.delete(loaded.ref.id)) out.push(loaded);
+    for (const loaded of source.modules()) if (others.delete(loaded.ref.id)) ArrayPrototypePush(out, loaded);
   }
   return out;
 }
@@ -80,32 +85,32 @@ export function modulesForFiles(files: readonly string[]): LoadedModule[] {
  */
 export function loadedModules(exactBuiltins: readonly string[] = []): LoadedModule[] {
   const out: LoadedModule[] = [];
-  const known = new Set<string>();
+  const known = new SafeSet<string>();
   const cache = requireCache();
   for (const key of Object.keys(cache)) {
     const module = cache[key];
     if (module === undefined || typeof module.filename !== 'string' || isOwnFile(module.filename)) continue;
     const loaded = cjsModule(module);
     known.add(loaded.ref.id);
-    out.push(loaded);
+    ArrayPrototypePush(out, loaded);
   }
   for (const source of extraSources) {
     for (const loaded of source.modules()) {
       if (known.has(loaded.ref.id)) continue;
       known.add(loaded.ref.id);
-      out.push(loaded);
+      ArrayPrototypePush(out, loaded);
     }
   }
-  const builtinNames = new Set(loadedBuiltinNames());
+  const builtinNames = new SafeSet(loadedBuiltinNames());
   for (const name of exactBuiltins) {
     const bare = name.replace(/^node:/, '');
     if (publicBuiltins.includes(bare)) builtinNames.add(bare);
   }
   for (const name of builtinNames) {
     const loaded = builtinModule(name);
-    if (loaded !== undefined) out.push(loaded);
+    if (loaded !== undefined) ArrayPrototypePush(out, loaded);
   }
   const mainEsm = unpatchableMainEsm(known);
-  if (mainEsm !== undefined) out.push(mainEsm);
+  if (mainEsm !== undefined) ArrayPrototypePush(out, mainEsm);
   return out;
 }

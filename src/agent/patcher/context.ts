@@ -1,23 +1,53 @@
 /**
- * Call-tree context: which traced calls enclose the current one, across await, timers
- * and callbacks. It rides on AsyncLocalStorage, which on Node 20 makes every async
- * operation in the process slower from its first use (about 3.6x per promise here), so
- * the storage exists only while at least one session asks for parents, and is disabled
- * (and dropped) when the last one ends. With no storage, calls run directly.
+ * Call-tree context: which traced calls enclose the current one, without a single frame
+ * of ours between a traced function and its caller, and without async hooks unless a
+ * session needs parents across await.
+ *
+ * Two layers:
+ * - Synchronous nesting needs no async machinery at all. `current` is the innermost
+ *   traced call on the JavaScript stack: the wrapper pushes its call (`push`) just before
+ *   it calls the original and pops it (`pop`) as soon as the original returns or throws.
+ *   Both are calls that have returned by the time the original runs, so they leave no
+ *   frame in its stack (which is what code that finds its caller from the stack needs:
+ *   depd, caller-path, import-jsx; and what keeps Error.stackTraceLimit's 10 frames the
+ *   program's own).
+ * - Across await, timers and callbacks, the enclosing call is carried by an
+ *   AsyncLocalStorage, set with `enterWith` in `push` and put back with `enterWith` in
+ *   `pop`: the store is then the call for everything the original starts (promises,
+ *   timers, immediates created while it runs inherit it), and what it was before for
+ *   everything after. `run()` would do the same but keeps its own frames
+ *   (`AsyncLocalStorage.run`, our callback) under the original for the whole call.
+ *   Outside any synchronous traced call `current` is undefined, and the store answers.
+ *
+ * The storage exists only while a session asks for async parents (session.ts: one that
+ * traces more than one function). On Node 20 and 22 an AsyncLocalStorage turns on
+ * async hooks, which makes every async operation of the process slower while enabled
+ * (about 3.6x per promise on Node 20), and its first use puts a `callbackTrampoline`
+ * frame under every native callback of the process *for good* (Node never turns
+ * `executionAsyncResource` tracking off). So a session of one function never creates it;
+ * the last session to release it disables and drops it. On Node 24 the storage rides on
+ * V8's continuation data (AsyncContextFrame) and costs neither.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ReflectApply, ReflectConstruct, uncurryThis } from '../../safe/intrinsics.js';
-import { engine } from './guard.js';
+import { uncurryThis } from '../../safe/intrinsics.js';
 
 /** A token a hook returns from `enter`: the call's id within the process. */
 export interface CallToken {
   readonly id: number;
 }
 
-/** One traced call on the stack of enclosing calls: its matched [hook, token] pairs. */
+/** One traced call in the chain of enclosing calls: its matched [hook, token] pairs. */
 export interface CallFrame {
   readonly parent: CallFrame | undefined;
   readonly matched: readonly unknown[];
+}
+
+/** A frame the wrapper pushed: what to put back when the call returns. */
+export interface PushedFrame extends CallFrame {
+  readonly savedCurrent: CallFrame | undefined;
+  readonly savedStore: CallFrame | undefined;
+  /** The storage set at push (the one to restore, if it is still the live one at pop). */
+  readonly storage: AsyncLocalStorage<CallFrame> | undefined;
 }
 
 interface SessionBound {
@@ -25,14 +55,14 @@ interface SessionBound {
 }
 
 /**
- * AsyncLocalStorage's methods as they were when livetrace loaded: a pattern may patch
- * the public ones (they are excluded from matching, self-used.ts, but an older copy of
- * livetrace or the application may have wrapped them), and livetrace's own calls must
+ * AsyncLocalStorage's methods as they were when livetrace loaded: a pattern may not
+ * patch them (they are excluded from matching, self-used.ts), but an older copy of
+ * livetrace or the application may have wrapped them, and livetrace's own calls must
  * never go through a wrapper.
  */
 const Storage = AsyncLocalStorage;
 const ALS = Storage.prototype;
-const alsRun = uncurryThis(ALS.run) as <R>(storage: AsyncLocalStorage<CallFrame>, store: CallFrame, fn: (...args: any[]) => R, ...args: unknown[]) => R;
+const alsEnterWith = uncurryThis(ALS.enterWith) as (storage: AsyncLocalStorage<CallFrame>, store: CallFrame) => void;
 const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
 const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
 /**
@@ -42,79 +72,73 @@ const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallF
  */
 export const contextMethods: readonly unknown[] = [Storage, ...Reflect.ownKeys(ALS).map((key) => Reflect.getOwnPropertyDescriptor(ALS, key)?.value)];
 
-function invoke(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  return newTarget === undefined ? ReflectApply(original, self, args) : ReflectConstruct(original, args, newTarget);
+/** The innermost traced call on the synchronous stack. */
+let current: CallFrame | undefined;
+let storage: AsyncLocalStorage<CallFrame> | undefined;
+let users = 0;
+
+/** A session that needs parents across await starts using the storage. */
+export function retainAsyncContext(): void {
+  if (users++ === 0) storage = new Storage<CallFrame>();
 }
 
-/**
- * Runs the original from inside `AsyncLocalStorage#run`, which is livetrace's work (its
- * internals may call methods a pattern patched) up to the callback: the application's
- * code runs with the guard lowered, and it is raised again on the way out.
- */
-function invokeAsApplication(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  const saved = engine.busy;
-  engine.busy = 0;
-  try {
-    return invoke(original, self, args, newTarget);
-  } finally {
-    engine.busy = saved;
+export function releaseAsyncContext(): void {
+  if (users === 0) return;
+  if (--users === 0) {
+    if (storage !== undefined) alsDisable(storage);
+    storage = undefined;
   }
 }
 
-class CallContext {
-  private storage: AsyncLocalStorage<CallFrame> | undefined;
-  private users = 0;
+/** True while async context is carried (for tests and docs). */
+export function asyncContextActive(): boolean {
+  return storage !== undefined;
+}
 
-  /** A session that tracks parents starts using the storage. */
-  retain(): void {
-    if (this.users++ === 0) this.storage = new Storage<CallFrame>();
-  }
-
-  release(): void {
-    if (this.users === 0) return;
-    if (--this.users === 0) {
-      if (this.storage !== undefined) alsDisable(this.storage);
-      this.storage = undefined;
-    }
-  }
-
-  get active(): boolean {
-    return this.storage !== undefined;
-  }
-
-  enter(matched: readonly unknown[]): CallFrame {
-    const storage = this.storage;
-    return { parent: storage === undefined ? undefined : alsGetStore(storage), matched };
-  }
-
-  run(frame: CallFrame, original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-    const storage = this.storage;
-    if (storage === undefined) return invoke(original, self, args, newTarget);
-    engine.busy++;
+/** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
+export function pushFrame(matched: readonly unknown[]): PushedFrame {
+  const live = storage;
+  const store = live === undefined ? undefined : alsGetStore(live);
+  const frame: PushedFrame = { parent: current ?? store, matched, savedCurrent: current, savedStore: store, storage: live };
+  current = frame;
+  if (live !== undefined) {
     try {
-      return alsRun(storage, frame, invokeAsApplication, original, self, args, newTarget);
-    } finally {
-      engine.busy--;
+      alsEnterWith(live, frame);
+    } catch {
+      // enterWith only throws on an exhausted stack; the call keeps its sync parent.
     }
   }
+  return frame;
+}
 
-  /** Id and depth of the nearest enclosing call of the given session. */
-  parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-    let frame = this.storage === undefined ? undefined : alsGetStore(this.storage);
-    let depth = 0;
-    let found: number | undefined;
-    for (; frame !== undefined; frame = frame.parent) {
-      const m = frame.matched;
-      for (let i = 0; i < m.length; i += 2) {
-        if ((m[i] as SessionBound).sessionKey === sessionKey) {
-          if (found === undefined) found = (m[i + 1] as CallToken).id;
-          depth++;
-          break;
-        }
+/** The call returned or threw: the enclosing call is what it was before `pushFrame`. */
+export function popFrame(frame: PushedFrame): void {
+  current = frame.savedCurrent;
+  // A storage released during the call (its session stopped) must not be re-enabled:
+  // enterWith on a disabled storage turns it back on.
+  if (frame.storage !== undefined && frame.storage === storage) {
+    try {
+      alsEnterWith(frame.storage, frame.savedStore as CallFrame);
+    } catch {
+      // As above.
+    }
+  }
+}
+
+/** Id and depth of the nearest enclosing call of the given session. */
+export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
+  let frame = current ?? (storage === undefined ? undefined : alsGetStore(storage));
+  let depth = 0;
+  let found: number | undefined;
+  for (; frame !== undefined; frame = frame.parent) {
+    const m = frame.matched;
+    for (let i = 0; i < m.length; i += 2) {
+      if ((m[i] as SessionBound).sessionKey === sessionKey) {
+        if (found === undefined) found = (m[i + 1] as CallToken).id;
+        depth++;
+        break;
       }
     }
-    return found === undefined ? undefined : { id: found, depth };
   }
+  return found === undefined ? undefined : { id: found, depth };
 }
-
-export const callContext = new CallContext();

@@ -12,6 +12,7 @@ import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import type { StopReason } from '../../protocol/events.js';
 import { FrameDecoder, FrameWriter, encodeFrame } from '../../protocol/frame.js';
 import { errorReply, parseRequest, requestIdOf, type Request, type RequestId } from '../../protocol/messages.js';
+import { HELLO_DEADLINE_MS } from '../limits.js';
 import { log } from '../log.js';
 import type { Session } from '../session/session.js';
 import { engineSink, shielded, shieldedError } from './engine-work.js';
@@ -33,10 +34,19 @@ export class Connection implements OpContext {
   private waiting = false;
   private closing = false;
   private readonly onGone: (connection: Connection) => void;
+  /** Closes a peer that stays silent: it would hold one of the host's descriptors for nothing. */
+  private helloTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, onGone: (connection: Connection) => void) {
     this.socket = socket;
     this.onGone = onGone;
+    this.helloTimer = setTimeout(() => {
+      this.helloTimer = undefined;
+      if (this.greeted) return;
+      const late = new LivetraceError('LT_PROTOCOL_HANDSHAKE', `no hello within ${HELLO_DEADLINE_MS} ms`, { input: HELLO_DEADLINE_MS });
+      this.refuse(late, null);
+    }, HELLO_DEADLINE_MS);
+    this.helloTimer.unref();
     this.writer = new FrameWriter(engineSink(socket));
     socket.unref();
     // Every handler runs on the application's event loop: shielded (engine-work.ts).
@@ -132,6 +142,12 @@ export class Connection implements OpContext {
 
   greet(): void {
     this.greeted = true;
+    this.clearHelloTimer();
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
   }
 
   adopt(id: RequestId, session: Session): void {
@@ -207,6 +223,7 @@ export class Connection implements OpContext {
 
   private async stopSessions(reason: StopReason): Promise<void> {
     this.closing = true;
+    this.clearHelloTimer();
     const owned = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(

@@ -1,10 +1,11 @@
 /**
- * Per-function counts and latency quantiles for the `count` and `hist` actions. A
+ * Per-function counts for the `count` action, and latency quantiles too for `hist`. A
  * histogram of log-spaced buckets (each about 4% wide) keeps memory fixed whatever the
  * number of calls, and quantiles within 4% of the true value, which is what a latency
  * question needs.
  */
 import type { FunctionStats } from '../../protocol/events.js';
+import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
 const GROWTH = 1.04;
 const LOG_GROWTH = Math.log(GROWTH);
@@ -40,18 +41,20 @@ class Histogram {
 interface FunctionAggregate {
   calls: number;
   errors: number;
-  latency: Histogram;
+  /** Only once a `hist` pattern has seen the function. */
+  latency: Histogram | undefined;
 }
 
 export class Aggregator {
-  private readonly byFn = new Map<string, FunctionAggregate>();
+  private readonly byFn = new SafeMap<string, FunctionAggregate>();
 
-  record(fn: string, ns: number, failed: boolean): void {
+  /** `hist`: the call's latency goes into the function's quantiles too. */
+  record(fn: string, ns: number, failed: boolean, hist: boolean): void {
     let agg = this.byFn.get(fn);
-    if (agg === undefined) this.byFn.set(fn, (agg = { calls: 0, errors: 0, latency: new Histogram() }));
+    if (agg === undefined) this.byFn.set(fn, (agg = { calls: 0, errors: 0, latency: undefined }));
     agg.calls++;
     if (failed) agg.errors++;
-    agg.latency.record(ns);
+    if (hist) (agg.latency ??= new Histogram()).record(ns);
   }
 
   get size(): number {
@@ -61,15 +64,20 @@ export class Aggregator {
   snapshot(): FunctionStats[] {
     const out: FunctionStats[] = [];
     for (const [fn, agg] of this.byFn) {
-      out.push({
-        fn,
-        calls: agg.calls,
-        errors: agg.errors,
-        p50: agg.latency.quantile(0.5),
-        p90: agg.latency.quantile(0.9),
-        p99: agg.latency.quantile(0.99),
-        max: Math.round(agg.latency.max),
-      });
+      const latency = agg.latency;
+      ArrayPrototypePush(out, 
+        latency === undefined
+          ? { fn, calls: agg.calls, errors: agg.errors }
+          : {
+              fn,
+              calls: agg.calls,
+              errors: agg.errors,
+              p50: latency.quantile(0.5),
+              p90: latency.quantile(0.9),
+              p99: latency.quantile(0.99),
+              max: Math.round(latency.max),
+            },
+      );
     }
     return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   }

@@ -46,13 +46,15 @@ import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { Aggregator } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
-import { callContext } from '../patcher/context.js';
+import { parentOf, releaseAsyncContext, retainAsyncContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
+import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
 import { captureStack } from '../capture/stack.js';
 import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
+import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
 import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
@@ -103,18 +105,43 @@ export class Session implements TraceSession, HookOwner {
   private readonly budgetNs: number;
   /** clock() past which nothing is reported. */
   private readonly deadline: number;
+  /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
+  private readonly reach: SessionReach;
+  /** This session holds the async call-tree context (see needsAsyncParents). */
+  private asyncParents = false;
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.hooks = new SessionHooks(this, this.options);
-    const { matched, unpatchable } = this.hooks.attach(patterns, true);
-    this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     this.budgetNs = this.options.overloadMsPerSec * 1e6;
     this.deadline = this.startedAt + this.options.forMs * 1e6;
-    if (this.options.parents) callContext.retain();
+    this.reach = new SessionReach({
+      id: this.id,
+      running: () => this.running,
+      hooks: () => this.hooks,
+      push: (record) => this.queue.push(record, 0, true),
+      internalError: (error, doing) => this.internalError(error, doing),
+    });
+    this.hooks = new SessionHooks(this, this.options, this.capturer.redactor, (hooks) => this.reach.hooked(hooks));
+    if (IN_LOADER_THREAD) {
+      // Inert (thread.ts): the patterns were checked, nothing is patched, and the session
+      // is over before it began, saying why; the loader goes on untouched.
+      this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+      this.limiter.close();
+      this.unwatchModules = () => {};
+      this.running = false;
+      this.stopReasonValue = 'error';
+      const why = new LivetraceError('LT_LOADER_THREAD', "trace() in Node's module loader thread: nothing is traced there", { input: patterns.join(' ') });
+      log.debug({ code: why.code }, why.message);
+      this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched: [], unpatchable: [] }, this.options), 0, true);
+      this.queue.push(stoppedRecord(this.id, 'error', this.options, this.stats, `${why.code}: ${why.message}`), 0, true);
+      return;
+    }
+    const { matched, unpatchable } = this.hooks.attach(patterns, true);
+    this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+    this.updateAsyncParents();
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
     const expiry = setTimeout(() => this.expire(), this.options.forMs);
@@ -122,7 +149,8 @@ export class Session implements TraceSession, HookOwner {
     expiry.unref();
     tick.unref();
     this.timers.push(expiry, tick);
-    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.patterns, { matched, unpatchable }, this.options), 0, true);
+    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
+    this.reach.check();
   }
 
   get patterns(): string[] {
@@ -165,7 +193,9 @@ export class Session implements TraceSession, HookOwner {
     }
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
+    this.updateAsyncParents();
     this.queue.push(record, 0, true);
+    this.reach.check();
     return record;
   }
 
@@ -182,7 +212,10 @@ export class Session implements TraceSession, HookOwner {
       for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
       this.step('closing the rate limiter', () => this.limiter.close());
       this.step('unwatching modules', () => this.unwatchModules());
-      if (this.options.parents) this.step('releasing the call context', () => callContext.release());
+      if (this.asyncParents) {
+        this.asyncParents = false;
+        this.step('releasing the call context', () => releaseAsyncContext());
+      }
       this.step('unregistering', () => sessionStopped(this));
       this.step('reporting drops', () => this.reportDrops());
       if (this.aggregating()) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
@@ -257,7 +290,7 @@ export class Session implements TraceSession, HookOwner {
         this.expire();
         return undefined;
       }
-      const parent = this.options.parents ? callContext.parentOf(this) : undefined;
+      const parent = this.options.parents ? parentOf(this) : undefined;
       let args$: Value[] | undefined;
       let self$: Value | undefined;
       let stack: CallEvent['stack'];
@@ -266,7 +299,7 @@ export class Session implements TraceSession, HookOwner {
       if (!aggregate) {
         const capturer = this.capturer;
         capturer.begin();
-        args$ = capturer.values(args);
+        args$ = capturer.values(args, hook.redaction);
         if (matcher.actions.this) self$ = capturer.value(self);
         const result = capturer.end();
         truncated = result.truncated;
@@ -333,7 +366,7 @@ export class Session implements TraceSession, HookOwner {
         if (!token.aggregate && !this.takeSlot()) return;
       }
       if (token.aggregate) {
-        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed);
+        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
         this.reported++;
         return;
       }
@@ -451,14 +484,34 @@ export class Session implements TraceSession, HookOwner {
     log.debug({ err: error, session: this.id }, `internal error while ${doing}`);
   }
 
+  /**
+   * Parents within a synchronous call cost nothing (patcher/context.ts); parents across
+   * await and callbacks need an AsyncLocalStorage, which on Node 20 and 22 turns on async
+   * hooks (every promise of the process slower while on, a `callbackTrampoline` frame
+   * under every native callback for good). A session tracing one function can only nest
+   * that function in itself, so it does without: its recursion is seen within a
+   * synchronous call, not across await. Once it traces a second function (at start, by
+   * `add`, or as modules load) it takes the storage, for calls that begin from then on.
+   */
+  private updateAsyncParents(): void {
+    if (this.asyncParents || !this.options.parents || !this.running) return;
+    if (this.hooks.matched.length < 2) return;
+    this.asyncParents = true;
+    retainAsyncContext();
+  }
+
   private modulesLoaded(files: string[]): void {
     if (!this.running) return;
     try {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
+      this.updateAsyncParents();
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
+      this.reach.check();
     } catch (error) {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
+
+
 }
