@@ -38,7 +38,7 @@ import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
-import { SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
 export interface PatchTarget {
@@ -137,7 +137,7 @@ export function siteFor(target: PatchTarget): Site | string {
   let site = table.byOriginal.get(original);
   if (site !== undefined && site.places.length > 0) {
     // Another place of the same function: the same wrapper goes here too (aliases stay one).
-    site.places.push(target);
+    ArrayPrototypePush(site.places, target);
     if (site.installed && !installAt(site, target)) {
       dropPlace(site, target);
       return 'the property could not be written';
