@@ -22,7 +22,6 @@ import {
   BLOCKED,
   MAX_CHAIN,
   MISSING,
-  enumerableKeys,
   functionName,
   isData,
   lookup,
@@ -34,7 +33,7 @@ import {
 } from '../../safe/property.js';
 import type { Budget } from './budget.js';
 import { GETTER, TAG_BYTES, accessor } from './markers.js';
-import { fields } from './objects.js';
+import { fields, keysOf } from './objects.js';
 import type { ProtoInfo } from './prototypes.js';
 
 // The real global object and the intrinsic Error are never Proxies.
@@ -59,7 +58,7 @@ export function error(b: Budget, value: Readable, info: ProtoInfo, level: number
   if (cause !== undefined) out.cause = isData(cause) ? b.walk(cause.value, level + 1) : accessor(cause);
   const errors = ownDescriptor(value, 'errors');
   if (errors !== undefined) out.errors = isData(errors) ? b.walk(errors.value, level + 1) : accessor(errors);
-  const props = fields(b, value, enumerableKeys(value), level, true);
+  const props = fields(b, value, keysOf(value), level, true);
   if (b.lastMore > 0) out.more = b.lastMore;
   if (ObjectKeys(props).length > 0) out.props = props;
   return out;

@@ -9,6 +9,7 @@
  * main module's top level are seen. Unwrapping follows the patcher's rule: restore only
  * if our wrapper is still installed, else stay in place as a pass-through.
  */
+import { SetPrototypeAdd, SetPrototypeDelete, SetPrototypeGetSize } from '../../safe/intrinsics.js';
 import { createRequire } from 'node:module';
 import { log } from '../log.js';
 import { SafeSet } from '../../safe/intrinsics.js';
@@ -53,10 +54,11 @@ function uninstall(): void {
 
 /** Calls `listener` with CJS files loaded from now on; returns the unsubscribe function. */
 export function onModulesLoaded(listener: Listener): () => void {
-  if (listeners.size === 0) install();
-  listeners.add(listener);
+  if (SetPrototypeGetSize(listeners) === 0) install();
+  SetPrototypeAdd(listeners, listener);
   return () => {
-    if (listeners.delete(listener) && listeners.size === 0) uninstall();
+    // Pristine: the application may have replaced Set#delete (src/safe/intrinsics.ts).
+    if (SetPrototypeDelete(listeners, listener) && SetPrototypeGetSize(listeners) === 0) uninstall();
   };
 }
 

@@ -29,6 +29,7 @@
  * V8's continuation data (AsyncContextFrame) and costs neither.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { uncurryThis } from '../../safe/intrinsics.js';
 
 /** A token a hook returns from `enter`: the call's id within the process. */
 export interface CallToken {
@@ -53,6 +54,24 @@ interface SessionBound {
   readonly sessionKey: object;
 }
 
+/**
+ * AsyncLocalStorage's methods as they were when livetrace loaded: a pattern may not
+ * patch them (they are excluded from matching, self-used.ts), but an older copy of
+ * livetrace or the application may have wrapped them, and livetrace's own calls must
+ * never go through a wrapper.
+ */
+const Storage = AsyncLocalStorage;
+const ALS = Storage.prototype;
+const alsEnterWith = uncurryThis(ALS.enterWith) as (storage: AsyncLocalStorage<CallFrame>, store: CallFrame) => void;
+const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
+const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
+/**
+ * The class and every method of its prototype, to keep patterns off them (self-used.ts):
+ * besides the ones called above, Node's async hooks call the internal ones
+ * (`_propagate` for every new async resource) for as long as livetrace's storage exists.
+ */
+export const contextMethods: readonly unknown[] = [Storage, ...Reflect.ownKeys(ALS).map((key) => Reflect.getOwnPropertyDescriptor(ALS, key)?.value)];
+
 /** The innermost traced call on the synchronous stack. */
 let current: CallFrame | undefined;
 let storage: AsyncLocalStorage<CallFrame> | undefined;
@@ -60,13 +79,13 @@ let users = 0;
 
 /** A session that needs parents across await starts using the storage. */
 export function retainAsyncContext(): void {
-  if (users++ === 0) storage = new AsyncLocalStorage<CallFrame>();
+  if (users++ === 0) storage = new Storage<CallFrame>();
 }
 
 export function releaseAsyncContext(): void {
   if (users === 0) return;
   if (--users === 0) {
-    storage?.disable();
+    if (storage !== undefined) alsDisable(storage);
     storage = undefined;
   }
 }
@@ -79,12 +98,12 @@ export function asyncContextActive(): boolean {
 /** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
 export function pushFrame(matched: readonly unknown[]): PushedFrame {
   const live = storage;
-  const store = live?.getStore();
+  const store = live === undefined ? undefined : alsGetStore(live);
   const frame: PushedFrame = { parent: current ?? store, matched, savedCurrent: current, savedStore: store, storage: live };
   current = frame;
   if (live !== undefined) {
     try {
-      live.enterWith(frame);
+      alsEnterWith(live, frame);
     } catch {
       // enterWith only throws on an exhausted stack; the call keeps its sync parent.
     }
@@ -99,7 +118,7 @@ export function popFrame(frame: PushedFrame): void {
   // enterWith on a disabled storage turns it back on.
   if (frame.storage !== undefined && frame.storage === storage) {
     try {
-      frame.storage.enterWith(frame.savedStore as CallFrame);
+      alsEnterWith(frame.storage, frame.savedStore as CallFrame);
     } catch {
       // As above.
     }
@@ -108,7 +127,7 @@ export function popFrame(frame: PushedFrame): void {
 
 /** Id and depth of the nearest enclosing call of the given session. */
 export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-  let frame = current ?? storage?.getStore();
+  let frame = current ?? (storage === undefined ? undefined : alsGetStore(storage));
   let depth = 0;
   let found: number | undefined;
   for (; frame !== undefined; frame = frame.parent) {

@@ -13,8 +13,21 @@
  *   (without being touched) for `settle`.
  * Whatever a hook does, the caller gets the very same value or the very same throw: the
  * wrapper returns or rethrows what it got, never what these return.
+ *
+ * livetrace never traces itself. Its own work (capture, queueing, socket writes, the
+ * call-tree context, promise watching) runs with `engine.busy` raised (guard.ts), and a
+ * call that reaches `enter` while it is raised is a plain pass-through, whatever was
+ * patched: so a pattern that reaches a function livetrace calls (an EventEmitter,
+ * `Buffer`, a built-in the application replaced) sees only the application's calls of
+ * it, never livetrace's, and can't recurse. The check is one read of a const object's
+ * field on the path that already decided to look at the hooks; the idle path (no hooks)
+ * never gets here. The bookkeeping here raises it too, and since `enter` and
+ * `returned`/`threw` have returned before the original runs and after it ended, the
+ * original always runs with the count as the caller had it: zero for the application's
+ * calls, so the calls it makes inside a traced call are traced as usual.
  */
 import { clock } from '../clock.js';
+import { engine } from './guard.js';
 import { popFrame, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
@@ -52,6 +65,7 @@ export interface ActiveCall {
  * plain call); else the call, now the enclosing one, with its start time. Never throws.
  */
 export function enter(hooks: Hook[], self: unknown, args: unknown[], newTarget: Function | undefined): ActiveCall | undefined {
+  if (engine.busy !== 0) return undefined;
   let matched: (Hook | object)[] | undefined;
   for (let i = 0; i < hooks.length; i++) {
     const hook = hooks[i]!;
@@ -69,35 +83,50 @@ export function enter(hooks: Hook[], self: unknown, args: unknown[], newTarget: 
     }
   }
   if (matched === undefined) return undefined;
-  const frame = pushFrame(matched);
-  return { frame, start: clock() };
+  engine.busy++;
+  try {
+    const frame = pushFrame(matched);
+    return { frame, start: clock() };
+  } finally {
+    engine.busy--;
+  }
 }
 
 /** The original returned `value` (which the wrapper returns itself). Never throws. */
 export function returned(call: ActiveCall, value: unknown): void {
-  const end = clock();
-  popFrame(call.frame);
-  let pending = false;
+  engine.busy++;
   try {
-    pending = isNativePromise(value);
-  } catch {
-    // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
-  }
-  finish(call.frame.matched, { threw: false, pending, value, start: call.start, end });
-  if (pending) {
+    const end = clock();
+    popFrame(call.frame);
+    let pending = false;
     try {
-      watchPromise(value as Promise<unknown>, call.frame.matched);
+      pending = isNativePromise(value);
     } catch {
-      // Likewise: the wrapper returns `value` whatever happens here.
+      // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }
+    finish(call.frame.matched, { threw: false, pending, value, start: call.start, end });
+    if (pending) {
+      try {
+        watchPromise(value as Promise<unknown>, call.frame.matched);
+      } catch {
+        // Likewise: the wrapper returns `value` whatever happens here.
+      }
+    }
+  } finally {
+    engine.busy--;
   }
 }
 
 /** The original threw `error` (which the wrapper rethrows itself). Never throws. */
 export function threw(call: ActiveCall, error: unknown): void {
-  const end = clock();
-  popFrame(call.frame);
-  finish(call.frame.matched, { threw: true, pending: false, value: error, start: call.start, end });
+  engine.busy++;
+  try {
+    const end = clock();
+    popFrame(call.frame);
+    finish(call.frame.matched, { threw: true, pending: false, value: error, start: call.start, end });
+  } finally {
+    engine.busy--;
+  }
 }
 
 function finish(matched: readonly unknown[], ending: Ending): void {

@@ -36,9 +36,9 @@
  */
 import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
+import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
-import { SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
-import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
 export interface PatchTarget {
@@ -132,6 +132,8 @@ export function siteFor(target: PatchTarget): Site | string {
   if (typeof current !== 'function') return 'not a function';
   // Already our wrapper (copied here from a patched place): share that site, never wrap a wrapper.
   const original = unwrap(current);
+  // Before the byOriginal lookup: a function livetrace depends on never gets a site.
+  if (usedByLivetrace(original)) return SELF_USED_REASON;
   let site = table.byOriginal.get(original);
   if (site !== undefined && site.places.length > 0) {
     // Another place of the same function: the same wrapper goes here too (aliases stay one).

@@ -28,8 +28,17 @@
  *
  * Every site compiles its own copy of a fixed text so that V8 keeps type feedback per
  * wrapper; a process that forbids compiling strings gets equivalent closures instead.
+ *
+ * A sync throw is seen in a `catch` and thrown again from the wrapper, which is the only
+ * way JavaScript lets a caller see the thrown value. V8 then reports the throw at this
+ * rethrow, so Node's crash banner for an uncaught throw would print the wrapper's line as
+ * where it happened (and, for `throw 42`, as the only place at all); every rethrow line
+ * carries Node's `node-do-not-add-exception-line` marker, so the banner prints no source
+ * excerpt instead of a wrong one. The error's own stack, which names the real place, is
+ * untouched.
  */
 import { types } from 'node:util';
+import { ReflectApply, ReflectConstruct } from '../../safe/intrinsics.js';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import { enter, returned, threw, type Hook } from './dispatch.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
@@ -39,8 +48,10 @@ export interface SiteState {
   hooks: Hook[] | null;
 }
 
-const reflectApply = Reflect.apply;
-const reflectConstruct = Reflect.construct;
+// Pristine (src/safe/intrinsics.ts): an application that replaced Reflect.apply before an
+// attach must not have its own calls run through its replacement by our wrapper.
+const reflectApply = ReflectApply;
+const reflectConstruct = ReflectConstruct;
 const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 const setPrototypeOf = Object.setPrototypeOf;
 const getPrototypeOf = Object.getPrototypeOf;
@@ -93,7 +104,7 @@ const CONSTRUCTIBLE_BODY = `'use strict';
           value = newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
         } catch (error) {
           threw(call, error);
-          throw error;
+          throw error; // node-do-not-add-exception-line
         }
         returned(call, value);
         return value;
@@ -113,7 +124,7 @@ const CALLABLE_BODY = `'use strict';
           value = reflectApply(original, this, args);
         } catch (error) {
           threw(call, error);
-          throw error;
+          throw error; // node-do-not-add-exception-line
         }
         returned(call, value);
         return value;
@@ -137,7 +148,7 @@ const PROXY_BODY = `'use strict';
             value = reflectApply(original, self, args);
           } catch (error) {
             threw(call, error);
-            throw error;
+            throw error; // node-do-not-add-exception-line
           }
           returned(call, value);
           return value;
@@ -156,7 +167,7 @@ const PROXY_BODY = `'use strict';
             value = reflectConstruct(original, args, nt);
           } catch (error) {
             threw(call, error);
-            throw error;
+            throw error; // node-do-not-add-exception-line
           }
           returned(call, value);
           return value;
@@ -217,7 +228,7 @@ const constructibleFactory: Factory = (original, state, enterFn, returnedFn, thr
           value = newTarget === undefined ? ap(o, this, args) : co(o, args, newTarget);
         } catch (error) {
           th(call, error);
-          throw error;
+          throw error; // node-do-not-add-exception-line
         }
         re(call, value);
         return value;
@@ -246,7 +257,7 @@ const callableFactory: Factory = (original, state, enterFn, returnedFn, threwFn,
             value = ap(o, this, args);
           } catch (error) {
             th(call, error);
-            throw error;
+            throw error; // node-do-not-add-exception-line
           }
           re(call, value);
           return value;
@@ -287,7 +298,7 @@ const proxyFactory: Factory = (original, state, enterFn, returnedFn, threwFn, ap
       value = run();
     } catch (error) {
       th(call!, error);
-      throw error;
+      throw error; // node-do-not-add-exception-line
     }
     re(call!, value);
     return value;

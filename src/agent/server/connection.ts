@@ -15,7 +15,8 @@ import { errorReply, parseRequest, requestIdOf, type Request, type RequestId } f
 import { HELLO_DEADLINE_MS } from '../limits.js';
 import { log } from '../log.js';
 import type { Session } from '../session/session.js';
-import { asEngine, engineSink } from './engine-work.js';
+import { engineSink, shielded, shieldedError } from './engine-work.js';
+import { MapPrototypeDelete } from '../../safe/intrinsics.js';
 import type { OpContext, OwnedSession } from './ops/context.js';
 import { runOp } from './ops/dispatch.js';
 import { discardUnread, streamSession } from './stream.js';
@@ -49,21 +50,32 @@ export class Connection implements OpContext {
     this.helloTimer.unref();
     this.writer = new FrameWriter(engineSink(socket));
     socket.unref();
-    socket.on('data', (chunk: Buffer) =>
-      asEngine(() => {
+    // Every handler runs on the application's event loop: shielded (engine-work.ts).
+    socket.on(
+      'data',
+      shielded('reading a request', (chunk: Buffer) => {
         this.decoder.push(chunk);
         this.pump();
       }),
     );
-    socket.on('end', () => {
-      if (this.decoder.pendingBytes > 0) log.debug({ bytes: this.decoder.pendingBytes }, 'client left mid-frame');
-      this.teardown('client-gone');
-    });
-    socket.on('error', (error) => {
-      log.debug({ err: error }, 'client socket error');
-      this.teardown('client-gone');
-    });
-    socket.on('close', () => this.teardown('client-gone'));
+    socket.on(
+      'end',
+      shielded('closing a connection', () => {
+        if (this.decoder.pendingBytes > 0) log.debug({ bytes: this.decoder.pendingBytes }, 'client left mid-frame');
+        return this.teardown('client-gone');
+      }),
+    );
+    socket.on(
+      'error',
+      shielded('closing a connection', (error: Error) => {
+        log.debug({ err: error }, 'client socket error');
+        return this.teardown('client-gone');
+      }),
+    );
+    socket.on(
+      'close',
+      shielded('closing a connection', () => this.teardown('client-gone')),
+    );
   }
 
   /** Stops this connection's sessions and closes it; resolves when their patches are gone. */
@@ -89,12 +101,14 @@ export class Connection implements OpContext {
       if (this.writer.congested) {
         this.waiting = true;
         this.socket.pause();
-        void this.writer.whenWritable().then(() => {
-          this.waiting = false;
-          if (this.closing) return;
-          this.socket.resume();
-          this.pump();
-        });
+        void this.writer.whenWritable().then(
+          shielded('reading a request', () => {
+            this.waiting = false;
+            if (this.closing) return;
+            this.socket.resume();
+            this.pump();
+          }),
+        );
         return;
       }
     }
@@ -175,7 +189,7 @@ export class Connection implements OpContext {
     try {
       await streamSession(session, this.writer, () => this.closing);
     } finally {
-      this.sessions.delete(session.id);
+      MapPrototypeDelete(this.sessions, session.id);
     }
   }
 
@@ -198,14 +212,18 @@ export class Connection implements OpContext {
     this.reply(errorReply(id, error));
     this.writer.flush();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    setTimeout(
+      shielded('closing a connection', () => this.socket.destroy()),
+      LINGER_MS,
+    ).unref();
     void this.teardown('error');
   }
 
   private teardownDone: Promise<void> | undefined;
 
   private teardown(reason: StopReason): Promise<void> {
-    this.teardownDone ??= this.stopSessions(reason);
+    // Never rejects: a rejection here would be the application's unhandled rejection.
+    this.teardownDone ??= this.stopSessions(reason).catch((error: unknown) => shieldedError('closing a connection', error));
     return this.teardownDone;
   }
 

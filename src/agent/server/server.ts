@@ -36,7 +36,9 @@ import { encodeFrame } from '../../protocol/frame.js';
 import { errorReply } from '../../protocol/messages.js';
 import { MAX_CONNECTIONS } from '../limits.js';
 import { log } from '../log.js';
+import { SetPrototypeAdd, SetPrototypeDelete } from '../../safe/intrinsics.js';
 import { Connection } from './connection.js';
+import { shielded } from './engine-work.js';
 
 export interface AgentServerOptions {
   /** Directory of the socket; defaults to socketDir() (LIVETRACE_SOCKET_DIR or the per-user runtime dir). */
@@ -73,7 +75,10 @@ export class AgentServer {
     const server = createServer();
     const agent = new AgentServer(path, server);
     server.unref();
-    server.on('connection', (socket) => agent.accept(socket));
+    server.on(
+      'connection',
+      shielded('accepting a connection', (socket: Socket) => agent.accept(socket)),
+    );
     return new Promise((resolve, reject) => {
       const failed = (error: Error): void => {
         reject(
@@ -133,7 +138,7 @@ export class AgentServer {
       socket.write(encodeFrame(errorReply(null, busy)) + '\n', () => socket.destroy());
       return;
     }
-    this.connections.add(new Connection(socket, (connection) => this.connections.delete(connection)));
+    SetPrototypeAdd(this.connections, new Connection(socket, (connection) => SetPrototypeDelete(this.connections, connection)));
   }
 
   private readonly removeSocketFile = (): void => {

@@ -25,7 +25,6 @@ import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { resolve, type Candidate } from '../catalog/resolve.js';
-import { engine } from './registry.js';
 import { ArrayPrototypePush, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** The session's hot path, as its hooks call it. */
@@ -66,8 +65,8 @@ export class SessionHook implements Hook {
   }
 
   enter(self: unknown, args: unknown[]): object | undefined {
+    // patcher/dispatch.ts enter() has checked engine.busy already: livetrace's own calls never get here.
     this.entered++;
-    if (engine.busy !== 0) return undefined;
     const matchers = this.matchers;
     for (let i = 0; i < matchers.length; i++) {
       const matcher = matchers[i]!;
@@ -102,7 +101,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  sampledNs: number;
+  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit. */
+  entryNs: number;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }

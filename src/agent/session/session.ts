@@ -14,10 +14,17 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is sampled (one call in 16 is timed) and a session that
- *   spends more than its budget per second stops with reason 'overload'.
+ * - The engine's own time is measured for every call it reports (capture at entry, post
+ *   guard and capture at exit; two clock reads each, small beside a capture): a session
+ *   that spent more than its budget in a second stops with reason 'overload' at the next
+ *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
+ *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
+ *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
- *   on time even if nobody reads it, and never keeps the process alive.
+ *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
+ *   fire while the application runs synchronous code, so the deadline is also checked
+ *   whenever a call is about to be reported: past it, the session stops with 'time'
+ *   then and there, and the call is not reported.
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
@@ -58,9 +65,9 @@ export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
 
-
-/** One timed call in this many is measured for the overload breaker. */
-const SAMPLE_EVERY = 16;
+/** livetrace's own work for one call beyond this ends the session with 'overload' at once. */
+export const HARD_CEILING_MS = 100;
+const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 /** Approximate fixed size of a call record besides its captured values. */
 const RECORD_OVERHEAD_BYTES = 160;
 
@@ -93,8 +100,12 @@ export class Session implements TraceSession, HookOwner {
   private internalErrors = 0;
   private readonly dropped = { rate: 0, queue: 0, overload: 0 };
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
+  /** livetrace's own ns spent for this session since the last tick. */
   private engineNs = 0;
-  private sampleCounter = 0;
+  /** engineNs over this stops the session (the per-second budget). */
+  private readonly budgetNs: number;
+  /** clock() past which nothing is reported. */
+  private readonly deadline: number;
   /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
   private readonly reach: SessionReach;
   /** This session holds the async call-tree context (see needsAsyncParents). */
@@ -105,6 +116,8 @@ export class Session implements TraceSession, HookOwner {
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
+    this.budgetNs = this.options.overloadMsPerSec * 1e6;
+    this.deadline = this.startedAt + this.options.forMs * 1e6;
     this.reach = new SessionReach({
       id: this.id,
       running: () => this.running,
@@ -132,7 +145,7 @@ export class Session implements TraceSession, HookOwner {
     this.updateAsyncParents();
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
-    const expiry = setTimeout(() => void this.stop('time'), this.options.forMs);
+    const expiry = setTimeout(() => this.expire(), this.options.forMs);
     const tick = setInterval(() => this.tick(), 1000);
     expiry.unref();
     tick.unref();
@@ -192,19 +205,34 @@ export class Session implements TraceSession, HookOwner {
     if (!this.running) return Promise.resolve();
     this.running = false;
     this.stopReasonValue = reason;
-    this.hooks.removeAll((error) => this.internalError(error, 'removing a hook'));
-    for (const timer of this.timers) clearTimeout(timer);
-    this.limiter.close();
-    this.unwatchModules();
-    if (this.asyncParents) {
-      this.asyncParents = false;
-      releaseAsyncContext();
+    engine.busy++;
+    try {
+      // Each step on its own: one that fails (a bug, a built-in the application replaced)
+      // must not leave hooks installed, timers running or the 'stopped' record unsent.
+      this.step('removing a hook', () => this.hooks.removeAll((error) => this.internalError(error, 'removing a hook')));
+      for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
+      this.step('closing the rate limiter', () => this.limiter.close());
+      this.step('unwatching modules', () => this.unwatchModules());
+      if (this.asyncParents) {
+        this.asyncParents = false;
+        this.step('releasing the call context', () => releaseAsyncContext());
+      }
+      this.step('unregistering', () => sessionStopped(this));
+      this.step('reporting drops', () => this.reportDrops());
+      if (this.aggregating()) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
+      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+    } finally {
+      engine.busy--;
     }
-    sessionStopped(this);
-    this.reportDrops();
-    if (this.aggregating()) this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true);
-    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
     return Promise.resolve();
+  }
+
+  private step(doing: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.internalError(error, doing);
+    }
   }
 
   /** Queued records, without waiting. The first is 'started', the last 'stopped'. */
@@ -257,9 +285,12 @@ export class Session implements TraceSession, HookOwner {
     aggregate: boolean,
   ): Token | undefined {
     engine.busy++;
+    const t0 = clock();
     try {
-      const sampled = ++this.sampleCounter % SAMPLE_EVERY === 0;
-      const t0 = sampled ? clock() : 0;
+      if (t0 > this.deadline) {
+        this.expire();
+        return undefined;
+      }
       const parent = this.options.parents ? parentOf(this) : undefined;
       let args$: Value[] | undefined;
       let self$: Value | undefined;
@@ -290,10 +321,11 @@ export class Session implements TraceSession, HookOwner {
         stack,
         truncated,
         bytes,
-        sampledNs: sampled ? clock() - t0 : 0,
+        entryNs: 0,
         ending: undefined,
       };
-      return token;
+      token.entryNs = this.spent(clock() - t0);
+      return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
       return undefined;
@@ -319,7 +351,13 @@ export class Session implements TraceSession, HookOwner {
 
   private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number): void {
     engine.busy++;
+    const t0 = clock();
+    let accounted = false;
     try {
+      if (t0 > this.deadline) {
+        this.expire();
+        return;
+      }
       const failed = outcome === 'throw' || outcome === 'reject';
       const post = token.matcher.post;
       if (post !== undefined) {
@@ -333,7 +371,6 @@ export class Session implements TraceSession, HookOwner {
         this.reported++;
         return;
       }
-      const t0 = token.sampledNs > 0 ? clock() : 0;
       const capturer = this.capturer;
       capturer.begin();
       const captured = capturer.value(value);
@@ -360,14 +397,41 @@ export class Session implements TraceSession, HookOwner {
       else event.value = captured;
       if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
       if (token.stack !== undefined) event.stack = token.stack;
-      if (this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
-      else this.dropped.queue++;
-      if (t0 > 0) this.engineNs += (token.sampledNs + clock() - t0) * SAMPLE_EVERY;
+      // A call whose capture alone passed the ceiling is not queued: the session is over.
+      accounted = true;
+      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
+      else if (this.running) this.dropped.queue++;
       if (this.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
+      if (!accounted && this.running) this.spent(clock() - t0);
       engine.busy--;
+    }
+  }
+
+  /**
+   * Accounts livetrace's own ns for a call (`earlier`: what its entry already cost);
+   * stops the session with 'overload' when one call passed the hard ceiling. Returns the ns of this part, or 0 once stopped (so a
+   * caller can test it); the entry's part is returned as at least 1 while running.
+   */
+  private spent(ns: number, earlier = 0): number {
+    this.engineNs += ns;
+    // The second's budget is checked by tick(), as before: a cold first call (source maps
+    // read for a stack, code compiled for a capture) may cost tens of ms once.
+    if (ns + earlier > HARD_CEILING_NS) {
+      void this.stop('overload');
+      return 0;
+    }
+    return ns > 0 ? ns : 1;
+  }
+
+  /** The deadline passed: the timer's job, also done by the hot path when the timer could not run. */
+  private expire(): void {
+    try {
+      void this.stop('time');
+    } catch (error) {
+      this.internalError(error, 'ending a session on time');
     }
   }
 
@@ -385,8 +449,7 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      const budgetNs = this.options.overloadMsPerSec * 1e6;
-      if (this.engineNs > budgetNs) {
+      if (this.engineNs > this.budgetNs) {
         void this.stop('overload');
         return;
       }
