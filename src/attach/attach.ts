@@ -73,6 +73,9 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     });
   }
   try {
+    // The lock may have been free because another attach just finished: its agent counts.
+    const settled = await already();
+    if (settled !== undefined) return settled;
     return await new Attachment(target, address, clock, deadline, options).run();
   } catch (error) {
     // A failure of the inspector session itself (an attach of another copy of livetrace

@@ -195,7 +195,7 @@ describe.each(targets)('livetrace trace on $name', (target) => {
       await doomed.kill('SIGTERM');
       const result = await cli.done;
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toMatch(new RegExp(`^stopped: (process ${doomed.pid} exited|the process is exiting|the connection to process ${doomed.pid} closed)`, 'm'));
+      expect(result.stderr).toMatch(new RegExp(`^stopped: (target process ${doomed.pid} exited|the process is exiting|the connection to process ${doomed.pid} closed)`, 'm'));
     } finally {
       await doomed.kill();
     }
@@ -220,6 +220,6 @@ describe('livetrace trace on a preloaded app that ends by itself', () => {
     const result = await cli.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/lib\/users\.cjs:findUser/);
-    expect(result.stderr).toMatch(/^stopped: (process \d+ exited|the process is exiting|the connection to process \d+ closed)/m);
+    expect(result.stderr).toMatch(/^stopped: (target process \d+ exited|the process is exiting|the connection to process \d+ closed)/m);
   });
 });
