@@ -3,6 +3,7 @@
  * what the library's async iterator yields, and exactly what `--format json` prints, one
  * per line. Add fields freely; never change the meaning of one (bump `v` instead).
  */
+import type { SketchData } from './sketch.js';
 import type { Value } from './value.js';
 
 export const EVENT_SCHEMA_VERSION = 1 as const;
@@ -159,6 +160,8 @@ export interface FunctionStats {
   p90?: number;
   p99?: number;
   max?: number;
+  /** `hist`: the latency sketch since the session started (protocol/sketch.ts), to merge targets and windows. */
+  sketch?: SketchData;
 }
 
 /** `count` / `hist` sessions: a snapshot once a second and one at the end (`final`). */
