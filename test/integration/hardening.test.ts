@@ -46,7 +46,13 @@ describe('livetrace never traces itself', () => {
   it('names AsyncLocalStorage as used by livetrace itself', async () => {
     const target = await launch();
     const run = await trace(target, ['node:async_hooks:AsyncLocalStorage#run', '--for', '1s', '--json']);
-    expect(run.stdout).toMatch(/"reason":"used by livetrace itself/);
+    if (Number(process.versions.node.split('.')[0]) >= 22) {
+      // From Node 22 the export is a lazy getter, which the catalog never reads (it could
+      // run code): the class is out of any pattern's reach, and the trace says no match.
+      expect(run.stderr).toMatch(/LT_PATTERN_NO_MATCH/);
+    } else {
+      expect(run.stdout).toMatch(/"reason":"used by livetrace itself/);
+    }
   }, 60_000);
 });
 
