@@ -6,6 +6,7 @@
  * (records.ts) from the same constants in its one object literal, so that reporting a
  * call costs no extra object or call; its field order is the one docs/events.md shows.
  */
+import { threadId } from 'node:worker_threads';
 import type { Value } from '../../protocol/value.js';
 import type { CallEvent, CallOutcome } from '../../protocol/events.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
@@ -19,7 +20,12 @@ import { RECORD_PID, RECORD_VERSION } from './records.js';
 /** Approximate fixed size of a call record besides its captured values. */
 export const RECORD_OVERHEAD_BYTES = 160;
 
-let nextCallId = 1;
+/**
+ * Call ids are unique in the process: a worker thread's calls reach the main thread's
+ * session (threads/relay.ts) beside the main thread's own, so each thread counts from
+ * its threadId times 2^32 (2^21 threads, 2^32 calls each, below 2^53).
+ */
+let nextCallId = threadId * 2 ** 32 + 1;
 
 /** A call's token: its arguments, `this` and stack captured unless the pattern only aggregates. */
 export function entryToken(
@@ -89,6 +95,7 @@ export function callEvent(
     module: token.hook.module,
     engine: token.hook.engine,
     pid: RECORD_PID,
+    thread: threadId,
     ts: wallTime(start),
     args: token.args ?? [],
     outcome,

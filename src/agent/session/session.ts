@@ -28,7 +28,7 @@
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
-import type { AddedRecord, CallOutcome, MatchedFunction, SessionRecord, SessionStats, StopReason, UnpatchableFunction } from '../../protocol/events.js';
+import type { AddedRecord, CallEvent, CallOutcome, MatchedFunction, SessionRecord, SessionStats, StopReason, UnpatchableFunction } from '../../protocol/events.js';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
@@ -50,6 +50,7 @@ import { callEvent, entryToken, RECORD_OVERHEAD_BYTES } from './call.js';
 import { loaderThreadRecords } from './loader-thread.js';
 import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
+import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
@@ -135,6 +136,7 @@ export class Session implements TraceSession, HookOwner {
     ArrayPrototypePush(this.timers, expiry, tick);
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
     this.reach.check();
+    shareWithThreads(this, options);
   }
 
   get patterns(): string[] {
@@ -172,6 +174,7 @@ export class Session implements TraceSession, HookOwner {
     this.asyncParents.update(this.running, this.hooks.matched.length);
     this.queue.push(record, 0, true);
     this.reach.check();
+    shareWithThreads(this, {});
     return record;
   }
 
@@ -190,6 +193,7 @@ export class Session implements TraceSession, HookOwner {
       this.step('unwatching modules', () => this.unwatchModules());
       this.step('releasing the call context', () => this.asyncParents.release());
       this.step('unregistering', () => sessionStopped(this));
+      this.step('stopping in worker threads', () => unshareWithThreads(this.id));
       this.step('reporting drops', () => this.reportDrops());
       if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
       this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
@@ -235,15 +239,7 @@ export class Session implements TraceSession, HookOwner {
   }
 
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
-  private snapshot(
-    hook: SessionHook,
-    matcher: Matcher,
-    bindings: Bindings,
-    self: unknown,
-    args: unknown[],
-    admitted: boolean,
-    aggregate: boolean,
-  ): Token | undefined {
+  private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
     engine.busy++;
     const t0 = clock();
     try {
@@ -270,6 +266,14 @@ export class Session implements TraceSession, HookOwner {
       return;
     }
     this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start);
+  }
+
+  /** A call a worker thread's session reported (threads/relay.ts), queued as this session's. */
+  relayed(event: CallEvent, bytes: number): void {
+    if (!this.running) return;
+    if (this.queue.push(event, bytes, false)) this.tally.reported++;
+    else this.tally.dropped.queue++;
+    if (this.tally.reported >= this.options.max) void this.stop('max');
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
