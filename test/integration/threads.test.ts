@@ -29,7 +29,7 @@ async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: C
 }
 
 describe('worker threads under the preload', () => {
-  for (const preload of ['require', 'node-options-require'] satisfies Preload[]) {
+  for (const preload of ['require', 'import', 'node-options-require'] satisfies Preload[]) {
     it(`traces calls in every worker, one started after the trace too (${preload})`, async () => {
       const app = await launchApp('pool.cjs', { preload });
       const firstWorkers = app.lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1]));
