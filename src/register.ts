@@ -9,12 +9,17 @@ import { isMainThread } from 'node:worker_threads';
 import { startAgent } from './agent/agent.js';
 import { startRunSession } from './agent/session/run-session.js';
 import { installPreload } from './agent/engines/preload/preload.js';
+import { startThreadAgent } from './agent/threads/worker.js';
 
 // Node also runs preloads in worker threads and (for --require) in its module loader
-// thread: an agent there would take over the process's socket path and trace nothing.
+// thread: an agent there would take over the process's socket path. A worker gets the
+// thread agent instead, which runs the main thread's sessions there (agent/threads/);
+// the loader thread gets nothing (startThreadAgent knows it).
 if (isMainThread) {
   installPreload();
   const agent = startAgent();
   // Under `livetrace run`, the session starts now, before the program's main module loads.
   startRunSession(agent.then((info) => info.listening));
+} else {
+  startThreadAgent();
 }

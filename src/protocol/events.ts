@@ -39,6 +39,8 @@ export interface CallEvent {
   module: string;
   engine: Engine;
   pid: number;
+  /** The thread the call ran in: its worker_threads threadId, 0 for the main thread (docs/events.md). */
+  thread: number;
   /** Wall-clock time of the call, ms since the epoch. */
   ts: number;
   args: Value[];

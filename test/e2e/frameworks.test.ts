@@ -10,11 +10,10 @@
  * probe and say so in one note, after which the calls show. Requests are sent until the
  * note arrives (never a sleep), then the calls that must be seen.
  */
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, launchApp, repoRoot, tempDir, type RunningApp } from '../integration/fixture-app.js';
+import { buildNestApp, cleanup, launchApp, repoRoot, tempDir, type RunningApp } from '../integration/fixture-app.js';
 import { killClis, runCli, startCli, type CliProcess } from './cli-process.js';
 
 const frameworks = join(repoRoot, 'test/fixtures/frameworks');
@@ -152,17 +151,16 @@ describe('NestJS 11 (typescript-starter, tsc with decorators and source maps) at
   let port: number;
   let socketDir: string;
   let untraced: Http;
+  let nest: ReturnType<typeof buildNestApp> | undefined;
+
+  afterAll(() => {
+    if (nest) rmSync(nest.dir, { recursive: true, force: true });
+  });
 
   beforeAll(async () => {
     // Built here, not committed: a temp copy of the sources with the repository's node_modules.
-    const dir = tempDir('lt-nest-');
-    cpSync(join(frameworks, 'nest/src'), join(dir, 'src'), { recursive: true });
-    cpSync(join(frameworks, 'nest/tsconfig.json'), join(dir, 'tsconfig.json'));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'nest-starter-fixture', private: true, type: 'commonjs' }));
-    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-    mkdirSync(join(dir, 'dist'));
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { stdio: 'pipe' });
-    ({ app, port, socketDir } = await start(join(dir, 'dist/main.js'), dir));
+    nest = buildNestApp();
+    ({ app, port, socketDir } = await start(nest.main, nest.dir));
     untraced = await get(port, '/');
   }, 120_000);
 

@@ -19,7 +19,7 @@
  *   (`AsyncLocalStorage.run`, our callback) under the original for the whole call.
  *   Outside any synchronous traced call `current` is undefined, and the store answers.
  *
- * The storage exists only while a session asks for async parents (session.ts: one that
+ * The storage exists only while a session asks for async parents (session/async-parents.ts: one that
  * traces more than one function). On Node 20 and 22 an AsyncLocalStorage turns on
  * async hooks, which makes every async operation of the process slower while enabled
  * (about 3.6x per promise on Node 20), and its first use puts a `callbackTrampoline`

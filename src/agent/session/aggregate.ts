@@ -5,6 +5,7 @@
  * quantiles, so a client merges targets, threads and time windows exactly.
  */
 import type { FunctionStats } from '../../protocol/events.js';
+import type { Matcher } from '../../pattern/match/matcher.js';
 import { Sketch } from '../../protocol/sketch.js';
 import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
@@ -52,4 +53,9 @@ export class Aggregator {
     }
     return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   }
+}
+
+/** Whether any of a session's patterns counts or times its calls (and so the session sends 'stats' records). */
+export function aggregating(matchers: readonly Matcher[]): boolean {
+  return matchers.some((m) => m.actions.count || m.actions.hist);
 }

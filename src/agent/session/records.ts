@@ -3,7 +3,7 @@
  * (the schema version, EVENT_SCHEMA_VERSION), `type`, `session`, `pid`, `ts`, in that
  * order. The control records are built here, through `header()`. The call record, built
  * once per reported call on the hot path, writes the same header from the same constants
- * in its one object literal (session.ts `complete`), so that reporting a call costs no
+ * in its one object literal (call.ts `callEvent`), so that reporting a call costs no
  * extra object or call; its field order is the one docs/events.md shows.
  */
 import type {

@@ -28,35 +28,29 @@
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
-import type { Value } from '../../protocol/value.js';
-import type {
-  AddedRecord,
-  CallEvent,
-  CallOutcome,
-  DropReason,
-  MatchedFunction,
-  SessionRecord,
-  SessionStats,
-  StopReason,
-  UnpatchableFunction,
-} from '../../protocol/events.js';
+import type { AddedRecord, CallEvent, CallOutcome, MatchedFunction, SessionRecord, SessionStats, StopReason, UnpatchableFunction } from '../../protocol/events.js';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
-import { Aggregator } from './aggregate.js';
+import { aggregating, Aggregator } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
-import { parentOf, releaseAsyncContext, retainAsyncContext } from '../patcher/context.js';
+import { parentOf } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
 import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
-import { captureStack } from '../capture/stack.js';
 import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
 import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
-import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
+import { addedRecord, RECORD_PID, startedRecord, statsRecord, stoppedRecord } from './records.js';
+import { AsyncParents } from './async-parents.js';
+import { callEvent, entryToken, RECORD_OVERHEAD_BYTES } from './call.js';
+import { loaderThreadRecords } from './loader-thread.js';
+import { readRecords } from './reader.js';
+import { Tally } from './tally.js';
+import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
@@ -68,11 +62,8 @@ export { activeSessions, engine } from './registry.js';
 /** livetrace's own work for one call beyond this ends the session with 'overload' at once. */
 export const HARD_CEILING_MS = 100;
 const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
-/** Approximate fixed size of a call record besides its captured values. */
-const RECORD_OVERHEAD_BYTES = 160;
 
 let nextSessionNumber = 1;
-let nextCallId = 1;
 
 /** Starts a session. Throws LivetraceError for a bad pattern or option, or a pattern that matches nothing. */
 export function trace(patterns: string | string[], options: TraceOptions = {}): Session {
@@ -95,11 +86,7 @@ export class Session implements TraceSession, HookOwner {
   private running = true;
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
-  private calls = 0;
-  private reported = 0;
-  private internalErrors = 0;
-  private readonly dropped = { rate: 0, queue: 0, overload: 0 };
-  private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
+  private readonly tally = new Tally();
   /** livetrace's own ns spent for this session since the last tick. */
   private engineNs = 0;
   /** engineNs over this stops the session (the per-second budget). */
@@ -108,8 +95,8 @@ export class Session implements TraceSession, HookOwner {
   private readonly deadline: number;
   /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
   private readonly reach: SessionReach;
-  /** This session holds the async call-tree context (see needsAsyncParents). */
-  private asyncParents = false;
+  /** The async call-tree context, held once the session traces two functions (async-parents.ts). */
+  private readonly asyncParents: AsyncParents;
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
@@ -118,6 +105,7 @@ export class Session implements TraceSession, HookOwner {
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
     this.budgetNs = this.options.overloadMsPerSec * 1e6;
     this.deadline = this.startedAt + this.options.forMs * 1e6;
+    this.asyncParents = new AsyncParents(this.options.parents);
     this.reach = new SessionReach({
       id: this.id,
       running: () => this.running,
@@ -127,22 +115,18 @@ export class Session implements TraceSession, HookOwner {
     });
     this.hooks = new SessionHooks(this, this.options, this.capturer.redactor, (hooks) => this.reach.hooked(hooks));
     if (IN_LOADER_THREAD) {
-      // Inert (thread.ts): the patterns were checked, nothing is patched, and the session
-      // is over before it began, saying why; the loader goes on untouched.
+      // Inert (loader-thread.ts).
       this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
       this.limiter.close();
       this.unwatchModules = () => {};
       this.running = false;
       this.stopReasonValue = 'error';
-      const why = new LivetraceError('LT_LOADER_THREAD', "trace() in Node's module loader thread: nothing is traced there", { input: patterns.join(' ') });
-      log.debug({ code: why.code }, why.message);
-      this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched: [], unpatchable: [] }, this.options), 0, true);
-      this.queue.push(stoppedRecord(this.id, 'error', this.options, this.stats, `${why.code}: ${why.message}`), 0, true);
+      for (const record of loaderThreadRecords(this.id, wallTime(this.startedAt), this.hooks, this.options, patterns, () => this.stats)) this.queue.push(record, 0, true);
       return;
     }
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
-    this.updateAsyncParents();
+    this.asyncParents.update(this.running, this.hooks.matched.length);
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
     const expiry = setTimeout(() => this.expire(), this.options.forMs);
@@ -152,6 +136,7 @@ export class Session implements TraceSession, HookOwner {
     ArrayPrototypePush(this.timers, expiry, tick);
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
     this.reach.check();
+    shareWithThreads(this, options);
   }
 
   get patterns(): string[] {
@@ -176,15 +161,7 @@ export class Session implements TraceSession, HookOwner {
   }
 
   get stats(): SessionStats {
-    return {
-      calls: this.calls,
-      reported: this.reported,
-      dropped: { ...this.dropped },
-      guardErrors: this.guardErrors(),
-      internalErrors: this.internalErrors,
-      stopReason: this.stopReasonValue,
-      elapsedMs: Math.round((clock() - this.startedAt) / 1e6),
-    };
+    return this.tally.stats(this.stopReasonValue, this.startedAt, this.hooks.matchers);
   }
 
   /** Adds patterns to the running session ("one level deeper"). */
@@ -194,9 +171,10 @@ export class Session implements TraceSession, HookOwner {
     }
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
-    this.updateAsyncParents();
+    this.asyncParents.update(this.running, this.hooks.matched.length);
     this.queue.push(record, 0, true);
     this.reach.check();
+    shareWithThreads(this, {});
     return record;
   }
 
@@ -213,13 +191,11 @@ export class Session implements TraceSession, HookOwner {
       for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
       this.step('closing the rate limiter', () => this.limiter.close());
       this.step('unwatching modules', () => this.unwatchModules());
-      if (this.asyncParents) {
-        this.asyncParents = false;
-        this.step('releasing the call context', () => releaseAsyncContext());
-      }
+      this.step('releasing the call context', () => this.asyncParents.release());
       this.step('unregistering', () => sessionStopped(this));
+      this.step('stopping in worker threads', () => unshareWithThreads(this.id));
       this.step('reporting drops', () => this.reportDrops());
-      if (this.aggregating()) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
+      if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
       this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
     } finally {
       engine.busy--;
@@ -245,21 +221,9 @@ export class Session implements TraceSession, HookOwner {
     return this.queue.readable(this.running);
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<SessionRecord, void, undefined> {
-    try {
-      for (;;) {
-        const batch = this.take();
-        if (batch.length > 0) {
-          yield* batch;
-          continue;
-        }
-        if (this.ended) return;
-        await this.readable();
-      }
-    } finally {
-      // Leaving the loop early (break, throw) ends the session.
-      await this.stop('user');
-    }
+  /** `for await` over the records (reader.ts); leaving the loop early ends the session. */
+  [Symbol.asyncIterator](): AsyncGenerator<SessionRecord, void, undefined> {
+    return readRecords(this);
   }
 
   // -------------------------------------------------------------------------------------
@@ -267,7 +231,7 @@ export class Session implements TraceSession, HookOwner {
 
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): Token | undefined {
     if (!this.running) return undefined;
-    this.calls++;
+    this.tally.calls++;
     const aggregate = matcher.actions.count || matcher.actions.hist;
     const admitted = matcher.post === undefined;
     if (admitted && !aggregate && !this.takeSlot()) return undefined;
@@ -275,15 +239,7 @@ export class Session implements TraceSession, HookOwner {
   }
 
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
-  private snapshot(
-    hook: SessionHook,
-    matcher: Matcher,
-    bindings: Bindings,
-    self: unknown,
-    args: unknown[],
-    admitted: boolean,
-    aggregate: boolean,
-  ): Token | undefined {
+  private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
     engine.busy++;
     const t0 = clock();
     try {
@@ -292,38 +248,7 @@ export class Session implements TraceSession, HookOwner {
         return undefined;
       }
       const parent = this.options.parents ? parentOf(this) : undefined;
-      let args$: Value[] | undefined;
-      let self$: Value | undefined;
-      let stack: CallEvent['stack'];
-      let truncated = false;
-      let bytes = 0;
-      if (!aggregate) {
-        const capturer = this.capturer;
-        capturer.begin();
-        args$ = capturer.values(args, hook.redaction);
-        if (matcher.actions.this) self$ = capturer.value(self);
-        const result = capturer.end();
-        truncated = result.truncated;
-        bytes = result.bytes;
-        if (matcher.actions.stack || this.options.stack) stack = captureStack();
-      }
-      const token: Token = {
-        id: nextCallId++,
-        hook,
-        matcher,
-        bindings,
-        parent: parent?.id ?? null,
-        depth: parent?.depth ?? 0,
-        admitted,
-        aggregate,
-        args: args$,
-        self: self$,
-        stack,
-        truncated,
-        bytes,
-        entryNs: 0,
-        ending: undefined,
-      };
+      const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
       token.entryNs = this.spent(clock() - t0);
       return this.running ? token : undefined;
     } catch (error) {
@@ -341,6 +266,14 @@ export class Session implements TraceSession, HookOwner {
       return;
     }
     this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start);
+  }
+
+  /** A call a worker thread's session reported (threads/relay.ts), queued as this session's. */
+  relayed(event: CallEvent, bytes: number): void {
+    if (!this.running) return;
+    if (this.queue.push(event, bytes, false)) this.tally.reported++;
+    else this.tally.dropped.queue++;
+    if (this.tally.reported >= this.options.max) void this.stop('max');
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
@@ -368,40 +301,19 @@ export class Session implements TraceSession, HookOwner {
       }
       if (token.aggregate) {
         this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
-        this.reported++;
+        this.tally.reported++;
         return;
       }
       const capturer = this.capturer;
       capturer.begin();
       const captured = capturer.value(value);
       const result = capturer.end();
-      const event: CallEvent = {
-        v: RECORD_VERSION,
-        type: 'call',
-        session: this.id,
-        id: token.id,
-        parent: token.parent,
-        depth: token.depth,
-        fn: token.hook.fn,
-        module: token.hook.module,
-        engine: token.hook.engine,
-        pid: RECORD_PID,
-        ts: wallTime(start),
-        args: token.args ?? [],
-        outcome,
-        durationNs: Math.round(durationNs),
-        truncated: token.truncated || result.truncated,
-      };
-      if (token.self !== undefined) event.this = token.self;
-      if (failed) event.error = captured;
-      else event.value = captured;
-      if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
-      if (token.stack !== undefined) event.stack = token.stack;
+      const event = callEvent(this.id, token, outcome, captured, result.truncated, durationNs, settleNs, start);
       // A call whose capture alone passed the ceiling is not queued: the session is over.
       accounted = true;
-      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
-      else if (this.running) this.dropped.queue++;
-      if (this.reported >= this.options.max) void this.stop('max');
+      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
+      else if (this.running) this.tally.dropped.queue++;
+      if (this.tally.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
@@ -440,7 +352,7 @@ export class Session implements TraceSession, HookOwner {
     if (this.admitted >= this.options.max) return false;
     if (!this.limiter.take()) {
       if (this.options.trip) void this.stop('rate');
-      else this.dropped.rate++;
+      else this.tally.dropped.rate++;
       return false;
     }
     this.admitted++;
@@ -455,50 +367,19 @@ export class Session implements TraceSession, HookOwner {
       }
       this.engineNs = 0;
       this.reportDrops();
-      if (this.aggregating()) this.queue.push(statsRecord(this.id, false, this.aggregator.snapshot()), 0, true);
+      if (aggregating(this.hooks.matchers)) this.queue.push(statsRecord(this.id, false, this.aggregator.snapshot()), 0, true);
     } catch (error) {
       this.internalError(error, 'periodic work');
     }
   }
 
   private reportDrops(): void {
-    for (const reason of ['rate', 'queue', 'overload'] as DropReason[]) {
-      const count = this.dropped[reason] - this.droppedReported[reason];
-      if (count <= 0) continue;
-      this.droppedReported[reason] = this.dropped[reason];
-      this.queue.push(droppedRecord(this.id, reason, count), 0, true);
-    }
-  }
-
-  private aggregating(): boolean {
-    return this.hooks.matchers.some((m) => m.actions.count || m.actions.hist);
-  }
-
-  private guardErrors(): number {
-    let n = 0;
-    for (const m of this.hooks.matchers) n += m.guardErrors;
-    return n;
+    this.tally.reportDrops(this.id, (record) => this.queue.push(record, 0, true));
   }
 
   private internalError(error: unknown, doing: string): void {
-    this.internalErrors++;
+    this.tally.internalErrors++;
     log.debug({ err: error, session: this.id }, `internal error while ${doing}`);
-  }
-
-  /**
-   * Parents within a synchronous call cost nothing (patcher/context.ts); parents across
-   * await and callbacks need an AsyncLocalStorage, which on Node 20 and 22 turns on async
-   * hooks (every promise of the process slower while on, a `callbackTrampoline` frame
-   * under every native callback for good). A session tracing one function can only nest
-   * that function in itself, so it does without: its recursion is seen within a
-   * synchronous call, not across await. Once it traces a second function (at start, by
-   * `add`, or as modules load) it takes the storage, for calls that begin from then on.
-   */
-  private updateAsyncParents(): void {
-    if (this.asyncParents || !this.options.parents || !this.running) return;
-    if (this.hooks.matched.length < 2) return;
-    this.asyncParents = true;
-    retainAsyncContext();
   }
 
   private modulesLoaded(files: string[]): void {
@@ -506,13 +387,11 @@ export class Session implements TraceSession, HookOwner {
     try {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
-      this.updateAsyncParents();
+      this.asyncParents.update(this.running, this.hooks.matched.length);
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
       this.reach.check();
     } catch (error) {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
-
-
 }

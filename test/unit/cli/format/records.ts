@@ -14,6 +14,7 @@ export function call(fields: Partial<CallEvent> & Pick<CallEvent, 'id'>): CallEv
     module: 'src/users.js',
     engine: 'exports',
     pid: 4242,
+    thread: 0,
     ts: T0,
     args: [],
     outcome: 'return',

@@ -1,0 +1,111 @@
+/**
+ * What one reported call is made of, on the hot path: the token built at entry (what
+ * was captured before the function ran) and the call record built at exit. The session
+ * (session.ts) decides whether a call is reported and accounts for the time; these two
+ * only capture and assemble. The call record writes the header of every record
+ * (records.ts) from the same constants in its one object literal, so that reporting a
+ * call costs no extra object or call; its field order is the one docs/events.md shows.
+ */
+import { threadId } from 'node:worker_threads';
+import type { Value } from '../../protocol/value.js';
+import type { CallEvent, CallOutcome } from '../../protocol/events.js';
+import type { ResolvedOptions } from '../../protocol/options.js';
+import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
+import type { Capturer } from '../capture/capturer.js';
+import { captureStack } from '../capture/stack.js';
+import { wallTime } from '../clock.js';
+import type { SessionHook, Token } from './hooks.js';
+import { RECORD_PID, RECORD_VERSION } from './records.js';
+
+/** Approximate fixed size of a call record besides its captured values. */
+export const RECORD_OVERHEAD_BYTES = 160;
+
+/**
+ * Call ids are unique in the process: a worker thread's calls reach the main thread's
+ * session (threads/relay.ts) beside the main thread's own, so each thread counts from
+ * its threadId times 2^32 (2^21 threads, 2^32 calls each, below 2^53).
+ */
+let nextCallId = threadId * 2 ** 32 + 1;
+
+/** A call's token: its arguments, `this` and stack captured unless the pattern only aggregates. */
+export function entryToken(
+  capturer: Capturer,
+  options: ResolvedOptions,
+  hook: SessionHook,
+  matcher: Matcher,
+  bindings: Bindings,
+  self: unknown,
+  args: unknown[],
+  parent: { id: number; depth: number } | undefined,
+  admitted: boolean,
+  aggregate: boolean,
+): Token {
+  let args$: Value[] | undefined;
+  let self$: Value | undefined;
+  let stack: CallEvent['stack'];
+  let truncated = false;
+  let bytes = 0;
+  if (!aggregate) {
+    capturer.begin();
+    args$ = capturer.values(args, hook.redaction);
+    if (matcher.actions.this) self$ = capturer.value(self);
+    const result = capturer.end();
+    truncated = result.truncated;
+    bytes = result.bytes;
+    if (matcher.actions.stack || options.stack) stack = captureStack();
+  }
+  return {
+    id: nextCallId++,
+    hook,
+    matcher,
+    bindings,
+    parent: parent?.id ?? null,
+    depth: parent?.depth ?? 0,
+    admitted,
+    aggregate,
+    args: args$,
+    self: self$,
+    stack,
+    truncated,
+    bytes,
+    entryNs: 0,
+    ending: undefined,
+  };
+}
+
+/** The call record of a call that ended (`captured`: its result or error, as captured at exit). */
+export function callEvent(
+  session: string,
+  token: Token,
+  outcome: CallOutcome,
+  captured: Value,
+  truncated: boolean,
+  durationNs: number,
+  settleNs: number | undefined,
+  start: number,
+): CallEvent {
+  const event: CallEvent = {
+    v: RECORD_VERSION,
+    type: 'call',
+    session,
+    id: token.id,
+    parent: token.parent,
+    depth: token.depth,
+    fn: token.hook.fn,
+    module: token.hook.module,
+    engine: token.hook.engine,
+    pid: RECORD_PID,
+    thread: threadId,
+    ts: wallTime(start),
+    args: token.args ?? [],
+    outcome,
+    durationNs: Math.round(durationNs),
+    truncated: token.truncated || truncated,
+  };
+  if (token.self !== undefined) event.this = token.self;
+  if (outcome === 'throw' || outcome === 'reject') event.error = captured;
+  else event.value = captured;
+  if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
+  if (token.stack !== undefined) event.stack = token.stack;
+  return event;
+}

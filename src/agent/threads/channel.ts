@@ -1,0 +1,30 @@
+/**
+ * What the main thread's agent and the agents in the process's worker threads say to each
+ * other, on one BroadcastChannel (every thread of the process can open it by name, with no
+ * port handed from parent to worker, so a worker the program started long ago is reached
+ * as well as one it starts later). The channel is unref'd on both sides: it never keeps a
+ * thread alive.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import type { CallEvent } from '../../protocol/events.js';
+import type { TraceOptions } from '../../protocol/options.js';
+
+export type ThreadMessage =
+  /** worker -> main: an agent started in a worker; the main thread answers with its sessions. */
+  | { kind: 'hello' }
+  /** main -> workers: run this session here too (sent again, with every pattern so far, on `add` and to late workers). */
+  | { kind: 'start'; session: string; patterns: string[]; options: TraceOptions }
+  /** main -> workers: the session stopped. */
+  | { kind: 'stop'; session: string }
+  /** worker -> main: a call of the session in this worker, as its record. */
+  | { kind: 'call'; session: string; event: CallEvent; bytes: number };
+
+const NAME = 'livetrace:threads';
+
+/** Opens the channel, unref'd; `receive` gets every message another thread posts. */
+export function openChannel(receive: (message: ThreadMessage) => void): BroadcastChannel {
+  const channel = new BroadcastChannel(NAME);
+  channel.unref();
+  channel.onmessage = (event) => receive((event as { data: ThreadMessage }).data);
+  return channel;
+}

@@ -1,0 +1,59 @@
+/**
+ * The main thread's side of tracing worker threads. A session started in the main thread
+ * is shared with every worker thread where livetrace's thread agent runs (threads/worker.ts:
+ * a worker of a program started with the preload, which Node runs in workers too): each
+ * runs the same patterns in a session of its own, under its own limits, and posts the
+ * records of its calls here, where they join the main session's queue (carrying their
+ * `thread`). A worker that starts later says hello and is handed the running sessions, so
+ * workers started after the trace began are covered. The main session's `max` counts the
+ * calls of every thread; stopping it stops its sessions in the workers.
+ */
+import { isMainThread } from 'node:worker_threads';
+import type { BroadcastChannel } from 'node:worker_threads';
+import type { CallEvent } from '../../protocol/events.js';
+import type { TraceOptions } from '../../protocol/options.js';
+import { SafeMap } from '../../safe/intrinsics.js';
+import { openChannel, type ThreadMessage } from './channel.js';
+
+/** What the relay needs of a main-thread session. */
+export interface SharedSession {
+  readonly id: string;
+  readonly patterns: string[];
+  /** Queues a call a worker reported as one of this session's. */
+  relayed(event: CallEvent, bytes: number): void;
+}
+
+const shared = new SafeMap<string, { session: SharedSession; options: TraceOptions }>();
+let channel: BroadcastChannel | undefined;
+
+function receive(message: ThreadMessage): void {
+  if (message.kind === 'hello') {
+    for (const { session, options } of shared.values()) post(session, options);
+  } else if (message.kind === 'call') {
+    shared.get(message.session)?.session.relayed(message.event, message.bytes);
+  }
+}
+
+function post(session: SharedSession, options: TraceOptions): void {
+  channel ??= openChannel(receive);
+  channel.postMessage({ kind: 'start', session: session.id, patterns: session.patterns, options } satisfies ThreadMessage);
+}
+
+/** A session started (or gained patterns) in the main thread: workers run it too. */
+export function shareWithThreads(session: SharedSession, options: TraceOptions): void {
+  if (!isMainThread) return;
+  const entry = shared.get(session.id) ?? { session, options };
+  shared.set(session.id, entry);
+  post(session, entry.options);
+}
+
+/** The session stopped: so do its sessions in the workers. */
+export function unshareWithThreads(id: string): void {
+  if (!shared.delete(id) || channel === undefined) return;
+  channel.postMessage({ kind: 'stop', session: id } satisfies ThreadMessage);
+  // Closed with the last session: a new one opens it again.
+  if (shared.size === 0) {
+    channel.close();
+    channel = undefined;
+  }
+}
