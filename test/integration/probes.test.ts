@@ -128,6 +128,28 @@ describe('probes on internal functions', () => {
     });
   });
 
+  it('reports no throw when none happened, even when probes cool while their calls are open', async () => {
+    // 23 probes on nested and recursive functions, none of which throws; a hit budget of
+    // 20 a second cools the recursive ones in the middle of a round, with outer calls
+    // open. Their return breakpoints stay until those calls are over.
+    const run = await runHarness(['many:~** when threw'], { max: 100_000, overloadMsPerSec: 1000 }, 'many', {
+      LIVETRACE_PROBE_HITS_PER_SEC: '20',
+      ROUNDS: '40',
+    });
+    expect(run.json<{ cooled: number }>('WORKER').cooled).toBeGreaterThan(0);
+    expect(run.calls.map(summary)).toEqual([]);
+    expect(run.line('STOP-REASON')).toBe('user');
+  });
+
+  it('charges probe hits to the CPU budget: a probe session that costs too much stops with overload', async () => {
+    // Every hit costs a breakpoint condition (a compile, a tenth of a millisecond or so):
+    // hundreds of hits a second are far over 5 ms a second.
+    const run = await runHarness(['many:~**'], { max: 100_000, overloadMsPerSec: 5 }, 'many', { ROUNDS: '400' });
+    expect(run.line('STOP-REASON')).toBe('overload');
+    expect(run.line('DEBUGGER-AFTER')).toBe('false');
+    expect(run.line('PROBES-ACTIVE')).toBe('false');
+  });
+
   it('lists a generator as not patchable and says why', async () => {
     const run = await runHarness(['users:~ids']);
     const started = run.json<{ matched: unknown[]; unpatchable: { fn: string; reason: string }[] }>('STARTED');

@@ -28,6 +28,8 @@ export interface HookOwner {
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): object | undefined;
   exit(token: object, ending: Ending): void;
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
+  /** Time spent for the session outside its hooks (probe conditions and pauses), ns. */
+  charge(ns: number): void;
 }
 
 export interface Hooked {
@@ -70,6 +72,10 @@ export class SessionHook implements Hook {
 
   settle(token: object, rejected: boolean, value: unknown, at: number): void {
     this.sessionKey.settle(token, rejected, value, at);
+  }
+
+  charge(ns: number): void {
+    this.sessionKey.charge(ns);
   }
 }
 

@@ -14,8 +14,10 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is sampled (one call in 16 is timed) and a session that
- *   spends more than its budget per second stops with reason 'overload'.
+ * - The engine's own time is sampled (one call in 16 is timed), the probe engine charges
+ *   every probe hit in full (the breakpoint condition and any pause: the time the
+ *   program's thread is held in the Debugger), and a session that spends more than its
+ *   budget per second stops with reason 'overload'.
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
  *   on time even if nobody reads it, and never keeps the process alive.
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
@@ -274,6 +276,10 @@ export class Session implements TraceSession, HookOwner {
       return;
     }
     this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start);
+  }
+
+  charge(ns: number): void {
+    if (this.running) this.engineNs += ns;
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {

@@ -19,10 +19,20 @@
  *   pause, and only so many a second (budget.pausesPerSecond): past that, a reported
  *   call is closed here with its duration and without its value. A call that throws never reaches a return position; its frame is gone, so
  *   it is closed as thrown when a shallower return of the same probe is seen, or at the
- *   next microtask checkpoint, which no synchronous call can outlive. Its thrown value
+ *   next microtask checkpoint, which no synchronous call can outlive. That holds only
+ *   while its return breakpoints are in place: a probe that cools (its hit budget) while
+ *   a reported call of it is open keeps them until that call is over (`returnsHeld`),
+ *   else a call that returned would be taken for a throw. Its thrown value
  *   is not visible to a probe: it is reported as a NotVisibleToProbe object.
  * - An async function's outcome is its promise, taken at entry (outer-promise.ts) and
  *   watched until it settles.
+ *
+ * What a hit costs is charged to the sessions tracing the function (`Hook#charge`), for
+ * their overload breaker: the time spent here, measured, plus the compile of the
+ * condition itself, which runs before any of this code and is measured once when the
+ * Debugger comes on (`calibrateCondition`), plus, for a pause, the time from the
+ * condition that asked for it to the hand-over of the value (the program's thread is
+ * held in the Debugger all along).
  *
  * Nothing here throws into the program: every entry point catches everything, and a
  * condition that failed anyway counts as false for V8 (no pause).
@@ -54,10 +64,17 @@ export interface ProbeRecord {
   readonly returns: boolean;
   /** Called once when the probe goes over its hit budget. */
   readonly overBudget: (probe: ProbeRecord) => void;
+  /** Called when the calls that were open as the probe cooled are over (see `returnsHeld`). */
+  readonly releaseReturns: (probe: ProbeRecord) => void;
   open: OpenCall[];
   readonly hits: SecondWindow;
   /** Over budget this second: the worker has been asked to take the breakpoints away. */
   cooling: boolean;
+  /**
+   * It cooled while reported calls of it were open: its return breakpoints stay until
+   * those calls are over, since a call that never meets its return is taken for a throw.
+   */
+  returnsHeld: boolean;
 }
 
 /**
@@ -86,6 +103,39 @@ export class SecondWindow {
 }
 
 const pauses = new SecondWindow();
+
+/**
+ * What evaluating a condition costs before the trampoline runs (V8 compiles it like an
+ * `eval` each time, with the Debugger's compilation cache off), ns. Measured by
+ * `calibrateCondition` once the Debugger is on; until then a conservative guess.
+ */
+export const conditionCost = { ns: 100_000 };
+
+/** clock() when a pause was asked for (leave returned true), for the pause's charge. */
+let pauseAskedAt = 0;
+
+/** Charges `ns` to every hook on the site (each session tracing it pays the whole hit). */
+function charge(site: Site, ns: number): void {
+  const hooks = site.state.hooks;
+  if (hooks === null) return;
+  for (let i = 0; i < hooks.length; i++) {
+    try {
+      hooks[i]!.charge?.(ns);
+    } catch {
+      // Hooks guard themselves.
+    }
+  }
+}
+
+function chargeMatched(matched: (Hook | object)[], ns: number): void {
+  for (let i = 0; i < matched.length; i += 2) {
+    try {
+      (matched[i] as Hook).charge?.(ns);
+    } catch {
+      // Hooks guard themselves.
+    }
+  }
+}
 
 const probes = new Map<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
@@ -142,14 +192,23 @@ function sweep(): void {
       complete(call.matched, false, NOT_VISIBLE, call.start, end);
     }
     for (const probe of probes.values()) {
-      if (probe.open.length === 0) continue;
-      const open = probe.open;
-      probe.open = [];
-      for (const call of open) thrown(call, now);
+      if (probe.open.length > 0) {
+        const open = probe.open;
+        probe.open = [];
+        for (const call of open) thrown(call, now);
+      }
+      releaseHeld(probe);
     }
   } catch {
     // Never into the program's microtask queue.
   }
+}
+
+/** A cooling probe with no call open any more lets its return breakpoints go. */
+function releaseHeld(probe: ProbeRecord): void {
+  if (!probe.returnsHeld || probe.open.length > 0) return;
+  probe.returnsHeld = false;
+  if (probe.cooling) probe.releaseReturns(probe);
 }
 
 function overBudget(probe: ProbeRecord): boolean {
@@ -159,6 +218,7 @@ function overBudget(probe: ProbeRecord): boolean {
   }
   if (!probe.cooling) {
     probe.cooling = true;
+    probe.returnsHeld = probe.open.length > 0;
     probe.overBudget(probe);
   }
   return true;
@@ -168,8 +228,10 @@ function overBudget(probe: ProbeRecord): boolean {
 const trampoline = {
   enter(id: number, self: unknown, args: ArrayLike<unknown>): boolean {
     running++;
+    const began = clock();
+    let probe: ProbeRecord | undefined;
     try {
-      const probe = probes.get(id);
+      probe = probes.get(id);
       if (probe === undefined || overBudget(probe)) return false;
       const hooks = probe.site.state.hooks;
       if (hooks === null) return false;
@@ -197,6 +259,7 @@ const trampoline = {
     } catch {
       // Fall through: no pause.
     } finally {
+      if (probe !== undefined) charge(probe.site, clock() - began + conditionCost.ns);
       running--;
     }
     return false;
@@ -204,8 +267,10 @@ const trampoline = {
 
   leave(id: number): boolean {
     running++;
+    const began = clock();
+    let probe: ProbeRecord | undefined;
     try {
-      const probe = probes.get(id);
+      probe = probes.get(id);
       if (probe === undefined || probe.open.length === 0) return false;
       const depth = frameDepth();
       const open = probe.open;
@@ -223,18 +288,26 @@ const trampoline = {
         else rest.push(other);
       }
       probe.open = rest;
+      releaseHeld(probe);
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
       if (!pauses.take(budget.pausesPerSecond)) {
         complete(call.matched, false, NOT_VISIBLE, call.start, end);
         return false;
       }
       pending = { call, end };
+      pauseAskedAt = clock();
       return true;
     } catch {
       return false;
     } finally {
+      if (probe !== undefined) charge(probe.site, clock() - began + conditionCost.ns);
       running--;
     }
+  },
+
+  /** What `calibrateCondition` runs: the shape of a condition that takes no call. */
+  noop(): boolean {
+    return false;
   },
 
   /** The worker hands over the value of the paused return. */
@@ -244,6 +317,8 @@ const trampoline = {
       const taken = pending;
       pending = undefined;
       if (taken === undefined) return;
+      // The pause so far; its resume is one more message, not measured.
+      chargeMatched(taken.call.matched, clock() - pauseAskedAt);
       complete(taken.call.matched, false, value, taken.call.start, taken.end);
     } catch {
       // The value stays unreported.
@@ -273,6 +348,29 @@ export function entryCondition(id: number, receiver: boolean, argsExpression: st
 /** The condition of a probe's return breakpoints. */
 export function exitCondition(id: number): string {
   return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
+}
+
+/**
+ * Measures what a condition costs before the trampoline runs: compiling and running a
+ * script of the same shape, with the Debugger on (so with V8's compilation cache off and
+ * the script reported to the worker), as V8 does for each condition. The fastest of a
+ * few runs: delays only ever slow one down. A process that forbids compiling strings
+ * keeps the guess.
+ */
+export function calibrateCondition(): void {
+  const key = JSON.stringify(TRAMPOLINE_KEY);
+  let best = Infinity;
+  try {
+    for (let i = 0; i < 5; i++) {
+      const text = `globalThis[Symbol.for(${key})].noop(${i}, undefined, [])\n//# sourceURL=${PROBE_SOURCE_URL}`;
+      const t0 = clock();
+      (0, eval)(text);
+      best = Math.min(best, clock() - t0);
+    }
+  } catch {
+    return;
+  }
+  if (Number.isFinite(best)) conditionCost.ns = best;
 }
 
 /** For tests: reported calls of synchronous probes still waiting for their return. */
