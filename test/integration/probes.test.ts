@@ -87,6 +87,31 @@ describe('probes on internal functions', () => {
     for (const call of inner) expect([call.parent, call.depth]).toEqual([root.id, 1]);
   });
 
+  it('makes probe calls parents: of probes, of wrappers, and across await', async () => {
+    // handle -> layer(0) -> handle -> layer(1) ... layer(7) -> handle -> s19 -> ... -> leaf,
+    // s19 calls settle() through the exports, and the innermost handle starts audit(),
+    // whose settle() runs after an await.
+    const run = await runHarness(['many:~layer', 'many:~s19', 'many:~leaf', 'many:settle'], {}, 'many', { ROUNDS: '1' });
+    const byId = new Map(run.calls.map((c) => [c.id, c]));
+    const path = (call: CallEvent): string[] => {
+      const names: string[] = [];
+      for (let at: CallEvent | undefined = call; at !== undefined; at = at.parent === null ? undefined : byId.get(at.parent)) {
+        names.unshift(at.fn.replace('many.cjs:', '') + (at.fn.endsWith('layer') ? String(at.args[1]) : ''));
+      }
+      return names;
+    };
+    const layers = ['~layer0', '~layer1', '~layer2', '~layer3', '~layer4', '~layer5', '~layer6', '~layer7'];
+    const paths = run.calls.filter((c) => !c.fn.endsWith('layer')).map((c) => [path(c).join(' > '), c.depth]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        [[...layers, '~s19', '~leaf'].join(' > '), 9],
+        [[...layers, '~s19', 'settle'].join(' > '), 9],
+        [[...layers, 'settle'].join(' > '), 8],
+      ]),
+    );
+    expect(paths).toHaveLength(4);
+  });
+
   it('stops taking hits past the budget and takes the breakpoints away for the rest of the second', async () => {
     const run = await runHarness(['users:~tick'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '5' });
     expect(run.calls.map((c) => c.args[0])).toEqual([0, 1, 2, 3, 4]);

@@ -4,6 +4,15 @@
  * operation in the process slower from its first use (about 3.6x per promise here), so
  * the storage exists only while at least one session asks for parents, and is disabled
  * (and dropped) when the last one ends. With no storage, calls run directly.
+ *
+ * A wrapper's call runs inside its frame (`run`). A probe can't wrap the call it sees;
+ * it *opens* its frame at the call's entry, for the rest of the current execution
+ * (`open`: what the probed function runs and schedules, across await and callbacks, as
+ * under a wrapper) and puts the caller's context back at the call's return (`close`).
+ * A probed call that throws meets no return: its frame stays the caller's context until
+ * the throw is noticed (a shallower return of the same function, or the next microtask
+ * checkpoint), then it is marked `stale`, and a stale frame is no parent where it is
+ * the context itself (the caller's code after the throw).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -16,6 +25,8 @@ export interface CallToken {
 export interface CallFrame {
   readonly parent: CallFrame | undefined;
   readonly matched: readonly unknown[];
+  /** A probe's call that threw: its frame may still be its caller's context (see above). */
+  stale?: boolean;
 }
 
 interface SessionBound {
@@ -51,7 +62,43 @@ class CallContext {
   }
 
   enter(matched: readonly unknown[]): CallFrame {
-    return { parent: this.storage?.getStore(), matched };
+    return { parent: this.current(), matched };
+  }
+
+  /** The context, past a stale probe frame left by a throw. */
+  private current(): CallFrame | undefined {
+    let frame = this.storage?.getStore();
+    while (frame?.stale === true) frame = frame.parent;
+    return frame;
+  }
+
+  /**
+   * A probe's call begins: `frame` is the context from here on in this execution.
+   * Returns the context to put back when the call returns.
+   */
+  open(frame: CallFrame): CallFrame | undefined {
+    const storage = this.storage;
+    if (storage === undefined) return undefined;
+    const previous = storage.getStore();
+    storage.enterWith(frame);
+    return previous;
+  }
+
+  /**
+   * A probe's call is over. `returned`: it returned here, in the execution that opened
+   * it, whose context goes back to `previous` (if it is still the call's, or a stale
+   * frame left by a throw inside it). Else it threw: its frame is marked stale.
+   */
+  close(frame: CallFrame, previous: CallFrame | undefined, returned: boolean): void {
+    if (!returned) {
+      frame.stale = true;
+      return;
+    }
+    const storage = this.storage;
+    if (storage === undefined) return;
+    let at = storage.getStore();
+    while (at !== undefined && at !== frame && at.stale === true) at = at.parent;
+    if (at === frame) storage.enterWith(previous as CallFrame);
   }
 
   run(frame: CallFrame, original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
@@ -62,7 +109,7 @@ class CallContext {
 
   /** Id and depth of the nearest enclosing call of the given session. */
   parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-    let frame = this.storage?.getStore();
+    let frame = this.current();
     let depth = 0;
     let found: number | undefined;
     for (; frame !== undefined; frame = frame.parent) {

@@ -27,6 +27,14 @@
  * - An async function's outcome is its promise, taken at entry (outer-promise.ts) and
  *   watched until it settles.
  *
+ * A reported call of a synchronous probe is a parent, as a wrapper's call is: `enter`
+ * opens its frame in the call-tree context (context.ts) for the rest of the call, and
+ * the return that closes the call puts the caller's context back. What the call
+ * schedules (promises, callbacks, an async callee's continuations) keeps its frame. An
+ * async probe's call is no parent: the context would have to be put back where the
+ * function first suspends, and no hook runs there after V8 has captured the context for
+ * the continuation (its callees nest under the nearest enclosing traced call).
+ *
  * What a hit costs is charged to the sessions tracing the function (`Hook#charge`), for
  * their overload breaker: the time spent here, measured, plus the compile of the
  * condition itself, which runs before any of this code and is measured once when the
@@ -40,6 +48,7 @@
 import { clock } from '../../clock.js';
 import type { Ending, Hook } from '../../patcher/dispatch.js';
 import type { Site } from '../../patcher/site.js';
+import { callContext, type CallFrame } from '../../patcher/context.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { PROBE_SOURCE_URL } from '../../capture/stack.js';
 import { frameDepth } from './frame-depth.js';
@@ -53,6 +62,9 @@ interface OpenCall {
   readonly matched: (Hook | object)[];
   readonly depth: number;
   readonly start: number;
+  /** The call's frame in the call-tree context, and the context it replaced. */
+  readonly frame: CallFrame;
+  readonly previous: CallFrame | undefined;
 }
 
 export interface ProbeRecord {
@@ -177,6 +189,7 @@ function complete(matched: (Hook | object)[], threw: boolean, value: unknown, st
 }
 
 function thrown(call: OpenCall, end: number): void {
+  callContext.close(call.frame, call.previous, false);
   complete(call.matched, true, NOT_VISIBLE, call.start, end);
 }
 
@@ -248,7 +261,10 @@ const trampoline = {
         const promise = takeOuterPromise();
         complete(matched, false, promise !== undefined && isNativePromise(promise) ? promise : NOT_VISIBLE, start, start);
       } else if (probe.returns) {
-        probe.open.push({ matched, depth: frameDepth(), start });
+        // The call's callees (and what it schedules) nest under it, as under a wrapper.
+        const frame = callContext.enter(matched);
+        const previous = callContext.open(frame);
+        probe.open.push({ matched, depth: frameDepth(), start, frame, previous });
         if (!sweepQueued) {
           sweepQueued = true;
           queueMicrotask(sweep);
@@ -289,6 +305,7 @@ const trampoline = {
       }
       probe.open = rest;
       releaseHeld(probe);
+      callContext.close(call.frame, call.previous, true);
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
       if (!pauses.take(budget.pausesPerSecond)) {
         complete(call.matched, false, NOT_VISIBLE, call.start, end);
