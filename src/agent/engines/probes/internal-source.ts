@@ -71,4 +71,5 @@ addInternalSource({
     if (entries.length > 0) probeEngine.ensureUsable();
     return entries;
   },
+  list: internalFunctions,
 });
