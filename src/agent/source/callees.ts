@@ -20,8 +20,12 @@ import { scopesOf } from './scopes.js';
 export type CalleeRef =
   /** A function of this module. */
   | { kind: 'function'; fn: LocatedFunction }
-  /** An export of another module: `path` '' for the module's exports themselves. */
-  | { kind: 'module'; specifier: string; path: string }
+  /**
+   * An export of another module: `path` '' for the module's exports themselves. `copy`:
+   * called through a value taken out of `require()` at load time (`const {query} =
+   * require('./db')`), which a wrapper put on the export later never replaces.
+   */
+  | { kind: 'module'; specifier: string; path: string; copy?: boolean }
   /** An export of this module with no function of its own source behind it. */
   | { kind: 'own-export'; path: string }
   | { kind: 'unnamed'; note: string };
@@ -74,7 +78,7 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
           return { call, ref: local(fn, 'a class without a constructor') };
         }
         case 'module':
-          return { call, ref: { kind: 'module', specifier: binding.specifier, path: binding.path } };
+          return { call, ref: { kind: 'module', specifier: binding.specifier, path: binding.path, ...(binding.imported === true ? {} : { copy: true }) } };
         default:
           return { call, ref: { kind: 'unnamed', note: 'a variable' } };
       }
