@@ -11,7 +11,7 @@ beforeAll(() => {
   resetAppRoot(dir);
   // Loaded by Node itself (require of an ES module puts it in the require cache, where the
   // registry finds it), not through vitest's transform: deeper reads their source text.
-  for (const name of ['users.cjs', 'orders.mjs', 'format.mjs']) require(join(dir, name));
+  for (const name of ['users.cjs', 'orders.mjs', 'format.mjs', 'app.controller.js']) require(join(dir, name));
 });
 
 afterAll(() => {
@@ -54,6 +54,12 @@ describe('deeper', () => {
     ]);
     const [internal] = deeper('users.cjs:~helper');
     expect(internal).toMatchObject({ fn: 'users.cjs:~helper', callees: [] });
+  });
+
+  it("follows this.service.method() through TypeScript's design:paramtypes to the injected class", () => {
+    // constructor(private readonly appService: AppService), compiled by tsc.
+    const [hello] = deeper('app.controller.js:AppController#getHello');
+    expect(hello!.callees.map(row)).toEqual([['this.appService.getHello', 'app.service.js:AppService#getHello', 'exports', 1]]);
   });
 
   it('resolves ES module imports: named with a rename, namespace, default', () => {
