@@ -29,9 +29,10 @@ export default defineConfig({
       reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],
       reportsDirectory: 'coverage',
       reportOnFailure: true,
-      // Measured on the whole suite, Node 20: statements 73.1%, branches 72.5%,
-      // functions 69.5%, lines 74.5%.
-      thresholds: { statements: 71, branches: 70, functions: 67, lines: 72 },
+      // Measured on the whole suite, Node 20, 2026-12-07: statements 67.1%, branches 65.7%,
+      // functions 64.2%, lines 68.6% (down from 73/72/70/75 as more of the code, the
+      // observer, the reach check, the framework apps, now runs only in spawned processes).
+      thresholds: { statements: 65, branches: 63, functions: 62, lines: 66 },
     },
   },
 });

@@ -391,15 +391,15 @@ async function runProject(project, options) {
     const tracedEnv = { ...env, LIVETRACE_SOCKET_DIR: socketDir };
     if (options.agentLog) tracedEnv.LIVETRACE_LOG = join(keep, 'agent.log');
     const limits = [
-      '--max', String(Number.MAX_SAFE_INTEGER), '--rate', 'off', '--for', '24h',
-      '--cpu-budget', '1000000', '--max-functions', String(options.maxFunctions), '--force',
+      '--max', String(1_000_000_000), '--rate', 'off', '--for', '24h',
+      '--cpu-budget', '1000', '--max-functions', String(options.maxFunctions), '--force',
       ...(options.depth !== undefined ? ['--depth', String(options.depth)] : []),
     ];
     let argv;
     if (options.attach) {
       // The same limits as the CLI's, in the library's terms (src/cli/trace-options.ts).
       const traceOptions = {
-        max: Number.MAX_SAFE_INTEGER, rate: false, for: '24h', overloadMsPerSec: 1000000,
+        max: 1_000_000_000, rate: false, for: '24h', overloadMsPerSec: 1000,
         maxFunctions: options.maxFunctions, force: true,
         ...(options.depth !== undefined ? { depth: options.depth } : {}),
       };

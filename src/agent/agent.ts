@@ -10,10 +10,11 @@
  * Starting never throws into the host: a refused directory or a failed listen is logged
  * (LIVETRACE_LOG) and reported in the resolved AgentInfo.
  */
-import { toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
+import { LivetraceError, toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
 import { LIVETRACE_VERSION, type AgentInfo } from '../protocol/messages.js';
 import { log } from './log.js';
 import { AgentServer } from './server/server.js';
+import { IN_LOADER_THREAD } from './thread.js';
 
 export interface AgentOptions {
   /** Directory of the control socket; defaults to LIVETRACE_SOCKET_DIR or the per-user runtime dir. */
@@ -27,6 +28,8 @@ export type { AgentInfo };
 interface AgentState {
   started: Promise<AgentInfo>;
   stop: () => Promise<void>;
+  /** The last start could not listen: the next startAgent() tries again. */
+  failed?: boolean;
 }
 
 const STATE_KEY = Symbol.for('livetrace.agent');
@@ -36,12 +39,20 @@ type Holder = { [STATE_KEY]?: AgentState | undefined };
 /**
  * Starts the agent if it is not running and resolves to its description. Idempotent:
  * later calls (from any copy of livetrace) resolve to the same agent and ignore their
- * options. Never rejects.
+ * options. Never rejects. A start that could not listen (a socket directory squatted
+ * or unsafe, a failed listen) is not final: the next call tries again, so once the
+ * directory is fixed the next attach (whose bootstrap calls this) makes the process
+ * traceable without a restart.
  */
 export function startAgent(options: AgentOptions = {}): Promise<AgentInfo> {
   const holder = globalThis as Holder;
   const existing = holder[STATE_KEY];
-  if (existing) return existing.started;
+  if (existing && !existing.failed) return existing.started;
+  if (IN_LOADER_THREAD) {
+    // Inert (thread.ts): the main thread's agent owns this process's socket.
+    const why = new LivetraceError('LT_LOADER_THREAD', "startAgent() in Node's module loader thread: the agent runs on the main thread only");
+    return Promise.resolve({ pid: process.pid, version: LIVETRACE_VERSION, socketPath: null, listening: false, error: why.toRecord() });
+  }
 
   let server: AgentServer | undefined;
   const started = AgentServer.listen(options).then(
@@ -50,6 +61,7 @@ export function startAgent(options: AgentOptions = {}): Promise<AgentInfo> {
       return { pid: process.pid, version: LIVETRACE_VERSION, socketPath: listening.path, listening: true };
     },
     (error: unknown): AgentInfo => {
+      state.failed = true;
       const lt = toLivetraceError(error);
       log.warn({ code: lt.code, err: error }, 'agent not listening');
       return { pid: process.pid, version: LIVETRACE_VERSION, socketPath: null, listening: false, error: lt.toRecord() };

@@ -23,12 +23,16 @@
  * Every wait is bounded by one deadline (timeoutMs), and closing gets its own budget
  * beyond it, so a failure late in the attach still closes the port.
  *
+ * Attaches to one pid are serialized through a lock file (lock.ts): a second CLI waits for
+ * the agent the first brings instead of racing it for the inspector.
+ *
  * Phases 1 to 3 are checks.ts and agent-presence.ts; attachment.ts runs 4 to 6, finding
  * the inspector with find-inspector.ts.
  */
-import { LivetraceError } from '../protocol/errors.js';
+import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 import { presentAgent } from './agent-presence.js';
 import { Attachment } from './attachment.js';
+import { acquireAttachLock } from './lock.js';
 import { checkAttachOptions, inspectorAddress, refuseUnsafeSignal } from './checks.js';
 import { inspectTarget } from './target.js';
 import { PhaseClock } from './timing.js';
@@ -55,7 +59,36 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     return { pid, alreadyPresent: true, socketPath: present, ms, inspectorLeftOpen: false, phases: clock.phases };
   }
   refuseUnsafeSignal(target);
-  return new Attachment(target, inspectorAddress(target, options), clock, deadline).run();
+  const address = inspectorAddress(target, options);
+  const already = async (): Promise<AttachResult | undefined> => {
+    const socketPath = await presentAgent(target, options).catch(() => undefined);
+    return socketPath === undefined ? undefined : { pid, alreadyPresent: true, socketPath, ms: clock.elapsed(), inspectorLeftOpen: false, phases: clock.phases };
+  };
+  const lock = await acquireAttachLock(pid, options.socketDir, deadline, async () => (await already()) !== undefined);
+  if (lock === 'settled') return (await already())!;
+  if (lock === 'timeout') {
+    throw new LivetraceError('LT_ATTACH_TIMEOUT', `another livetrace is attaching to process ${pid} and its agent did not answer in time`, {
+      input: pid,
+      hint: 'Try again in a moment; nothing was signalled by this command.',
+    });
+  }
+  try {
+    // The lock may have been free because another attach just finished: its agent counts.
+    const settled = await already();
+    if (settled !== undefined) return settled;
+    return await new Attachment(target, address, clock, deadline, options).run();
+  } catch (error) {
+    // A failure of the inspector session itself (an attach of another copy of livetrace
+    // that overlapped ours closed it) may have loaded the agent all the same: an agent that
+    // answers is what the caller asked for. Timeouts keep their own report (late-inspector.ts).
+    if (isLivetraceError(error) && error.code === 'LT_ATTACH_FAILED') {
+      const found = await already();
+      if (found !== undefined) return found;
+    }
+    throw error;
+  } finally {
+    lock.release();
+  }
 }
 
 /**

@@ -8,10 +8,11 @@ import { PRESENCE_TIMEOUT_MS, agentAnswers } from './agent-presence.js';
 import { agentEntry, bootstrapExpression, closeInspectorExpression, minimumNode, parseBootstrapReply, pidExpression } from './bootstrap.js';
 import { endpointText, findOpenInspector, portTaken, waitForInspector } from './find-inspector.js';
 import { InspectorSession, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
+import { describeLate, watchLateInspector } from './late-inspector.js';
 import { portsOf } from './listeners.js';
 import type { TargetProcess } from './target.js';
 import { POLL_MS, round, sleep, type PhaseClock } from './timing.js';
-import type { AttachResult } from './types.js';
+import type { AttachOptions, AttachResult } from './types.js';
 
 /** Closing the inspector may run past the deadline by this much: it must happen. */
 const CLOSE_BUDGET_MS = 2000;
@@ -24,12 +25,16 @@ export class Attachment {
   private mustClose = false;
   private leftOpen = false;
   private signalledAt: number | undefined;
+  private portsBefore: Set<number> | undefined;
+  /** The bootstrap was sent and has not answered: the agent may load when the target yields. */
+  private bootstrapPending = false;
 
   constructor(
     private readonly target: TargetProcess,
     private readonly address: InspectorEndpoint,
     private readonly clock: PhaseClock,
     private readonly deadline: number,
+    private readonly options: AttachOptions = {},
   ) {}
 
   private remaining(): number {
@@ -90,6 +95,7 @@ export class Attachment {
     // Linux we also watch for the listener the target gains after the signal, so that an
     // inspector we opened is always found, and so closed.
     const portsBefore = await portsOf(pid);
+    this.portsBefore = portsBefore;
     try {
       process.kill(pid, 'SIGUSR1');
     } catch (error) {
@@ -122,7 +128,9 @@ export class Attachment {
     const { pid } = this.target;
     let value: unknown;
     try {
+      this.bootstrapPending = true;
       value = await session.evaluate(bootstrapExpression(agentEntry()), this.remaining(), { awaitPromise: true });
+      this.bootstrapPending = false;
     } catch (error) {
       if (isLivetraceError(error)) throw error;
       throw new LivetraceError('LT_ATTACH_FAILED', `loading the agent into process ${pid} failed: ${(error as Error).message}`, {
@@ -177,16 +185,41 @@ export class Attachment {
     }
   }
 
+  /**
+   * Closes what we opened, then, when the target may still act on our signal or our
+   * bootstrap (it never showed an inspector, or never answered), watches it until that
+   * settles (late-inspector.ts). The error says what was found and done.
+   */
   private async closeAfterFailure(error: unknown): Promise<void> {
+    let closedNow: InspectorEndpoint | undefined;
+    let closeFailed = false;
     try {
-      if (this.mustClose) await this.closeInspector();
+      if (this.mustClose) {
+        await this.closeInspector();
+        closedNow = this.endpoint;
+      }
     } catch (closeError) {
+      closeFailed = true;
       if (error instanceof Error) {
         error.message += `; closing the inspector on ${this.endpointText()} also failed: ${(closeError as Error).message}`;
       }
     } finally {
       this.session?.dispose();
     }
+    const pending = this.endpoint === undefined || this.bootstrapPending || closeFailed;
+    if (this.signalledAt === undefined || !pending) {
+      if (closedNow && error instanceof Error) error.message += `; the inspector on ${this.endpointText()} was closed`;
+      return;
+    }
+    const watch = {
+      target: this.target,
+      address: this.endpoint ?? this.address,
+      portsBefore: this.portsBefore,
+      bootstrapPending: this.bootstrapPending,
+      options: this.options,
+    };
+    const outcome = await watchLateInspector(watch);
+    if (error instanceof Error) error.message += `; ${describeLate(outcome, watch, closedNow)}`;
   }
 
   private endpointText(): string {

@@ -8,7 +8,9 @@
  * CJS. It then awaits the library's idempotent startAgent(), which resolves to the
  * running agent's description: the socket it listens on, computed in the target's own
  * environment (which may differ from the CLI's: another XDG_RUNTIME_DIR or
- * LIVETRACE_SOCKET_DIR), or the coded reason it could not listen. The only variable parts
+ * LIVETRACE_SOCKET_DIR), or the coded reason it could not listen. It answers only after
+ * the event loop has turned twice, so that the signal's pending request to open the
+ * inspector (see closeInspectorExpression) is consumed before we close it. The only variable parts
  * are absolute paths inside the installed livetrace package, embedded with
  * JSON.stringify; nothing the user typed goes in.
  *
@@ -37,6 +39,7 @@ export function bootstrapExpression(entry: AgentEntry): string {
   const load = process.getBuiltinModule('module').createRequire(${register});
   load(${register});
   const agent = await load(${library}).startAgent();
+  await new Promise((turned) => setImmediate(() => setImmediate(turned)));
   return { ok: true, pid: process.pid, node, agent };
 })()`;
 }
@@ -54,11 +57,25 @@ export function parseBootstrapReply(value: unknown): BootstrapReply {
 }
 
 /**
- * Closes the inspector inside the target. Evaluated with the command-line API so that
- * `require` exists on a Node too old for process.getBuiltinModule (the refusal path).
+ * Closes the inspector inside the target, now and again after the event loop has turned
+ * twice. Evaluated with the command-line API so that `require` exists on a Node too old
+ * for process.getBuiltinModule (the refusal path).
+ *
+ * Why twice: SIGUSR1 asks the main thread to open the inspector two ways at once, a V8
+ * interrupt (runs inside JavaScript that is busy, which is how we reach a target stuck in
+ * a synchronous loop) and a libuv async handle (runs in the next poll phase). Whichever
+ * comes first opens it; the other is a no-op while it is open, but reopens it if we have
+ * closed it in between. The async request cannot be cancelled, so a close evaluated
+ * inside a busy loop would be undone when the loop yields. The first setImmediate runs
+ * after the next poll phase unless we are inside that poll phase, the second after the
+ * one following: by then the request has been consumed, and whatever it reopened is
+ * closed. The immediates are unref'd so they never keep the process alive.
  */
 export const closeInspectorExpression =
-  "(process.getBuiltinModule ? process.getBuiltinModule('inspector') : require('inspector')).close()";
+  "(() => { const inspector = process.getBuiltinModule ? process.getBuiltinModule('inspector') : require('inspector'); " +
+  'const again = () => { if (inspector.url() !== undefined) inspector.close(); }; ' +
+  'setImmediate(() => { again(); setImmediate(again).unref(); }).unref(); ' +
+  'inspector.close(); })()';
 
 /** Asks the target for its pid, to be sure the inspector we reached is the target's. */
 export const pidExpression = 'process.pid';

@@ -54,6 +54,8 @@ export class TraceConsole {
   private readonly onRecord: ((record: SessionRecord) => void) | undefined;
   private readonly deeper: ((fn: string) => Promise<string>) | undefined;
   private readonly sessions = new Map<string, Followed>();
+  /** Modules of the functions the sessions trace, in the order seen: where a bare `?name` is looked up. */
+  private readonly modules = new Set<string>();
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
 
@@ -82,6 +84,7 @@ export class TraceConsole {
   /** Prints one record. */
   record(record: SessionRecord): void {
     this.count(record);
+    if (record.type === 'started' || record.type === 'added') for (const m of record.matched) this.modules.add(m.module);
     if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
     else if (this.pino) this.pino.write(record);
     else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
@@ -119,7 +122,7 @@ export class TraceConsole {
           return;
         case 'deeper':
           if (this.deeper === undefined) this.say(`'?${command.fn}': this trace cannot ask its agent what a function calls`);
-          else this.say(await this.deeper(command.fn));
+          else this.say(await this.lookDeeper(this.deeper, command.fn));
           return;
         case 'help':
           this.say(command.text);
@@ -128,6 +131,28 @@ export class TraceConsole {
     } catch (error) {
       this.say(formatError(toLivetraceError(error)));
     }
+  }
+
+  /**
+   * `?src/users:findUser` asks for that function; `?findUser` (no module) for the
+   * functions of that name in the modules the trace has matched, which is what someone
+   * watching `src/users.js:findUser(...)` lines means by it.
+   */
+  private async lookDeeper(deeper: (fn: string) => Promise<string>, fn: string): Promise<string> {
+    if (fn.includes(':')) return deeper(fn);
+    const modules = [...this.modules];
+    const hint = `name it as module:function (?src/users:${fn})`;
+    if (modules.length === 0) return `'?${fn}': the trace has matched no module to look in yet; ${hint}`;
+    const answers: string[] = [];
+    for (const module of modules) {
+      try {
+        answers.push(await deeper(`${module}:${fn}`));
+      } catch (error) {
+        if (toLivetraceError(error).code !== 'LT_PATTERN_NO_MATCH') throw error;
+      }
+    }
+    if (answers.length > 0) return answers.join('\n');
+    return `'?${fn}': no function of that name in the traced modules (${modules.slice(0, 5).join(', ')}${modules.length > 5 ? ', ...' : ''}); ${hint}`;
   }
 
   /** The end-of-trace line for a session, on stderr. */

@@ -22,9 +22,9 @@ export interface TraceCommandOptions {
   output?: string;
 }
 
-/** commander's attribute name for a flag: '--cpu-budget <ms>' -> 'cpuBudget'. */
+/** commander's attribute name for a flag: '--cpu-budget <ms>' -> 'cpuBudget', '--no-redact-values' -> 'redactValues'. */
 function attributeOf(flag: string): string {
-  return flag.split(' ')[0]!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return flag.split(' ')[0]!.slice(2).replace(/^no-/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** The help line of a table row, with its default when it has a value. */
@@ -36,7 +36,7 @@ const FLAGGED = OPTIONS.filter((spec): spec is OptionSpec & { flag: string } => 
 
 export function addTraceOptions(command: Command): Command {
   for (const spec of FLAGGED) {
-    if (spec.kind === 'keys') command.option(spec.flag, helpOf(spec), collect);
+    if (spec.kind === 'keys' || spec.kind === 'names') command.option(spec.flag, helpOf(spec), collect);
     else command.option(spec.flag, helpOf(spec));
   }
   return command
@@ -65,7 +65,8 @@ export function traceOptionsOf(options: TraceCommandOptions): TraceOptions {
   const trace: Record<string, unknown> = {};
   for (const spec of FLAGGED) {
     const value = options[attributeOf(spec.flag)];
-    if (value === undefined) continue;
+    // commander gives a `--no-x` switch its default (true) when the flag is absent: not sent.
+    if (value === undefined || (spec.kind === 'switch' && value === spec.default)) continue;
     trace[spec.name] = Array.isArray(value) ? [...(value as unknown[])] : convert(spec, value);
   }
   resolveOptions(trace as TraceOptions);

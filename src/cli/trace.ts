@@ -10,6 +10,8 @@
  */
 import type { Command } from 'commander';
 import { parsePattern } from '../pattern/index.js';
+import { waitForProcessEnd } from '../client/process.js';
+import type { StoppedRecord } from '../protocol/events.js';
 import { openAgent, parsePid } from './agent-connection.js';
 import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';
@@ -67,7 +69,7 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
       const stopOnInterrupt = onInterrupt(() => void session.stop().catch(() => undefined));
       const stopOnBrokenPipe = onBrokenPipe(() => void session.stop().catch(() => undefined));
       try {
-        const stopped = await view.follow(session);
+        const stopped = await targetEnd(pid, await view.follow(session));
         view.close();
         view.summarize(stopped);
         return exitStatusOf(stopped);
@@ -83,6 +85,20 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
   } finally {
     output.close();
   }
+}
+
+/**
+ * The session ended because its process is going away (the agent's 'exit', or the
+ * client's when the connection closed without a 'stopped' record): say whether the target died, and how,
+ * rather than only that the connection closed (a crash must not pass for a quiet end).
+ * A dying process closes its sockets a moment before it is gone, hence the short wait.
+ */
+async function targetEnd(pid: number, stopped: StoppedRecord): Promise<StoppedRecord> {
+  if (stopped.reason !== 'exit') return stopped;
+  const end = await waitForProcessEnd(pid, 2000);
+  if (end === undefined) return stopped;
+  const how = end.signal !== undefined ? ` (killed by ${end.signal})` : end.code !== undefined ? ` (exit code ${end.code})` : '';
+  return { ...stopped, detail: `target process ${pid} exited${how}` };
 }
 
 /** `livetrace trace ... | head -5`: once the reader is gone, stop the session quietly. */

@@ -19,7 +19,9 @@ import {
   type AgentHello,
   type ClientInfo,
   type DeeperResult,
+  type GetResult,
   type ModuleListing,
+  type ProcessInfo,
   type SessionStatsEntry,
   type TraceOptions,
 } from '../protocol/messages.js';
@@ -98,6 +100,22 @@ export class AgentClient {
   async deeper(fn: string): Promise<DeeperResult[]> {
     const reply = await this.connection.request('deeper', { fn });
     return reply.results;
+  }
+
+  /**
+   * What the process is doing (`livetrace info`). The first call on a connection starts the
+   * agent's sampling and has no interval figures (null); each later call covers the time
+   * since the previous one. `light` leaves out heap spaces, resources and modules.
+   */
+  async info(options: { light?: boolean } = {}): Promise<ProcessInfo> {
+    const reply = await this.connection.request('info', options.light === true ? { light: true } : {});
+    return reply.info;
+  }
+
+  /** The live value at an export path ('src/cache:store.entries'), captured with the trace bounds. */
+  async get(path: string): Promise<GetResult> {
+    const reply = await this.connection.request('get', { path });
+    return reply.result;
   }
 
   /**

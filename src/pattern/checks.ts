@@ -37,6 +37,7 @@ import {
 import { patternError } from './diagnostic.js';
 import { globProblem } from './glob.js';
 import { isLexableRegexSource } from './lex/scan.js';
+import { linearProblem } from './match/regex.js';
 
 /** Where a node (or 'module' / 'function' for the globs) starts in the text; undefined for trees given as data. */
 export type Locate = (node: object | 'module' | 'function') => number | undefined;
@@ -77,10 +78,10 @@ export function regexProblem(source: string, flags: string): string | undefined 
   if (!isLexableRegexSource(source)) return `the regular expression source ${JSON.stringify(source)} cannot be written as /.../`;
   try {
     new RegExp(source, flags);
-    return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : 'the regular expression does not compile';
   }
+  return linearProblem(source, flags);
 }
 
 class Checker {

@@ -28,6 +28,10 @@ export const errorTable = {
   // Sessions
   LT_SESSION_UNKNOWN: { exit: 2, hint: 'The session has ended or never existed.' },
   LT_SESSION_STOPPED: { exit: 2, hint: 'Start a new session.' },
+  LT_LOADER_THREAD: {
+    exit: 2,
+    hint: "Node runs --require preloads in its module loader thread too, where no program code runs: call trace() and startAgent() only when require('node:worker_threads').isMainThread.",
+  },
   // livetrace run
   LT_RUN_NOT_STARTED: {
     exit: 2,
@@ -68,7 +72,7 @@ export const errorTable = {
   LT_PROTOCOL_MALFORMED: { exit: 1, hint: 'Each frame is one JSON object on one line.' },
   LT_PROTOCOL_FRAME_TOO_LARGE: { exit: 1, hint: 'Frames are limited to 1 MiB.' },
   LT_PROTOCOL_VERSION: { exit: 1, hint: 'Use a livetrace CLI of the same major version as the agent.' },
-  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats, claim, deeper.' },
+  LT_PROTOCOL_UNKNOWN_OP: { exit: 1, hint: 'Known ops: hello, list, trace, add, stop, stats, claim, deeper, info, get.' },
   LT_PROTOCOL_BAD_REQUEST: { exit: 1, hint: 'A field of the request has the wrong type; see docs/protocol.md.' },
   LT_PROTOCOL_HANDSHAKE: { exit: 1, hint: 'The first request on a connection must be hello {protocol: 1}.' },
   // Control socket
@@ -78,6 +82,10 @@ export const errorTable = {
   },
   LT_AGENT_GONE: { exit: 2, hint: 'The target process exited or its agent stopped; check it with livetrace ps.' },
   LT_AGENT_TIMEOUT: { exit: 1, hint: 'The agent did not answer in time; the process may be busy or blocked.' },
+  LT_AGENT_BUSY: {
+    exit: 1,
+    hint: 'The agent caps its connections (32) and the sessions of one connection (16); close other livetrace clients of this process and retry.',
+  },
   // Probes
   LT_PROBE_DEBUGGER_BUSY: {
     exit: 2,
@@ -86,6 +94,15 @@ export const errorTable = {
   LT_PROBE_UNAVAILABLE: {
     exit: 2,
     hint: "The function could not be probed or read; 'livetrace deeper <pid> <module>:~*' lists the internal functions, LIVETRACE_LOG=debug says more.",
+  },
+  // Observer (livetrace get)
+  LT_GET_NOT_FOUND: {
+    exit: 2,
+    hint: "Give a loaded module and an exported name, then property names: 'src/cache:store.entries'; 'livetrace ls <pid>' lists the modules.",
+  },
+  LT_GET_UNSAFE: {
+    exit: 2,
+    hint: 'livetrace never calls a getter or opens a Proxy to read a value; get the object that holds it instead.',
   },
   // Anything else is a bug in livetrace.
   LT_INTERNAL: { exit: 1, hint: 'This is a bug in livetrace; please report it with LIVETRACE_LOG=debug output.' },

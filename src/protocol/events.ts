@@ -3,6 +3,7 @@
  * what the library's async iterator yields, and exactly what `--format json` prints, one
  * per line. Add fields freely; never change the meaning of one (bump `v` instead).
  */
+import type { SketchData } from './sketch.js';
 import type { Value } from './value.js';
 
 export const EVENT_SCHEMA_VERSION = 1 as const;
@@ -61,6 +62,12 @@ export interface MatchedFunction {
   fn: string;
   module: string;
   engine: Engine;
+  /**
+   * Set when the wrapper was put where the function was found, while references to the
+   * original may have been taken before (a destructured export, the module's own
+   * `module.exports`): those callers are not seen, and compare unequal to it. Says how to avoid it.
+   */
+  identity?: string;
 }
 
 export interface UnpatchableFunction {
@@ -89,6 +96,11 @@ export interface StartedRecord {
   matched: MatchedFunction[];
   unpatchable: UnpatchableFunction[];
   limits: Limits;
+  /**
+   * Every pattern of the session is a `count` or `hist`: calls are aggregated, never
+   * reported one by one, so `max` and `rate` do not apply (`for` and the overload breaker do).
+   */
+  aggregate?: true;
 }
 
 /** A live session gained patterns (`add`). */
@@ -116,15 +128,40 @@ export interface DroppedRecord {
   count: number;
 }
 
+/**
+ * Something the agent found out about the trace while it runs and the user should know,
+ * in one line: a function whose callers hold references taken before the trace, now
+ * traced by a probe instead (`kind: 'switched'`), or one whose reach could not be checked
+ * (`kind: 'unchecked'`) with the pattern that would reach it.
+ */
+export interface NoteRecord {
+  v: typeof EVENT_SCHEMA_VERSION;
+  type: 'note';
+  session: string;
+  pid: number;
+  ts: number;
+  kind: NoteKind;
+  /** The function the note is about ('controllers/user/index.js:show'), when there is one. */
+  fn?: string;
+  /** The pattern that reaches it ('controllers/user/index:~show'), when there is one. */
+  pattern?: string;
+  /** The line to show. */
+  message: string;
+}
+
+export type NoteKind = 'switched' | 'unchecked';
+
 export interface FunctionStats {
   fn: string;
   calls: number;
   errors: number;
-  /** Latency quantiles in ns (of settle time for promises). */
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
+  /** Latency quantiles in ns (of settle time for promises): `hist` only; a `count` has calls and errors. */
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+  /** `hist`: the latency sketch since the session started (protocol/sketch.ts), to merge targets and windows. */
+  sketch?: SketchData;
 }
 
 /** `count` / `hist` sessions: a snapshot once a second and one at the end (`final`). */
@@ -164,4 +201,4 @@ export interface StoppedRecord {
   stats: SessionStats;
 }
 
-export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | StatsRecord | StoppedRecord;
+export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | NoteRecord | StatsRecord | StoppedRecord;

@@ -7,9 +7,10 @@
  */
 import { LivetraceError, type ErrorRecord } from './errors.js';
 import type { AddedRecord, Engine, SessionRecord, SessionStats, StartedRecord } from './events.js';
+import type { GetResult, ProcessInfo } from './observer.js';
 import type { TraceOptions } from './options.js';
 
-export type { TraceOptions };
+export type { GetResult, ProcessInfo, TraceOptions };
 
 /** What kind of function a catalog entry is. */
 export type FunctionKind = 'function' | 'class' | 'async' | 'generator' | 'method' | 'static';
@@ -80,7 +81,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -136,7 +137,33 @@ export interface DeeperRequest {
   /** A pattern naming the function: 'src/users:findUser', 'src/users:~hashPassword'. */
   fn: string;
 }
-export type Request = HelloRequest | ListRequest | TraceRequest | AddRequest | StopRequest | StatsRequest | ClaimRequest | DeeperRequest;
+/**
+ * What the process is doing (`livetrace info`, agent/observer/). The first info request of
+ * a connection starts its sampling (loop delay, GC), which stops when the connection closes.
+ * `light` leaves out the heap spaces, resources and modules (`livetrace top`).
+ */
+export interface InfoRequest {
+  id: RequestId;
+  op: 'info';
+  light?: boolean;
+}
+/** The live value at an export path (`livetrace get`): 'src/cache:store.entries'. */
+export interface GetRequest {
+  id: RequestId;
+  op: 'get';
+  path: string;
+}
+export type Request =
+  | HelloRequest
+  | ListRequest
+  | TraceRequest
+  | AddRequest
+  | StopRequest
+  | StatsRequest
+  | ClaimRequest
+  | DeeperRequest
+  | InfoRequest
+  | GetRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
 export interface AgentHello {
@@ -207,7 +234,17 @@ export interface DeeperReply {
   /** One per function the pattern matched (at most 20). */
   results: DeeperResult[];
 }
-export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | ErrorReply;
+export interface InfoReply {
+  id: RequestId;
+  ok: true;
+  info: ProcessInfo;
+}
+export interface GetReply {
+  id: RequestId;
+  ok: true;
+  result: GetResult;
+}
+export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | ErrorReply;
 
 /** The reply type for each op. */
 export interface ReplyFor {
@@ -219,6 +256,8 @@ export interface ReplyFor {
   stats: StatsReply;
   claim: TraceReply;
   deeper: DeeperReply;
+  info: InfoReply;
+  get: GetReply;
 }
 
 /** One record of a session the connection started, in session order. */
@@ -340,6 +379,15 @@ export function parseRequest(frame: unknown): Request {
         throw badRequest(`deeper needs an "fn" pattern string of at most ${MAX_PATTERN_CHARS} characters`, fn);
       }
       return { id, op, fn };
+    }
+    case 'info':
+      return frame.light === true ? { id, op, light: true } : { id, op };
+    case 'get': {
+      const path = frame.path;
+      if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATTERN_CHARS) {
+        throw badRequest(`get needs a "path" string of at most ${MAX_PATTERN_CHARS} characters`, path);
+      }
+      return { id, op, path };
     }
     default:
       throw new LivetraceError(

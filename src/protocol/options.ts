@@ -15,7 +15,9 @@
  * itself, and a busy function can't flood anything. The upper bounds are there so that
  * no option, however given, can make a session hold unbounded memory or time: a queue
  * of 1 GiB at most, a week at most, 100 levels of nesting (deeper, the capture's own
- * recursion could exhaust the stack of a deeply recursive caller).
+ * recursion could exhaust the stack of a deeply recursive caller). Redaction is on by
+ * default: keys, parameter names and secret-shaped values (`keepValues`, `redactValues`
+ * turn the value rules off, never the key list).
  *
  * Types are strict: a count is a number (never "20"), a switch is a boolean (never
  * "yes"). Two forms are accepted because they mean one thing only: `for` as a number is
@@ -46,6 +48,10 @@ export interface TraceOptions {
   eventBytes?: number;
   /** Keys to redact besides the defaults. */
   redact?: string[];
+  /** Value redaction rules to turn off ('auth', 'jwt', 'url', 'pem', 'headers', or 'all'); default none. */
+  keepValues?: string[];
+  /** false turns off every value redaction rule (as keepValues ['all']); keys and parameter names stay redacted. Default true. */
+  redactValues?: boolean;
   /** Queue bounds for records nobody has read yet. */
   queueEvents?: number;
   queueBytes?: number;
@@ -54,20 +60,20 @@ export interface TraceOptions {
   /** Refuse patterns matching more functions than this (default 500) unless `force`. */
   maxFunctions?: number;
   force?: boolean;
-  /** Track parent calls (call trees). Default true. */
+  /** Track parent calls (call trees). Default true. Across await and callbacks once the session traces more than one function (docs/transparency.md). */
   parents?: boolean;
   /** Start even if nothing matches yet: patterns apply to modules that load later. */
   waitForModules?: boolean;
 }
 
 export type OptionName = keyof TraceOptions;
-/** count: a whole number; duration: ms or '30s'; rate: '100/1s'; switch: a boolean; keys: strings. */
-export type OptionKind = 'count' | 'duration' | 'rate' | 'switch' | 'keys';
+/** count: a whole number; duration: ms or '30s'; rate: '100/1s'; switch: a boolean; keys: strings; names: strings from `choices`. */
+export type OptionKind = 'count' | 'duration' | 'rate' | 'switch' | 'keys' | 'names';
 
 export interface OptionSpec {
   readonly name: OptionName;
   readonly kind: OptionKind;
-  /** For counts and durations (ms) the range of the value; for rates of N; for keys of the list's length. */
+  /** For counts and durations (ms) the range of the value; for rates of N; for keys and names of the list's length. */
   readonly min: number;
   readonly max: number;
   /** The default, in the form a user would give it. */
@@ -77,6 +83,8 @@ export interface OptionSpec {
   /** The CLI flag with its argument ('--cpu-budget <ms>'), or null for a library-only option. */
   readonly flag: string | null;
   readonly help: string;
+  /** For names: the names the list may hold. */
+  readonly choices?: readonly string[];
 }
 
 const MiB = 1024 * 1024;
@@ -85,11 +93,14 @@ const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 /** The longest redaction key: key names, not documents. */
 const MAX_KEY_CHARS = 200;
 
+/** The value redaction rules `keepValues` may turn off (src/agent/capture/secrets.ts), and 'all'. */
+export const VALUE_RULES: readonly string[] = Object.freeze(['auth', 'jwt', 'url', 'pem', 'headers', 'all']);
+
 type Default = OptionSpec['default'];
 
-function row(name: OptionName, kind: OptionKind, range: [number, number], value: Default, flag: string | null, help: string): OptionSpec {
+function row(name: OptionName, kind: OptionKind, range: [number, number], value: Default, flag: string | null, help: string, choices?: readonly string[]): OptionSpec {
   const shown = typeof value === 'boolean' ? (value ? 'on' : 'off') : Array.isArray(value) ? value.join(', ') : String(value);
-  return Object.freeze({ name, kind, min: range[0], max: range[1], default: value, shown, flag, help });
+  return Object.freeze({ name, kind, min: range[0], max: range[1], default: value, shown, flag, help, ...(choices === undefined ? {} : { choices }) });
 }
 
 /** The options, in the order `--help` lists them. */
@@ -102,6 +113,16 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   row('depth', 'count', [0, 100], 3, '--depth <n>', 'how deep captured values are expanded, 0 to 100; 0 keeps an argument\'s own fields, nested objects by class'),
   row('stringLimit', 'count', [1, MiB], 255, '--string-limit <n>', 'longest captured string, in characters'),
   row('redact', 'keys', [0, 100], Object.freeze([]), '--redact <key>', 'also redact this key (repeatable; password, token, secret, ... always are)'),
+  row(
+    'keepValues',
+    'names',
+    [0, VALUE_RULES.length],
+    Object.freeze([]),
+    '--keep-values <rule>',
+    'turn off one rule of value redaction: auth, jwt, url, pem, headers, or all (repeatable)',
+    VALUE_RULES,
+  ),
+  row('redactValues', 'switch', [0, 0], true, '--no-redact-values', 'turn off every rule of value redaction (keys and parameter names stay redacted)'),
   row('maxFunctions', 'count', [1, 100_000], 500, '--max-functions <n>', 'refuse patterns matching more functions than this'),
   row('overloadMsPerSec', 'count', [1, 1000], 50, '--cpu-budget <ms>', "stop (reason 'overload') when livetrace spends more than this many ms per second in the target"),
   row('force', 'switch', [0, 0], false, '--force', 'trace even a pattern that matches too much'),
@@ -110,7 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   row('eventBytes', 'count', [256, MAX_FRAME_BYTES / 2], 8192, null, 'approximate JSON bytes of the values captured for one call'),
   row('queueEvents', 'count', [1, 1_000_000], 10_000, null, 'call records held for a reader before new ones are dropped'),
   row('queueBytes', 'count', [1024, 1024 * MiB], 4 * MiB, null, 'bytes of call records held for a reader before new ones are dropped'),
-  row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees)'),
+  row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees); across await and callbacks once the session traces more than one function'),
   row('waitForModules', 'switch', [0, 0], false, null, 'start even if nothing matches yet; patterns apply to modules that load later'),
 ]);
 
@@ -124,7 +145,7 @@ export function optionSpec(name: OptionName): OptionSpec {
 
 export interface ResolvedOptions extends Limits {
   stack: boolean;
-  capture: { depth: number; stringLimit: number; items: number; fields: number; eventBytes: number; redact: string[] };
+  capture: { depth: number; stringLimit: number; items: number; fields: number; eventBytes: number; redact: string[]; keepValues: string[] };
   maxFunctions: number;
   force: boolean;
   parents: boolean;
@@ -205,6 +226,14 @@ function keys(spec: OptionSpec, value: unknown): string[] {
   throw invalid(spec, value, `a list of at most ${spec.max} key names (non-empty strings of at most ${MAX_KEY_CHARS} characters)`);
 }
 
+function names(spec: OptionSpec, value: unknown): string[] {
+  const choices = spec.choices ?? [];
+  if (Array.isArray(value) && value.length <= spec.max && value.every((k) => typeof k === 'string' && choices.includes(k))) {
+    return [...(value as string[])];
+  }
+  throw invalid(spec, value, `a list of ${choices.join(', ')}`);
+}
+
 /** Checks a value against its row; returns it in the form the engine uses. */
 function checked(spec: OptionSpec, value: unknown): number | boolean | string[] | { count: number; perMs: number } {
   switch (spec.kind) {
@@ -214,6 +243,8 @@ function checked(spec: OptionSpec, value: unknown): number | boolean | string[] 
       return switchOf(spec, value);
     case 'keys':
       return keys(spec, value);
+    case 'names':
+      return names(spec, value);
     case 'duration':
       if (typeof value !== 'number' && typeof value !== 'string') throw invalid(spec, value, 'a duration such as 30s, or a number of ms');
       return parseDuration(value, spec.name);
@@ -272,6 +303,7 @@ export function resolveOptions(options: TraceOptions = {}): ResolvedOptions {
       fields: get('fields'),
       eventBytes: get('eventBytes'),
       redact: [...get<string[]>('redact')],
+      keepValues: get<boolean>('redactValues') ? [...get<string[]>('keepValues')] : ['all'],
     },
     maxFunctions: get('maxFunctions'),
     force: get('force'),

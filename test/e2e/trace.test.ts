@@ -5,8 +5,10 @@
  * Every format, every way a trace ends, commands on stdin, two CLIs at once, a CLI
  * killed with SIGKILL, and the target exiting under the trace.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, launchApp, tempDir, type LaunchOptions, type RunningApp } from '../integration/fixture-app.js';
+import { appsDir, cleanup, launchApp, tempDir, type LaunchOptions, type RunningApp } from '../integration/fixture-app.js';
 import { killClis, linesMatching, runCli, startCli } from './cli-process.js';
 
 interface Target {
@@ -193,7 +195,7 @@ describe.each(targets)('livetrace trace on $name', (target) => {
       await doomed.kill('SIGTERM');
       const result = await cli.done;
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toMatch(new RegExp(`^stopped: (process ${doomed.pid} exited|the process is exiting|the connection to process ${doomed.pid} closed)`, 'm'));
+      expect(result.stderr).toMatch(new RegExp(`^stopped: (target process ${doomed.pid} exited|the process is exiting|the connection to process ${doomed.pid} closed)`, 'm'));
     } finally {
       await doomed.kill();
     }
@@ -203,10 +205,21 @@ describe.each(targets)('livetrace trace on $name', (target) => {
 describe('livetrace trace on a preloaded app that ends by itself', () => {
   it('reports the exit and exits 0', async () => {
     const dir = tempDir();
-    const app = await launchApp('timer.cjs', { preload: 'require', socketDir: dir, env: { FIXTURE_TICKS: '100' } });
-    const result = await runCli(['trace', String(app.pid), 'lib/users:findUser', '--for', '30s'], { socketDir: dir });
+    // The app ends (clears its timer) once the trace is on, however long the CLI took to start.
+    const stopFile = join(dir, 'stop');
+    const code = [
+      `const users = require(${JSON.stringify(join(appsDir, 'lib/users.cjs'))});`,
+      'const fs = require("node:fs");',
+      `const timer = setInterval(() => { users.findUser(1); if (fs.existsSync(${JSON.stringify(stopFile)})) clearInterval(timer); }, 20);`,
+      'console.log(`ready ${process.pid}`);',
+    ].join('\n');
+    const app = await launchApp(['-e', code], { preload: 'require', socketDir: dir });
+    const cli = startCli(['trace', String(app.pid), 'lib/users:findUser', '--for', '30s'], { socketDir: dir });
+    await cli.waitFor('stdout', /lib\/users\.cjs:findUser/);
+    writeFileSync(stopFile, '');
+    const result = await cli.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/lib\/users\.cjs:findUser/);
-    expect(result.stderr).toMatch(/^stopped: (process \d+ exited|the process is exiting|the connection to process \d+ closed)/m);
+    expect(result.stderr).toMatch(/^stopped: (target process \d+ exited|the process is exiting|the connection to process \d+ closed)/m);
   });
 });

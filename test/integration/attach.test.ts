@@ -3,7 +3,7 @@
  * answers, the inspector is closed afterwards, and every refusal comes with its code and
  * exit status and leaves the target running with no inspector open.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,17 @@ describe('attach to a plain node process', () => {
     await expectAgentAnswers(app);
   });
 
+  it('three attaches at once: one signals, the others wait for its agent; all succeed', async () => {
+    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
+    // In one process, so the three really overlap (three CLIs would start seconds apart).
+    const results = await Promise.all([0, 1, 2].map(() => attach(app.pid, { socketDir: app.socketDir, timeoutMs: 15_000 })));
+    expect(results.filter((result) => !result.alreadyPresent)).toHaveLength(1);
+    for (const result of results) expect(result.socketPath).toBe(app.socketPath);
+    expect(inspectorOpenings(app)).toBe(1);
+    expect(existsSync(join(app.socketDir, `${app.pid}.attach`))).toBe(false);
+    await expectAgentAnswers(app);
+  });
+
   it('leaves a running trace session alone when attached again, and that session sees calls', async () => {
     const app = await launchAttached([plainApps.cjs]);
     expect(app.attached.alreadyPresent).toBe(false);
@@ -144,8 +155,8 @@ describe('attach to a plain node process', () => {
 });
 
 describe('attach refusals: code, exit status, target untouched', () => {
-  async function refused(pid: number, code: string, exit: number, extra: string[] = [], env: Record<string, string> = {}): Promise<void> {
-    const run = await runCli(['attach', String(pid), ...extra], { env: { LIVETRACE_SOCKET_DIR: tempDir(), ...env } });
+  async function refused(pid: number, code: string, exit: number, extra: string[] = [], env: Record<string, string> = {}, timeoutMs?: number): Promise<void> {
+    const run = await runCli(['attach', String(pid), ...extra], { env: { LIVETRACE_SOCKET_DIR: tempDir(), ...env }, timeoutMs });
     expect(run.stderr).toContain(`[${code}]`);
     expect(run.code).toBe(exit);
     expect(run.stdout).toBe('');
@@ -177,9 +188,11 @@ describe('attach refusals: code, exit status, target untouched', () => {
     });
   });
 
-  it('a process that handles SIGUSR1 itself: LT_ATTACH_NO_INSPECTOR after the timeout, exit 1', async () => {
+  // The CLI then watches for a late inspector for 30 s (late-inspector.ts): it cannot tell
+  // a handler of the app's from a main thread that has not yet handled the signal.
+  it('a process that handles SIGUSR1 itself: LT_ATTACH_NO_INSPECTOR after the timeout and the late watch, exit 1', { timeout: 90_000 }, async () => {
     const app = await launchPlain('esm', { nodeArgs: ['--inspect-port=0'], env: { PLAIN_SIGUSR1: 'handle' } });
-    await refused(app.pid, 'LT_ATTACH_NO_INSPECTOR', 1, ['--timeout', '700']);
+    await refused(app.pid, 'LT_ATTACH_NO_INSPECTOR', 1, ['--timeout', '700'], {}, 60_000);
     await app.waitForLine(/^got SIGUSR1$/);
     expect(alive(app.pid)).toBe(true);
     if (linux) expect(await portsOf(app.pid)).toEqual(new Set());

@@ -18,7 +18,8 @@ afterEach(async () => {
 describe('client timing', () => {
   it('LT_AGENT_TIMEOUT after timeoutMs 150 comes in under 1 s', async () => {
     const dir = tempDir();
-    server = createServer((socket) => socket.on('error', () => {}));
+    // resume(): a paused socket never reads the client's EOF, and close() would wait on it.
+    server = createServer((socket) => socket.on('error', () => {}).resume());
     await new Promise<void>((resolve) => server!.listen(join(dir, `${process.pid}.sock`), resolve));
     const started = performance.now();
     const error = await connect(process.pid, { socketDir: dir, timeoutMs: 150 }).then(

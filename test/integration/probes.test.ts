@@ -18,6 +18,8 @@ function summary(call: CallEvent): unknown[] {
 }
 
 const NOT_VISIBLE = { $: 'object', class: 'NotVisibleToProbe', props: {} };
+/** hashPassword(password, rounds): its first argument is redacted by its parameter's name. */
+const PASSWORD = { $: 'redacted' };
 
 afterEach(cleanup);
 
@@ -43,7 +45,7 @@ describe('probes on internal functions', () => {
     ]);
     // Exactly the calls run() makes, in call order (a thrown call closes at the next microtask).
     expect(run.calls.map(summary)).toEqual([
-      ['users.cjs:~hashPassword', ['pw', 2], 'return', 'h(h(pw))'],
+      ['users.cjs:~hashPassword', [PASSWORD, 2], 'return', 'h(h(pw))'],
       ['users.cjs:~loadUser', [7], 'resolve', { id: 7, name: 'user7' }],
       ['users.cjs:~loadUser', [-1], 'reject', expect.objectContaining({ $: 'error', message: 'no user -1' })],
       ['users.cjs:~makeCounter.bump', [1], 'return', 11],
@@ -123,7 +125,7 @@ describe('probes on internal functions', () => {
     // The session stops while the worker hands over hashPassword's value: the probe is
     // disarmed right after, without asking the worker from inside the pause.
     const run = await runHarness(['users:~hashPassword', 'users:~makeCounter.bump'], { max: 1 });
-    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', ['pw', 2], 'return', 'h(h(pw))']]);
+    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', 'h(h(pw))']]);
     expect(run.line('DEBUGGER-AFTER')).toBe('false');
     expect(run.line('PROBES-ACTIVE')).toBe('false');
   });
@@ -137,7 +139,7 @@ describe('probes on internal functions', () => {
 
   it('leaves return breakpoints out with LIVETRACE_PROBE_RETURNS=0: no pause, no value', async () => {
     const run = await runHarness(['users:~hashPassword'], {}, 'run', { LIVETRACE_PROBE_RETURNS: '0' });
-    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', ['pw', 2], 'return', NOT_VISIBLE]]);
+    expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', NOT_VISIBLE]]);
     expect(run.json<{ returnPauses: number; breakpoints: number }>('WORKER')).toMatchObject({ returnPauses: 0, breakpoints: 1 });
   });
 

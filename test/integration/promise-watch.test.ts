@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const fixture = fileURLToPath(new URL('../fixtures/engine/unhandled.mjs', import.meta.url));
 
 function run(traced: 'yes' | 'no', scenario: string, flags: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...flags, fixture, traced, scenario], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [...flags, fixture, traced, scenario], { encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/\(node:\d+\)/g, '(node)') };
 }
 
@@ -21,6 +21,30 @@ describe('watching a returned promise keeps unhandled-rejection behaviour', () =
       if (traced.stdout.includes('exit')) expect(traced.stdout).toMatch(/settled 1/);
     });
   }
+});
+
+describe('a rejection handled after Node reported it', () => {
+  for (const scenario of ['late-turn', 'late-timer', 'late-500']) {
+    it(`${scenario}: the same unhandledRejection / rejectionHandled sequence as untraced`, () => {
+      const plain = run('no', scenario);
+      const traced = run('yes', scenario);
+      expect(plain.stdout).toMatch(/unhandled same-reason=true\ncaught after report\nrejectionHandled\n/);
+      expect(traced.status).toBe(plain.status);
+      expect(traced.stdout.replace(/settled \d+/, '')).toBe(plain.stdout.replace(/settled \d+/, ''));
+      expect(traced.stdout).toMatch(/settled 1/);
+    });
+  }
+
+  it('with --unhandled-rejections=warn and no listener: the same warnings', () => {
+    const flags = ['--unhandled-rejections=warn'];
+    const plain = run('no', 'late-warn', flags);
+    const traced = run('yes', 'late-warn', flags);
+    expect(plain.stderr).toMatch(/PromiseRejectionHandledWarning/);
+    expect(traced.status).toBe(plain.status);
+    expect(traced.stdout.replace(/settled \d+/, '')).toBe(plain.stdout.replace(/settled \d+/, ''));
+    const warnings = (stderr: string): string[] => stderr.split('\n').filter((line) => line.includes('Warning'));
+    expect(warnings(traced.stderr).map((l) => l.replace(/\d+/g, 'N'))).toEqual(warnings(plain.stderr).map((l) => l.replace(/\d+/g, 'N')));
+  });
 });
 
 describe('where compiling strings is forbidden', () => {

@@ -188,6 +188,27 @@ describe('refusals', () => {
     expect(await peer.next()).toMatchObject({ id: 43, ok: true });
   });
 
+  it('absurd or loosely typed options: a coded refusal naming the option, nothing started', async () => {
+    const peer = await greeted();
+    const cases: [object, RegExp][] = [
+      [{ queueBytes: 1e15 }, /queueBytes/],
+      [{ overloadMsPerSec: 1e9 }, /overloadMsPerSec/],
+      [{ trip: 'yes' }, /trip/],
+      [{ rate: 0 }, /rate/],
+      [{ bogus: 1 }, /bogus/],
+    ];
+    let id = 400;
+    for (const [options, names] of cases) {
+      peer.send({ id: ++id, op: 'trace', patterns: ['lib/math:add'], options });
+      const reply = (await peer.next()) as { ok: boolean; error?: { code: string; message: string } };
+      expect(reply).toMatchObject({ id, ok: false, error: { code: 'LT_OPTION_INVALID' } });
+      expect(reply.error?.message).toMatch(names);
+    }
+    // A bare number is the documented per-second form (docs/api.md): accepted.
+    peer.send({ id: 499, op: 'trace', patterns: ['lib/math:add'], options: { rate: 5, max: 1 } });
+    expect(await peer.next()).toMatchObject({ id: 499, ok: true });
+  });
+
   it('malformed JSON: an error with id null, then that connection only is closed', async () => {
     const other = await greeted();
     const peer = await greeted();

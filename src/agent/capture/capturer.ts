@@ -25,12 +25,16 @@
  *
  * The walk itself is walk.ts, which dispatches to one module per family of values
  * (objects, collections, errors, binary, scalars); prototypes.ts classifies class
- * instances once per prototype.
+ * instances once per prototype. What is hidden as a secret is decided by key
+ * (redaction.ts), by value (secrets.ts) and, for arguments, by parameter name
+ * (argument-redaction.ts).
  */
 import type { Value } from '../../protocol/value.js';
 import { ObjectFreeze } from '../../safe/intrinsics.js';
 import { resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
-import { UNREADABLE } from './markers.js';
+import type { ArgumentRedaction } from './argument-redaction.js';
+import { REDACTED, UNREADABLE } from './markers.js';
+import type { Redactor } from './redaction.js';
 import { Walker } from './walk.js';
 
 export { DEFAULT_CAPTURE_LIMITS, MAX_CAPTURE_DEPTH, resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
@@ -53,6 +57,8 @@ export interface Captured extends CaptureResult {
  */
 export class Capturer {
   readonly limits: Readonly<CaptureLimits>;
+  /** Decides keys; also read to decide parameter names (argument-redaction.ts). */
+  readonly redactor: Redactor;
   private readonly walker: Walker;
   private readonly items: number;
   private readonly floor: number;
@@ -63,6 +69,7 @@ export class Capturer {
     const limits = resolveCaptureLimits(options);
     this.limits = ObjectFreeze(limits);
     this.walker = new Walker(limits);
+    this.redactor = this.walker.redactor;
     this.items = limits.items;
     this.floor = Math.floor(limits.eventBytes / 16);
   }
@@ -91,8 +98,11 @@ export class Capturer {
     }
   }
 
-  /** Captures an argument list: each argument at the top level, at most `items` of them. */
-  values(list: ArrayLike<unknown>): Value[] {
+  /**
+   * Captures an argument list: each argument at the top level, at most `items` of them.
+   * `redaction`: what the function's parameter names say to hide (argument-redaction.ts).
+   */
+  values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction): Value[] {
     const out: Value[] = [];
     if (this.walking) return out;
     this.walking = true;
@@ -102,7 +112,8 @@ export class Capturer {
     try {
       const n = list.length;
       const limit = n < this.items ? n : this.items;
-      for (let i = 0; i < limit; i++) out[i] = this.top(list[i]);
+      if (redaction === undefined) for (let i = 0; i < limit; i++) out[i] = this.top(list[i]);
+      else for (let i = 0; i < limit; i++) out[i] = this.argument(list, i, redaction);
       if (n > limit) {
         walker.truncated = true;
         out[limit] = { $: 'more', count: n - limit };
@@ -130,6 +141,16 @@ export class Capturer {
     const captured = this.value(value);
     const result = this.end();
     return { value: captured, truncated: result.truncated, bytes: result.bytes };
+  }
+
+  private argument(list: ArrayLike<unknown>, i: number, redaction: ArgumentRedaction): Value {
+    if (i >= redaction.restFrom || redaction.whole[i] === true) return this.walker.mark(REDACTED);
+    this.walker.argumentKeys = redaction.keys[i];
+    try {
+      return this.top(list[i]);
+    } finally {
+      this.walker.argumentKeys = undefined;
+    }
   }
 
   private top(value: unknown): Value {

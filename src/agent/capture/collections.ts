@@ -1,7 +1,8 @@
 /**
  * Map and Set contents, from the built-in iterators taken at load
  * (src/safe/intrinsics.ts): a replaced `Map.prototype.entries` or iterator `next` is
- * never called. A Map value under a redacted string key is redacted like a field.
+ * never called. A Map value under a redacted string key is redacted like a field (by the
+ * redaction list or the argument's parameter, Budget.redacts).
  */
 import type { MapValue, SetValue, Value } from '../../protocol/value.js';
 import {
@@ -29,7 +30,7 @@ export function map(b: Budget, value: object, info: ProtoInfo, level: number): M
     const pair = step.value;
     const key = pair[0];
     const k = b.walk(key, level + 1);
-    const v = typeof key === 'string' && b.redactor.matches(key) ? b.mark(REDACTED) : b.walk(pair[1], level + 1);
+    const v = typeof key === 'string' && b.redacts(key) ? b.mark(REDACTED) : b.walk(pair[1], level + 1);
     entries[entries.length] = [k, v];
   }
   if (entries.length < size) b.truncated = true;

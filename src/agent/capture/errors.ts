@@ -8,13 +8,20 @@
  * cannot call a user `Error.prepareStackTrace` or a getter (stackReadable).
  */
 import type { ErrorValue, StringValue, Value } from '../../protocol/value.js';
-import { ErrorConstructor, ErrorPrototype, GlobalObject, ObjectKeys, initialPrepareStackTrace } from '../../safe/intrinsics.js';
+import {
+  ErrorConstructor,
+  ErrorPrototype,
+  FunctionPrototypeCall,
+  GlobalObject,
+  ObjectKeys,
+  V8StackGetter,
+  initialPrepareStackTrace,
+} from '../../safe/intrinsics.js';
 import {
   ACCESSOR,
   BLOCKED,
   MAX_CHAIN,
   MISSING,
-  enumerableKeys,
   functionName,
   isData,
   lookup,
@@ -26,7 +33,7 @@ import {
 } from '../../safe/property.js';
 import type { Budget } from './budget.js';
 import { GETTER, TAG_BYTES, accessor } from './markers.js';
-import { fields } from './objects.js';
+import { fields, keysOf } from './objects.js';
 import type { ProtoInfo } from './prototypes.js';
 
 // The real global object and the intrinsic Error are never Proxies.
@@ -37,24 +44,42 @@ export function error(b: Budget, value: Readable, info: ProtoInfo, level: number
   b.budget -= TAG_BYTES;
   const className = info.className;
   const nameFound = lookup(value, 'name');
-  const name: StringValue = typeof nameFound === 'string' ? b.string(nameFound, b.stringLimit) : b.name(className === '' ? 'Error' : className);
+  const name: StringValue = typeof nameFound === 'string' ? b.cut(nameFound, b.stringLimit, nameFound.length) : b.name(className === '' ? 'Error' : className);
   const messageFound = lookup(value, 'message');
   const message: Value =
     messageFound === ACCESSOR ? GETTER : messageFound === MISSING || messageFound === BLOCKED ? '' : b.walk(messageFound, level + 1);
   const out: ErrorValue = { $: 'error', name, message };
   if (className !== '' && className !== nameFound) out.class = b.name(className);
   if (stackReadable(value, nameFound, messageFound)) {
-    const stack = ownData(value, 'stack');
-    if (typeof stack === 'string') out.stack = b.string(stack, b.stringLimit * 4);
+    const stack = ownStack(value);
+    if (typeof stack === 'string') out.stack = b.text(stack, b.stringLimit * 4);
   }
   const cause = ownDescriptor(value, 'cause');
   if (cause !== undefined) out.cause = isData(cause) ? b.walk(cause.value, level + 1) : accessor(cause);
   const errors = ownDescriptor(value, 'errors');
   if (errors !== undefined) out.errors = isData(errors) ? b.walk(errors.value, level + 1) : accessor(errors);
-  const props = fields(b, value, enumerableKeys(value), level, true);
+  const props = fields(b, value, keysOf(value), level, true);
   if (b.lastMore > 0) out.more = b.lastMore;
   if (ObjectKeys(props).length > 0) out.props = props;
   return out;
+}
+
+/**
+ * The own `stack`: a data property (Node 20), or V8's own lazy accessor (Node 22 and
+ * later), whose getter is a native function of V8's; any other getter is the program's
+ * and is never called. Undefined when there is none or it can't be read.
+ */
+function ownStack(error: Readable): unknown {
+  const descriptor = ownDescriptor(error, 'stack');
+  if (descriptor === undefined) return undefined;
+  if (isData(descriptor)) return descriptor.value;
+  const get = descriptor.get;
+  if (get === undefined || get !== V8StackGetter) return undefined;
+  try {
+    return FunctionPrototypeCall(get, error);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The limits a capturer works under, checked once when it is built: depth, items per
- * collection, fields per object, characters per string, a byte budget per event, and the
- * keys to redact.
+ * collection, fields per object, characters per string, a byte budget per event, the
+ * keys to redact, and the value rules (secrets.ts) turned off.
  */
 import { LivetraceError } from '../../protocol/errors.js';
 import { ObjectFreeze } from '../../safe/intrinsics.js';
@@ -19,6 +19,8 @@ export interface CaptureOptions {
   eventBytes?: number;
   /** Keys to redact besides the defaults: exact names or `*`/`?` globs (src/agent/capture/redaction.ts). */
   redact?: readonly string[];
+  /** Value rules (src/agent/capture/secrets.ts) turned off, or 'all'. */
+  keepValues?: readonly string[];
 }
 
 export interface CaptureLimits {
@@ -28,6 +30,7 @@ export interface CaptureLimits {
   stringLimit: number;
   eventBytes: number;
   redact: readonly string[];
+  keepValues: readonly string[];
 }
 
 export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = ObjectFreeze({
@@ -37,6 +40,7 @@ export const DEFAULT_CAPTURE_LIMITS: Readonly<CaptureLimits> = ObjectFreeze({
   stringLimit: 255,
   eventBytes: 8192,
   redact: ObjectFreeze([]) as readonly string[],
+  keepValues: ObjectFreeze([]) as readonly string[],
 });
 
 /** Deeper than this, recursion itself could exhaust the stack of a deeply recursive caller. */
@@ -61,5 +65,6 @@ export function resolveCaptureLimits(options: CaptureOptions = {}): CaptureLimit
     stringLimit: checkLimit('stringLimit', options.stringLimit, d.stringLimit),
     eventBytes: checkLimit('eventBytes', options.eventBytes, d.eventBytes),
     redact: options.redact === undefined ? d.redact : ObjectFreeze([...options.redact]),
+    keepValues: options.keepValues === undefined ? d.keepValues : ObjectFreeze([...options.keepValues]),
   };
 }

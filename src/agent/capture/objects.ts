@@ -7,10 +7,38 @@
  * object, and they mostly hold a library's internal state.
  */
 import type { ArgumentsValue, InstanceValue, ObjectValue, Value } from '../../protocol/value.js';
-import { ObjectCreate, ObjectDefineProperty, ObjectHasOwn, ObjectPrototype, isArgumentsObject } from '../../safe/intrinsics.js';
+import {
+  ObjectCreate,
+  ObjectDefineProperty,
+  ObjectHasOwn,
+  ObjectPrototype,
+  WeakMapPrototypeGet,
+  WeakMapPrototypeSet,
+  isArgumentsObject,
+} from '../../safe/intrinsics.js';
 import { enumerableKeys, isData, ownData, ownDescriptor, ownKeys, type Readable } from '../../safe/property.js';
 import type { Budget } from './budget.js';
 import { KEY_OVERHEAD, MARKER_BYTES, REDACTED, TAG_BYTES, UNREADABLE, accessor } from './markers.js';
+
+/**
+ * Objects seen with more own keys than this are afterwards shown by their key count
+ * alone. JavaScript has no way to list an object's keys lazily: Object.keys, for-in and
+ * Reflect.ownKeys all build the whole list, which for an object in dictionary mode with
+ * 10^6 keys costs about a second, on every capture. The first capture of such an object
+ * pays it once (and the session's per-call ceiling ends the session if that is too
+ * much, session.ts); later captures of the same object read the count from here.
+ */
+export const HUGE_KEY_COUNT = 10_000;
+const hugeObjects = new WeakMap<object, number>();
+
+/** Own enumerable string keys, or the remembered count of a huge object's keys. */
+export function keysOf(value: Readable): readonly string[] | number {
+  const known = WeakMapPrototypeGet(hugeObjects, value) as number | undefined;
+  if (known !== undefined) return known;
+  const keys = enumerableKeys(value);
+  if (keys.length > HUGE_KEY_COUNT) WeakMapPrototypeSet(hugeObjects, value, keys.length);
+  return keys;
+}
 
 /** Error fields shown in their own slots of the error form, so left out of its props. */
 const ERROR_OWN_FIELDS = ObjectCreate(null) as Record<string, true>;
@@ -20,8 +48,16 @@ for (const key of ['name', 'message', 'stack', 'cause', 'errors']) ERROR_OWN_FIE
  * Own enumerable string-keyed fields of `value`. Sets lastMore (fields left out) and
  * lastDollar (a shown key is '$' or '$more').
  */
-export function fields(b: Budget, value: Readable, keys: readonly string[], level: number, forError: boolean): ObjectValue {
+export function fields(b: Budget, value: Readable, keyList: readonly string[] | number, level: number, forError: boolean): ObjectValue {
   const out: ObjectValue = {};
+  if (typeof keyList === 'number') {
+    // A huge object seen before (keysOf): its count, nothing enumerated.
+    b.lastMore = keyList;
+    b.lastDollar = false;
+    b.truncated = true;
+    return out;
+  }
+  const keys = keyList;
   const limit = b.fieldLimit;
   const n = keys.length;
   let shown = 0;
@@ -53,7 +89,7 @@ export function fields(b: Budget, value: Readable, keys: readonly string[], leve
 
 /** One property's value, read through its descriptor. */
 function property(b: Budget, value: Readable, key: string, level: number): Value {
-  if (b.redactor.matches(key)) {
+  if (b.redacts(key)) {
     b.budget -= MARKER_BYTES;
     return REDACTED;
   }
@@ -71,10 +107,10 @@ function property(b: Budget, value: Readable, key: string, level: number): Value
 }
 
 export function plain(b: Budget, value: Readable, level: number): Value {
-  const keys = enumerableKeys(value);
+  const keys = keysOf(value);
   // Arguments objects look plain (their prototype is Object.prototype); only they have
   // index keys first and no other enumerable keys, so the check is rarely paid.
-  if ((keys.length === 0 || keys[0] === '0') && isArgumentsObject(value)) return argumentsObject(b, value, level);
+  if (typeof keys !== 'number' && (keys.length === 0 || keys[0] === '0') && isArgumentsObject(value)) return argumentsObject(b, value, level);
   const props = fields(b, value, keys, level, false);
   const more = b.lastMore;
   if (b.lastDollar) {
@@ -88,7 +124,7 @@ export function plain(b: Budget, value: Readable, level: number): Value {
 }
 
 export function instance(b: Budget, value: Readable, className: string | null, level: number): InstanceValue {
-  const props = fields(b, value, enumerableKeys(value), level, false);
+  const props = fields(b, value, keysOf(value), level, false);
   const out: InstanceValue = { $: 'object', class: className === null ? null : b.name(className === '' ? 'Object' : className), props };
   if (b.lastMore > 0) out.more = b.lastMore;
   b.budget -= TAG_BYTES;
@@ -118,6 +154,9 @@ export function array(b: Budget, value: Readable, level: number): Value[] {
 function elements(b: Budget, value: Readable, length: number, level: number): Value[] {
   const out: Value[] = [];
   const limit = length < b.items ? length : b.items;
+  // A raw header list (`req.rawHeaders`: name, value, name, value): a value whose name is a secret key.
+  const headers = b.rules.headers;
+  let secretName = false;
   let i = 0;
   while (i < limit && b.budget > 0) {
     const descriptor = ownDescriptor(value, i);
@@ -129,10 +168,17 @@ function elements(b: Budget, value: Readable, length: number, level: number): Va
       i = end;
       continue;
     }
-    if (isData(descriptor)) out[out.length] = b.walk(descriptor.value, level + 1);
-    else {
+    if (!isData(descriptor)) {
       b.budget -= MARKER_BYTES;
       out[out.length] = accessor(descriptor);
+      secretName = false;
+    } else if (secretName) {
+      out[out.length] = b.mark(REDACTED);
+      secretName = false;
+    } else {
+      const element: unknown = descriptor.value;
+      out[out.length] = b.walk(element, level + 1);
+      secretName = headers && (i & 1) === 0 && typeof element === 'string' && element.length <= 128 && b.redactor.matches(element);
     }
     i++;
   }

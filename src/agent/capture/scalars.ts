@@ -40,7 +40,8 @@ export function regexp(b: Budget, value: object): Value {
     if (flag[1](re)) flags += flag[0];
   }
   b.budget -= TAG_BYTES + flags.length;
-  return { $: 'regexp', source: b.string(RegExpPrototypeGetSource(re), b.stringLimit), flags };
+  const source = RegExpPrototypeGetSource(re);
+  return { $: 'regexp', source: b.cut(source, b.stringLimit, source.length), flags };
 }
 
 /** A boxed primitive's value; undefined for an object that only inherits from one of their prototypes. */

@@ -10,7 +10,7 @@
  */
 import type { Engine } from '../../protocol/events.js';
 import type { FunctionKind } from '../../protocol/messages.js';
-import { ObjectPrototype, RegExpPrototypeExec } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, ObjectPrototype, RegExpPrototypeExec, SafeSet } from '../../safe/intrinsics.js';
 import { ACCESSOR, MISSING, functionKind, functionName, ownData, ownKeys, prototypeOf, readable, type Readable } from '../../safe/property.js';
 import { siteOfWrapper } from '../patcher/site.js';
 import { propertyTarget, whyUnpatchable } from '../engines/exports/target.js';
@@ -39,18 +39,18 @@ export function enumerateExports(
   options: { defaultHolder?: object; defaultKey?: string; afterChange?: () => void } = {},
 ): FunctionEntry[] {
   const entries: FunctionEntry[] = [];
-  const seen = new Set<object>();
+  const seen = new SafeSet<object>();
   const { afterChange } = options;
 
   const addFunction = (holder: object, key: string, path: string, fn: Function): void => {
     // A preload dispatcher pinned here also reaches callers holding it: list it as such.
     const pinned = siteOfWrapper(fn);
-    const target =
-      pinned?.pinned === true && pinned.target.holder === holder && pinned.target.key === key ? pinned.target : propertyTarget(holder, key, engine, afterChange);
+    const place = pinned?.pinned === true ? pinned.places.find((p) => p.holder === holder && p.key === key) : undefined;
+    const target = place ?? propertyTarget(holder, key, engine, afterChange);
     const why = target.unpatchable();
     const actual = readable(pinned?.original ?? fn);
     const kind = kindOf(actual);
-    entries.push(why === undefined ? { path, kind, target } : { path, kind, unpatchable: why });
+    ArrayPrototypePush(entries, why === undefined ? { path, kind, target } : { path, kind, unpatchable: why });
     // A Proxy function's keys and descriptors come from its traps (user code): not looked into.
     if (actual === undefined) return;
     const name = functionName(actual);
@@ -69,7 +69,7 @@ export function enumerateExports(
     for (const key of ownKeys(proto)) {
       if (typeof key !== 'string' || key === 'constructor') continue;
       const value = ownData(proto, key);
-      if (value === ACCESSOR) entries.push({ path: `${name}#${key}`, kind: 'method', unpatchable: whyUnpatchable(proto, key)! });
+      if (value === ACCESSOR) ArrayPrototypePush(entries, { path: `${name}#${key}`, kind: 'method', unpatchable: whyUnpatchable(proto, key)! });
       else if (typeof value === 'function') addMember(proto, key, `${name}#${key}`, 'method');
     }
   };
@@ -77,7 +77,7 @@ export function enumerateExports(
   const addMember = (holder: object, key: string, path: string, kind: FunctionKind): void => {
     const target = propertyTarget(holder, key, engine, afterChange);
     const why = target.unpatchable();
-    entries.push(why === undefined ? { path, kind, target } : { path, kind, unpatchable: why });
+    ArrayPrototypePush(entries, why === undefined ? { path, kind, target } : { path, kind, unpatchable: why });
   };
 
   const visit = (holder: Readable, prefix: string, level: number): void => {
@@ -89,7 +89,7 @@ export function enumerateExports(
       if (value === MISSING) continue;
       const path = prefix + key;
       if (value === ACCESSOR) {
-        if (level === 0) entries.push({ path, kind: 'function', unpatchable: whyUnpatchable(holder, key)! });
+        if (level === 0) ArrayPrototypePush(entries, { path, kind: 'function', unpatchable: whyUnpatchable(holder, key)! });
         continue;
       }
       if (typeof value === 'function') addFunction(holder, key, path, value);

@@ -15,6 +15,7 @@ import type { ModuleRef } from '../../pattern/match/matcher.js';
 import type { FunctionEntry, LoadedModule } from './entries.js';
 import { loadedModules } from './modules.js';
 import { allInternalSources } from './resolve.js';
+import { ArrayPrototypePush, JSONParse, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 export type { FunctionListing, ModuleListing };
 
@@ -34,13 +35,13 @@ export interface ListingFilter {
 /** The listing, app modules first, then packages, then builtins, each by name. */
 export function listFunctions(filter?: ListingFilter): ModuleListing[] {
   const out: ModuleListing[] = [];
-  const files = new Map<string, LoadedModule[]>();
+  const files = new SafeMap<string, LoadedModule[]>();
   for (const module of loadedModules()) {
     if (filter !== undefined && !safe(() => filter.module(module.ref))) continue;
     const functions: FunctionListing[] = [];
     for (const entry of module.entries()) {
       if (filter !== undefined && !filter.moduleOnly && !safe(() => filter.fn(entry.path))) continue;
-      functions.push(listing(module, entry));
+      ArrayPrototypePush(functions, listing(module, entry));
     }
     let moreInternal = 0;
     const wantInternal = filter === undefined || filter.moduleOnly ? module.ref.kind === 'app' : filter.internal;
@@ -48,14 +49,15 @@ export function listFunctions(filter?: ListingFilter): ModuleListing[] {
       // Bounded, unless the filter asks for internal functions by name.
       const bound = filter === undefined || filter.moduleOnly ? MAX_INTERNAL : Infinity;
       // `~findUser` when `findUser` is listed as an export: the same function, most likely.
-      const exported = new Set(functions.map((f) => f.path));
+      const exported = new SafeSet<string>();
+      for (let i = 0; i < functions.length; i++) exported.add(functions[i]!.path);
       let listed = 0;
       for (const source of allInternalSources()) {
         for (const entry of source.list(module)) {
           if (filter !== undefined && !filter.moduleOnly && !safe(() => filter.fn(entry.path))) continue;
           if (bound !== Infinity && exported.has(entry.path.slice(1))) continue;
           if (listed++ >= bound) moreInternal++;
-          else functions.push(listing(module, entry));
+          else ArrayPrototypePush(functions, listing(module, entry));
         }
       }
     }
@@ -63,17 +65,20 @@ export function listFunctions(filter?: ListingFilter): ModuleListing[] {
     const row: ModuleListing = { module: module.ref.id, kind: module.note !== undefined && module.ref.kind === 'app' ? 'esm' : module.ref.kind, functions };
     if (module.note !== undefined) row.note = module.note;
     if (moreInternal > 0) row.moreInternal = moreInternal;
-    out.push(row);
+    ArrayPrototypePush(out, row);
     const copies = files.get(row.module) ?? [];
-    copies.push(module);
+    ArrayPrototypePush(copies, module);
     files.set(row.module, copies);
   }
   // Copies of one module: say which is which.
-  const copiesOf = new Map([...files].map(([id, copies]) => [id, copies.length]));
+  // Rows come in the order of `files`' arrays: the nth row of a module is its nth copy.
+  const taken = new SafeMap<string, number>();
   for (const row of out) {
     const copies = files.get(row.module)!;
-    if (copiesOf.get(row.module)! < 2) continue;
-    const module = copies.shift()!;
+    if (copies.length < 2) continue;
+    const n = taken.get(row.module) ?? 0;
+    taken.set(row.module, n + 1);
+    const module = copies[n]!;
     if (module.file === undefined) continue;
     row.file = module.file;
     const version = packageVersion(module.file);
@@ -106,7 +111,7 @@ function safe(test: () => boolean): boolean {
 function packageVersion(file: string): string | undefined {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
     try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const manifest = JSONParse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
       if (typeof manifest.name === 'string' && typeof manifest.version === 'string') return manifest.version;
     } catch {
       // No manifest here: keep climbing.

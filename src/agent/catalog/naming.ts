@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ModuleRef } from '../../pattern/match/matcher.js';
+import { SafeMap } from '../../safe/intrinsics.js';
 
 let cachedRoot: string | undefined;
 
@@ -35,7 +36,7 @@ export function appRequire(): NodeJS.Require {
   return createRequire(join(appRoot(), 'noop.js'));
 }
 
-const entryCache = new Map<string, string | null>();
+const entryCache = new SafeMap<string, string | null>();
 
 function packageEntryFile(packageName: string): string | null {
   let file = entryCache.get(packageName);

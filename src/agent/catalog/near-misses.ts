@@ -5,6 +5,7 @@
 import type { FunctionEntry, InternalSource, LoadedModule } from './entries.js';
 import { loadedModules } from './modules.js';
 import { exactBuiltinNames, internalSourcesFor } from './resolve.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** Up to `limit` loaded names close to what a pattern asked for (for "matches nothing"). */
 export function nearMisses(moduleGlob: string, functionGlob: string, limit = 5): string[] {
@@ -18,7 +19,7 @@ export function nearMisses(moduleGlob: string, functionGlob: string, limit = 5):
     const internal = modScore < 0.5 ? [] : internalSourcesFor(functionGlob).flatMap((source) => entriesOrNone(source, module));
     for (const entry of [...module.entries(), ...internal]) {
       const score = modScore + similarity(wantFn, entry.path.toLowerCase());
-      if (score > 0.6) scored.push({ name: `${module.ref.id}:${entry.path}`, score });
+      if (score > 0.6) ArrayPrototypePush(scored, { name: `${module.ref.id}:${entry.path}`, score });
     }
   }
   return scored.sort((a, b) => b.score - a.score).slice(0, limit).map((s) => s.name);

@@ -6,6 +6,7 @@
 import type { Matcher, ModuleRef } from '../../pattern/match/matcher.js';
 import type { FunctionEntry, InternalSource, LoadedModule } from './entries.js';
 import { loadedModules } from './modules.js';
+import { ArrayPrototypePush, SafeSet } from '../../safe/intrinsics.js';
 
 export interface Candidate {
   module: LoadedModule;
@@ -15,7 +16,7 @@ export interface Candidate {
   matchers: Matcher[];
 }
 
-const internalSources = new Set<InternalSource>();
+const internalSources = new SafeSet<InternalSource>();
 
 export function addInternalSource(source: InternalSource): () => void {
   internalSources.add(source);
@@ -46,14 +47,14 @@ export function resolve(matchers: readonly Matcher[], moduleGlobs: readonly stri
     if (interested.length === 0) continue;
     for (const entry of module.entries()) {
       const ms = interested.filter((m) => safeMatchFunction(m, entry.path));
-      if (ms.length > 0) out.push({ module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
+      if (ms.length > 0) ArrayPrototypePush(out, { module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
     }
     for (const source of internalSources) {
       const wanting = interested.filter((m) => source.wants(m.functionGlob));
       if (wanting.length === 0) continue;
       for (const entry of source.entries(module)) {
         const ms = wanting.filter((m) => safeMatchFunction(m, entry.path));
-        if (ms.length > 0) out.push({ module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
+        if (ms.length > 0) ArrayPrototypePush(out, { module, entry, fn: `${module.ref.id}:${entry.path}`, matchers: ms });
       }
     }
   }

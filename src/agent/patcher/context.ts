@@ -1,27 +1,55 @@
 /**
- * Call-tree context: which traced calls enclose the current one, across await, timers
- * and callbacks. It rides on AsyncLocalStorage, which on Node 20 makes every async
- * operation in the process slower from its first use (about 3.6x per promise here), so
- * the storage exists only while at least one session asks for parents, and is disabled
- * (and dropped) when the last one ends. With no storage, calls run directly.
+ * Call-tree context: which traced calls enclose the current one, without a single frame
+ * of ours between a traced function and its caller, and without async hooks unless a
+ * session needs parents across await.
  *
- * A wrapper's call runs inside its frame (`run`). A probe can't wrap the call it sees;
- * it *opens* its frame at the call's entry, for the rest of the current execution
- * (`open`: what the probed function runs and schedules, across await and callbacks, as
- * under a wrapper) and puts the caller's context back at the call's return (`close`).
- * A probed call that throws meets no return: its frame stays the caller's context until
- * the throw is noticed (a shallower return of the same function, or the next microtask
- * checkpoint), then it is marked `stale`, and a stale frame is no parent where it is
- * the context itself (the caller's code after the throw).
+ * Two layers:
+ * - Synchronous nesting needs no async machinery at all. `current` is the innermost
+ *   traced call on the JavaScript stack: the wrapper pushes its call (`push`) just before
+ *   it calls the original and pops it (`pop`) as soon as the original returns or throws.
+ *   Both are calls that have returned by the time the original runs, so they leave no
+ *   frame in its stack (which is what code that finds its caller from the stack needs:
+ *   depd, caller-path, import-jsx; and what keeps Error.stackTraceLimit's 10 frames the
+ *   program's own).
+ * - Across await, timers and callbacks, the enclosing call is carried by an
+ *   AsyncLocalStorage, set with `enterWith` in `push` and put back with `enterWith` in
+ *   `pop`: the store is then the call for everything the original starts (promises,
+ *   timers, immediates created while it runs inherit it), and what it was before for
+ *   everything after. `run()` would do the same but keeps its own frames
+ *   (`AsyncLocalStorage.run`, our callback) under the original for the whole call.
+ *   Outside any synchronous traced call `current` is undefined, and the store answers.
+ *
+ * The storage exists only while a session asks for async parents (session.ts: one that
+ * traces more than one function). On Node 20 and 22 an AsyncLocalStorage turns on
+ * async hooks, which makes every async operation of the process slower while enabled
+ * (about 3.6x per promise on Node 20), and its first use puts a `callbackTrampoline`
+ * frame under every native callback of the process *for good* (Node never turns
+ * `executionAsyncResource` tracking off). So a session of one function never creates it;
+ * the last session to release it disables and drops it. On Node 24 the storage rides on
+ * V8's continuation data (AsyncContextFrame) and costs neither.
+ *
+ * A probe (engines/probes/trampoline.ts) can't wrap the call it sees; its breakpoint
+ * condition runs at the call's entry and at each return. It *opens* its frame at entry
+ * (`openFrame`: `current` and the store, with enterWith, as a wrapper's push) and puts
+ * the caller's context back at the return (`closeFrame`). A probed call that throws
+ * meets no return: its frame stays the context of the code after the throw until the
+ * throw is noticed (a shallower return of the same function, a return of an enclosing
+ * probed call, or the next microtask checkpoint); then `current` is put back and the
+ * frame is marked `stale`, and a stale frame is no parent where it is the context
+ * itself (the store of the caller's code after the throw, which only that execution
+ * sees). A probe's frame left in `current` by a throw must not leak into other
+ * executions (the microtasks that run before the throw is noticed): while the store
+ * exists, a probe's `current` only counts where the store agrees (`context`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { uncurryThis } from '../../safe/intrinsics.js';
 
 /** A token a hook returns from `enter`: the call's id within the process. */
 export interface CallToken {
   readonly id: number;
 }
 
-/** One traced call on the stack of enclosing calls: its matched [hook, token] pairs. */
+/** One traced call in the chain of enclosing calls: its matched [hook, token] pairs. */
 export interface CallFrame {
   readonly parent: CallFrame | undefined;
   readonly matched: readonly unknown[];
@@ -29,101 +57,169 @@ export interface CallFrame {
   stale?: boolean;
 }
 
+/** A frame the wrapper pushed: what to put back when the call returns. */
+export interface PushedFrame extends CallFrame {
+  readonly savedCurrent: CallFrame | undefined;
+  readonly savedStore: CallFrame | undefined;
+  /** The storage set at push (the one to restore, if it is still the live one at pop). */
+  readonly storage: AsyncLocalStorage<CallFrame> | undefined;
+  /** Opened by a probe (`openFrame`): it may outlive its call (see above). */
+  readonly probe: boolean;
+}
+
 interface SessionBound {
   readonly sessionKey: object;
 }
 
-const reflectApply = Reflect.apply;
-const reflectConstruct = Reflect.construct;
+/**
+ * AsyncLocalStorage's methods as they were when livetrace loaded: a pattern may not
+ * patch them (they are excluded from matching, self-used.ts), but an older copy of
+ * livetrace or the application may have wrapped them, and livetrace's own calls must
+ * never go through a wrapper.
+ */
+const Storage = AsyncLocalStorage;
+const ALS = Storage.prototype;
+const alsEnterWith = uncurryThis(ALS.enterWith) as (storage: AsyncLocalStorage<CallFrame>, store: CallFrame) => void;
+const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
+const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
+/**
+ * The class and every method of its prototype, to keep patterns off them (self-used.ts):
+ * besides the ones called above, Node's async hooks call the internal ones
+ * (`_propagate` for every new async resource) for as long as livetrace's storage exists.
+ */
+export const contextMethods: readonly unknown[] = [Storage, ...Reflect.ownKeys(ALS).map((key) => Reflect.getOwnPropertyDescriptor(ALS, key)?.value)];
 
-function invoke(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  return newTarget === undefined ? reflectApply(original, self, args) : reflectConstruct(original, args, newTarget);
+/** The innermost traced call on the synchronous stack. */
+let current: CallFrame | undefined;
+let storage: AsyncLocalStorage<CallFrame> | undefined;
+let users = 0;
+
+/** A session that needs parents across await starts using the storage. */
+export function retainAsyncContext(): void {
+  if (users++ === 0) storage = new Storage<CallFrame>();
 }
 
-class CallContext {
-  private storage: AsyncLocalStorage<CallFrame> | undefined;
-  private users = 0;
-
-  /** A session that tracks parents starts using the storage. */
-  retain(): void {
-    if (this.users++ === 0) this.storage = new AsyncLocalStorage<CallFrame>();
+export function releaseAsyncContext(): void {
+  if (users === 0) return;
+  if (--users === 0) {
+    if (storage !== undefined) alsDisable(storage);
+    storage = undefined;
   }
+}
 
-  release(): void {
-    if (this.users === 0) return;
-    if (--this.users === 0) {
-      this.storage?.disable();
-      this.storage = undefined;
+/** True while async context is carried (for tests and docs). */
+export function asyncContextActive(): boolean {
+  return storage !== undefined;
+}
+
+/**
+ * The enclosing call. A probe's frame in `current` may be one a throw left there (see
+ * above): while the store it was opened with exists, the store of this execution says
+ * whether it still encloses anything here. A stale frame is never the context.
+ */
+function context(): CallFrame | undefined {
+  let frame: CallFrame | undefined = current;
+  if (frame === undefined) {
+    if (storage !== undefined) frame = alsGetStore(storage);
+  } else if ((frame as PushedFrame).probe === true && storage !== undefined && (frame as PushedFrame).storage === storage) {
+    frame = alsGetStore(storage);
+  }
+  while (frame !== undefined && frame.stale === true) frame = frame.parent;
+  return frame;
+}
+
+function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
+  const live = storage;
+  const store = live === undefined ? undefined : alsGetStore(live);
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: current, savedStore: store, storage: live, probe };
+  current = frame;
+  if (live !== undefined) {
+    try {
+      alsEnterWith(live, frame);
+    } catch {
+      // enterWith only throws on an exhausted stack; the call keeps its sync parent.
     }
   }
+  return frame;
+}
 
-  get active(): boolean {
-    return this.storage !== undefined;
-  }
+/** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
+export function pushFrame(matched: readonly unknown[]): PushedFrame {
+  return makeFrame(matched, false);
+}
 
-  enter(matched: readonly unknown[]): CallFrame {
-    return { parent: this.current(), matched };
-  }
-
-  /** The context, past a stale probe frame left by a throw. */
-  private current(): CallFrame | undefined {
-    let frame = this.storage?.getStore();
-    while (frame?.stale === true) frame = frame.parent;
-    return frame;
-  }
-
-  /**
-   * A probe's call begins: `frame` is the context from here on in this execution.
-   * Returns the context to put back when the call returns.
-   */
-  open(frame: CallFrame): CallFrame | undefined {
-    const storage = this.storage;
-    if (storage === undefined) return undefined;
-    const previous = storage.getStore();
-    storage.enterWith(frame);
-    return previous;
-  }
-
-  /**
-   * A probe's call is over. `returned`: it returned here, in the execution that opened
-   * it, whose context goes back to `previous` (if it is still the call's, or a stale
-   * frame left by a throw inside it). Else it threw: its frame is marked stale.
-   */
-  close(frame: CallFrame, previous: CallFrame | undefined, returned: boolean): void {
-    if (!returned) {
-      frame.stale = true;
-      return;
+/** The call returned or threw: the enclosing call is what it was before `pushFrame`. */
+export function popFrame(frame: PushedFrame): void {
+  current = frame.savedCurrent;
+  // A storage released during the call (its session stopped) must not be re-enabled:
+  // enterWith on a disabled storage turns it back on.
+  if (frame.storage !== undefined && frame.storage === storage) {
+    try {
+      alsEnterWith(frame.storage, frame.savedStore as CallFrame);
+    } catch {
+      // As above.
     }
-    const storage = this.storage;
-    if (storage === undefined) return;
-    let at = storage.getStore();
-    while (at !== undefined && at !== frame && at.stale === true) at = at.parent;
-    if (at === frame) storage.enterWith(previous as CallFrame);
   }
+}
 
-  run(frame: CallFrame, original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-    const storage = this.storage;
-    if (storage === undefined) return invoke(original, self, args, newTarget);
-    return storage.run(frame, invoke, original, self, args, newTarget);
+/** A probed call begins: its frame is the context from here on in this execution. Never throws. */
+export function openFrame(matched: readonly unknown[]): PushedFrame {
+  return makeFrame(matched, true);
+}
+
+/**
+ * `frame` is `at`, or under probe frames of calls opened inside it: those have ended
+ * by the time `frame`'s call is over (their return was never seen: they threw).
+ */
+function encloses(frame: PushedFrame, at: CallFrame | undefined): boolean {
+  while (at !== undefined && at !== frame && (at as PushedFrame).probe === true) at = at.parent;
+  return at === frame;
+}
+
+/**
+ * A probed call is over. `returned`: it returned here, in the execution that opened
+ * it, whose context goes back to the caller's (if the call's frame is still it, or
+ * under frames of probed calls that threw inside it). Else it threw: its frame is
+ * marked stale, and `current` goes back to the caller's. Never throws.
+ */
+export function closeFrame(frame: PushedFrame, returned: boolean): void {
+  if (encloses(frame, current)) current = frame.savedCurrent;
+  if (!returned) {
+    frame.stale = true;
+    return;
   }
+  const live = frame.storage;
+  if (live !== undefined && live === storage && encloses(frame, alsGetStore(live))) {
+    try {
+      alsEnterWith(live, frame.savedStore as CallFrame);
+    } catch {
+      // As above.
+    }
+  }
+}
 
-  /** Id and depth of the nearest enclosing call of the given session. */
-  parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-    let frame = this.current();
-    let depth = 0;
-    let found: number | undefined;
-    for (; frame !== undefined; frame = frame.parent) {
-      const m = frame.matched;
-      for (let i = 0; i < m.length; i += 2) {
-        if ((m[i] as SessionBound).sessionKey === sessionKey) {
-          if (found === undefined) found = (m[i + 1] as CallToken).id;
-          depth++;
-          break;
-        }
+/**
+ * At a microtask checkpoint no synchronous call is running: whatever probe frame a
+ * throw left in `current` encloses nothing any more.
+ */
+export function checkpoint(): void {
+  current = undefined;
+}
+
+/** Id and depth of the nearest enclosing call of the given session. */
+export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
+  let frame = context();
+  let depth = 0;
+  let found: number | undefined;
+  for (; frame !== undefined; frame = frame.parent) {
+    const m = frame.matched;
+    for (let i = 0; i < m.length; i += 2) {
+      if ((m[i] as SessionBound).sessionKey === sessionKey) {
+        if (found === undefined) found = (m[i + 1] as CallToken).id;
+        depth++;
+        break;
       }
     }
-    return found === undefined ? undefined : { id: found, depth };
   }
+  return found === undefined ? undefined : { id: found, depth };
 }
-
-export const callContext = new CallContext();

@@ -1,15 +1,34 @@
 /**
  * The active path: what a site's wrapper calls when hooks are attached (site.ts).
  *
- * Each hook's `enter` decides whether it takes the call. When none does, `dispatch`
- * returns PASS and the wrapper calls the original itself, so that call site stays
- * monomorphic. When one does, the call runs inside the call-tree context with the clock
- * read around it, every taking hook hears how it ended, and a native promise it returned
- * is watched (without being touched) for `settle`. Whatever a hook does, the caller gets
- * the very same value or the very same throw.
+ * The wrapper calls the original itself, always, so that the original's caller in any
+ * stack trace is the wrapper and nothing else of ours (the one livetrace frame a trace
+ * adds). Around that call it makes two calls here, each of which has returned before
+ * the original runs or after it ended:
+ * - `enter` asks each hook whether it takes the call. When none does it returns
+ *   undefined and the wrapper makes a plain call. When one does, it makes the call the
+ *   enclosing one for the call tree (context.ts), reads the clock, and returns the call.
+ * - `returned` or `threw`, as the original ended: the call tree is put back, every
+ *   taking hook hears how it ended, and a native promise it returned is watched
+ *   (without being touched) for `settle`.
+ * Whatever a hook does, the caller gets the very same value or the very same throw: the
+ * wrapper returns or rethrows what it got, never what these return.
+ *
+ * livetrace never traces itself. Its own work (capture, queueing, socket writes, the
+ * call-tree context, promise watching) runs with `engine.busy` raised (guard.ts), and a
+ * call that reaches `enter` while it is raised is a plain pass-through, whatever was
+ * patched: so a pattern that reaches a function livetrace calls (an EventEmitter,
+ * `Buffer`, a built-in the application replaced) sees only the application's calls of
+ * it, never livetrace's, and can't recurse. The check is one read of a const object's
+ * field on the path that already decided to look at the hooks; the idle path (no hooks)
+ * never gets here. The bookkeeping here raises it too, and since `enter` and
+ * `returned`/`threw` have returned before the original runs and after it ended, the
+ * original always runs with the count as the caller had it: zero for the application's
+ * calls, so the calls it makes inside a traced call are traced as usual.
  */
 import { clock } from '../clock.js';
-import { callContext } from './context.js';
+import { engine } from './guard.js';
+import { popFrame, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook. */
@@ -40,43 +59,82 @@ export interface Hook {
   charge?(ns: number): void;
 }
 
-/** What `dispatch` returns when no hook took the call: the wrapper then calls the original itself. */
-export const PASS: unique symbol = Symbol('livetrace.pass');
+/** A call some hook took, between `enter` and `returned`/`threw`. Opaque to the wrapper. */
+export interface ActiveCall {
+  readonly frame: PushedFrame;
+  readonly start: number;
+}
 
 /**
- * Asks each hook about the call. If none takes it, returns PASS and the site's own
- * wrapper makes the call (its call site stays monomorphic); else runs it traced.
+ * Asks each hook about the call. Undefined when none takes it (the wrapper then makes a
+ * plain call); else the call, now the enclosing one, with its start time. Never throws.
  */
-export function dispatch(hooks: Hook[], original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
+export function enter(hooks: Hook[], self: unknown, args: unknown[], newTarget: Function | undefined): ActiveCall | undefined {
+  if (engine.busy !== 0) return undefined;
   let matched: (Hook | object)[] | undefined;
   for (let i = 0; i < hooks.length; i++) {
     const hook = hooks[i]!;
-    const token = hook.enter(self, args, newTarget);
-    if (token !== undefined) (matched ??= []).push(hook, token);
+    let token: object | undefined;
+    try {
+      token = hook.enter(self, args, newTarget);
+    } catch {
+      // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+    }
+    if (token !== undefined) {
+      // Index writes, not push: a program may have replaced Array.prototype.push.
+      matched ??= [];
+      matched[matched.length] = hook;
+      matched[matched.length] = token;
+    }
   }
-  if (matched === undefined) return PASS;
-  return traced(matched, original, self, args, newTarget);
-}
-
-function traced(matched: (Hook | object)[], original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
-  const frame = callContext.enter(matched);
-  const start = clock();
-  let value: unknown;
+  if (matched === undefined) return undefined;
+  engine.busy++;
   try {
-    value = callContext.run(frame, original, self, args, newTarget);
-  } catch (error) {
-    const end = clock();
-    finish(matched, { threw: true, pending: false, value: error, start, end });
-    throw error;
+    const frame = pushFrame(matched);
+    return { frame, start: clock() };
+  } finally {
+    engine.busy--;
   }
-  const end = clock();
-  const pending = isNativePromise(value);
-  finish(matched, { threw: false, pending, value, start, end });
-  if (pending) watchPromise(value as Promise<unknown>, matched as readonly unknown[]);
-  return value;
 }
 
-function finish(matched: (Hook | object)[], ending: Ending): void {
+/** The original returned `value` (which the wrapper returns itself). Never throws. */
+export function returned(call: ActiveCall, value: unknown): void {
+  engine.busy++;
+  try {
+    const end = clock();
+    popFrame(call.frame);
+    let pending = false;
+    try {
+      pending = isNativePromise(value);
+    } catch {
+      // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
+    }
+    finish(call.frame.matched, { threw: false, pending, value, start: call.start, end });
+    if (pending) {
+      try {
+        watchPromise(value as Promise<unknown>, call.frame.matched);
+      } catch {
+        // Likewise: the wrapper returns `value` whatever happens here.
+      }
+    }
+  } finally {
+    engine.busy--;
+  }
+}
+
+/** The original threw `error` (which the wrapper rethrows itself). Never throws. */
+export function threw(call: ActiveCall, error: unknown): void {
+  engine.busy++;
+  try {
+    const end = clock();
+    popFrame(call.frame);
+    finish(call.frame.matched, { threw: true, pending: false, value: error, start: call.start, end });
+  } finally {
+    engine.busy--;
+  }
+}
+
+function finish(matched: readonly unknown[], ending: Ending): void {
   for (let i = 0; i < matched.length; i += 2) {
     try {
       (matched[i] as Hook).exit(matched[i + 1]!, ending);

@@ -10,8 +10,14 @@
  * is the watched one). If a watched promise rejects and the program has attached
  * nothing, we reject a fresh promise with the same reason and attach nothing to it:
  * Node reports that one as unhandled, with the same reason, exactly when it would have
- * reported the original. If the program attaches a handler to the original later in the
- * same turn, the hook marks the mirror handled too, as Node would have.
+ * reported the original. If the program attaches a handler to the original later, in the
+ * same turn or any later one, the hook marks the mirror handled too, as Node would have
+ * marked the original: in a later turn that makes Node emit 'rejectionHandled' (for the
+ * mirror) after the 'unhandledRejection' it emitted, as it would have untraced. So a
+ * rejected promise nobody has handled stays watched (and the hook stays on) until the
+ * program handles it or drops it: a FinalizationRegistry forgets it when it is collected.
+ * (In Node's default mode such a rejection ends the process; it only lives on with an
+ * 'unhandledRejection' listener or --unhandled-rejections=warn/none.)
  *
  * Only native promises whose prototype is the intrinsic Promise.prototype are watched:
  * reacting to a subclass instance would run its constructor (species), and a foreign
@@ -19,13 +25,16 @@
  * return values. The promise hook is installed only while something is pending, so it
  * costs nothing when no traced async call is in flight.
  *
- * One known limit: a promise that was already rejected and handled elsewhere before a
- * traced function returned it (a cached rejected promise) and that the caller ignores
- * is reported once more as unhandled. Node keeps no public record of "handled".
+ * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
+ * receives is the mirror, not the original (the reason is the same). A promise that was
+ * already rejected and handled elsewhere before a traced function returned it (a cached
+ * rejected promise) and that the caller ignores is reported once more as unhandled. Node
+ * keeps no public record of "handled".
  */
 import { types } from 'node:util';
 import { promiseHooks } from 'node:v8';
 import { clock } from '../clock.js';
+import { SafeWeakMap } from '../../safe/intrinsics.js';
 
 interface Settler {
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
@@ -36,6 +45,8 @@ interface Watch {
   readonly matched: readonly unknown[];
   handled: boolean;
   mirror: Promise<unknown> | undefined;
+  /** Held by the FinalizationRegistry, so it must not reference the promise. */
+  readonly counted: { live: boolean };
 }
 
 const IntrinsicPromise = Promise;
@@ -46,8 +57,16 @@ const getPrototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.prototype.hasOwnProperty;
 const noop = (): void => {};
 
-const watches = new WeakMap<object, Watch>();
+const watches = new SafeWeakMap<object, Watch>();
+/** Watches that keep the hook on: in flight, or rejected and not yet handled. */
 let pending = 0;
+/** Rejected, unhandled watches whose promise was collected: the hook no longer needs them. */
+const collected = new FinalizationRegistry<Watch['counted']>((counted) => {
+  if (counted.live) {
+    counted.live = false;
+    unhook();
+  }
+});
 let stopHook: (() => void) | undefined;
 /** True while we attach our own reactions, so the hook ignores them. */
 let attaching = false;
@@ -63,7 +82,7 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
 
 export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[]): void {
   if (watches.has(promise)) return;
-  const watch: Watch = { promise, matched, handled: false, mirror: undefined };
+  const watch: Watch = { promise, matched, handled: false, mirror: undefined, counted: { live: true } };
   watches.set(promise, watch);
   if (pending++ === 0) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
@@ -83,7 +102,11 @@ function onInit(_child: Promise<unknown>, parent: Promise<unknown> | undefined):
   const watch = watches.get(parent);
   if (watch === undefined || watch.handled) return;
   watch.handled = true;
-  if (watch.mirror !== undefined) handleMirror(watch.mirror);
+  if (watch.mirror !== undefined) {
+    // Rejected, reported unhandled (or about to be): Node hears of the handler through the mirror.
+    handleMirror(watch.mirror);
+    release(watch);
+  }
 }
 
 function handleMirror(mirror: Promise<unknown>): void {
@@ -106,15 +129,16 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
     }
   }
   if (rejected && !watch.handled) {
-    // Node checks for unhandled rejections after the microtask queue drains; keep the
-    // hook until then so a handler attached later in this turn still counts.
+    // Node decides "unhandled" after the microtask queue drains, and hears of a handler
+    // attached any time later: the watch stays (and the hook on) until the program
+    // handles the original (onInit) or lets it be collected (the registry).
     attaching = true;
     try {
       watch.mirror = IntrinsicPromise.reject(value);
     } finally {
       attaching = false;
     }
-    setImmediate(() => release(watch)).unref();
+    collected.register(watch.promise, watch.counted);
   } else {
     release(watch);
   }
@@ -127,6 +151,12 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
  */
 function release(watch: Watch): void {
   watches.delete(watch.promise);
+  if (!watch.counted.live) return;
+  watch.counted.live = false;
+  unhook();
+}
+
+function unhook(): void {
   if (--pending === 0 && stopHook !== undefined) {
     stopHook();
     stopHook = undefined;

@@ -23,6 +23,12 @@
  * asks and stays installed for good, hooks or not: callers may hold its wrapper (a
  * destructured export), so removing it would leave them with a wrapper nobody can hook.
  *
+ * One function, one site, one wrapper: a function reachable from several places (aliases
+ * `exports.each = exports.forEach = forEach`, `module.exports.default = module.exports`, a
+ * static that points at its own class) gets one wrapper installed at each of them, so
+ * `each === forEach` still holds traced and a session hooks the function once. The
+ * place a site was created for is its `target`; the others are `places`.
+ *
  * The site table lives on a global symbol so that the ESM and CJS builds of livetrace,
  * both loaded in one process, share sites instead of wrapping each other's wrappers.
  *
@@ -30,7 +36,9 @@
  */
 import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
+import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
+import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
 export interface PatchTarget {
@@ -52,6 +60,8 @@ export interface PatchTarget {
 
 export class Site {
   readonly target: PatchTarget;
+  /** Every place the wrapper is (or will be) installed, `target` first. */
+  readonly places: PatchTarget[];
   readonly original: Function;
   readonly wrapper: Function;
   /** A const object's field, read once per call: the idle check. */
@@ -62,9 +72,11 @@ export class Site {
 
   constructor(target: PatchTarget, original: Function) {
     this.target = target;
+    this.places = [target];
     this.original = original;
     this.wrapper = makeWrapper(original, this.state);
     wrappers.set(this.wrapper, this);
+    table.byOriginal.set(original, this);
   }
 
   get hooks(): readonly Hook[] {
@@ -77,14 +89,18 @@ interface SiteTable {
   version: 1;
   byHolder: WeakMap<object, Map<PropertyKey, Site>>;
   wrappers: WeakMap<Function, Site>;
+  /** The live site of each original function, wherever it is reached from. */
+  byOriginal: WeakMap<Function, Site>;
 }
 
-const TABLE_KEY = Symbol.for('livetrace.sites.v1');
+// v2: one site per original (byOriginal); a v1 table of an older copy is not shared.
+const TABLE_KEY = Symbol.for('livetrace.sites.v2');
 const table: SiteTable = ((globalThis as Record<symbol, unknown>)[TABLE_KEY] as SiteTable | undefined) ??
   ((globalThis as Record<symbol, unknown>)[TABLE_KEY] = {
     version: 1,
-    byHolder: new WeakMap(),
-    wrappers: new WeakMap(),
+    byHolder: new SafeWeakMap(),
+    wrappers: new SafeWeakMap(),
+    byOriginal: new SafeWeakMap(),
   } satisfies SiteTable) as SiteTable;
 const wrappers = table.wrappers;
 
@@ -103,23 +119,34 @@ export function unwrap(fn: Function): Function {
  * why when the place can't be patched.
  */
 export function siteFor(target: PatchTarget): Site | string {
-  let byKey = table.byHolder.get(target.holder);
-  const existing = byKey?.get(target.key);
+  const existing = table.byHolder.get(target.holder)?.get(target.key);
   if (existing !== undefined) {
-    if (!isStalePin(existing)) return existing;
+    if (!isStalePlace(existing, target)) return existing;
     // The module replaced a pinned export: the old wrapper stays with whoever holds it;
     // the place gets a site of its own for what it holds now.
-    forget(existing);
+    dropPlace(existing, existing.places.find((p) => p.holder === target.holder && p.key === target.key) ?? target);
   }
   const why = target.unpatchable();
   if (why !== undefined) return why;
   const current = target.read();
   if (typeof current !== 'function') return 'not a function';
-  // Already our wrapper (copied here from a patched place): share that site's hooks by
-  // patching the same original again would double-report; reuse the original instead.
+  // Already our wrapper (copied here from a patched place): share that site, never wrap a wrapper.
   const original = unwrap(current);
-  const site = new Site(target, original);
-  if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new Map()));
+  // Before the byOriginal lookup: a function livetrace depends on never gets a site.
+  if (usedByLivetrace(original)) return SELF_USED_REASON;
+  let site = table.byOriginal.get(original);
+  if (site !== undefined && site.places.length > 0) {
+    // Another place of the same function: the same wrapper goes here too (aliases stay one).
+    ArrayPrototypePush(site.places, target);
+    if (site.installed && !installAt(site, target)) {
+      dropPlace(site, target);
+      return 'the property could not be written';
+    }
+  } else {
+    site = new Site(target, original);
+  }
+  let byKey = table.byHolder.get(target.holder);
+  if (byKey === undefined) table.byHolder.set(target.holder, (byKey = new SafeMap()));
   byKey.set(target.key, site);
   return site;
 }
@@ -140,11 +167,13 @@ export function removeHook(site: Site, hook: Hook): void {
   site.state.hooks = rest.length === 0 ? null : rest;
   if (rest.length > 0 || !site.installed || site.pinned) return;
   site.installed = false;
-  if (site.target.read() === site.wrapper) {
-    site.target.write(site.original);
-    site.target.afterChange?.();
+  for (const place of site.places) {
+    if (place.read() === site.wrapper) {
+      place.write(site.original);
+      place.afterChange?.();
+    }
+    // Else someone patched over us: our wrapper stays below theirs as a pass-through.
   }
-  // Else someone patched over us: our wrapper stays below theirs as a pass-through.
   forget(site);
 }
 
@@ -159,25 +188,43 @@ export function pinSite(site: Site): boolean {
   return true;
 }
 
+/** Installs the wrapper at every place; the site's own target must take it, the others are dropped if they don't. */
 function install(site: Site): boolean {
-  const current = site.target.read();
-  const ok = (current === site.original || current === site.wrapper) && site.target.write(site.wrapper);
-  if (!ok) {
+  if (!installAt(site, site.target)) {
     forget(site);
     return false;
   }
   site.installed = true;
-  site.target.afterChange?.();
+  for (const place of [...site.places]) if (place !== site.target && !installAt(site, place)) dropPlace(site, place);
   return true;
 }
 
-function isStalePin(site: Site): boolean {
-  return site.pinned && site.state.hooks === null && site.target.read() !== site.wrapper;
+function installAt(site: Site, place: PatchTarget): boolean {
+  const current = place.read();
+  const ok = (current === site.original || current === site.wrapper) && place.write(site.wrapper);
+  if (ok) place.afterChange?.();
+  return ok;
+}
+
+function isStalePlace(site: Site, target: PatchTarget): boolean {
+  return site.pinned && site.state.hooks === null && target.read() !== site.wrapper;
+}
+
+function dropPlace(site: Site, place: PatchTarget): void {
+  const at = site.places.indexOf(place);
+  if (at !== -1) site.places.splice(at, 1);
+  const byKey = table.byHolder.get(place.holder);
+  if (byKey?.get(place.key) === site) byKey.delete(place.key);
+  if (site.places.length === 0) forget(site);
 }
 
 function forget(site: Site): void {
-  const byKey = table.byHolder.get(site.target.holder);
-  if (byKey?.get(site.target.key) === site) byKey.delete(site.target.key);
+  for (const place of site.places) {
+    const byKey = table.byHolder.get(place.holder);
+    if (byKey?.get(place.key) === site) byKey.delete(place.key);
+  }
+  site.places.length = 0;
+  if (table.byOriginal.get(site.original) === site) table.byOriginal.delete(site.original);
 }
 
 /** Sites that currently have hooks (for tests and `ls`); an idle pinned wrapper has none. */

@@ -12,9 +12,11 @@ import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import type { StopReason } from '../../protocol/events.js';
 import { FrameDecoder, FrameWriter, encodeFrame } from '../../protocol/frame.js';
 import { errorReply, parseRequest, requestIdOf, type Request, type RequestId } from '../../protocol/messages.js';
+import { HELLO_DEADLINE_MS } from '../limits.js';
 import { log } from '../log.js';
 import type { Session } from '../session/session.js';
-import { asEngine, engineSink } from './engine-work.js';
+import { engineSink, shielded, shieldedError } from './engine-work.js';
+import { MapPrototypeDelete } from '../../safe/intrinsics.js';
 import type { OpContext, OwnedSession } from './ops/context.js';
 import { runOp } from './ops/dispatch.js';
 import { discardUnread, streamSession } from './stream.js';
@@ -28,31 +30,52 @@ export class Connection implements OpContext {
   private readonly writer: FrameWriter;
   private readonly sessions = new Map<string, OwnedSession>();
   private greeted = false;
+  private readonly closeCallbacks: (() => void)[] = [];
   /** True while frames wait for the writer to drain. */
   private waiting = false;
   private closing = false;
   private readonly onGone: (connection: Connection) => void;
+  /** Closes a peer that stays silent: it would hold one of the host's descriptors for nothing. */
+  private helloTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, onGone: (connection: Connection) => void) {
     this.socket = socket;
     this.onGone = onGone;
+    this.helloTimer = setTimeout(() => {
+      this.helloTimer = undefined;
+      if (this.greeted) return;
+      const late = new LivetraceError('LT_PROTOCOL_HANDSHAKE', `no hello within ${HELLO_DEADLINE_MS} ms`, { input: HELLO_DEADLINE_MS });
+      this.refuse(late, null);
+    }, HELLO_DEADLINE_MS);
+    this.helloTimer.unref();
     this.writer = new FrameWriter(engineSink(socket));
     socket.unref();
-    socket.on('data', (chunk: Buffer) =>
-      asEngine(() => {
+    // Every handler runs on the application's event loop: shielded (engine-work.ts).
+    socket.on(
+      'data',
+      shielded('reading a request', (chunk: Buffer) => {
         this.decoder.push(chunk);
         this.pump();
       }),
     );
-    socket.on('end', () => {
-      if (this.decoder.pendingBytes > 0) log.debug({ bytes: this.decoder.pendingBytes }, 'client left mid-frame');
-      this.teardown('client-gone');
-    });
-    socket.on('error', (error) => {
-      log.debug({ err: error }, 'client socket error');
-      this.teardown('client-gone');
-    });
-    socket.on('close', () => this.teardown('client-gone'));
+    socket.on(
+      'end',
+      shielded('closing a connection', () => {
+        if (this.decoder.pendingBytes > 0) log.debug({ bytes: this.decoder.pendingBytes }, 'client left mid-frame');
+        return this.teardown('client-gone');
+      }),
+    );
+    socket.on(
+      'error',
+      shielded('closing a connection', (error: Error) => {
+        log.debug({ err: error }, 'client socket error');
+        return this.teardown('client-gone');
+      }),
+    );
+    socket.on(
+      'close',
+      shielded('closing a connection', () => this.teardown('client-gone')),
+    );
   }
 
   /** Stops this connection's sessions and closes it; resolves when their patches are gone. */
@@ -78,12 +101,14 @@ export class Connection implements OpContext {
       if (this.writer.congested) {
         this.waiting = true;
         this.socket.pause();
-        void this.writer.whenWritable().then(() => {
-          this.waiting = false;
-          if (this.closing) return;
-          this.socket.resume();
-          this.pump();
-        });
+        void this.writer.whenWritable().then(
+          shielded('reading a request', () => {
+            this.waiting = false;
+            if (this.closing) return;
+            this.socket.resume();
+            this.pump();
+          }),
+        );
         return;
       }
     }
@@ -118,6 +143,12 @@ export class Connection implements OpContext {
 
   greet(): void {
     this.greeted = true;
+    this.clearHelloTimer();
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
   }
 
   adopt(id: RequestId, session: Session): void {
@@ -145,6 +176,11 @@ export class Connection implements OpContext {
     return owned;
   }
 
+  onClose(callback: () => void): void {
+    if (this.closing) callback();
+    else this.closeCallbacks.push(callback);
+  }
+
   ownedSessions(): OwnedSession[] {
     return [...this.sessions.values()];
   }
@@ -153,7 +189,7 @@ export class Connection implements OpContext {
     try {
       await streamSession(session, this.writer, () => this.closing);
     } finally {
-      this.sessions.delete(session.id);
+      MapPrototypeDelete(this.sessions, session.id);
     }
   }
 
@@ -176,19 +212,31 @@ export class Connection implements OpContext {
     this.reply(errorReply(id, error));
     this.writer.flush();
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    setTimeout(
+      shielded('closing a connection', () => this.socket.destroy()),
+      LINGER_MS,
+    ).unref();
     void this.teardown('error');
   }
 
   private teardownDone: Promise<void> | undefined;
 
   private teardown(reason: StopReason): Promise<void> {
-    this.teardownDone ??= this.stopSessions(reason);
+    // Never rejects: a rejection here would be the application's unhandled rejection.
+    this.teardownDone ??= this.stopSessions(reason).catch((error: unknown) => shieldedError('closing a connection', error));
     return this.teardownDone;
   }
 
   private async stopSessions(reason: StopReason): Promise<void> {
     this.closing = true;
+    this.clearHelloTimer();
+    for (const callback of this.closeCallbacks.splice(0)) {
+      try {
+        callback();
+      } catch (error) {
+        log.debug({ err: error }, 'a close callback failed');
+      }
+    }
     const owned = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(

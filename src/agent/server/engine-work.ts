@@ -5,6 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import type { FrameSink } from '../../protocol/frame.js';
+import { ReflectApply } from '../../safe/intrinsics.js';
+import { log } from '../log.js';
+import { shieldedErrors } from '../patcher/guard.js';
 import { engine } from '../session/session.js';
 
 export function asEngine<T>(work: () => T): T {
@@ -26,4 +29,34 @@ export function engineSink(socket: Socket): FrameSink {
       return socket.destroyed;
     },
   };
+}
+
+/**
+ * An event handler of the agent's (socket events, timers) that runs on the application's
+ * event loop: it is the agent's own work, and nothing it throws reaches the application,
+ * whose `uncaughtException` would otherwise hear of livetrace's bug (or of a built-in the
+ * application replaced). What it throws is counted and logged.
+ */
+export function shielded<A extends unknown[]>(doing: string, handler: (...args: A) => unknown): (...args: A) => void {
+  return (...args: A): void => {
+    engine.busy++;
+    try {
+      const result = ReflectApply(handler, undefined, args);
+      // An async handler's rejection is the agent's too.
+      if (result instanceof Promise) result.catch((error: unknown) => shieldedError(doing, error));
+    } catch (error) {
+      shieldedError(doing, error);
+    } finally {
+      engine.busy--;
+    }
+  };
+}
+
+export function shieldedError(doing: string, error: unknown): void {
+  shieldedErrors.count++;
+  try {
+    log.debug({ err: error }, `internal error while ${doing}`);
+  } catch {
+    // Logging itself failed: counted is all that can be done.
+  }
 }

@@ -13,6 +13,10 @@
  *   that writes without reading is paused rather than buffered; records are taken from
  *   a session only while the socket drains, so a slow reader makes the session's own
  *   bounded queue drop and count instead of the agent growing.
+ * - Its descriptors and time are bounded too (limits.ts): at most MAX_CONNECTIONS open
+ *   connections (one more gets LT_AGENT_BUSY and is closed at once), and a peer that has
+ *   not said hello within HELLO_DEADLINE_MS is closed, so idle connections cannot exhaust
+ *   the host's file descriptors.
  * - A bad client hurts only its own connection. Malformed JSON, an oversized frame, a
  *   peer that vanishes mid-frame: that connection is closed, the agent serves on.
  * - Sessions belong to the connection that started them: other connections cannot see,
@@ -28,8 +32,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { socketDir as defaultSocketDir, socketPath } from '../../protocol/socket-path.js';
 import { prepareSocketDir } from '../../protocol/socket-dir.js';
+import { encodeFrame } from '../../protocol/frame.js';
+import { errorReply } from '../../protocol/messages.js';
+import { MAX_CONNECTIONS } from '../limits.js';
 import { log } from '../log.js';
+import { SetPrototypeAdd, SetPrototypeDelete } from '../../safe/intrinsics.js';
 import { Connection } from './connection.js';
+import { shielded } from './engine-work.js';
 
 export interface AgentServerOptions {
   /** Directory of the socket; defaults to socketDir() (LIVETRACE_SOCKET_DIR or the per-user runtime dir). */
@@ -66,7 +75,10 @@ export class AgentServer {
     const server = createServer();
     const agent = new AgentServer(path, server);
     server.unref();
-    server.on('connection', (socket) => agent.accept(socket));
+    server.on(
+      'connection',
+      shielded('accepting a connection', (socket: Socket) => agent.accept(socket)),
+    );
     return new Promise((resolve, reject) => {
       const failed = (error: Error): void => {
         reject(
@@ -116,7 +128,17 @@ export class AgentServer {
       socket.destroy();
       return;
     }
-    this.connections.add(new Connection(socket, (connection) => this.connections.delete(connection)));
+    if (this.connections.size >= MAX_CONNECTIONS) {
+      // Each connection holds a descriptor of the host's: past the cap, say why and let go at once.
+      socket.unref();
+      socket.on('error', () => {});
+      const busy = new LivetraceError('LT_AGENT_BUSY', `the agent already serves ${MAX_CONNECTIONS} connections`, { input: MAX_CONNECTIONS });
+      // Destroyed as soon as the frame is in the kernel's buffer (the peer still reads it): a
+      // burst of refused peers must not pile up descriptors while they linger.
+      socket.write(encodeFrame(errorReply(null, busy)) + '\n', () => socket.destroy());
+      return;
+    }
+    SetPrototypeAdd(this.connections, new Connection(socket, (connection) => SetPrototypeDelete(this.connections, connection)));
   }
 
   private readonly removeSocketFile = (): void => {

@@ -1,57 +1,30 @@
 /**
- * Per-function counts and latency quantiles for the `count` and `hist` actions. A
- * histogram of log-spaced buckets (each about 4% wide) keeps memory fixed whatever the
- * number of calls, and quantiles within 4% of the true value, which is what a latency
- * question needs.
+ * Per-function counts for the `count` action, and latency too for `hist`. The latency is a
+ * mergeable sketch (protocol/sketch.ts: quantiles within 1% of the true value, memory
+ * fixed whatever the number of calls). Each snapshot carries the sketch itself besides its
+ * quantiles, so a client merges targets, threads and time windows exactly.
  */
 import type { FunctionStats } from '../../protocol/events.js';
-
-const GROWTH = 1.04;
-const LOG_GROWTH = Math.log(GROWTH);
-/** Buckets up to about 2.5e13 ns (7 hours): more than any session lasts. */
-const BUCKETS = 800;
-
-class Histogram {
-  private readonly counts = new Float64Array(BUCKETS);
-  total = 0;
-  max = 0;
-
-  record(ns: number): void {
-    const v = ns < 1 ? 1 : ns;
-    const index = Math.min(BUCKETS - 1, Math.floor(Math.log(v) / LOG_GROWTH));
-    this.counts[index]! += 1;
-    this.total++;
-    if (ns > this.max) this.max = ns;
-  }
-
-  quantile(q: number): number {
-    if (this.total === 0) return 0;
-    const rank = Math.ceil(q * this.total);
-    let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      // Report the bucket's upper bound, capped by the true maximum.
-      if (seen >= rank) return Math.min(this.max, Math.round(GROWTH ** (i + 1)));
-    }
-    return this.max;
-  }
-}
+import { Sketch } from '../../protocol/sketch.js';
+import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
 interface FunctionAggregate {
   calls: number;
   errors: number;
-  latency: Histogram;
+  /** Only once a `hist` pattern has seen the function. */
+  latency: Sketch | undefined;
 }
 
 export class Aggregator {
-  private readonly byFn = new Map<string, FunctionAggregate>();
+  private readonly byFn = new SafeMap<string, FunctionAggregate>();
 
-  record(fn: string, ns: number, failed: boolean): void {
+  /** `hist`: the call's latency goes into the function's quantiles too. */
+  record(fn: string, ns: number, failed: boolean, hist: boolean): void {
     let agg = this.byFn.get(fn);
-    if (agg === undefined) this.byFn.set(fn, (agg = { calls: 0, errors: 0, latency: new Histogram() }));
+    if (agg === undefined) this.byFn.set(fn, (agg = { calls: 0, errors: 0, latency: undefined }));
     agg.calls++;
     if (failed) agg.errors++;
-    agg.latency.record(ns);
+    if (hist) (agg.latency ??= new Sketch()).add(ns);
   }
 
   get size(): number {
@@ -61,15 +34,21 @@ export class Aggregator {
   snapshot(): FunctionStats[] {
     const out: FunctionStats[] = [];
     for (const [fn, agg] of this.byFn) {
-      out.push({
-        fn,
-        calls: agg.calls,
-        errors: agg.errors,
-        p50: agg.latency.quantile(0.5),
-        p90: agg.latency.quantile(0.9),
-        p99: agg.latency.quantile(0.99),
-        max: Math.round(agg.latency.max),
-      });
+      const latency = agg.latency;
+      ArrayPrototypePush(out, 
+        latency === undefined
+          ? { fn, calls: agg.calls, errors: agg.errors }
+          : {
+              fn,
+              calls: agg.calls,
+              errors: agg.errors,
+              p50: Math.round(latency.quantile(0.5)),
+              p90: Math.round(latency.quantile(0.9)),
+              p99: Math.round(latency.quantile(0.99)),
+              max: Math.round(latency.max),
+              sketch: latency.toData(),
+            },
+      );
     }
     return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   }

@@ -6,7 +6,8 @@
  *
  * A hook's `enter` is the first thing a traced call meets: it runs the compiled
  * pre-tests, which reject without allocating and never run user code, and hands a match
- * to the session's hot path (session.ts).
+ * to the session's hot path (session.ts). A hook also carries what the function's
+ * parameter names say to hide (capture/argument-redaction.ts), decided when it is made.
  */
 import type { CallEvent, Engine, MatchedFunction, UnpatchableFunction } from '../../protocol/events.js';
 import type { Value } from '../../protocol/value.js';
@@ -14,14 +15,17 @@ import { LivetraceError } from '../../protocol/errors.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
 import { compilePatterns } from '../../pattern/index.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
+import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
+import type { Redactor } from '../capture/redaction.js';
 import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Ending, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
+import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { resolve, type Candidate } from '../catalog/resolve.js';
-import { engine } from './registry.js';
+import { ArrayPrototypePush, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** The session's hot path, as its hooks call it. */
 export interface HookOwner {
@@ -44,19 +48,27 @@ export class SessionHook implements Hook {
   readonly fn: string;
   readonly module: string;
   readonly engine: Engine;
+  /** What the function's parameter names hide (capture/argument-redaction.ts). */
+  readonly redaction: ArgumentRedaction | undefined;
+  readonly loaded: LoadedModule;
   matchers: Matcher[];
+  /** Calls that reached this hook, matching or not: the reach check compares it with V8's count. */
+  entered = 0;
 
-  constructor(session: HookOwner, site: Site, candidate: Candidate) {
+  constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
+    this.redaction = redaction;
     this.sessionKey = session;
     this.site = site;
     this.fn = candidate.fn;
     this.module = candidate.module.ref.id;
+    this.loaded = candidate.module;
     this.engine = site.target.engine;
     this.matchers = candidate.matchers;
   }
 
   enter(self: unknown, args: unknown[]): object | undefined {
-    if (engine.busy !== 0) return undefined;
+    // patcher/dispatch.ts enter() has checked engine.busy already: livetrace's own calls never get here.
+    this.entered++;
     const matchers = this.matchers;
     for (let i = 0; i < matchers.length; i++) {
       const matcher = matchers[i]!;
@@ -95,7 +107,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  sampledNs: number;
+  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit. */
+  entryNs: number;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }
@@ -108,12 +121,42 @@ export class SessionHooks {
   readonly matchers: Matcher[] = [];
   readonly matched: MatchedFunction[] = [];
   readonly unpatchable: UnpatchableFunction[] = [];
-  private readonly hooks = new Map<Site, SessionHook>();
+  private readonly hooks = new SafeMap<Site, SessionHook>();
 
   constructor(
     private readonly owner: HookOwner,
     private readonly options: HookOptions,
+    /** The session's capture redactor: it decides parameter names too. */
+    private readonly redactor: Redactor,
+    /** Told of the hooks each attach or load adds (the session checks their reach). */
+    private readonly hooked: (hooks: SessionHook[]) => void = () => {},
   ) {}
+
+  /** True while `hook` is this session's hook on its site. */
+  has(hook: SessionHook): boolean {
+    return this.hooks.get(hook.site) === hook;
+  }
+
+  /**
+   * Moves `hook` to the probe of the same function (`entry`, its internal entry): the
+   * probe is armed first, then the wrapper's hook removed, both on this thread with no
+   * call in between, so no call is seen twice or lost in the move. Returns the new hook,
+   * or why the probe could not be armed (the wrapper's hook then stays).
+   */
+  switchToProbe(hook: SessionHook, entry: FunctionEntry): SessionHook | string {
+    if (!this.has(hook) || entry.target === undefined) return 'the function is no longer traced';
+    const site = siteFor(entry.target);
+    if (typeof site === 'string') return site;
+    if (this.hooks.has(site)) return 'its probe is already traced by this session';
+    const moved = new SessionHook(this.owner, site, { module: hook.loaded, entry, fn: hook.fn, matchers: hook.matchers }, hook.redaction);
+    if (!addHook(site, moved)) return site.target.failure?.() ?? 'the probe could not be armed';
+    removeHook(hook.site, hook);
+    this.hooks.delete(hook.site);
+    this.hooks.set(site, moved);
+    const index = this.matched.findIndex((m) => m.fn === hook.fn && m.engine === hook.engine);
+    if (index >= 0) this.matched[index] = { ...this.matched[index]!, engine: site.target.engine };
+    return moved;
+  }
 
   /** Hooks what the patterns match now; throws for a pattern that is bad, too broad, or (unless waiting) matches nothing. */
   attach(patterns: string[], initial: boolean): Hooked {
@@ -137,11 +180,11 @@ export class SessionHooks {
       const near = matchers.flatMap((m) => nearMisses(m.moduleGlob, m.functionGlob));
       throw new LivetraceError('LT_PATTERN_NO_MATCH', `no loaded function matches ${patterns.map((p) => `'${p}'`).join(', ')}`, {
         input: patterns.join(' '),
-        ...(near.length > 0 ? { hint: `Did you mean: ${[...new Set(near)].slice(0, 5).join(', ')}? ('livetrace ls <pid>' lists all)` } : {}),
+        ...(near.length > 0 ? { hint: `Did you mean: ${[...new SafeSet(near)].slice(0, 5).join(', ')}? ('livetrace ls <pid>' lists all)` } : {}),
       });
     }
-    this.matchers.push(...matchers);
-    this.patterns.push(...patterns);
+    ArrayPrototypePush(this.matchers, ...matchers);
+    ArrayPrototypePush(this.patterns, ...patterns);
     return this.hookCandidates(candidates);
   }
 
@@ -166,15 +209,16 @@ export class SessionHooks {
   private hookCandidates(candidates: Candidate[]): Hooked {
     const matched: MatchedFunction[] = [];
     const unpatchable: UnpatchableFunction[] = [];
+    const added: SessionHook[] = [];
     for (const candidate of candidates) {
       const where = { fn: candidate.fn, module: candidate.module.ref.id };
       if (candidate.entry.target === undefined) {
-        unpatchable.push({ ...where, reason: candidate.entry.unpatchable ?? 'not patchable' });
+        ArrayPrototypePush(unpatchable, { ...where, reason: candidate.entry.unpatchable ?? 'not patchable' });
         continue;
       }
       const site = siteFor(candidate.entry.target);
       if (typeof site === 'string') {
-        unpatchable.push({ ...where, reason: site });
+        ArrayPrototypePush(unpatchable, { ...where, reason: site });
         continue;
       }
       const existing = this.hooks.get(site);
@@ -183,17 +227,21 @@ export class SessionHooks {
         for (const m of candidate.matchers) if (!existing.matchers.includes(m)) existing.matchers = [...existing.matchers, m];
         continue;
       }
-      const hook = new SessionHook(this.owner, site, candidate);
+      // Parameter names are read once per function and session, from its source (never by calling it).
+      const hook = new SessionHook(this.owner, site, candidate, argumentRedaction(site.original, this.redactor));
       if (!addHook(site, hook)) {
-        unpatchable.push({ ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
+        ArrayPrototypePush(unpatchable, { ...where, reason: site.target.failure?.() ?? 'the property could not be written' });
         continue;
       }
       this.hooks.set(site, hook);
+      ArrayPrototypePush(added, hook);
       const entry: MatchedFunction = { ...where, engine: site.target.engine };
-      matched.push(entry);
-      this.matched.push(entry);
+      if (site.target.engine === 'exports' && candidate.entry.warning !== undefined) entry.identity = candidate.entry.warning;
+      ArrayPrototypePush(matched, entry);
+      ArrayPrototypePush(this.matched, entry);
     }
-    this.unpatchable.push(...unpatchable);
+    ArrayPrototypePush(this.unpatchable, ...unpatchable);
+    if (added.length > 0) this.hooked(added);
     return { matched, unpatchable };
   }
 }

@@ -1,11 +1,29 @@
 /**
  * A session's records that nobody has read yet, bounded in call records and in bytes:
  * over either bound a new call record is refused (the session counts it as dropped), so
- * memory stays bounded when nobody reads. Control records (started, added, dropped,
+ * memory stays bounded when nobody reads. The same holds across queues: past
+ * MAX_QUEUED_BYTES_TOTAL for the whole process (limits.ts), new call records are refused
+ * in every session, so many stalled readers together cannot grow the host's heap. Control records (started, added, dropped,
  * stats, stopped) are never refused: there are few of them, and a reader must learn why
  * calls are missing and why the session ended.
  */
 import type { SessionRecord } from '../../protocol/events.js';
+import { MAX_QUEUED_BYTES_TOTAL } from '../limits.js';
+
+/**
+ * Bytes queued across every queue of the process, so that many stalled readers together
+ * stay under MAX_QUEUED_BYTES_TOTAL. A queue dropped with records still in it (its
+ * session ended unread) gives its bytes back when collected.
+ */
+const queued = { bytes: 0 };
+const released = new FinalizationRegistry<{ bytes: number }>((held) => {
+  queued.bytes -= held.bytes;
+});
+
+/** Bytes of call and control records queued in the whole process (for tests and stats). */
+export function queuedBytesTotal(): number {
+  return queued.bytes;
+}
 
 export class RecordQueue {
   private readonly records: SessionRecord[] = [];
@@ -16,11 +34,15 @@ export class RecordQueue {
   /** Call records in the queue (control records don't count against the bound). */
   private calls = 0;
   private wake: (() => void) | undefined;
+  /** This queue's share of the process-wide count, shared with the finalizer. */
+  private readonly held = { bytes: 0 };
 
   constructor(
     private readonly maxCalls: number,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    released.register(this, this.held);
+  }
 
   get empty(): boolean {
     return this.head >= this.records.length;
@@ -30,11 +52,15 @@ export class RecordQueue {
   push(record: SessionRecord, bytes: number, control: boolean): boolean {
     if (!control) {
       if (this.calls >= this.maxCalls || this.bytes + bytes > this.maxBytes) return false;
+      if (queued.bytes + bytes > MAX_QUEUED_BYTES_TOTAL) return false;
       this.calls++;
     }
-    this.records.push(record);
-    this.sizes.push(bytes);
+    // Index writes, not push: a program may have replaced Array.prototype.push.
+    this.records[this.records.length] = record;
+    this.sizes[this.sizes.length] = bytes;
     this.bytes += bytes;
+    this.held.bytes += bytes;
+    queued.bytes += bytes;
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;
@@ -48,6 +74,8 @@ export class RecordQueue {
     const out = this.records.slice(this.head, end);
     for (let i = this.head; i < end; i++) {
       this.bytes -= this.sizes[i]!;
+      this.held.bytes -= this.sizes[i]!;
+      queued.bytes -= this.sizes[i]!;
       if (this.records[i]!.type === 'call') this.calls--;
     }
     this.head = end;

@@ -12,6 +12,8 @@ import type {
   DropReason,
   FunctionStats,
   MatchedFunction,
+  NoteKind,
+  NoteRecord,
   SessionRecord,
   SessionStats,
   StartedRecord,
@@ -22,6 +24,7 @@ import type {
 } from '../../protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../protocol/events.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
+import type { Matcher } from '../../pattern/match/matcher.js';
 
 export const RECORD_VERSION = EVENT_SCHEMA_VERSION;
 export const RECORD_PID = process.pid;
@@ -43,10 +46,15 @@ interface Hooked {
   unpatchable: UnpatchableFunction[];
 }
 
-export function startedRecord(session: string, ts: number, patterns: readonly string[], hooked: Hooked, o: ResolvedOptions): StartedRecord {
-  return {
+interface Patterns {
+  readonly patterns: readonly string[];
+  readonly matchers: readonly Matcher[];
+}
+
+export function startedRecord(session: string, ts: number, p: Patterns, hooked: Hooked, o: ResolvedOptions): StartedRecord {
+  const started: StartedRecord = {
     ...header('started', session, ts),
-    patterns: [...patterns],
+    patterns: [...p.patterns],
     matched: hooked.matched,
     unpatchable: hooked.unpatchable,
     limits: {
@@ -59,6 +67,9 @@ export function startedRecord(session: string, ts: number, patterns: readonly st
       overloadMsPerSec: o.overloadMsPerSec,
     },
   };
+  // Only aggregated calls: max and rate do not apply, and the header says so.
+  if (p.matchers.length > 0 && p.matchers.every((m) => m.actions.count || m.actions.hist)) started.aggregate = true;
+  return started;
 }
 
 export function addedRecord(session: string, patterns: string[], hooked: Hooked): AddedRecord {
@@ -69,12 +80,16 @@ export function droppedRecord(session: string, reason: DropReason, count: number
   return { ...header('dropped', session), reason, count };
 }
 
+export function noteRecord(session: string, kind: NoteKind, message: string, about: { fn?: string; pattern?: string } = {}): NoteRecord {
+  return { ...header('note', session), kind, ...about, message };
+}
+
 export function statsRecord(session: string, final: boolean, functions: FunctionStats[]): StatsRecord {
   return { ...header('stats', session), final, functions };
 }
 
-export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats): StoppedRecord {
-  return { ...header('stopped', session), reason, detail: stopDetail(reason, o), stats };
+export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats, detail?: string): StoppedRecord {
+  return { ...header('stopped', session), reason, detail: detail ?? stopDetail(reason, o), stats };
 }
 
 function stopDetail(reason: StopReason, o: ResolvedOptions): string {

@@ -14,12 +14,19 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is sampled (one call in 16 is timed), the probe engine charges
- *   every probe hit in full (the breakpoint condition and any pause: the time the
- *   program's thread is held in the Debugger), and a session that spends more than its
- *   budget per second stops with reason 'overload'.
+ * - The engine's own time is measured for every call it reports (capture at entry, post
+ *   guard and capture at exit; two clock reads each, small beside a capture): a session
+ *   that spent more than its budget in a second stops with reason 'overload' at the next
+ *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
+ *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
+ *   compare or a decrement, and matching runs in bounded time (linear regexes only).
+ *   The probe engine charges every probe hit in full (`charge`: the breakpoint
+ *   condition and any pause, the time the program's thread is held in the Debugger).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
- *   on time even if nobody reads it, and never keeps the process alive.
+ *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
+ *   fire while the application runs synchronous code, so the deadline is also checked
+ *   whenever a call is about to be reported: past it, the session stops with 'time'
+ *   then and there, and the call is not reported.
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
@@ -41,24 +48,28 @@ import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { Aggregator } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
-import { callContext } from '../patcher/context.js';
+import { parentOf, releaseAsyncContext, retainAsyncContext } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
+import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
 import { captureStack } from '../capture/stack.js';
 import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
+import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
 import { addedRecord, droppedRecord, RECORD_PID, RECORD_VERSION, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
 
-/** One timed call in this many is measured for the overload breaker. */
-const SAMPLE_EVERY = 16;
+/** livetrace's own work for one call beyond this ends the session with 'overload' at once. */
+export const HARD_CEILING_MS = 100;
+const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 /** Approximate fixed size of a call record besides its captured values. */
 const RECORD_OVERHEAD_BYTES = 160;
 
@@ -91,26 +102,58 @@ export class Session implements TraceSession, HookOwner {
   private internalErrors = 0;
   private readonly dropped = { rate: 0, queue: 0, overload: 0 };
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
+  /** livetrace's own ns spent for this session since the last tick. */
   private engineNs = 0;
-  private sampleCounter = 0;
+  /** engineNs over this stops the session (the per-second budget). */
+  private readonly budgetNs: number;
+  /** clock() past which nothing is reported. */
+  private readonly deadline: number;
+  /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
+  private readonly reach: SessionReach;
+  /** This session holds the async call-tree context (see needsAsyncParents). */
+  private asyncParents = false;
 
   constructor(patterns: string[], options: TraceOptions) {
     this.options = resolveOptions(options);
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.hooks = new SessionHooks(this, this.options);
+    this.budgetNs = this.options.overloadMsPerSec * 1e6;
+    this.deadline = this.startedAt + this.options.forMs * 1e6;
+    this.reach = new SessionReach({
+      id: this.id,
+      running: () => this.running,
+      hooks: () => this.hooks,
+      push: (record) => this.queue.push(record, 0, true),
+      internalError: (error, doing) => this.internalError(error, doing),
+    });
+    this.hooks = new SessionHooks(this, this.options, this.capturer.redactor, (hooks) => this.reach.hooked(hooks));
+    if (IN_LOADER_THREAD) {
+      // Inert (thread.ts): the patterns were checked, nothing is patched, and the session
+      // is over before it began, saying why; the loader goes on untouched.
+      this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+      this.limiter.close();
+      this.unwatchModules = () => {};
+      this.running = false;
+      this.stopReasonValue = 'error';
+      const why = new LivetraceError('LT_LOADER_THREAD', "trace() in Node's module loader thread: nothing is traced there", { input: patterns.join(' ') });
+      log.debug({ code: why.code }, why.message);
+      this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched: [], unpatchable: [] }, this.options), 0, true);
+      this.queue.push(stoppedRecord(this.id, 'error', this.options, this.stats, `${why.code}: ${why.message}`), 0, true);
+      return;
+    }
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
-    if (this.options.parents) callContext.retain();
+    this.updateAsyncParents();
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
-    const expiry = setTimeout(() => void this.stop('time'), this.options.forMs);
+    const expiry = setTimeout(() => this.expire(), this.options.forMs);
     const tick = setInterval(() => this.tick(), 1000);
     expiry.unref();
     tick.unref();
-    this.timers.push(expiry, tick);
-    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.patterns, { matched, unpatchable }, this.options), 0, true);
+    ArrayPrototypePush(this.timers, expiry, tick);
+    this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
+    this.reach.check();
   }
 
   get patterns(): string[] {
@@ -153,7 +196,9 @@ export class Session implements TraceSession, HookOwner {
     }
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
+    this.updateAsyncParents();
     this.queue.push(record, 0, true);
+    this.reach.check();
     return record;
   }
 
@@ -162,16 +207,34 @@ export class Session implements TraceSession, HookOwner {
     if (!this.running) return Promise.resolve();
     this.running = false;
     this.stopReasonValue = reason;
-    this.hooks.removeAll((error) => this.internalError(error, 'removing a hook'));
-    for (const timer of this.timers) clearTimeout(timer);
-    this.limiter.close();
-    this.unwatchModules();
-    if (this.options.parents) callContext.release();
-    sessionStopped(this);
-    this.reportDrops();
-    if (this.aggregating()) this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true);
-    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+    engine.busy++;
+    try {
+      // Each step on its own: one that fails (a bug, a built-in the application replaced)
+      // must not leave hooks installed, timers running or the 'stopped' record unsent.
+      this.step('removing a hook', () => this.hooks.removeAll((error) => this.internalError(error, 'removing a hook')));
+      for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
+      this.step('closing the rate limiter', () => this.limiter.close());
+      this.step('unwatching modules', () => this.unwatchModules());
+      if (this.asyncParents) {
+        this.asyncParents = false;
+        this.step('releasing the call context', () => releaseAsyncContext());
+      }
+      this.step('unregistering', () => sessionStopped(this));
+      this.step('reporting drops', () => this.reportDrops());
+      if (this.aggregating()) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
+      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+    } finally {
+      engine.busy--;
+    }
     return Promise.resolve();
+  }
+
+  private step(doing: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.internalError(error, doing);
+    }
   }
 
   /** Queued records, without waiting. The first is 'started', the last 'stopped'. */
@@ -224,10 +287,13 @@ export class Session implements TraceSession, HookOwner {
     aggregate: boolean,
   ): Token | undefined {
     engine.busy++;
+    const t0 = clock();
     try {
-      const sampled = ++this.sampleCounter % SAMPLE_EVERY === 0;
-      const t0 = sampled ? clock() : 0;
-      const parent = this.options.parents ? callContext.parentOf(this) : undefined;
+      if (t0 > this.deadline) {
+        this.expire();
+        return undefined;
+      }
+      const parent = this.options.parents ? parentOf(this) : undefined;
       let args$: Value[] | undefined;
       let self$: Value | undefined;
       let stack: CallEvent['stack'];
@@ -236,7 +302,7 @@ export class Session implements TraceSession, HookOwner {
       if (!aggregate) {
         const capturer = this.capturer;
         capturer.begin();
-        args$ = capturer.values(args);
+        args$ = capturer.values(args, hook.redaction);
         if (matcher.actions.this) self$ = capturer.value(self);
         const result = capturer.end();
         truncated = result.truncated;
@@ -257,10 +323,11 @@ export class Session implements TraceSession, HookOwner {
         stack,
         truncated,
         bytes,
-        sampledNs: sampled ? clock() - t0 : 0,
+        entryNs: 0,
         ending: undefined,
       };
-      return token;
+      token.entryNs = this.spent(clock() - t0);
+      return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
       return undefined;
@@ -290,7 +357,13 @@ export class Session implements TraceSession, HookOwner {
 
   private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number): void {
     engine.busy++;
+    const t0 = clock();
+    let accounted = false;
     try {
+      if (t0 > this.deadline) {
+        this.expire();
+        return;
+      }
       const failed = outcome === 'throw' || outcome === 'reject';
       const post = token.matcher.post;
       if (post !== undefined) {
@@ -300,11 +373,10 @@ export class Session implements TraceSession, HookOwner {
         if (!token.aggregate && !this.takeSlot()) return;
       }
       if (token.aggregate) {
-        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed);
+        this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
         this.reported++;
         return;
       }
-      const t0 = token.sampledNs > 0 ? clock() : 0;
       const capturer = this.capturer;
       capturer.begin();
       const captured = capturer.value(value);
@@ -331,14 +403,41 @@ export class Session implements TraceSession, HookOwner {
       else event.value = captured;
       if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
       if (token.stack !== undefined) event.stack = token.stack;
-      if (this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
-      else this.dropped.queue++;
-      if (t0 > 0) this.engineNs += (token.sampledNs + clock() - t0) * SAMPLE_EVERY;
+      // A call whose capture alone passed the ceiling is not queued: the session is over.
+      accounted = true;
+      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.reported++;
+      else if (this.running) this.dropped.queue++;
       if (this.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
+      if (!accounted && this.running) this.spent(clock() - t0);
       engine.busy--;
+    }
+  }
+
+  /**
+   * Accounts livetrace's own ns for a call (`earlier`: what its entry already cost);
+   * stops the session with 'overload' when one call passed the hard ceiling. Returns the ns of this part, or 0 once stopped (so a
+   * caller can test it); the entry's part is returned as at least 1 while running.
+   */
+  private spent(ns: number, earlier = 0): number {
+    this.engineNs += ns;
+    // The second's budget is checked by tick(), as before: a cold first call (source maps
+    // read for a stack, code compiled for a capture) may cost tens of ms once.
+    if (ns + earlier > HARD_CEILING_NS) {
+      void this.stop('overload');
+      return 0;
+    }
+    return ns > 0 ? ns : 1;
+  }
+
+  /** The deadline passed: the timer's job, also done by the hot path when the timer could not run. */
+  private expire(): void {
+    try {
+      void this.stop('time');
+    } catch (error) {
+      this.internalError(error, 'ending a session on time');
     }
   }
 
@@ -356,8 +455,7 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      const budgetNs = this.options.overloadMsPerSec * 1e6;
-      if (this.engineNs > budgetNs) {
+      if (this.engineNs > this.budgetNs) {
         void this.stop('overload');
         return;
       }
@@ -393,14 +491,34 @@ export class Session implements TraceSession, HookOwner {
     log.debug({ err: error, session: this.id }, `internal error while ${doing}`);
   }
 
+  /**
+   * Parents within a synchronous call cost nothing (patcher/context.ts); parents across
+   * await and callbacks need an AsyncLocalStorage, which on Node 20 and 22 turns on async
+   * hooks (every promise of the process slower while on, a `callbackTrampoline` frame
+   * under every native callback for good). A session tracing one function can only nest
+   * that function in itself, so it does without: its recursion is seen within a
+   * synchronous call, not across await. Once it traces a second function (at start, by
+   * `add`, or as modules load) it takes the storage, for calls that begin from then on.
+   */
+  private updateAsyncParents(): void {
+    if (this.asyncParents || !this.options.parents || !this.running) return;
+    if (this.hooks.matched.length < 2) return;
+    this.asyncParents = true;
+    retainAsyncContext();
+  }
+
   private modulesLoaded(files: string[]): void {
     if (!this.running) return;
     try {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
+      this.updateAsyncParents();
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
+      this.reach.check();
     } catch (error) {
       this.internalError(toLivetraceError(error), 'hooking a module that loaded');
     }
   }
+
+
 }

@@ -49,6 +49,8 @@ function describe(record: SessionRecord): { level: 'info' | 'warn' | 'error'; ms
       return { level: 'info', msg: `trace added: ${record.matched.length} functions` };
     case 'dropped':
       return { level: 'warn', msg: `dropped ${record.count} calls (${record.reason})` };
+    case 'note':
+      return { level: record.kind === 'unchecked' ? 'warn' : 'info', msg: record.message };
     case 'stats':
       return { level: 'info', msg: record.final ? 'final stats' : 'stats' };
     case 'stopped':

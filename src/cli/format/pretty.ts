@@ -108,6 +108,8 @@ export class PrettyFormatter {
         return [{ to: 'info', text: this.added(record) }];
       case 'dropped':
         return [{ to: 'info', text: this.dropped(record) }];
+      case 'note':
+        return [{ to: 'info', text: this.style.dim(`note: ${record.message}`) }];
       case 'stats':
         return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts) }).join('\n') }];
       case 'stopped':
@@ -256,7 +258,9 @@ export class PrettyFormatter {
     const s = this.style;
     const patterns = record.patterns.map((p) => `'${escapeText(p)}'`).join(', ');
     const rate = `rate ${record.limits.rate.count}/${formatMs(record.limits.rate.perMs)}${record.limits.trip ? ' (trip)' : ''}`;
-    const limits = `max ${record.limits.max} calls, for ${formatMs(record.limits.forMs)}, ${rate}`;
+    // An aggregating session reports no call by itself: only its duration limits it.
+    const limits =
+      record.aggregate === true ? `for ${formatMs(record.limits.forMs)}` : `max ${record.limits.max} calls, for ${formatMs(record.limits.forMs)}, ${rate}`;
     const lines = [s.bold(`tracing ${patterns} in process ${record.pid}`) + s.dim(` (session ${escapeText(record.session)}; ${limits})`)];
     if (record.matched.length === 0 && record.unpatchable.length === 0) {
       lines.push('  nothing matched yet: the patterns apply to modules as they load');
@@ -279,6 +283,15 @@ export class PrettyFormatter {
     const s = this.style;
     const lines = matched.slice(0, this.listLimit).map((m) => `  ${escapeText(m.fn)} ${s.dim(`[${escapeText(m.engine)}]`)}`);
     if (matched.length > this.listLimit) lines.push(s.dim(`  …${matched.length - this.listLimit} more`));
+    const atRisk = matched.filter((m) => m.identity !== undefined);
+    if (atRisk.length > 0) {
+      // One line, not one per function: a broad pattern can match hundreds.
+      const names = atRisk.slice(0, 3).map((m) => escapeText(m.fn)).join(', ') + (atRisk.length > 3 ? `, …${atRisk.length - 3} more` : '');
+      lines.push(
+        s.yellow(`  ${atRisk.length} wrapped in place (${names}): references taken before the trace keep the original, are not seen, and compare unequal;`) +
+          s.yellow(' to avoid it, start the program with the preload (livetrace run, --import livetrace/register) or trace them as probes (module:~name)'),
+      );
+    }
     const refused = unpatchable.slice(0, this.listLimit).map((u) => s.yellow(`  not patchable: ${escapeText(u.fn)}: ${escapeText(u.reason)}`));
     if (unpatchable.length > this.listLimit) refused.push(s.dim(`  …${unpatchable.length - this.listLimit} more not patchable`));
     return [...lines, ...refused];

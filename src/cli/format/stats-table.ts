@@ -1,6 +1,6 @@
 /**
- * The table `count` and `hist` sessions print: per function, calls, errors and latency
- * quantiles, from one `stats` record (cumulative since the session started). The CLI
+ * The table `count` and `hist` sessions print: per function, calls and errors, and for
+ * `hist` the latency quantiles (columns shown when some function has them), from one `stats` record (cumulative since the session started). The CLI
  * redraws it in place on a terminal and prints a new one per record otherwise.
  */
 import type { FunctionStats, StatsRecord } from '../../protocol/events.js';
@@ -8,7 +8,8 @@ import { escapeText } from './escape.js';
 import { formatNs } from './duration.js';
 import { plain, type Style } from './style.js';
 
-const COLUMNS = ['calls', 'errors', 'p50', 'p90', 'p99', 'max'] as const;
+const COUNT_COLUMNS = ['calls', 'errors'] as const;
+const QUANTILE_COLUMNS = ['p50', 'p90', 'p99', 'max'] as const;
 
 export interface StatsTableOptions {
   style?: Style;
@@ -23,8 +24,9 @@ export function renderStatsTable(record: StatsRecord, options: StatsTableOptions
   const heading = `${record.final ? 'final stats' : 'stats'} of session ${escapeText(record.session)} at ${time(record.ts)}`;
   const functions = [...record.functions].sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   if (functions.length === 0) return [style.bold(heading), '  no calls yet'];
-  const rows = functions.map((f) => [escapeText(f.fn), ...cells(f)]);
-  const header = ['function', ...COLUMNS];
+  const quantiles = functions.some((f) => f.p50 !== undefined);
+  const rows = functions.map((f) => [escapeText(f.fn), ...cells(f, quantiles)]);
+  const header = ['function', ...COUNT_COLUMNS, ...(quantiles ? QUANTILE_COLUMNS : [])];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (row: string[]): string =>
     row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
@@ -35,6 +37,10 @@ export function renderStatsTable(record: StatsRecord, options: StatsTableOptions
   return [style.bold(heading), style.dim(line(header)), ...body];
 }
 
-function cells(f: FunctionStats): string[] {
-  return [String(f.calls), String(f.errors), formatNs(f.p50), formatNs(f.p90), formatNs(f.p99), formatNs(f.max)];
+function cells(f: FunctionStats, quantiles: boolean): string[] {
+  const counts = [String(f.calls), String(f.errors)];
+  if (!quantiles) return counts;
+  // A `count` function next to `hist` ones in one table: its quantile cells stay empty.
+  const q = (ns: number | undefined): string => (ns === undefined ? '' : formatNs(ns));
+  return [...counts, q(f.p50), q(f.p90), q(f.p99), q(f.max)];
 }

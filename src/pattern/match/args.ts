@@ -4,7 +4,8 @@
  * treats any exception a test throws as "no match".
  */
 import type { ArgPattern, RegexLiteral } from '../ast.js';
-import { TYPE_TESTS, hardenRegExp, isArrayValue, isObjectLike, readFromObject } from '../../safe/read.js';
+import { TYPE_TESTS, isArrayValue, isObjectLike, readFromObject } from '../../safe/read.js';
+import { linearRegex, type LinearRegex } from './regex.js';
 import { compileBind, type Scope, type Test } from './scope.js';
 
 export function compileArg(pattern: ArgPattern, scope: Scope): Test {
@@ -84,8 +85,9 @@ export function compileArg(pattern: ArgPattern, scope: Scope): Test {
   }
 }
 
-export function toRegExp(literal: RegexLiteral): RegExp {
-  return hardenRegExp(new RegExp(literal.source, literal.flags));
+/** A pattern's regex, matched in linear time (regex.ts). */
+export function toRegExp(literal: RegexLiteral): LinearRegex {
+  return linearRegex(literal.source, literal.flags);
 }
 
 export type ArgumentTests = (args: ArrayLike<unknown>, count: number) => boolean;

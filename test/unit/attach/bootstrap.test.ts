@@ -9,7 +9,7 @@ describe('bootstrapExpression', () => {
   it('refuses a Node older than 20.19 before touching process.getBuiltinModule', async () => {
     for (const node of ['18.20.4', '20.18.3', '20.9.0']) {
       const process = { versions: { node }, pid: 42 };
-      const reply: unknown = await runInNewContext(bootstrapExpression(entry), { process });
+      const reply: unknown = await runInNewContext(bootstrapExpression(entry), { process, setImmediate });
       expect(parseBootstrapReply(reply)).toEqual({ ok: false, pid: 42, node });
     }
   });
@@ -33,7 +33,7 @@ describe('bootstrapExpression', () => {
         };
       },
     };
-    const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(entry), { process }));
+    const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(entry), { process, setImmediate }));
     expect(loaded).toEqual([entry.register, entry.library]);
     expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
   });

@@ -5,6 +5,7 @@ import { Screen, type TextStream } from '../../../src/cli/screen.js';
 import { TraceConsole, exitStatusOf } from '../../../src/cli/trace-console.js';
 import type { OutputFormat } from '../../../src/cli/trace-options.js';
 import { call, started, stopped } from './format/records.js';
+import { LivetraceError } from '../../../src/protocol/errors.js';
 
 function stream(isTTY: boolean): TextStream & { text: string } {
   const s = { text: '', isTTY, columns: 200, write: (chunk: string) => void (s.text += chunk) };
@@ -86,5 +87,32 @@ describe('TraceConsole', () => {
     expect(err.text).toMatch(/'\?findUser': this trace cannot ask its agent what a function calls/);
     await view.command({ kind: 'stop' }, session);
     expect((await following).reason).toBe('user');
+  });
+
+  it('answers ?name by looking the bare name up in the modules the trace matched', async () => {
+    const { err, session } = setup('pretty');
+    const asked: string[] = [];
+    const view = new TraceConsole({
+      format: 'pretty',
+      screen: new Screen(stream(false), err),
+      style: plain,
+      deeper: async (fn) => {
+        asked.push(fn);
+        if (fn !== 'src/users.js:findUser') throw new LivetraceError('LT_PATTERN_NO_MATCH', `no loaded function matches '${fn}'`);
+        return `${fn} calls: src/db.js:query`;
+      },
+    });
+    consoles.push(view);
+    const following = view.follow(session);
+    await new Promise((resolve) => setImmediate(resolve));
+    await view.command({ kind: 'deeper', fn: 'findUser' }, session);
+    expect(asked).toEqual(['src/users.js:findUser']);
+    expect(err.text).toContain('src/users.js:findUser calls: src/db.js:query');
+    await view.command({ kind: 'deeper', fn: 'nope' }, session);
+    expect(err.text).toContain("'?nope': no function of that name in the traced modules (src/users.js); name it as module:function (?src/users:nope)");
+    await view.command({ kind: 'deeper', fn: 'src/users:findUser' }, session);
+    expect(asked.at(-1)).toBe('src/users:findUser');
+    await view.command({ kind: 'stop' }, session);
+    await following;
   });
 });

@@ -25,6 +25,12 @@ describe('traceOptionsOf', () => {
     expect(traceOptionsOf({ format: 'pretty', rate: 'OFF' })).toEqual({ rate: false });
   });
 
+  it('passes --no-redact-values only when given (commander sets such a switch true when absent)', () => {
+    expect(traceOptionsOf({ format: 'pretty', redactValues: true })).toEqual({});
+    expect(traceOptionsOf({ format: 'pretty', redactValues: false })).toEqual({ redactValues: false });
+    expect(traceOptionsOf({ format: 'pretty', keepValues: ['url', 'pem'] })).toEqual({ keepValues: ['url', 'pem'] });
+  });
+
   it('refuses what the engine would refuse, with LT_OPTION_INVALID', () => {
     for (const bad of [{ for: 'soon' }, { rate: '0/1s' }, { rate: 'off', trip: true }]) {
       let error: unknown;
@@ -51,6 +57,7 @@ describe('flag strings', () => {
       [{ depth: '500' }, { depth: 500 }],
       [{ max: 'abc' }, { max: 'abc' }],
       [{ cpuBudget: '0' }, { overloadMsPerSec: 0 }],
+      [{ keepValues: ['cookies'] }, { keepValues: ['cookies'] }],
     ] as const) {
       let cli: unknown;
       let lib: unknown;

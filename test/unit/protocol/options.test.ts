@@ -46,7 +46,15 @@ describe('options', () => {
     expect(o.trip).toBe(false);
     expect(o.parents).toBe(true);
     expect(o.overloadMsPerSec).toBe(50);
-    expect(o.capture).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [] });
+    expect(o.capture).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [], keepValues: [] });
+  });
+
+  it('turns value redaction rules off by name, or all of them with redactValues false', () => {
+    expect(resolveOptions({ keepValues: ['url', 'jwt'] }).capture.keepValues).toEqual(['url', 'jwt']);
+    expect(resolveOptions({ redactValues: false }).capture.keepValues).toEqual(['all']);
+    expect(resolveOptions({ redactValues: true, keepValues: ['pem'] }).capture.keepValues).toEqual(['pem']);
+    // Keys stay redacted whatever the value rules say.
+    expect(resolveOptions({ redactValues: false, redact: ['ssn'] }).capture.redact).toEqual(['ssn']);
   });
 
   it('has a sane range for every counted option, and help for every row', () => {
@@ -90,6 +98,9 @@ describe('options', () => {
       [{ for: [1] }, [1], /--for/],
       [{ redact: [''] }, [''], /--redact/],
       [{ redact: 'password' }, 'password', /--redact/],
+      [{ keepValues: ['cookies'] }, ['cookies'], /--keep-values/],
+      [{ keepValues: 'url' }, 'url', /--keep-values/],
+      [{ redactValues: 'no' }, 'no', /--no-redact-values/],
       [{ depht: 2 }, 'depht', /depth/],
     ];
     for (const [options, input, hint] of cases) {

@@ -14,6 +14,7 @@ import type { Engine } from '../../../protocol/events.js';
 import { ReflectDefineProperty } from '../../../safe/intrinsics.js';
 import { isData, ownData, ownDescriptor, readable, ACCESSOR, MISSING } from '../../../safe/property.js';
 import type { PatchTarget } from '../../patcher/site.js';
+import { SELF_USED_REASON, usedByLivetrace } from '../../patcher/self-used.js';
 
 /** A data property of an object: an export, a static, a prototype method. */
 export function propertyTarget(holder: object, key: string, engine: Engine = 'exports', afterChange?: () => void): PatchTarget {
@@ -54,5 +55,6 @@ export function whyUnpatchable(holder: object, key: string): string | undefined 
   if (desc === undefined) return 'no such property';
   if (!isData(desc)) return 'an accessor (getter): reading it would run user code; trace the module that defines it';
   if (!desc.writable && !desc.configurable) return 'read-only (non-writable, non-configurable): frozen or sealed exports';
+  if (usedByLivetrace(desc.value)) return SELF_USED_REASON;
   return undefined;
 }

@@ -10,19 +10,19 @@
  * destructured copy holds.
  *
  * What is pinned, and what is left alone (and why):
- * - Plain and async functions only. Classes and constructor functions (a `prototype`
- *   anyone has touched) are left alone: their instances would point at the original as
- *   `constructor` while importers hold the wrapper (`err.constructor === MyError` would
- *   turn false), their statics would be stale copies on the wrapper, and instances are
- *   traced through their prototype methods anyway.
- * - Functions with own properties beyond name/length/prototype are left alone for the
- *   same reason (a copied `fn.count` would go stale), and so are Proxies (looking into
- *   one runs its traps).
+ * - Every function held by a top-level export, by `module.exports`, or by a static of a
+ *   function-valued `module.exports`. One function is one wrapper wherever it is held
+ *   (site.ts): aliases stay equal, and `module.exports.default = module.exports` holds.
+ *   A function with state of its own (statics, a class) is pinned as a Proxy of itself
+ *   (wrapper.ts), so its statics are the original's very properties.
+ * - Prototype methods are not pinned: instances reach them through the prototype, so a
+ *   trace patches them there when asked, and nobody copies them at load.
+ * - User Proxies are left alone (looking into one runs its traps).
  * - Accessors are never read (it would run user code); read-only exports can't be replaced.
  * - The app's files only; node_modules when LIVETRACE_PRELOAD_PACKAGES=1; never JSON,
  *   native addons, or livetrace itself.
  *
- * The hook is a wrapper around `Module.prototype.load`, installed once per process (on a
+ * The hooks wrap `Module.prototype._compile` (pinning) and `load` (telling sessions), installed once per process (on a
  * global symbol, so a second copy of livetrace does not wrap it again). It calls the
  * original first and never throws: a failure to pin leaves the module as it loaded.
  */
@@ -31,7 +31,8 @@ import { types } from 'node:util';
 import { reportLoaded } from '../../catalog/module-watch.js';
 import { pinSite, siteFor, siteOfWrapper } from '../../patcher/site.js';
 import { enumerateExports } from '../../catalog/exports-walk.js';
-import { markPreloaded } from '../exports/modules.js';
+import { heldElsewhere, markPreloaded, noteHeldElsewhere } from '../exports/modules.js';
+import { propertyTarget } from '../exports/target.js';
 import { isOwnFile } from '../../capture/stack.js';
 
 interface CjsModule {
@@ -41,12 +42,12 @@ interface CjsModule {
 
 interface ModulePrototype {
   load(this: CjsModule, filename: string): unknown;
+  _compile(this: CjsModule, ...args: unknown[]): unknown;
 }
 
 const INSTALLED = Symbol.for('livetrace.preload.cjs.v1');
-const { getOwnPropertyNames, getOwnPropertySymbols, getOwnPropertyDescriptor, getPrototypeOf } = Object;
 const isProxy = types.isProxy;
-const SHAPE_KEYS = new Set(['length', 'name', 'prototype', 'arguments', 'caller']);
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 
 /** Wraps `Module.prototype.load` so every eligible module's exports get idle dispatchers. */
 export function installCjsPreload(options: { packages: boolean }): void {
@@ -55,6 +56,15 @@ export function installCjsPreload(options: { packages: boolean }): void {
   global[INSTALLED] = true;
   markPreloaded({ packages: options.packages });
   const Module = createRequire(process.cwd() + '/noop.js')('module') as { prototype: ModulePrototype };
+  // Pinning happens as `_compile` returns (the module's body has run), not after `load`:
+  // `load` snapshots `module.exports` for the ESM loader before it returns, and an
+  // `import()` of the module later would get the unpinned original (issue 12, item 4).
+  const compile = Module.prototype._compile;
+  Module.prototype._compile = function (this: CjsModule, ...args: unknown[]): unknown {
+    const result = Reflect.apply(compile, this, args);
+    afterCompile(this, options.packages);
+    return result;
+  };
   const load = Module.prototype.load;
   Module.prototype.load = function (this: CjsModule, ...args: [string]): unknown {
     const result = Reflect.apply(load, this, args);
@@ -63,21 +73,32 @@ export function installCjsPreload(options: { packages: boolean }): void {
   };
 }
 
-function afterLoad(module: CjsModule, packages: boolean): void {
+function wanted(filename: unknown): filename is string {
+  return typeof filename === 'string' && !/\.(json|node)$/i.test(filename) && !isOwnFile(filename);
+}
+
+function afterCompile(module: CjsModule, packages: boolean): void {
   try {
     const filename = module.filename;
-    if (typeof filename !== 'string' || !eligible(filename, packages)) return;
-    pinExports(module);
-    reportLoaded([{ filename }]);
+    if (!wanted(filename)) return;
+    if (eligible(filename, packages)) pinExports(module);
+    else noteHeldElsewhere(module.exports, filename);
   } catch {
     // The module loaded; it just has no dispatchers.
   }
 }
 
+function afterLoad(module: CjsModule, packages: boolean): void {
+  try {
+    const filename = module.filename;
+    if (wanted(filename) && eligible(filename, packages)) reportLoaded([{ filename }]);
+  } catch {
+    // Sessions hear of the module from their own load watcher.
+  }
+}
+
 function eligible(filename: string, packages: boolean): boolean {
-  if (/\.(json|node)$/i.test(filename)) return false;
-  if (!packages && /[/\\]node_modules[/\\]/.test(filename)) return false;
-  return !isOwnFile(filename);
+  return packages || !/[/\\]node_modules[/\\]/.test(filename);
 }
 
 /** Pins every top-level exported plain function of the module. Returns how many. */
@@ -86,23 +107,29 @@ export function pinExports(module: CjsModule): number {
   let pinned = 0;
   for (const entry of enumerateExports(exportsValue, 'preload', { defaultHolder: module, defaultKey: 'exports' })) {
     const target = entry.target;
+    // Top-level exports, `module.exports` itself, and the statics of a function-valued
+    // `module.exports` (lodash's `_.map`, `App.default = App`): what importers copy.
     if (target === undefined || (target.holder !== exportsValue && target.holder !== module)) continue;
-    if (entry.kind === 'class') continue;
     const fn = target.read();
-    if (typeof fn !== 'function' || isProxy(fn) || siteOfWrapper(fn) !== undefined || !plainCallable(fn)) continue;
+    if (typeof fn !== 'function' || isProxy(fn) || siteOfWrapper(fn) !== undefined || heldElsewhere(fn) !== undefined) continue;
     const site = siteFor(target);
-    if (typeof site !== 'string' && pinSite(site)) pinned++;
+    if (typeof site === 'string' || !pinSite(site)) continue;
+    pinned++;
+    pinConstructor(site.original);
   }
   return pinned;
 }
 
-/** No state of its own, and not a constructor: no own properties but its shape, and an untouched (or no) prototype. */
-function plainCallable(fn: Function): boolean {
-  if (getOwnPropertyNames(fn).some((key) => !SHAPE_KEYS.has(key)) || getOwnPropertySymbols(fn).length > 0) return false;
+/**
+ * `instance.constructor` is one more place that holds a pinned class: pointing it at the
+ * same wrapper keeps `new App().constructor === require('./app')` as untraced.
+ */
+function pinConstructor(fn: Function): void {
   const prototype = getOwnPropertyDescriptor(fn, 'prototype');
-  if (prototype === undefined) return true; // arrows, methods, async functions
-  const value: unknown = prototype.value;
-  if (typeof value !== 'object' || value === null || getPrototypeOf(value) !== Object.prototype) return false;
-  const keys = Reflect.ownKeys(value);
-  return keys.length === 1 && keys[0] === 'constructor' && getOwnPropertyDescriptor(value, 'constructor')?.value === fn;
+  const value: unknown = prototype !== undefined && 'value' in prototype ? prototype.value : undefined;
+  if (typeof value !== 'object' || value === null || isProxy(value)) return;
+  const constructor = getOwnPropertyDescriptor(value, 'constructor');
+  if (constructor === undefined || !('value' in constructor) || constructor.value !== fn) return;
+  const site = siteFor(propertyTarget(value, 'constructor', 'preload'));
+  if (typeof site !== 'string') pinSite(site);
 }

@@ -19,6 +19,7 @@ import { agentEntry } from '../../../protocol/install.js';
 import { log } from '../../log.js';
 import { installCjsPreload } from './cjs.js';
 import { installEsmPreload } from './esm.js';
+import { installToString } from '../../patcher/wrapper.js';
 
 const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/;
 
@@ -26,6 +27,9 @@ export function installPreload(): void {
   try {
     if (!isMainThread || process.env.LIVETRACE_PRELOAD === '0' || !hasPreloadFlag()) return;
     const packages = process.env.LIVETRACE_PRELOAD_PACKAGES === '1';
+    // Before the program's first line: a library that keeps the native toString in a
+    // variable would see a callable Proxy wrapper as native code (lodash's isNative).
+    installToString();
     installCjsPreload({ packages });
     installEsmPreload({ packages, root: agentEntry().root });
   } catch (error) {

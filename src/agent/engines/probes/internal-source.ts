@@ -18,6 +18,7 @@ import { log } from '../../log.js';
 import { probeEngine } from './engine.js';
 import { INTERNAL_MARK, parseModuleFile } from '../../source/locate.js';
 import { ProbeTarget } from './target.js';
+import { declareParameters } from '../../source/params.js';
 
 interface Parsed {
   mtimeMs: number;
@@ -53,6 +54,7 @@ export function internalFunctions(module: LoadedModule): FunctionEntry[] {
     const url = pathToFileURL(file).href;
     entries = parsed.functions.map((fn): FunctionEntry => {
       const target = targetFor(url, fn.path, fn.kind);
+      declareParameters(target.subject, fn.node.params);
       const why = target.unpatchable();
       return why === undefined ? { path: fn.path, kind: fn.kind, target } : { path: fn.path, kind: fn.kind, unpatchable: why };
     });

@@ -33,6 +33,11 @@ export class ProbeTarget implements PatchTarget, ProbeSubject {
     this.installed = this.placeholder;
   }
 
+  /** The function the patcher sees for this probe (its parameters are declared for redaction). */
+  get subject(): Function {
+    return this.placeholder;
+  }
+
   get holder(): object {
     return this;
   }

@@ -28,15 +28,17 @@
  *   watched until it settles.
  *
  * A reported call of a synchronous probe is a parent, as a wrapper's call is: `enter`
- * opens its frame in the call-tree context (context.ts) for the rest of the call, and
- * the return that closes the call puts the caller's context back. What the call
+ * opens its frame in the call-tree context (context.ts `openFrame`) for the rest of the
+ * call, and the return that closes the call puts the caller's context back
+ * (`closeFrame`); a call closed as thrown leaves a stale frame. What the call
  * schedules (promises, callbacks, an async callee's continuations) keeps its frame. An
  * async probe's call is no parent: the context would have to be put back where the
  * function first suspends, and no hook runs there after V8 has captured the context for
  * the continuation (its callees nest under the nearest enclosing traced call).
  *
  * What a hit costs is charged to the sessions tracing the function (`Hook#charge`), for
- * their overload breaker: the time spent here, measured, plus the compile of the
+ * their overload breaker: the time spent here, measured, less what the sessions' hooks
+ * measure themselves (capture and reporting), plus the compile of the
  * condition itself, which runs before any of this code and is measured once when the
  * Debugger comes on (`calibrateCondition`), plus, for a pause, the time from the
  * condition that asked for it to the hand-over of the value (the program's thread is
@@ -48,7 +50,9 @@
 import { clock } from '../../clock.js';
 import type { Ending, Hook } from '../../patcher/dispatch.js';
 import type { Site } from '../../patcher/site.js';
-import { callContext, type CallFrame } from '../../patcher/context.js';
+import { checkpoint, closeFrame, openFrame, type PushedFrame } from '../../patcher/context.js';
+import { engine } from '../../patcher/guard.js';
+import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { PROBE_SOURCE_URL } from '../../capture/stack.js';
 import { frameDepth } from './frame-depth.js';
@@ -62,9 +66,8 @@ interface OpenCall {
   readonly matched: (Hook | object)[];
   readonly depth: number;
   readonly start: number;
-  /** The call's frame in the call-tree context, and the context it replaced. */
-  readonly frame: CallFrame;
-  readonly previous: CallFrame | undefined;
+  /** The call's frame in the call-tree context (it knows the context it replaced). */
+  readonly frame: PushedFrame;
 }
 
 export interface ProbeRecord {
@@ -123,6 +126,12 @@ const pauses = new SecondWindow();
  */
 export const conditionCost = { ns: 100_000 };
 
+/**
+ * ns spent in the sessions' hooks, running total: a session measures its own capture
+ * and reporting (session.ts), so a hit's charge leaves that part out.
+ */
+let hooksNs = 0;
+
 /** clock() when a pause was asked for (leave returned true), for the pause's charge. */
 let pauseAskedAt = 0;
 
@@ -149,7 +158,7 @@ function chargeMatched(matched: (Hook | object)[], ns: number): void {
   }
 }
 
-const probes = new Map<number, ProbeRecord>();
+const probes = new SafeMap<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
 let sweepQueued = false;
 /** How many trampoline calls are running (a condition, or a pause's value hand-over). */
@@ -178,6 +187,7 @@ export function unregisterProbe(id: number): void {
 function complete(matched: (Hook | object)[], threw: boolean, value: unknown, start: number, end: number): void {
   const pending = !threw && isNativePromise(value);
   const ending: Ending = { threw, pending, value, start, end };
+  const h0 = clock();
   for (let i = 0; i < matched.length; i += 2) {
     try {
       (matched[i] as Hook).exit(matched[i + 1]!, ending);
@@ -185,11 +195,12 @@ function complete(matched: (Hook | object)[], threw: boolean, value: unknown, st
       // Hooks guard themselves; this keeps a bug from reaching the program.
     }
   }
+  hooksNs += clock() - h0;
   if (pending) watchPromise(value as Promise<unknown>, matched);
 }
 
 function thrown(call: OpenCall, end: number): void {
-  callContext.close(call.frame, call.previous, false);
+  closeFrame(call.frame, false);
   complete(call.matched, true, NOT_VISIBLE, call.start, end);
 }
 
@@ -204,14 +215,16 @@ function sweep(): void {
       pending = undefined;
       complete(call.matched, false, NOT_VISIBLE, call.start, end);
     }
-    for (const probe of probes.values()) {
+    // forEach of the safe map: a for-of would go through the program's iterator protocol.
+    probes.forEach((probe) => {
       if (probe.open.length > 0) {
         const open = probe.open;
         probe.open = [];
-        for (const call of open) thrown(call, now);
+        for (let i = 0; i < open.length; i++) thrown(open[i]!, now);
       }
       releaseHeld(probe);
-    }
+    });
+    checkpoint();
   } catch {
     // Never into the program's microtask queue.
   }
@@ -240,8 +253,11 @@ function overBudget(probe: ProbeRecord): boolean {
 /** The entry points the conditions call. Each returns whether V8 should pause. */
 const trampoline = {
   enter(id: number, self: unknown, args: ArrayLike<unknown>): boolean {
+    // livetrace's own calls are never traced (patcher/dispatch.ts).
+    if (engine.busy !== 0) return false;
     running++;
     const began = clock();
+    const hooksBefore = hooksNs;
     let probe: ProbeRecord | undefined;
     try {
       probe = probes.get(id);
@@ -249,11 +265,13 @@ const trampoline = {
       const hooks = probe.site.state.hooks;
       if (hooks === null) return false;
       let matched: (Hook | object)[] | undefined;
+      const h0 = clock();
       for (let i = 0; i < hooks.length; i++) {
         const hook = hooks[i]!;
         const token = hook.enter(self, args as unknown[], undefined);
-        if (token !== undefined) (matched ??= []).push(hook, token);
+        if (token !== undefined) ArrayPrototypePush((matched ??= []), hook, token);
       }
+      hooksNs += clock() - h0;
       if (matched === undefined) return false;
       const start = clock();
       if (probe.async) {
@@ -262,9 +280,8 @@ const trampoline = {
         complete(matched, false, promise !== undefined && isNativePromise(promise) ? promise : NOT_VISIBLE, start, start);
       } else if (probe.returns) {
         // The call's callees (and what it schedules) nest under it, as under a wrapper.
-        const frame = callContext.enter(matched);
-        const previous = callContext.open(frame);
-        probe.open.push({ matched, depth: frameDepth(), start, frame, previous });
+        const frame = openFrame(matched);
+        ArrayPrototypePush(probe.open, { matched, depth: frameDepth(), start, frame });
         if (!sweepQueued) {
           sweepQueued = true;
           queueMicrotask(sweep);
@@ -275,15 +292,17 @@ const trampoline = {
     } catch {
       // Fall through: no pause.
     } finally {
-      if (probe !== undefined) charge(probe.site, clock() - began + conditionCost.ns);
+      if (probe !== undefined) charge(probe.site, clock() - began - (hooksNs - hooksBefore) + conditionCost.ns);
       running--;
     }
     return false;
   },
 
   leave(id: number): boolean {
+    if (engine.busy !== 0) return false;
     running++;
     const began = clock();
+    const hooksBefore = hooksNs;
     let probe: ProbeRecord | undefined;
     try {
       probe = probes.get(id);
@@ -298,14 +317,15 @@ const trampoline = {
       const call = open[at]!;
       // Calls at this depth or deeper that are still open lost their frames: they threw.
       const rest: OpenCall[] = [];
-      for (const other of open) {
+      for (let i = 0; i < open.length; i++) {
+        const other = open[i]!;
         if (other === call) continue;
         if (depth !== -1 && other.depth >= depth) thrown(other, end);
-        else rest.push(other);
+        else ArrayPrototypePush(rest, other);
       }
       probe.open = rest;
       releaseHeld(probe);
-      callContext.close(call.frame, call.previous, true);
+      closeFrame(call.frame, true);
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
       if (!pauses.take(budget.pausesPerSecond)) {
         complete(call.matched, false, NOT_VISIBLE, call.start, end);
@@ -317,7 +337,7 @@ const trampoline = {
     } catch {
       return false;
     } finally {
-      if (probe !== undefined) charge(probe.site, clock() - began + conditionCost.ns);
+      if (probe !== undefined) charge(probe.site, clock() - began - (hooksNs - hooksBefore) + conditionCost.ns);
       running--;
     }
   },
@@ -393,6 +413,8 @@ export function calibrateCondition(): void {
 /** For tests: reported calls of synchronous probes still waiting for their return. */
 export function openCalls(): number {
   let n = 0;
-  for (const probe of probes.values()) n += probe.open.length;
+  probes.forEach((probe) => {
+    n += probe.open.length;
+  });
   return n;
 }

@@ -15,6 +15,9 @@
  *   shared counter and wakes the main thread, which waits on it with Atomics.wait: the
  *   main thread's requests are synchronous, and the inspector still serves this
  *   session while the main thread waits (V8 runs the session's messages as interrupts).
+ * - Runs the reach check's precise coverage (engines/reach/check.ts): starts it with call
+ *   counts, takes the invocation counts of the functions asked about, and stops it. Only
+ *   the Profiler domain is used for that, never the Debugger.
  * - Handles pauses. A probe's return breakpoint pauses only when its condition (run on
  *   the main thread) asks for the returned value; then this thread hands the value to
  *   the main thread's trampoline (Runtime.callFunctionOn) and resumes. Any other pause
@@ -225,6 +228,44 @@ export function debuggerWorkerMain(): void {
       const probe = probes.get(request.probe as number);
       if (probe === undefined || probe.cooling === undefined) return false;
       await removeBreakpoints(probe, isExit);
+      return true;
+    },
+    async coverageStart() {
+      await post('Profiler.enable');
+      await post('Profiler.startPreciseCoverage', { callCount: true, detailed: false, allowTriggeredUpdates: false });
+      // Taking resets the counters: what the next take reports was counted from now on.
+      await post('Profiler.takePreciseCoverage');
+      return true;
+    },
+    /** Invocation counts since the last take of the functions asked about ({url, start, end}), -1 where V8 reports none. */
+    async coverageTake(request) {
+      const wanted = request.functions as { url: string; file: string; start: number; codeStart: number; end: number }[];
+      const { result } = await post<{ result: { url: string; functions: { ranges: { startOffset: number; endOffset: number; count: number }[] }[] }[] }>(
+        'Profiler.takePreciseCoverage',
+      );
+      const byUrl = new Map<string, { startOffset: number; endOffset: number; count: number }[]>();
+      for (const script of result) {
+        // A CommonJS script may be named by its path rather than its file:// URL.
+        const asked = wanted.find((w) => w.url === script.url || w.file === script.url);
+        if (asked === undefined) continue;
+        const ranges = byUrl.get(asked.url) ?? [];
+        for (const fn of script.functions) if (fn.ranges[0] !== undefined) ranges.push(fn.ranges[0]);
+        byUrl.set(asked.url, ranges);
+      }
+      return wanted.map((w) => {
+        // V8's range of a function starts at its `function` token or name (or its first
+        // parameter) and ends where its source does; the outermost such range is this one.
+        let best: { startOffset: number; count: number } | undefined;
+        for (const range of byUrl.get(w.url) ?? []) {
+          if (range.endOffset !== w.end || range.startOffset < w.start || range.startOffset > w.codeStart) continue;
+          if (best === undefined || range.startOffset < best.startOffset) best = range;
+        }
+        return best === undefined ? -1 : best.count;
+      });
+    },
+    async coverageStop() {
+      await post('Profiler.stopPreciseCoverage').catch(() => {});
+      await post('Profiler.disable').catch(() => {});
       return true;
     },
     async counts() {

@@ -26,6 +26,8 @@ export interface OpContext {
   adopt(id: RequestId, session: Session): void;
   /** A session this connection started; LT_SESSION_UNKNOWN for any other id. */
   owned(id: string): OwnedSession;
+  /** Runs `callback` once when the connection closes (observer sampling stops then). */
+  onClose(callback: () => void): void;
   /** Every session this connection started and still streams. */
   ownedSessions(): OwnedSession[];
 }

@@ -6,6 +6,7 @@ import type { Request } from '../../../protocol/messages.js';
 import type { OpContext } from './context.js';
 import { hello } from './hello.js';
 import { deeper, list } from './inspect.js';
+import { get, info } from './observer.js';
 import { add, claim, stats, stop, trace } from './sessions.js';
 
 export function runOp(ctx: OpContext, request: Request): void {
@@ -26,5 +27,9 @@ export function runOp(ctx: OpContext, request: Request): void {
       return claim(ctx, request);
     case 'deeper':
       return deeper(ctx, request);
+    case 'info':
+      return info(ctx, request);
+    case 'get':
+      return get(ctx, request);
   }
 }

@@ -13,7 +13,7 @@ export function list(ctx: OpContext, request: ListRequest): void {
   const modules = listFunctions(request.pattern === undefined ? undefined : listingFilter(request.pattern));
   let part: ModuleListing[] = [];
   let partBytes = 0;
-  for (const listing of modules) {
+  for (const listing of modules.flatMap(splitModule)) {
     const bytes = JSON.stringify(listing).length;
     if (part.length > 0 && partBytes + bytes > PART_BYTES) {
       ctx.write({ type: 'part', id: request.id, modules: part });
@@ -24,6 +24,30 @@ export function list(ctx: OpContext, request: ListRequest): void {
     partBytes += bytes;
   }
   ctx.reply({ id: request.id, ok: true, modules: part });
+}
+
+/**
+ * A module whose listing alone would pass PART_BYTES (20,000 exports) is cut into pieces
+ * with the same module name, each under it; the client joins consecutive pieces of one
+ * module back together (client/connection.ts), so no frame nears the limit.
+ */
+function splitModule(listing: ModuleListing): ModuleListing[] {
+  if (JSON.stringify(listing).length <= PART_BYTES) return [listing];
+  const pieces: ModuleListing[] = [];
+  let functions: ModuleListing['functions'] = [];
+  let bytes = 0;
+  for (const fn of listing.functions) {
+    const size = JSON.stringify(fn).length + 1;
+    if (functions.length > 0 && bytes + size > PART_BYTES / 2) {
+      pieces.push({ ...listing, functions });
+      functions = [];
+      bytes = 0;
+    }
+    functions.push(fn);
+    bytes += size;
+  }
+  pieces.push({ ...listing, functions });
+  return pieces;
 }
 
 export function deeper(ctx: OpContext, request: DeeperRequest): void {

@@ -14,15 +14,29 @@ import {
 } from '../../../protocol/messages.js';
 import { claimRunSession } from '../../session/run-session.js';
 import { trace as startSession } from '../../session/session.js';
+import { MAX_SESSIONS_PER_CONNECTION } from '../../limits.js';
 import type { OpContext } from './context.js';
 
+/** LT_AGENT_BUSY when this connection already runs its share of sessions (checked before one starts). */
+function roomForSession(ctx: OpContext): void {
+  const running = ctx.ownedSessions().length;
+  if (running >= MAX_SESSIONS_PER_CONNECTION) {
+    throw new LivetraceError('LT_AGENT_BUSY', `this connection already runs ${running} sessions`, {
+      input: running,
+      hint: `A connection may run ${MAX_SESSIONS_PER_CONNECTION} sessions at once; stop one first.`,
+    });
+  }
+}
+
 export function trace(ctx: OpContext, request: TraceRequest): void {
+  roomForSession(ctx);
   // Options are checked once, by the session (protocol/options.ts); the table bounds eventBytes to half a frame.
   ctx.adopt(request.id, startSession(request.patterns, request.options));
 }
 
 /** `livetrace run`: the session the preload started waits for its CLI (run-session.ts). */
 export function claim(ctx: OpContext, request: ClaimRequest): void {
+  roomForSession(ctx);
   ctx.adopt(request.id, claimRunSession(request.token));
 }
 

@@ -246,6 +246,32 @@ describe('capture: the value forms', () => {
     }
   });
 
+  it("reads the stack through V8's own accessor (Node 22+), never through a program's getter", () => {
+    const saved = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+    try {
+      delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+      // On Node 20 `stack` is a data property; from Node 22 an own accessor installed by V8.
+      const made = new Error('v8');
+      const read = capture(made).value as Record<string, Value>;
+      expect(read.stack).toMatch(/^Error: v8\n {4}at /);
+
+      let calls = 0;
+      const custom = new Error('custom');
+      Object.defineProperty(custom, 'stack', {
+        get: () => {
+          calls++;
+          return 'from a getter';
+        },
+        configurable: true,
+      });
+      expect((capture(custom).value as Record<string, Value>).stack).toBeUndefined();
+      expect(calls).toBe(0);
+    } finally {
+      if (saved === undefined) delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+      else Object.defineProperty(Error, 'prepareStackTrace', saved);
+    }
+  });
+
   it('recognizes values from another realm', () => {
     expect(capture(runInNewContext('({ a: 1, b: [2] })')).value).toEqual({ a: 1, b: [2] });
     expect(capture(runInNewContext('new Map([["k", 1]])')).value).toEqual({ $: 'map', size: 1, entries: [['k', 1]] });
@@ -707,7 +733,7 @@ describe('capture: limits and the truncated flag', () => {
   });
 
   it('validates its options', () => {
-    expect(resolveCaptureLimits()).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [] });
+    expect(resolveCaptureLimits()).toEqual({ depth: 3, items: 100, fields: 20, stringLimit: 255, eventBytes: 8192, redact: [], keepValues: [] });
     expect(() => new Capturer({ depth: 101 })).toThrow(LivetraceError);
     expect(() => new Capturer({ items: -1 })).toThrow(/items/);
     expect(() => new Capturer({ fields: 1.5 })).toThrow(/fields/);

@@ -136,3 +136,84 @@ describe('dispatch wrapper transparency', () => {
     });
   }
 });
+
+/**
+ * Issue 12, items 2, 3, 5, 12: what a wrapper looks like from outside. Plain functions get a
+ * function wrapper, anything with state a Proxy of the original; both must be seen as the
+ * original by inspect, toString, property reads and writes, and reflect-metadata.
+ */
+describe('wrapper shape beyond calls', () => {
+  const shapesWithState: { name: string; make: () => Function }[] = [
+    { name: 'class with statics', make: () => class App { static version = '1'; static create(): App { return new App(); } } },
+    { name: 'derived class', make: () => class Sub extends EventEmitter { static kind = 'sub'; } },
+    {
+      name: 'function with statics (lodash-like)',
+      make: () => {
+        function lodash(value: unknown): unknown {
+          return (lodash as unknown as { placeholder?: unknown }).placeholder ?? value;
+        }
+        lodash.map = (list: unknown[], fn: (x: unknown) => unknown): unknown[] => list.map(fn);
+        return lodash;
+      },
+    },
+    {
+      name: 'constructor function with prototype methods',
+      make: () => {
+        function Legacy(this: { x: number }): void {
+          this.x = 1;
+        }
+        Legacy.prototype.get = function get(): number {
+          return 1;
+        };
+        return Legacy;
+      },
+    },
+    { name: 'plain function', make: () => function plain(a: number, b = 2): number { return a + b; } },
+    { name: 'async arrow', make: () => async (a: number): Promise<number> => a },
+  ];
+  for (const shape of shapesWithState) {
+    it(shape.name, async () => {
+      const { inspect } = await import('node:util');
+      const original = shape.make();
+      const holder = { f: original };
+      const { unpatch } = patch(holder, 'f');
+      const wrapper = holder.f;
+      expect(wrapper).not.toBe(original);
+      expect(inspect(wrapper)).toBe(inspect(original));
+      expect(inspect(wrapper, { getters: true })).toBe(inspect(original, { getters: true }));
+      expect(Function.prototype.toString.call(wrapper)).toBe(Function.prototype.toString.call(original));
+      expect(String(wrapper)).toBe(String(original));
+      for (const key of Reflect.ownKeys(original)) {
+        expect(Object.getOwnPropertyDescriptor(wrapper, key), String(key)).toEqual(Object.getOwnPropertyDescriptor(original, key));
+      }
+      unpatch();
+    });
+  }
+
+  it('writes through a stateful wrapper land on the original, and the original\'s own writes are seen through it', () => {
+    function validate(data: unknown): boolean {
+      (validate as unknown as { errors: unknown }).errors = typeof data === 'string' ? null : ['must be string'];
+      return typeof data === 'string';
+    }
+    validate.default = validate;
+    const holder = { f: validate };
+    const { unpatch } = patch(holder, 'f');
+    const wrapper = holder.f as typeof validate & { errors?: unknown; placeholder?: unknown };
+    expect(wrapper(1)).toBe(false);
+    expect(wrapper.errors).toEqual(['must be string']);
+    wrapper.placeholder = {};
+    expect(Object.prototype.hasOwnProperty.call(validate, 'placeholder')).toBe(true);
+    unpatch();
+  });
+
+  it('Function.prototype.toString itself still looks native', () => {
+    const holder = { f: function f(): void {} };
+    const { unpatch } = patch(holder, 'f');
+    expect(Function.prototype.toString.call(Function.prototype.toString)).toBe('function toString() { [native code] }');
+    expect(Function.prototype.toString.name).toBe('toString');
+    expect(Function.prototype.toString.length).toBe(0);
+    expect('prototype' in Function.prototype.toString).toBe(false);
+    expect(() => Function.prototype.toString.call({})).toThrow(TypeError);
+    unpatch();
+  });
+});

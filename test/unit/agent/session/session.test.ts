@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addModuleSource } from '../../../../src/agent/catalog/modules.js';
+import { asyncContextActive } from '../../../../src/agent/patcher/context.js';
 import { activeSessions, trace, type Session } from '../../../../src/agent/session/session.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../../src/protocol/events.js';
@@ -54,7 +55,15 @@ function errorCode(fn: () => unknown): string | undefined {
 describe('trace()', () => {
   it('reports a matching call with args, value, timing and where it came from', async () => {
     const session = trace(`${M}:findUser(nil, ...)`, { max: 1 });
-    expect(session.matched).toEqual([{ fn: `${M}.cjs:findUser`, module: `${M}.cjs`, engine: 'exports' }]);
+    expect(session.matched).toEqual([
+      {
+        fn: `${M}.cjs:findUser`,
+        module: `${M}.cjs`,
+        engine: 'exports',
+        // Wrapped in place: the trace says who may not see it, and how to avoid that.
+        identity: 'callers that destructured this export before the trace started are not seen; use --import livetrace/register or a probe',
+      },
+    ]);
     users.findUser(1, { role: 'x' }); // rejected by the argument pattern
     expect(users.findUser(null, { role: 'admin' })).toBe(null);
     const records = await collect(session);
@@ -104,6 +113,29 @@ describe('trace()', () => {
     expect(outer.parent).toBe(null);
   });
 
+  it('takes async context only once the session traces a second function, and gives it back', async () => {
+    const session = trace(`${M}:outer`, { max: 3 });
+    expect(asyncContextActive()).toBe(false);
+    // One function: its synchronous nesting needs no storage; none is created.
+    expect(await users.outer(1)).toBe(6);
+    expect(asyncContextActive()).toBe(false);
+    session.add(`${M}:inner`);
+    expect(asyncContextActive()).toBe(true);
+    expect(await users.outer(1)).toBe(6);
+    const events = calls(await collect(session));
+    const outers = events.filter((e) => e.fn.endsWith(':outer'));
+    const inner = events.find((e) => e.fn.endsWith(':inner'))!;
+    expect(inner).toMatchObject({ parent: outers[1]!.id, depth: 1 });
+    expect(asyncContextActive()).toBe(false);
+  });
+
+  it('parents: false never takes async context', async () => {
+    const session = trace([`${M}:outer`, `${M}:inner`], { max: 3, parents: false });
+    expect(asyncContextActive()).toBe(false);
+    expect(await users.outer(1)).toBe(6);
+    for (const event of calls(await collect(session))) expect(event.parent).toBe(null);
+  });
+
   it('checks a post-guard after the call: only throwing calls', async () => {
     const session = trace(`${M}:findUser when threw`, { max: 5, for: '200ms' });
     users.findUser(1);
@@ -135,18 +167,37 @@ describe('trace()', () => {
     const [event] = calls(await collect(session));
     expect(event!.fn).toBe(`${M}.cjs:password.check`);
     expect(event!.this).toMatchObject({ check: { $: 'function' } });
-    expect(event!.args).toEqual(['ann', 'hunter2']);
+    // The second parameter is named `secret`: its argument is redacted as a `secret` key would be.
+    expect(event!.args).toEqual(['ann', { $: 'redacted' }]);
+  });
+
+  it('redacts positional arguments by their parameter names, from the original function', async () => {
+    const session = trace(`${M}:password.check`, { max: 1, redact: ['user'] });
+    users.password.check('ann', 'hunter2');
+    const events = calls(await collect(session));
+    expect(events[0]!.args).toEqual([{ $: 'redacted' }, { $: 'redacted' }]);
+  });
+
+  it('counts with -> count: calls and errors, no quantiles, no max or rate (the started record says so)', async () => {
+    const session = trace(`${M}:inner -> count`, { for: '1s', max: 5, rate: '5/1s' });
+    for (let i = 0; i < 50; i++) users.inner(i);
+    const records = await collect(session);
+    expect(records[0]).toMatchObject({ type: 'started', aggregate: true });
+    const final = records.filter((r): r is StatsRecord => r.type === 'stats').at(-1)!;
+    expect(final.functions).toEqual([{ fn: `${M}.cjs:inner`, calls: 50, errors: 0 }]);
+    expect(stoppedOf(records).reason).toBe('time');
   });
 
   it('aggregates with -> hist: stats records, no call events', async () => {
     const session = trace(`${M}:inner -> hist`, { for: '1500ms' });
     for (let i = 0; i < 50; i++) users.inner(i);
     const records = await collect(session);
+    expect(records[0]).toMatchObject({ type: 'started', aggregate: true });
     expect(calls(records)).toHaveLength(0);
     const stats = records.filter((r): r is StatsRecord => r.type === 'stats');
     const final = stats.at(-1)!;
     expect(final.final).toBe(true);
-    expect(final.functions).toEqual([expect.objectContaining({ fn: `${M}.cjs:inner`, calls: 50, errors: 0 })]);
+    expect(final.functions).toEqual([expect.objectContaining({ fn: `${M}.cjs:inner`, calls: 50, errors: 0, p50: expect.any(Number), max: expect.any(Number) })]);
     expect(stats.length).toBeGreaterThanOrEqual(2); // one per second and the final one
   });
 

@@ -81,6 +81,16 @@ describe('stats table', () => {
     ]);
   });
 
+  it('shows calls and errors only for a count session (no quantiles)', () => {
+    const counted = { ...record, functions: record.functions.map(({ fn, calls, errors }) => ({ fn, calls, errors })) };
+    expect(renderStatsTable(counted, { time: () => '12:01:02' })).toEqual([
+      'final stats of session 4242-1 at 12:01:02',
+      'function               calls  errors',
+      'src/db.js:query          120       2',
+      'src/users.js:findUser      3       0',
+    ]);
+  });
+
   it('says when there are no calls yet', () => {
     expect(renderStatsTable({ ...record, final: false, functions: [] }, { time: () => 't' })).toEqual([
       'stats of session 4242-1 at t',

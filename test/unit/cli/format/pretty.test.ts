@@ -160,6 +160,11 @@ describe('pretty session records', () => {
     ]);
   });
 
+  it('shows only the duration limit for an aggregating session (max and rate do not apply)', () => {
+    const [chunk] = fmt().push(started({ patterns: ['src/users:findUser -> count'], aggregate: true }), 0);
+    expect(chunk?.text.split('\n')[0]).toBe("tracing 'src/users:findUser -> count' in process 4242 (session 4242-1; for 1m)");
+  });
+
   it('says when nothing matched yet', () => {
     const [chunk] = fmt().push(started({ matched: [] }), 0);
     expect(chunk?.text).toContain('nothing matched yet');

@@ -38,8 +38,9 @@ describe('pinExports (CJS idle dispatchers)', () => {
     expect((module.exports as () => string)()).toBe('main');
   });
 
-  it('leaves classes, constructor functions, functions with state and Proxies alone', () => {
+  it('pins classes, constructor functions and functions with state as Proxies of themselves; leaves user Proxies alone', () => {
     class Repo {
+      static count = 0;
       save(): void {}
     }
     function Legacy(this: { x: number }): void {
@@ -48,10 +49,8 @@ describe('pinExports (CJS idle dispatchers)', () => {
     Legacy.prototype.get = function get(): number {
       return 1;
     };
-    function Derived(): void {}
-    Derived.prototype = Object.create(Legacy.prototype) as object;
-    function counted(): void {
-      counted.calls++;
+    function counted(): number {
+      return ++counted.calls;
     }
     counted.calls = 0;
     let trapped = 0;
@@ -65,11 +64,25 @@ describe('pinExports (CJS idle dispatchers)', () => {
         return Reflect.getOwnPropertyDescriptor(t, k);
       },
     });
-    const exportsValue = { Repo, Legacy, Derived, counted, proxied };
-    const before = { ...exportsValue };
-    expect(pinExports(moduleWith(exportsValue))).toBe(0);
-    expect(exportsValue).toEqual(before);
+    const exportsValue = { Repo, Legacy, counted, proxied, alias: counted };
+    expect(pinExports(moduleWith(exportsValue))).toBe(4);
+    expect(exportsValue.proxied).toBe(proxied);
     expect(trapped).toBe(0);
+    // One wrapper for one function wherever it is held.
+    expect(exportsValue.alias).toBe(exportsValue.counted);
+    expect(siteOfWrapper(exportsValue.Repo)?.original).toBe(Repo);
+    // State is the original's: written through the wrapper, read by the function itself, and back.
+    exportsValue.counted();
+    expect(exportsValue.counted.calls).toBe(1);
+    exportsValue.Repo.count = 5;
+    expect(Repo.count).toBe(5);
+    expect(Object.getOwnPropertyDescriptor(exportsValue.Repo, 'count')).toEqual(Object.getOwnPropertyDescriptor(Repo, 'count'));
+    // Instances point at what importers hold.
+    const repo = new exportsValue.Repo();
+    expect(repo).toBeInstanceOf(Repo);
+    expect(repo.constructor).toBe(exportsValue.Repo);
+    expect(new (exportsValue.Legacy as unknown as new () => object)()).toEqual({ x: 1 });
+    expect(Function.prototype.toString.call(exportsValue.Repo)).toBe(Function.prototype.toString.call(Repo));
   });
 
   it('never reads an accessor export, and skips what it cannot write or has already wrapped', () => {

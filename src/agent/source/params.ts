@@ -1,0 +1,181 @@
+/**
+ * The parameter names of a function, read from its own source text.
+ *
+ * Redaction by key hides `{ password }`, but `login('tj', 'foobar')` passes the password
+ * positionally: only the function's declaration says the second argument is `password`.
+ * So the names are read from the source of the ORIGINAL function (never a wrapper of
+ * ours), got with the built-in Function.prototype.toString taken at load. That call runs
+ * no user code: it returns the text V8 kept, or `function () { [native code] }` for a
+ * native, bound or Proxy function (which have no names to find, and get none).
+ *
+ * The text is what V8 stores for the function alone, so it is parsed in the wrapping
+ * that makes it an expression: `(function f(a) {})`, `(a => a)` and `(class A {})` as
+ * they are, a method `login(user, pass) {}` inside `({ ... })`, a `static`-less static
+ * method or an accessor likewise, and a class's parameters are its constructor's.
+ * Probes never hold the function: their names come from the module's parsed source
+ * (declareParameters, called where probes are located).
+ *
+ * Parsing is once per function (a WeakMap keeps the answer, a miss included) and
+ * bounded: a source over MAX_SOURCE_LENGTH characters is not parsed, and its arguments
+ * are redacted by key and value rules only.
+ */
+import { parse, type Node, type Pattern } from 'acorn';
+import { FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
+
+/** Array.prototype.push as livetrace found it when it loaded. */
+const PRISTINE_PUSH = Array.prototype.push;
+
+/** What one positional parameter binds. */
+export interface ParameterInfo {
+  /** A plain identifier (`password`, `password = ''`): its name. */
+  readonly name?: string;
+  /**
+   * An object pattern with literal keys only (`{ user, pass: p }`): for each key, every
+   * name bound under it.
+   */
+  readonly props?: readonly { readonly key: string; readonly names: readonly string[] }[];
+  /** Every name this parameter binds, nested ones included. */
+  readonly names: readonly string[];
+}
+
+export interface FunctionParameters {
+  readonly params: readonly ParameterInfo[];
+  /** Names bound by a rest parameter (`...secrets`), which takes every argument from `params.length` on. */
+  readonly rest: readonly string[] | undefined;
+}
+
+/** Longer sources are not parsed: a function this large is rarely traced for its arguments. */
+export const MAX_SOURCE_LENGTH = 100_000;
+
+const known = new WeakMap<Function, FunctionParameters | null>();
+
+/** Names for a function the engine does not hold as such (a probe's placeholder). */
+export function declareParameters(fn: Function, params: readonly Pattern[]): void {
+  known.set(fn, describe(params));
+}
+
+/** The parameters of `fn`, or undefined when its source can't be read or parsed. Never throws. */
+export function parametersOf(fn: Function): FunctionParameters | undefined {
+  const cached = known.get(fn);
+  if (cached !== undefined) return cached ?? undefined;
+  // acorn is a library: it calls Array.prototype.push and friends as the program left
+  // them. A program that replaced them would see livetrace's parsing, so then parameter
+  // names are not read (keys and secret-shaped values are still redacted; docs/security.md).
+  if (Array.prototype.push !== PRISTINE_PUSH) return undefined;
+  let found: FunctionParameters | null = null;
+  try {
+    if (!isProxy(fn)) {
+      const source = FunctionPrototypeToString(fn as () => void);
+      if (source.length <= MAX_SOURCE_LENGTH) {
+        const params = parseParameters(source);
+        if (params !== undefined) found = describe(params);
+      }
+    }
+  } catch {
+    found = null;
+  }
+  known.set(fn, found);
+  return found ?? undefined;
+}
+
+const WRAPPINGS: readonly (readonly [string, string])[] = [
+  ['(', '\n)'],
+  ['({', '\n})'],
+  ['(class {', '\n})'],
+];
+
+function parseParameters(source: string): readonly Pattern[] | undefined {
+  for (const [open, close] of WRAPPINGS) {
+    let program: Node;
+    try {
+      program = parse(`${open}${source}${close}`, { ecmaVersion: 'latest', sourceType: 'script' });
+    } catch {
+      continue;
+    }
+    return paramsOfProgram(program);
+  }
+  return undefined;
+}
+
+interface AnyNode extends Node {
+  [key: string]: unknown;
+}
+
+function paramsOfProgram(program: Node): readonly Pattern[] | undefined {
+  const body = (program as AnyNode).body as AnyNode[];
+  const statement = body[0];
+  if (body.length !== 1 || statement?.type !== 'ExpressionStatement') return undefined;
+  const expression = statement.expression as AnyNode;
+  switch (expression.type) {
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return expression.params as Pattern[];
+    case 'ObjectExpression': {
+      const props = expression.properties as AnyNode[];
+      const value = props.length === 1 ? (props[0]!.value as AnyNode | undefined) : undefined;
+      return value?.type === 'FunctionExpression' ? (value.params as Pattern[]) : undefined;
+    }
+    case 'ClassExpression': {
+      const members = (expression.body as AnyNode).body as AnyNode[];
+      // A class's own source: its constructor. A method wrapped in a class: that method.
+      const constructor = members.find((m) => m.kind === 'constructor');
+      const method = constructor ?? (members.length === 1 ? members[0] : undefined);
+      const value = method?.value as AnyNode | undefined;
+      return value?.type === 'FunctionExpression' ? (value.params as Pattern[]) : expression.id === null ? undefined : [];
+    }
+    default:
+      return undefined;
+  }
+}
+
+function describe(params: readonly Pattern[]): FunctionParameters {
+  const out: ParameterInfo[] = [];
+  let rest: string[] | undefined;
+  for (const param of params) {
+    if (param.type === 'RestElement') {
+      rest = boundNames(param.argument);
+      break;
+    }
+    out.push(describeOne(param));
+  }
+  return { params: out, rest };
+}
+
+function describeOne(param: Pattern): ParameterInfo {
+  const target = param.type === 'AssignmentPattern' ? param.left : param;
+  if (target.type === 'Identifier') return { name: target.name, names: [target.name] };
+  const names = boundNames(target);
+  if (target.type !== 'ObjectPattern') return { names };
+  const props: { key: string; names: string[] }[] = [];
+  for (const prop of target.properties) {
+    if (prop.type === 'RestElement' || prop.computed) return { names };
+    const key = prop.key.type === 'Identifier' ? prop.key.name : prop.key.type === 'Literal' ? String(prop.key.value) : undefined;
+    if (key === undefined) return { names };
+    props.push({ key, names: boundNames(prop.value) });
+  }
+  return { props, names };
+}
+
+function boundNames(pattern: Pattern, out: string[] = []): string[] {
+  switch (pattern.type) {
+    case 'Identifier':
+      out.push(pattern.name);
+      break;
+    case 'AssignmentPattern':
+      boundNames(pattern.left, out);
+      break;
+    case 'RestElement':
+      boundNames(pattern.argument, out);
+      break;
+    case 'ArrayPattern':
+      for (const element of pattern.elements) if (element !== null) boundNames(element, out);
+      break;
+    case 'ObjectPattern':
+      for (const prop of pattern.properties) boundNames(prop.type === 'RestElement' ? prop.argument : prop.value, out);
+      break;
+    default:
+      // A member expression is only a target in assignments, never in parameters.
+      break;
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * One attach at a time per target. Two CLIs that attach to the same pid at once would
+ * both send SIGUSR1 and race for one inspector: the loser's session is closed under it
+ * ("the inspector closed the session") and it reports a failure although the winner has
+ * loaded the agent. So an attach first takes a lock file beside the user's sockets,
+ * `<socket dir>/<pid>.attach` (created exclusively, in the private 0700 directory); a
+ * second attach that finds it waits for the agent to answer instead of signalling again.
+ *
+ * The lock is only advice between livetrace CLIs of one user. One left behind by a
+ * killed CLI is stale after STALE_MS (longer than any attach, which its deadline bounds)
+ * and is taken over.
+ */
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { prepareSocketDir } from '../protocol/socket-dir.js';
+import { socketDir as defaultSocketDir } from '../protocol/socket-path.js';
+import { sleep } from './timing.js';
+
+/** Longer than any attach: its timeout (at most 60 s) plus closing and the late-inspector watch. */
+const STALE_MS = 120_000;
+const WAIT_POLL_MS = 50;
+
+export interface AttachLock {
+  release(): void;
+}
+
+/**
+ * Takes the attach lock of `pid`, or, while another attach holds it, polls `settled`
+ * (does an agent answer now?) until it says yes, the lock is free, or `deadline` passes.
+ * Resolves to the lock, or to 'settled' when the other attach brought the agent.
+ */
+export async function acquireAttachLock(
+  pid: number,
+  dir: string | undefined,
+  deadline: number,
+  settled: () => Promise<boolean>,
+): Promise<AttachLock | 'settled' | 'timeout'> {
+  const where = dir ?? defaultSocketDir();
+  try {
+    prepareSocketDir(where);
+  } catch {
+    // An unsafe directory is the agent's problem to report; attach goes on unlocked.
+    return { release() {} };
+  }
+  const path = join(where, `${pid}.attach`);
+  for (;;) {
+    const lock = tryCreate(path);
+    if (lock !== undefined) return lock;
+    if (await settled()) return 'settled';
+    if (performance.now() >= deadline) return 'timeout';
+    await sleep(WAIT_POLL_MS);
+  }
+}
+
+function tryCreate(path: string): AttachLock | undefined {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return { release() {} };
+    if (!isStale(path)) return undefined;
+    try {
+      unlinkSync(path);
+    } catch {
+      // someone else took it over first
+    }
+    return undefined;
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+function isStale(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > STALE_MS;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Issue 12, items 1-5 and 12: the identity and shape fixtures (test/fixtures/reach/identity)
+ * print what they observe (`===` between references, statics, `import()` after `require`,
+ * inspect and toString output, reflect-metadata keys) untraced, under the preload in both
+ * forms with a trace on every function of theirs from the first line, and traced after an
+ * attach. Under the preload the output is the untraced output, but for the one difference
+ * wrappers cannot remove (docs/transparency.md, "Identity and shape"): a library's own
+ * reference to its function-valued module.exports. Attached, exactly the documented
+ * identity cases differ: references taken before the trace began.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, launchApp } from './fixture-app.js';
+import { reachDir, runReach, type SeenCall } from './reach-harness.js';
+
+afterEach(cleanup);
+
+const all = join(reachDir, 'identity', 'all.cjs');
+
+async function untraced(): Promise<string[]> {
+  const app = await launchApp([all], { preload: 'none', ready: null });
+  const exit = await app.exited;
+  expect(exit.code, app.stderr()).toBe(0);
+  return app.lines;
+}
+
+/** The lines that differ, as [untraced, traced]. */
+function differences(plain: string[], traced: string[]): [string | undefined, string | undefined][] {
+  const out: [string | undefined, string | undefined][] = [];
+  for (let i = 0; i < Math.max(plain.length, traced.length); i++) if (plain[i] !== traced[i]) out.push([plain[i], traced[i]]);
+  return out;
+}
+
+describe('identity and shape fixtures', () => {
+  it('untraced, they observe what the fixtures expect', async () => {
+    const plain = await untraced();
+    expect(plain.filter((line) => line.startsWith('-- '))).toEqual(['-- copied', '-- aliases', '-- self', '-- imported', '-- inspect', '-- metadata']);
+    expect(plain).toContain('each is forEach true true true');
+    expect(plain).toContain('method keys path,method');
+    expect(plain).toContain('paramtypes true');
+  });
+
+  for (const preload of ['import', 'require'] as const) {
+    it(`under the --${preload} preload, traced from the first line, only the library's own reference to itself differs`, async () => {
+      const [plain, traced] = await Promise.all([untraced(), runReach(preload, 'before', ['identity/**:**'], ['./identity/all.cjs'])]);
+      expect(traced.stderr).toBe('');
+      expect(differences(plain, traced.output)).toEqual([['lib returns itself true', 'lib returns itself false']]);
+      const fns = new Set(traced.calls.map((call) => call.fn));
+      // Events flow through every kind of place: aliases, statics, classes, prototype methods, import().
+      for (const fn of [
+        'identity/aliases-lib.cjs:forEach',
+        'identity/aliases-fn.cjs:lodash.forEach',
+        'identity/copy-utils.cjs:decode',
+        'identity/self-validate.cjs:default',
+        'identity/statics-class.cjs:Application.create',
+        'identity/import-lib.cjs:Koa.make',
+        'identity/import-lib.cjs:Koa#handle',
+        'identity/metadata-controller.cjs:AppController#getHello',
+      ]) {
+        expect(fns, fn).toContain(fn);
+      }
+      // A static that is another package's export is listed, not patched.
+      const held = traced.listed.find((f) => f.fn === 'identity/statics-class.cjs:Application.HttpError');
+      expect(held?.engine ?? null).toBe(null);
+    });
+  }
+
+  it('attached, only references taken before the trace differ', async () => {
+    const [plain, traced] = await Promise.all([untraced(), runReach('none', 'after', ['identity/**:**'], ['./identity/all.cjs'])]);
+    expect(traced.stderr).toBe('');
+    expect(differences(plain, traced.output)).toEqual([
+      // App.HttpError: patched in place, while the package holds the original.
+      ['static from a package is that export true true', 'static from a package is that export false false'],
+      // The library's own reference to itself.
+      ['lib returns itself true', 'lib returns itself false'],
+      // Instances point at the class as it was when they were made.
+      ['instance true true b HttpError,helper,version,default', 'instance true false b HttpError,helper,version,default'],
+      // import() gets Node's snapshot of module.exports, taken when require loaded it.
+      ['default is required true true', 'default is required false true'],
+    ]);
+  });
+});
+
+describe('two copies of livetrace in one process (issue 12, item 9)', () => {
+  it('the CJS build traces ES modules the ESM build preloaded', async () => {
+    // The preload is the ESM build (--import); the harness traces with the CJS build's trace().
+    const app = await launchApp([join(reachDir, 'harness.mjs'), 'cjs', 'after', JSON.stringify(['lib/greet.mjs:*']), './lib/esm-callers.mjs'], {
+      preload: 'import',
+      ready: null,
+    });
+    const { match } = await app.waitForLine(/^REACH (.*)$/);
+    const exit = await app.exited;
+    expect(exit.code, app.stderr()).toBe(0);
+    const calls = JSON.parse(match[1]!) as SeenCall[];
+    expect(calls.map((c) => [c.fn, c.engine, ...c.args]).slice(0, 3)).toEqual([
+      ['lib/greet.mjs:hello', 'preload', 'named'],
+      ['lib/greet.mjs:hello', 'preload', 'namespace'],
+      ['lib/greet.mjs:default', 'preload', 'default'],
+    ]);
+  });
+});
