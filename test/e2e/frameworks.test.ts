@@ -235,9 +235,32 @@ describe('Fastify 5 (ES modules) attached with plain node', () => {
     for (const response of responses) expect(response).toEqual(before);
   }, 90_000);
 
-  it('says loudly that an ES module loaded without the preload is not in reach', async () => {
-    const result = await runCli(['trace', String(app.pid), 'routes/items:getItem', '--for', '5s'], { socketDir, timeoutMs: 60_000 });
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/LT_PATTERN_NO_MATCH/);
+  it("lists the app's ES modules though no preload saw them load: exported functions under their names, by probe", async () => {
+    const result = await runCli(['ls', String(app.pid), 'routes/**'], { socketDir, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^routes\/items\.js {2}\(esm, 2 functions\)$/m);
+    expect(result.stdout).toMatch(/^ {2}note: ES module loaded without livetrace's preload/m);
+    expect(result.stdout).toMatch(/^ {2}getItem +async +probe$/m);
+    expect(result.stdout).toMatch(/^routes\/index\.js /m);
+  }, 90_000);
+
+  it('traces a route handler in an ES module by the natural pattern, through a probe, responses unchanged', async () => {
+    const before = await get(port, '/items/1');
+    const cli = startCli(['trace', String(app.pid), 'routes/items:getItem', '--format', 'json', '--max', '2', '--for', '60s', ...PROBE_BUDGET], { socketDir });
+    await cli.waitFor('stdout', /"type":"started"/, 30_000);
+    const responses: Http[] = [];
+    while (!/"type":"stopped"/.test(cli.stdout())) {
+      responses.push(await get(port, '/items/1'));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const result = await cli.done;
+    expect(result.code, result.stderr).toBe(0);
+    const records = jsonRecords(result.stdout);
+    expect(records[0]).toMatchObject({ type: 'started', matched: [{ fn: 'routes/items.js:getItem', engine: 'probe' }] });
+    const calls = records.filter((r) => r.type === 'call');
+    expect(calls, result.stdout).toHaveLength(2);
+    for (const call of calls) expect(call).toMatchObject({ fn: 'routes/items.js:getItem', engine: 'probe' });
+    expect(records.at(-1)).toMatchObject({ type: 'stopped', reason: 'max' });
+    for (const response of responses) expect(response).toEqual(before);
   }, 90_000);
 });

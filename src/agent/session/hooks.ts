@@ -21,6 +21,8 @@ import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Ending, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
+// Registers the ES modules of a process attached to without the preload (probes reach them).
+import '../engines/probes/esm-source.js';
 import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
