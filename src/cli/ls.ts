@@ -32,23 +32,45 @@ export function register(program: Command): void {
     });
 }
 
-/** One block per module: its functions with kind and engine, or why they can't be patched. */
+/**
+ * One block per module: its functions with kind and engine, or why they can't be patched.
+ * A warning is said once, at the end, with how many functions it concerns; each of those
+ * functions points to it by number (a real app has one warning on a thousand exports).
+ */
 export function renderListing(modules: ModuleListing[], pattern?: string): string {
   if (modules.length === 0) {
     return pattern === undefined ? 'no traceable module is loaded\n' : `nothing loaded matches '${escapeText(pattern)}'\n`;
   }
   const lines: string[] = [];
+  const warnings = new Map<string, { n: number; functions: number; modules: Set<string> }>();
   for (const listing of modules) {
     const count = listing.functions.length;
-    lines.push(`${escapeText(listing.module)}  (${escapeText(listing.kind)}, ${count} function${count === 1 ? '' : 's'})`);
+    const internal = listing.functions.filter((f) => f.path.startsWith('~')).length + (listing.moreInternal ?? 0);
+    const exported = listing.functions.filter((f) => !f.path.startsWith('~')).length;
+    const summary = internal > 0 ? `${exported} exported, ${internal} internal` : `${count} function${count === 1 ? '' : 's'}`;
+    let header = `${escapeText(listing.module)}  (${escapeText(listing.kind)}, ${summary})`;
+    if (listing.file !== undefined) header += `  ${listing.version !== undefined ? `${escapeText(listing.version)} ` : ''}at ${escapeText(listing.file)}`;
+    lines.push(header);
     if (listing.note !== undefined) lines.push(`  note: ${escapeText(listing.note)}`);
     const pathWidth = Math.max(0, ...listing.functions.map((f) => escapeText(f.path).length));
     const kindWidth = Math.max(0, ...listing.functions.map((f) => f.kind.length));
     for (const f of listing.functions) {
-      const reach = f.engine === null ? `not patchable: ${escapeText(f.reason ?? 'unknown reason')}` : escapeText(f.engine);
+      let reach = f.engine === null ? `not patchable: ${escapeText(f.reason ?? 'unknown reason')}` : escapeText(f.engine);
+      if (f.engine === 'probe' && f.path.startsWith('~')) reach = 'probe (internal: only a probe reaches it)';
+      if (f.warning !== undefined && f.warning !== '') {
+        let seen = warnings.get(f.warning);
+        if (seen === undefined) warnings.set(f.warning, (seen = { n: warnings.size + 1, functions: 0, modules: new Set() }));
+        seen.functions++;
+        seen.modules.add(listing.module);
+        reach += `  (warning ${seen.n})`;
+      }
       lines.push(`  ${escapeText(f.path).padEnd(pathWidth)}  ${escapeText(f.kind).padEnd(kindWidth)}  ${reach}`.trimEnd());
-      if (f.warning !== undefined && f.warning !== '') lines.push(`  ${' '.repeat(pathWidth)}  warning: ${escapeText(f.warning)}`);
     }
+    if (listing.moreInternal !== undefined) lines.push(`  ... ${listing.moreInternal} more internal functions ('livetrace ls <pid> '${escapeText(listing.module)}:~**'' lists them)`);
+  }
+  for (const [text, seen] of warnings) {
+    const where = `${seen.functions} function${seen.functions === 1 ? '' : 's'} in ${seen.modules.size} module${seen.modules.size === 1 ? '' : 's'}`;
+    lines.push(`warning ${seen.n} (${where}): ${escapeText(text)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -256,12 +256,16 @@ function missingStats(session: string): never {
   throw new LivetraceError('LT_SESSION_UNKNOWN', `no stats for session ${session}`, { input: session });
 }
 
-/** The agent cuts a module too large for one frame into consecutive pieces with its name: join them. */
+/**
+ * The agent cuts a module too large for one frame into consecutive pieces with its name:
+ * join them. Copies of one module (one package installed twice) also come one after the
+ * other with one name, but each with its own file: those stay apart.
+ */
 function joinPieces(modules: ModuleListing[]): ModuleListing[] {
   const out: ModuleListing[] = [];
   for (const listing of modules) {
     const last = out.at(-1);
-    if (last !== undefined && last.module === listing.module && last.kind === listing.kind) {
+    if (last !== undefined && last.module === listing.module && last.kind === listing.kind && last.file === listing.file) {
       out[out.length - 1] = { ...last, functions: [...last.functions, ...listing.functions] };
     } else {
       out.push(listing);

@@ -47,6 +47,24 @@ export function agentEntry(): AgentEntry {
   return entry;
 }
 
+let rootCached: string | null | undefined;
+
+/**
+ * The livetrace package root, built or not; undefined when it can't be told (a bundle).
+ * The agent keeps modules only livetrace loaded (its own dependencies) out of listings
+ * and traces by it.
+ */
+export function livetraceRoot(): string | undefined {
+  if (rootCached === undefined) {
+    try {
+      rootCached = packageRoot(ownFile());
+    } catch {
+      rootCached = null;
+    }
+  }
+  return rootCached ?? undefined;
+}
+
 function ownFile(): string {
   const saved = { prepare: Error.prepareStackTrace, limit: Error.stackTraceLimit };
   let sites: unknown;

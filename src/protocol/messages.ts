@@ -31,6 +31,11 @@ export interface ModuleListing {
   kind: 'app' | 'package' | 'builtin' | 'esm';
   functions: FunctionListing[];
   note?: string;
+  /** When copies of one module are loaded (one package at two places): its file and its package's version. */
+  file?: string;
+  version?: string;
+  /** Internal functions left out of `functions` by the listing's bound (each module lists at most so many). */
+  moreInternal?: number;
 }
 
 export interface Callee {

@@ -62,7 +62,8 @@ describe('livetrace ls', () => {
   it('lists modules and functions with the engine that reaches each', async () => {
     const result = await cli(['ls', String(app.pid)]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^lib\/users\.cjs {2}\(app, 2 functions\)$/m);
+    // Its two exports, and the arrow it keeps to itself (a probe's only).
+    expect(result.stdout).toMatch(/^lib\/users\.cjs {2}\(app, 2 exported, 1 internal\)$/m);
     expect(result.stdout).toMatch(/^ {2}findUser +function +(preload|exports)$/m);
     expect(result.stdout).toMatch(/^ {2}fetchUser +async +(preload|exports)$/m);
     expect(result.stdout).toMatch(/^lib\/greet\.mjs /m);

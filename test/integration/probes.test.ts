@@ -89,6 +89,31 @@ describe('probes on internal functions', () => {
     for (const call of inner) expect([call.parent, call.depth]).toEqual([root.id, 1]);
   });
 
+  it('makes probe calls parents: of probes, of wrappers, and across await', async () => {
+    // handle -> layer(0) -> handle -> layer(1) ... layer(7) -> handle -> s19 -> ... -> leaf,
+    // s19 calls settle() through the exports, and the innermost handle starts audit(),
+    // whose settle() runs after an await.
+    const run = await runHarness(['many:~layer', 'many:~s19', 'many:~leaf', 'many:settle'], {}, 'many', { ROUNDS: '1' });
+    const byId = new Map(run.calls.map((c) => [c.id, c]));
+    const path = (call: CallEvent): string[] => {
+      const names: string[] = [];
+      for (let at: CallEvent | undefined = call; at !== undefined; at = at.parent === null ? undefined : byId.get(at.parent)) {
+        names.unshift(at.fn.replace('many.cjs:', '') + (at.fn.endsWith('layer') ? String(at.args[1]) : ''));
+      }
+      return names;
+    };
+    const layers = ['~layer0', '~layer1', '~layer2', '~layer3', '~layer4', '~layer5', '~layer6', '~layer7'];
+    const paths = run.calls.filter((c) => !c.fn.endsWith('layer')).map((c) => [path(c).join(' > '), c.depth]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        [[...layers, '~s19', '~leaf'].join(' > '), 9],
+        [[...layers, '~s19', 'settle'].join(' > '), 9],
+        [[...layers, 'settle'].join(' > '), 8],
+      ]),
+    );
+    expect(paths).toHaveLength(4);
+  });
+
   it('stops taking hits past the budget and takes the breakpoints away for the rest of the second', async () => {
     const run = await runHarness(['users:~tick'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '5' });
     expect(run.calls.map((c) => c.args[0])).toEqual([0, 1, 2, 3, 4]);
@@ -128,6 +153,28 @@ describe('probes on internal functions', () => {
       b: [2, 2],
       afterB: { probes: 0, active: false },
     });
+  });
+
+  it('reports no throw when none happened, even when probes cool while their calls are open', async () => {
+    // 23 probes on nested and recursive functions, none of which throws; a hit budget of
+    // 20 a second cools the recursive ones in the middle of a round, with outer calls
+    // open. Their return breakpoints stay until those calls are over.
+    const run = await runHarness(['many:~** when threw'], { max: 100_000, overloadMsPerSec: 1000 }, 'many', {
+      LIVETRACE_PROBE_HITS_PER_SEC: '20',
+      ROUNDS: '40',
+    });
+    expect(run.json<{ cooled: number }>('WORKER').cooled).toBeGreaterThan(0);
+    expect(run.calls.map(summary)).toEqual([]);
+    expect(run.line('STOP-REASON')).toBe('user');
+  });
+
+  it('charges probe hits to the CPU budget: a probe session that costs too much stops with overload', async () => {
+    // Every hit costs a breakpoint condition (a compile, a tenth of a millisecond or so):
+    // hundreds of hits a second are far over 5 ms a second.
+    const run = await runHarness(['many:~**'], { max: 100_000, overloadMsPerSec: 5 }, 'many', { ROUNDS: '400' });
+    expect(run.line('STOP-REASON')).toBe('overload');
+    expect(run.line('DEBUGGER-AFTER')).toBe('false');
+    expect(run.line('PROBES-ACTIVE')).toBe('false');
   });
 
   it('lists a generator as not patchable and says why', async () => {

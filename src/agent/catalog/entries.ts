@@ -44,4 +44,6 @@ export interface ModuleSource {
 export interface InternalSource {
   wants(functionGlob: string): boolean;
   entries(module: LoadedModule): FunctionEntry[];
+  /** The same functions for a listing: no check that the engine could serve them now. */
+  list(module: LoadedModule): FunctionEntry[];
 }

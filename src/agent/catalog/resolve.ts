@@ -23,6 +23,11 @@ export function addInternalSource(source: InternalSource): () => void {
   return () => internalSources.delete(source);
 }
 
+/** Every internal source (for listings). */
+export function allInternalSources(): InternalSource[] {
+  return [...internalSources];
+}
+
 /** The internal sources that serve a function glob. */
 export function internalSourcesFor(functionGlob: string): InternalSource[] {
   return [...internalSources].filter((source) => source.wants(functionGlob));

@@ -133,7 +133,7 @@ function analyze(module: LoadedModule, file: string): ModuleAnalysis {
     return { pattern: patternOf(module.ref.id, module, fn.path), engine: 'probe' };
   };
 
-  const moduleExport = (specifier: string, path: string): Named => {
+  const moduleExport = (specifier: string, path: string, copy: boolean): Named => {
     const target = modules.find(specifier, requireHere);
     const exportPath = path === '' ? 'default' : path;
     if (target === undefined) return { pattern: null, engine: null, note: `cannot resolve '${specifier}'` };
@@ -142,6 +142,16 @@ function analyze(module: LoadedModule, file: string): ModuleAnalysis {
     const entry = modules.entries(target.module).find((e) => e.path === exportPath);
     if (entry === undefined) return { pattern, engine: null, note: 'not a function export of the loaded module' };
     if (entry.target === undefined) return { pattern, engine: null, note: entry.unpatchable ?? 'not patchable' };
+    if (copy && entry.target.engine === 'exports') {
+      // The copy was taken when this module loaded: a wrapper put on the export now is
+      // never called through it. The preload pins wrappers before anyone copies (its
+      // engine is then 'preload' already); else only a probe sees the call.
+      const internal = internalFunctions(target.module).find((f) => f.path === INTERNAL_MARK + exportPath && f.target !== undefined);
+      const note = 'called through a copy taken from require(): the exports wrapper would not see it';
+      if (internal !== undefined) return { pattern: `${target.glob}:${quoteGlob(internal.path, 'function')}`, engine: 'probe', note };
+      const how = target.module.ref.kind === 'builtin' ? '' : "; start with --import livetrace/register, or probe it by its '~' name";
+      return { pattern, engine: null, note: `${note}${how}` };
+    }
     return { pattern, engine: entry.target.engine };
   };
 
@@ -151,7 +161,7 @@ function analyze(module: LoadedModule, file: string): ModuleAnalysis {
       case 'function':
         return ownPattern(ref.fn);
       case 'module':
-        return moduleExport(ref.specifier, ref.path);
+        return moduleExport(ref.specifier, ref.path, ref.copy === true);
       case 'own-export':
         return { pattern: patternOf(module.ref.id, module, ref.path), engine: null };
       case 'unnamed':

@@ -27,6 +27,19 @@
  * `executionAsyncResource` tracking off). So a session of one function never creates it;
  * the last session to release it disables and drops it. On Node 24 the storage rides on
  * V8's continuation data (AsyncContextFrame) and costs neither.
+ *
+ * A probe (engines/probes/trampoline.ts) can't wrap the call it sees; its breakpoint
+ * condition runs at the call's entry and at each return. It *opens* its frame at entry
+ * (`openFrame`: `current` and the store, with enterWith, as a wrapper's push) and puts
+ * the caller's context back at the return (`closeFrame`). A probed call that throws
+ * meets no return: its frame stays the context of the code after the throw until the
+ * throw is noticed (a shallower return of the same function, a return of an enclosing
+ * probed call, or the next microtask checkpoint); then `current` is put back and the
+ * frame is marked `stale`, and a stale frame is no parent where it is the context
+ * itself (the store of the caller's code after the throw, which only that execution
+ * sees). A probe's frame left in `current` by a throw must not leak into other
+ * executions (the microtasks that run before the throw is noticed): while the store
+ * exists, a probe's `current` only counts where the store agrees (`context`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { uncurryThis } from '../../safe/intrinsics.js';
@@ -40,6 +53,8 @@ export interface CallToken {
 export interface CallFrame {
   readonly parent: CallFrame | undefined;
   readonly matched: readonly unknown[];
+  /** A probe's call that threw: its frame may still be its caller's context (see above). */
+  stale?: boolean;
 }
 
 /** A frame the wrapper pushed: what to put back when the call returns. */
@@ -48,6 +63,8 @@ export interface PushedFrame extends CallFrame {
   readonly savedStore: CallFrame | undefined;
   /** The storage set at push (the one to restore, if it is still the live one at pop). */
   readonly storage: AsyncLocalStorage<CallFrame> | undefined;
+  /** Opened by a probe (`openFrame`): it may outlive its call (see above). */
+  readonly probe: boolean;
 }
 
 interface SessionBound {
@@ -95,11 +112,26 @@ export function asyncContextActive(): boolean {
   return storage !== undefined;
 }
 
-/** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
-export function pushFrame(matched: readonly unknown[]): PushedFrame {
+/**
+ * The enclosing call. A probe's frame in `current` may be one a throw left there (see
+ * above): while the store it was opened with exists, the store of this execution says
+ * whether it still encloses anything here. A stale frame is never the context.
+ */
+function context(): CallFrame | undefined {
+  let frame: CallFrame | undefined = current;
+  if (frame === undefined) {
+    if (storage !== undefined) frame = alsGetStore(storage);
+  } else if ((frame as PushedFrame).probe === true && storage !== undefined && (frame as PushedFrame).storage === storage) {
+    frame = alsGetStore(storage);
+  }
+  while (frame !== undefined && frame.stale === true) frame = frame.parent;
+  return frame;
+}
+
+function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
   const live = storage;
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: current ?? store, matched, savedCurrent: current, savedStore: store, storage: live };
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: current, savedStore: store, storage: live, probe };
   current = frame;
   if (live !== undefined) {
     try {
@@ -109,6 +141,11 @@ export function pushFrame(matched: readonly unknown[]): PushedFrame {
     }
   }
   return frame;
+}
+
+/** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
+export function pushFrame(matched: readonly unknown[]): PushedFrame {
+  return makeFrame(matched, false);
 }
 
 /** The call returned or threw: the enclosing call is what it was before `pushFrame`. */
@@ -125,9 +162,53 @@ export function popFrame(frame: PushedFrame): void {
   }
 }
 
+/** A probed call begins: its frame is the context from here on in this execution. Never throws. */
+export function openFrame(matched: readonly unknown[]): PushedFrame {
+  return makeFrame(matched, true);
+}
+
+/**
+ * `frame` is `at`, or under probe frames of calls opened inside it: those have ended
+ * by the time `frame`'s call is over (their return was never seen: they threw).
+ */
+function encloses(frame: PushedFrame, at: CallFrame | undefined): boolean {
+  while (at !== undefined && at !== frame && (at as PushedFrame).probe === true) at = at.parent;
+  return at === frame;
+}
+
+/**
+ * A probed call is over. `returned`: it returned here, in the execution that opened
+ * it, whose context goes back to the caller's (if the call's frame is still it, or
+ * under frames of probed calls that threw inside it). Else it threw: its frame is
+ * marked stale, and `current` goes back to the caller's. Never throws.
+ */
+export function closeFrame(frame: PushedFrame, returned: boolean): void {
+  if (encloses(frame, current)) current = frame.savedCurrent;
+  if (!returned) {
+    frame.stale = true;
+    return;
+  }
+  const live = frame.storage;
+  if (live !== undefined && live === storage && encloses(frame, alsGetStore(live))) {
+    try {
+      alsEnterWith(live, frame.savedStore as CallFrame);
+    } catch {
+      // As above.
+    }
+  }
+}
+
+/**
+ * At a microtask checkpoint no synchronous call is running: whatever probe frame a
+ * throw left in `current` encloses nothing any more.
+ */
+export function checkpoint(): void {
+  current = undefined;
+}
+
 /** Id and depth of the nearest enclosing call of the given session. */
 export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
-  let frame = current ?? (storage === undefined ? undefined : alsGetStore(storage));
+  let frame = context();
   let depth = 0;
   let found: number | undefined;
   for (; frame !== undefined; frame = frame.parent) {

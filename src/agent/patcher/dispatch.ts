@@ -52,6 +52,11 @@ export interface Hook {
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
   /** Which session the hook belongs to (call-tree parents are per session). */
   readonly sessionKey: object;
+  /**
+   * Time the process spent on this hook's behalf outside the hook's own code: a probe
+   * hit's breakpoint condition and pause. For the session's overload breaker. Never throws.
+   */
+  charge?(ns: number): void;
 }
 
 /** A call some hook took, between `enter` and `returned`/`threw`. Opaque to the wrapper. */

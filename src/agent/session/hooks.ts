@@ -21,6 +21,8 @@ import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Ending, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
+// Registers the ES modules of a process attached to without the preload (probes reach them).
+import '../engines/probes/esm-source.js';
 import type { FunctionEntry, LoadedModule } from '../catalog/entries.js';
 import { modulesForFiles } from '../catalog/modules.js';
 import { nearMisses } from '../catalog/near-misses.js';
@@ -32,6 +34,8 @@ export interface HookOwner {
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): object | undefined;
   exit(token: object, ending: Ending): void;
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
+  /** Time spent for the session outside its hooks (probe conditions and pauses), ns. */
+  charge(ns: number): void;
 }
 
 export interface Hooked {
@@ -82,6 +86,10 @@ export class SessionHook implements Hook {
 
   settle(token: object, rejected: boolean, value: unknown, at: number): void {
     this.sessionKey.settle(token, rejected, value, at);
+  }
+
+  charge(ns: number): void {
+    this.sessionKey.charge(ns);
   }
 }
 

@@ -20,6 +20,8 @@
  *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
  *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
+ *   The probe engine charges every probe hit in full (`charge`: the breakpoint
+ *   condition and any pause, the time the program's thread is held in the Debugger).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
  *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
  *   fire while the application runs synchronous code, so the deadline is also checked
@@ -274,6 +276,10 @@ export class Session implements TraceSession, HookOwner {
     if (this.queue.push(event, bytes, false)) this.tally.reported++;
     else this.tally.dropped.queue++;
     if (this.tally.reported >= this.options.max) void this.stop('max');
+  }
+
+  charge(ns: number): void {
+    if (this.running) this.engineNs += ns;
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {

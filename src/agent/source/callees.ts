@@ -7,12 +7,18 @@
  * method of some object), with the reason. A function of the module passed to a call
  * (`items.map(normalize)`) is listed too: the callee will call it.
  *
+ * `this.service.find()` in a method is followed through what TypeScript says of the
+ * class: its decorators' emitted `__metadata("design:paramtypes", [Service, ...])` give
+ * the class of each constructor parameter, and the constructor's `this.service =
+ * service` (what a parameter property compiles to) ties the field to one of them, so
+ * the callee is `Service#find` in the module `Service` comes from.
+ *
  * Calls are listed in source order (a call before the calls in its arguments), one per
  * call site. Naming what a callee is as a pattern, with the catalog of loaded modules,
  * is deeper's job (agent/deeper).
  */
 import type { AnyNode, CallExpression, NewExpression, Node } from 'acorn';
-import { base, recursive, type RecursiveVisitors } from 'acorn-walk';
+import { base, recursive, simple, type RecursiveVisitors } from 'acorn-walk';
 import { INTERNAL_MARK, type LocatedFunction, type ParsedSource } from './locate.js';
 import { lineOf } from './parse.js';
 import { scopesOf } from './scopes.js';
@@ -20,8 +26,12 @@ import { scopesOf } from './scopes.js';
 export type CalleeRef =
   /** A function of this module. */
   | { kind: 'function'; fn: LocatedFunction }
-  /** An export of another module: `path` '' for the module's exports themselves. */
-  | { kind: 'module'; specifier: string; path: string }
+  /**
+   * An export of another module: `path` '' for the module's exports themselves. `copy`:
+   * called through a value taken out of `require()` at load time (`const {query} =
+   * require('./db')`), which a wrapper put on the export later never replaces.
+   */
+  | { kind: 'module'; specifier: string; path: string; copy?: boolean }
   /** An export of this module with no function of its own source behind it. */
   | { kind: 'own-export'; path: string }
   | { kind: 'unnamed'; note: string };
@@ -50,6 +60,7 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
   const byNode = new Map<AnyNode, LocatedFunction>(parsed.functions.map((f) => [f.node as AnyNode, f]));
   const byPath = new Map(parsed.functions.map((f) => [f.path, f]));
   const { lookup } = scopes;
+  const injected = injectedFields(parsed.program as AnyNode, byPath);
 
   const memberOf = (fnPath: string, sep: '.' | '#', name: string): LocatedFunction | undefined => byPath.get(`${fnPath}${sep}${name}`);
   const local = (fn: LocatedFunction | undefined, note: string): CalleeRef => (fn !== undefined ? { kind: 'function', fn } : { kind: 'unnamed', note });
@@ -74,7 +85,7 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
           return { call, ref: local(fn, 'a class without a constructor') };
         }
         case 'module':
-          return { call, ref: { kind: 'module', specifier: binding.specifier, path: binding.path } };
+          return { call, ref: { kind: 'module', specifier: binding.specifier, path: binding.path, ...(binding.imported === true ? {} : { copy: true }) } };
         default:
           return { call, ref: { kind: 'unnamed', note: 'a variable' } };
       }
@@ -83,6 +94,12 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
     if (chain === undefined) return { call: sourceText(source, callee), ref: { kind: 'unnamed', note: 'a computed callee' } };
     const [head, ...rest] = chain;
     const call = chain.join('.');
+    if (head === 'this' && rest.length === 2) {
+      const owner = ownerOf(inside);
+      const type = owner === undefined ? undefined : injected.get(owner)?.get(rest[0]!);
+      const ref = type === undefined ? undefined : typeMethod(type, rest[1]!);
+      if (ref !== undefined) return { call, ref };
+    }
     if (head === 'this') {
       const owner = ownerOf(inside);
       const method = owner !== undefined && rest.length === 1 ? (memberOf(owner, '#', rest[0]!) ?? memberOf(owner, '.', rest[0]!)) : undefined;
@@ -102,6 +119,21 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
       if (fn !== undefined) return { call, ref: { kind: 'function', fn } };
     }
     return { call, ref: { kind: 'unnamed', note: binding.kind === 'param' ? 'a method of a parameter' : 'a method of a variable' } };
+  };
+
+  /** `method` of the class a design:paramtypes entry names: an import's or require()'s export, or a class of this module. */
+  const typeMethod = (type: AnyNode, method: string): CalleeRef | undefined => {
+    const chain = memberChain(type);
+    if (chain === undefined || chain[0] === 'this') return undefined;
+    const [name, ...path] = chain;
+    const binding = lookup(name!, type.start);
+    if (binding?.kind === 'module') return { kind: 'module', specifier: binding.specifier, path: `${[binding.path, ...path].filter(Boolean).join('.')}#${method}` };
+    if (binding?.kind === 'function' && path.length === 0) {
+      const cls = byNode.get(binding.node);
+      const fn = cls === undefined ? undefined : memberOf(cls.path, '#', method);
+      if (fn !== undefined) return { kind: 'function', fn };
+    }
+    return undefined;
   };
 
   return {
@@ -136,6 +168,65 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
       return calls;
     },
   };
+}
+
+/** The name a call's callee ends with: `__decorate`, `tslib_1.__decorate`, `(0, tslib_1.__decorate)`. */
+function calleeName(node: AnyNode): string | undefined {
+  if (node.type === 'Identifier') return node.name;
+  if (node.type === 'MemberExpression' && !node.computed && node.property.type === 'Identifier') return node.property.name;
+  if (node.type === 'SequenceExpression') return calleeName(node.expressions[node.expressions.length - 1] as AnyNode);
+  return undefined;
+}
+
+/**
+ * For each class of the module (by its internal path, '~AppController') that TypeScript
+ * decorated with `design:paramtypes` metadata: its fields set from constructor
+ * parameters, each with the expression naming the parameter's class.
+ */
+function injectedFields(program: AnyNode, byPath: Map<string, LocatedFunction>): Map<string, Map<string, AnyNode>> {
+  const out = new Map<string, Map<string, AnyNode>>();
+  simple(program, {
+    CallExpression(node) {
+      if (calleeName(node.callee as AnyNode) !== '__decorate' || node.arguments.length < 2) return;
+      const [decorators, target] = node.arguments as AnyNode[];
+      if (decorators?.type !== 'ArrayExpression' || target?.type !== 'Identifier') return;
+      let types: AnyNode[] | undefined;
+      for (const element of decorators.elements) {
+        if (element?.type !== 'CallExpression' || calleeName(element.callee as AnyNode) !== '__metadata') continue;
+        const [key, value] = element.arguments as AnyNode[];
+        if (key?.type === 'Literal' && key.value === 'design:paramtypes' && value?.type === 'ArrayExpression') {
+          types = value.elements.filter((e): e is NonNullable<typeof e> => e !== null) as AnyNode[];
+        }
+      }
+      const cls = byPath.get(INTERNAL_MARK + target.name);
+      if (types === undefined || cls === undefined) return;
+      // A class is located by its constructor when it has one (its `~Name` is the constructor).
+      const ctor = (cls.node as AnyNode).type === 'FunctionExpression' ? (cls.node as AnyNode) : classConstructorNode(cls.node as AnyNode);
+      if (ctor === undefined || ctor.type !== 'FunctionExpression') return;
+      const params = ctor.params.map((p) => (p.type === 'Identifier' ? p.name : undefined));
+      const fields = new Map<string, AnyNode>();
+      for (const statement of ctor.body.body) {
+        // this.appService = appService (a parameter property, compiled)
+        if (statement.type !== 'ExpressionStatement' || statement.expression.type !== 'AssignmentExpression') continue;
+        const { left, right } = statement.expression;
+        if (left.type !== 'MemberExpression' || left.object.type !== 'ThisExpression' || left.computed || left.property.type !== 'Identifier') continue;
+        if (right.type !== 'Identifier') continue;
+        const index = params.indexOf(right.name);
+        const type = index < 0 ? undefined : types[index];
+        if (type !== undefined) fields.set(left.property.name, type);
+      }
+      if (fields.size > 0) out.set(cls.path, fields);
+    },
+  });
+  return out;
+}
+
+function classConstructorNode(node: AnyNode): AnyNode | undefined {
+  if (node.type !== 'ClassDeclaration' && node.type !== 'ClassExpression') return undefined;
+  for (const element of node.body.body) {
+    if (element.type === 'MethodDefinition' && element.kind === 'constructor') return element.value as AnyNode;
+  }
+  return undefined;
 }
 
 /** The constructor of a class, which `new C()` calls. */

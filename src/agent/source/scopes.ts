@@ -16,8 +16,11 @@ export type Binding =
   | { kind: 'param' }
   | { kind: 'function'; node: AnyNode }
   | { kind: 'object'; node: AnyNode }
-  /** A module's exports or one export of it: `require('x')`, `require('x').y`, `import`. */
-  | { kind: 'module'; specifier: string; path: string }
+  /**
+   * A module's exports or one export of it: `require('x')`, `require('x').y`, `import`.
+   * `imported`: an ES import (a live binding), not a value copied out of `require()`.
+   */
+  | { kind: 'module'; specifier: string; path: string; imported?: boolean }
   | { kind: 'other' };
 
 export interface Scopes {
@@ -160,7 +163,7 @@ function collectScopes(program: Program): Scope[] {
       const specifier = String(node.source.value);
       for (const s of node.specifiers) {
         const path = s.type === 'ImportDefaultSpecifier' ? 'default' : s.type === 'ImportNamespaceSpecifier' ? '' : s.imported.type === 'Identifier' ? s.imported.name : String(s.imported.value);
-        st.block.names.set(s.local.name, { kind: 'module', specifier, path });
+        st.block.names.set(s.local.name, { kind: 'module', specifier, path, imported: true });
       }
     },
     BlockStatement: block('BlockStatement'),

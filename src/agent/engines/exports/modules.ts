@@ -17,6 +17,8 @@ export interface CjsModule {
   id: string;
   filename: string;
   exports: unknown;
+  /** The modules this one required (Node records every requirer's first and later requires). */
+  children?: CjsModule[];
   loaded: boolean;
 }
 

@@ -35,6 +35,7 @@ import { releaseOuterPromises, retainOuterPromises } from './outer-promise.js';
 import {
   TRAMPOLINE_KEY,
   budget,
+  calibrateCondition,
   entryCondition,
   exitCondition,
   insideProbe,
@@ -141,6 +142,7 @@ class ProbeEngine {
         this.link = DebuggerLink.open(TRAMPOLINE_KEY);
         started = true;
         this.link.request('enable');
+        calibrateCondition();
       }
       const armed = this.place(this.link, subject, site);
       this.armed.set(subject, armed);
@@ -249,9 +251,11 @@ class ProbeEngine {
       async: fn.async,
       returns: breakpoints.length > 1,
       overBudget: (probe) => this.cool(probe),
+      releaseReturns: (probe) => this.link?.notify('coolReturns', { probe: probe.id }),
       open: [],
       hits: new SecondWindow(),
       cooling: false,
+      returnsHeld: false,
     };
     registerProbe(record);
     try {
@@ -263,10 +267,13 @@ class ProbeEngine {
     return { id, async: fn.async };
   }
 
-  /** Over budget: the worker removes the probe's breakpoints until its second is over. */
+  /**
+   * Over budget: the worker removes the probe's breakpoints until its second is over
+   * (its return breakpoints only once no call of it is open: `returnsHeld`).
+   */
   private cool(probe: ProbeRecord): void {
     const left = Math.max(100, Math.ceil(1000 - (clock() - probe.hits.start) / 1e6));
-    this.link?.notify('cool', { probe: probe.id, ms: left });
+    this.link?.notify('cool', { probe: probe.id, ms: left, returns: !probe.returnsHeld });
   }
 }
 

@@ -73,4 +73,5 @@ addInternalSource({
     if (entries.length > 0) probeEngine.ensureUsable();
     return entries;
   },
+  list: internalFunctions,
 });

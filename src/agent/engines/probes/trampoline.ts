@@ -19,10 +19,30 @@
  *   pause, and only so many a second (budget.pausesPerSecond): past that, a reported
  *   call is closed here with its duration and without its value. A call that throws never reaches a return position; its frame is gone, so
  *   it is closed as thrown when a shallower return of the same probe is seen, or at the
- *   next microtask checkpoint, which no synchronous call can outlive. Its thrown value
+ *   next microtask checkpoint, which no synchronous call can outlive. That holds only
+ *   while its return breakpoints are in place: a probe that cools (its hit budget) while
+ *   a reported call of it is open keeps them until that call is over (`returnsHeld`),
+ *   else a call that returned would be taken for a throw. Its thrown value
  *   is not visible to a probe: it is reported as a NotVisibleToProbe object.
  * - An async function's outcome is its promise, taken at entry (outer-promise.ts) and
  *   watched until it settles.
+ *
+ * A reported call of a synchronous probe is a parent, as a wrapper's call is: `enter`
+ * opens its frame in the call-tree context (context.ts `openFrame`) for the rest of the
+ * call, and the return that closes the call puts the caller's context back
+ * (`closeFrame`); a call closed as thrown leaves a stale frame. What the call
+ * schedules (promises, callbacks, an async callee's continuations) keeps its frame. An
+ * async probe's call is no parent: the context would have to be put back where the
+ * function first suspends, and no hook runs there after V8 has captured the context for
+ * the continuation (its callees nest under the nearest enclosing traced call).
+ *
+ * What a hit costs is charged to the sessions tracing the function (`Hook#charge`), for
+ * their overload breaker: the time spent here, measured, less what the sessions' hooks
+ * measure themselves (capture and reporting), plus the compile of the
+ * condition itself, which runs before any of this code and is measured once when the
+ * Debugger comes on (`calibrateCondition`), plus, for a pause, the time from the
+ * condition that asked for it to the hand-over of the value (the program's thread is
+ * held in the Debugger all along).
  *
  * Nothing here throws into the program: every entry point catches everything, and a
  * condition that failed anyway counts as false for V8 (no pause).
@@ -30,6 +50,9 @@
 import { clock } from '../../clock.js';
 import type { Ending, Hook } from '../../patcher/dispatch.js';
 import type { Site } from '../../patcher/site.js';
+import { checkpoint, closeFrame, openFrame, type PushedFrame } from '../../patcher/context.js';
+import { engine } from '../../patcher/guard.js';
+import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { PROBE_SOURCE_URL } from '../../capture/stack.js';
 import { frameDepth } from './frame-depth.js';
@@ -43,6 +66,8 @@ interface OpenCall {
   readonly matched: (Hook | object)[];
   readonly depth: number;
   readonly start: number;
+  /** The call's frame in the call-tree context (it knows the context it replaced). */
+  readonly frame: PushedFrame;
 }
 
 export interface ProbeRecord {
@@ -54,10 +79,17 @@ export interface ProbeRecord {
   readonly returns: boolean;
   /** Called once when the probe goes over its hit budget. */
   readonly overBudget: (probe: ProbeRecord) => void;
+  /** Called when the calls that were open as the probe cooled are over (see `returnsHeld`). */
+  readonly releaseReturns: (probe: ProbeRecord) => void;
   open: OpenCall[];
   readonly hits: SecondWindow;
   /** Over budget this second: the worker has been asked to take the breakpoints away. */
   cooling: boolean;
+  /**
+   * It cooled while reported calls of it were open: its return breakpoints stay until
+   * those calls are over, since a call that never meets its return is taken for a throw.
+   */
+  returnsHeld: boolean;
 }
 
 /**
@@ -87,7 +119,46 @@ export class SecondWindow {
 
 const pauses = new SecondWindow();
 
-const probes = new Map<number, ProbeRecord>();
+/**
+ * What evaluating a condition costs before the trampoline runs (V8 compiles it like an
+ * `eval` each time, with the Debugger's compilation cache off), ns. Measured by
+ * `calibrateCondition` once the Debugger is on; until then a conservative guess.
+ */
+export const conditionCost = { ns: 100_000 };
+
+/**
+ * ns spent in the sessions' hooks, running total: a session measures its own capture
+ * and reporting (session.ts), so a hit's charge leaves that part out.
+ */
+let hooksNs = 0;
+
+/** clock() when a pause was asked for (leave returned true), for the pause's charge. */
+let pauseAskedAt = 0;
+
+/** Charges `ns` to every hook on the site (each session tracing it pays the whole hit). */
+function charge(site: Site, ns: number): void {
+  const hooks = site.state.hooks;
+  if (hooks === null) return;
+  for (let i = 0; i < hooks.length; i++) {
+    try {
+      hooks[i]!.charge?.(ns);
+    } catch {
+      // Hooks guard themselves.
+    }
+  }
+}
+
+function chargeMatched(matched: (Hook | object)[], ns: number): void {
+  for (let i = 0; i < matched.length; i += 2) {
+    try {
+      (matched[i] as Hook).charge?.(ns);
+    } catch {
+      // Hooks guard themselves.
+    }
+  }
+}
+
+const probes = new SafeMap<number, ProbeRecord>();
 let pending: { call: OpenCall; end: number } | undefined;
 let sweepQueued = false;
 /** How many trampoline calls are running (a condition, or a pause's value hand-over). */
@@ -116,6 +187,7 @@ export function unregisterProbe(id: number): void {
 function complete(matched: (Hook | object)[], threw: boolean, value: unknown, start: number, end: number): void {
   const pending = !threw && isNativePromise(value);
   const ending: Ending = { threw, pending, value, start, end };
+  const h0 = clock();
   for (let i = 0; i < matched.length; i += 2) {
     try {
       (matched[i] as Hook).exit(matched[i + 1]!, ending);
@@ -123,10 +195,12 @@ function complete(matched: (Hook | object)[], threw: boolean, value: unknown, st
       // Hooks guard themselves; this keeps a bug from reaching the program.
     }
   }
+  hooksNs += clock() - h0;
   if (pending) watchPromise(value as Promise<unknown>, matched);
 }
 
 function thrown(call: OpenCall, end: number): void {
+  closeFrame(call.frame, false);
   complete(call.matched, true, NOT_VISIBLE, call.start, end);
 }
 
@@ -141,15 +215,26 @@ function sweep(): void {
       pending = undefined;
       complete(call.matched, false, NOT_VISIBLE, call.start, end);
     }
-    for (const probe of probes.values()) {
-      if (probe.open.length === 0) continue;
-      const open = probe.open;
-      probe.open = [];
-      for (const call of open) thrown(call, now);
-    }
+    // forEach of the safe map: a for-of would go through the program's iterator protocol.
+    probes.forEach((probe) => {
+      if (probe.open.length > 0) {
+        const open = probe.open;
+        probe.open = [];
+        for (let i = 0; i < open.length; i++) thrown(open[i]!, now);
+      }
+      releaseHeld(probe);
+    });
+    checkpoint();
   } catch {
     // Never into the program's microtask queue.
   }
+}
+
+/** A cooling probe with no call open any more lets its return breakpoints go. */
+function releaseHeld(probe: ProbeRecord): void {
+  if (!probe.returnsHeld || probe.open.length > 0) return;
+  probe.returnsHeld = false;
+  if (probe.cooling) probe.releaseReturns(probe);
 }
 
 function overBudget(probe: ProbeRecord): boolean {
@@ -159,6 +244,7 @@ function overBudget(probe: ProbeRecord): boolean {
   }
   if (!probe.cooling) {
     probe.cooling = true;
+    probe.returnsHeld = probe.open.length > 0;
     probe.overBudget(probe);
   }
   return true;
@@ -167,18 +253,25 @@ function overBudget(probe: ProbeRecord): boolean {
 /** The entry points the conditions call. Each returns whether V8 should pause. */
 const trampoline = {
   enter(id: number, self: unknown, args: ArrayLike<unknown>): boolean {
+    // livetrace's own calls are never traced (patcher/dispatch.ts).
+    if (engine.busy !== 0) return false;
     running++;
+    const began = clock();
+    const hooksBefore = hooksNs;
+    let probe: ProbeRecord | undefined;
     try {
-      const probe = probes.get(id);
+      probe = probes.get(id);
       if (probe === undefined || overBudget(probe)) return false;
       const hooks = probe.site.state.hooks;
       if (hooks === null) return false;
       let matched: (Hook | object)[] | undefined;
+      const h0 = clock();
       for (let i = 0; i < hooks.length; i++) {
         const hook = hooks[i]!;
         const token = hook.enter(self, args as unknown[], undefined);
-        if (token !== undefined) (matched ??= []).push(hook, token);
+        if (token !== undefined) ArrayPrototypePush((matched ??= []), hook, token);
       }
+      hooksNs += clock() - h0;
       if (matched === undefined) return false;
       const start = clock();
       if (probe.async) {
@@ -186,7 +279,9 @@ const trampoline = {
         const promise = takeOuterPromise();
         complete(matched, false, promise !== undefined && isNativePromise(promise) ? promise : NOT_VISIBLE, start, start);
       } else if (probe.returns) {
-        probe.open.push({ matched, depth: frameDepth(), start });
+        // The call's callees (and what it schedules) nest under it, as under a wrapper.
+        const frame = openFrame(matched);
+        ArrayPrototypePush(probe.open, { matched, depth: frameDepth(), start, frame });
         if (!sweepQueued) {
           sweepQueued = true;
           queueMicrotask(sweep);
@@ -197,15 +292,20 @@ const trampoline = {
     } catch {
       // Fall through: no pause.
     } finally {
+      if (probe !== undefined) charge(probe.site, clock() - began - (hooksNs - hooksBefore) + conditionCost.ns);
       running--;
     }
     return false;
   },
 
   leave(id: number): boolean {
+    if (engine.busy !== 0) return false;
     running++;
+    const began = clock();
+    const hooksBefore = hooksNs;
+    let probe: ProbeRecord | undefined;
     try {
-      const probe = probes.get(id);
+      probe = probes.get(id);
       if (probe === undefined || probe.open.length === 0) return false;
       const depth = frameDepth();
       const open = probe.open;
@@ -217,24 +317,34 @@ const trampoline = {
       const call = open[at]!;
       // Calls at this depth or deeper that are still open lost their frames: they threw.
       const rest: OpenCall[] = [];
-      for (const other of open) {
+      for (let i = 0; i < open.length; i++) {
+        const other = open[i]!;
         if (other === call) continue;
         if (depth !== -1 && other.depth >= depth) thrown(other, end);
-        else rest.push(other);
+        else ArrayPrototypePush(rest, other);
       }
       probe.open = rest;
+      releaseHeld(probe);
+      closeFrame(call.frame, true);
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);
       if (!pauses.take(budget.pausesPerSecond)) {
         complete(call.matched, false, NOT_VISIBLE, call.start, end);
         return false;
       }
       pending = { call, end };
+      pauseAskedAt = clock();
       return true;
     } catch {
       return false;
     } finally {
+      if (probe !== undefined) charge(probe.site, clock() - began - (hooksNs - hooksBefore) + conditionCost.ns);
       running--;
     }
+  },
+
+  /** What `calibrateCondition` runs: the shape of a condition that takes no call. */
+  noop(): boolean {
+    return false;
   },
 
   /** The worker hands over the value of the paused return. */
@@ -244,6 +354,8 @@ const trampoline = {
       const taken = pending;
       pending = undefined;
       if (taken === undefined) return;
+      // The pause so far; its resume is one more message, not measured.
+      chargeMatched(taken.call.matched, clock() - pauseAskedAt);
       complete(taken.call.matched, false, value, taken.call.start, taken.end);
     } catch {
       // The value stays unreported.
@@ -275,9 +387,34 @@ export function exitCondition(id: number): string {
   return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
 }
 
+/**
+ * Measures what a condition costs before the trampoline runs: compiling and running a
+ * script of the same shape, with the Debugger on (so with V8's compilation cache off and
+ * the script reported to the worker), as V8 does for each condition. The fastest of a
+ * few runs: delays only ever slow one down. A process that forbids compiling strings
+ * keeps the guess.
+ */
+export function calibrateCondition(): void {
+  const key = JSON.stringify(TRAMPOLINE_KEY);
+  let best = Infinity;
+  try {
+    for (let i = 0; i < 5; i++) {
+      const text = `globalThis[Symbol.for(${key})].noop(${i}, undefined, [])\n//# sourceURL=${PROBE_SOURCE_URL}`;
+      const t0 = clock();
+      (0, eval)(text);
+      best = Math.min(best, clock() - t0);
+    }
+  } catch {
+    return;
+  }
+  if (Number.isFinite(best)) conditionCost.ns = best;
+}
+
 /** For tests: reported calls of synchronous probes still waiting for their return. */
 export function openCalls(): number {
   let n = 0;
-  for (const probe of probes.values()) n += probe.open.length;
+  probes.forEach((probe) => {
+    n += probe.open.length;
+  });
   return n;
 }

@@ -64,7 +64,8 @@ export function debuggerWorkerMain(): void {
 
   interface Probe {
     specs: BreakpointSpec[];
-    ids: string[];
+    /** The breakpoint id of each spec while it is set. */
+    ids: (string | undefined)[];
     cooling: ReturnType<typeof setTimeout> | undefined;
   }
 
@@ -113,24 +114,33 @@ export function debuggerWorkerMain(): void {
     );
   });
 
-  const setBreakpoints = async (probe: Probe): Promise<number> => {
+  /** Sets the probe's breakpoints that `which` selects and are not set yet. */
+  const setBreakpoints = async (probe: Probe, which: (spec: BreakpointSpec) => boolean = () => true): Promise<number> => {
     let located = 0;
-    for (const spec of probe.specs) {
+    for (let i = 0; i < probe.specs.length; i++) {
+      const spec = probe.specs[i]!;
+      if (probe.ids[i] !== undefined || !which(spec)) continue;
       const result = await post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: spec.location, condition: spec.condition });
-      probe.ids.push(result.breakpointId);
+      probe.ids[i] = result.breakpointId;
       if (spec.exit) exitBreakpoints.add(result.breakpointId);
       located++;
     }
     return located;
   };
 
-  const removeBreakpoints = async (probe: Probe): Promise<void> => {
-    const ids = probe.ids.splice(0);
-    for (const id of ids) {
+  /** Removes the probe's breakpoints that `which` selects. */
+  const removeBreakpoints = async (probe: Probe, which: (spec: BreakpointSpec) => boolean = () => true): Promise<void> => {
+    for (let i = 0; i < probe.specs.length; i++) {
+      const id = probe.ids[i];
+      if (id === undefined || !which(probe.specs[i]!)) continue;
+      probe.ids[i] = undefined;
       exitBreakpoints.delete(id);
       await post('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
     }
   };
+
+  const isEntry = (spec: BreakpointSpec): boolean => !spec.exit;
+  const isExit = (spec: BreakpointSpec): boolean => spec.exit;
 
   const handlers: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
     async enable() {
@@ -193,19 +203,31 @@ export function debuggerWorkerMain(): void {
       await removeBreakpoints(probe);
       return true;
     },
-    /** Takes a probe's breakpoints away for `ms`, then sets them again (unless disarmed meanwhile). */
+    /**
+     * Takes a probe's entry breakpoints away for `ms`, then sets them again (unless
+     * disarmed meanwhile). Its return breakpoints go too when `returns` says no call of
+     * it is open; else they stay until `coolReturns`: a call in flight must still meet
+     * its return, or it would be taken for a throw.
+     */
     async cool(request) {
       const id = request.probe as number;
       const probe = probes.get(id);
       if (probe === undefined || probe.cooling !== undefined) return false;
       counts.cooled++;
-      await removeBreakpoints(probe);
+      await removeBreakpoints(probe, request.returns === true ? undefined : isEntry);
       probe.cooling = setTimeout(() => {
         probe.cooling = undefined;
         if (probes.get(id) !== probe) return;
         counts.rearmed++;
         setBreakpoints(probe).catch(() => {});
       }, request.ms as number);
+      return true;
+    },
+    /** The calls that were open when the probe cooled are over: its return breakpoints can go too. */
+    async coolReturns(request) {
+      const probe = probes.get(request.probe as number);
+      if (probe === undefined || probe.cooling === undefined) return false;
+      await removeBreakpoints(probe, isExit);
       return true;
     },
     async coverageStart() {
@@ -247,7 +269,7 @@ export function debuggerWorkerMain(): void {
       return true;
     },
     async counts() {
-      return { ...counts, enabled, probes: probes.size, breakpoints: [...probes.values()].reduce((n, p) => n + p.ids.length, 0) };
+      return { ...counts, enabled, probes: probes.size, breakpoints: [...probes.values()].reduce((n, p) => n + p.ids.filter((id) => id !== undefined).length, 0) };
     },
   };
 

@@ -1,8 +1,7 @@
 /** The ops that read the process without starting a session: list (ls) and deeper. */
 import type { DeeperRequest, ListRequest, ModuleListing } from '../../../protocol/messages.js';
 import { compilePatterns } from '../../../pattern/index.js';
-import type { ModuleRef } from '../../../pattern/match/matcher.js';
-import { listFunctions } from '../../catalog/listing.js';
+import { listFunctions, type ListingFilter } from '../../catalog/listing.js';
 import { deeper as calleesOf } from '../../deeper/deeper.js';
 import type { OpContext } from './context.js';
 
@@ -59,9 +58,15 @@ export function deeper(ctx: OpContext, request: DeeperRequest): void {
  * `ls` takes a pattern as `trace` does, or just a module glob ('src/users', 'node:fs'),
  * which lists all of that module's functions.
  */
-function listingFilter(pattern: string): (ref: ModuleRef, path: string) => boolean {
-  const full = /^(node:)?[^:]*$/.test(pattern.trim()) ? `${pattern.trim()}:*` : pattern;
+function listingFilter(pattern: string): ListingFilter {
+  const moduleOnly = /^(node:)?[^:]*$/.test(pattern.trim());
+  const full = moduleOnly ? `${pattern.trim()}:*` : pattern;
   const [matcher] = compilePatterns([full]);
-  if (!matcher) return () => false;
-  return (ref, path) => matcher.matchModule(ref) && matcher.matchFunction(path);
+  if (!matcher) return { module: () => false, fn: () => false, moduleOnly, internal: false };
+  return {
+    module: (ref) => matcher.matchModule(ref),
+    fn: (path) => matcher.matchFunction(path),
+    moduleOnly,
+    internal: matcher.functionGlob.startsWith('~'),
+  };
 }

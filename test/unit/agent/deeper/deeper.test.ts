@@ -11,7 +11,7 @@ beforeAll(() => {
   resetAppRoot(dir);
   // Loaded by Node itself (require of an ES module puts it in the require cache, where the
   // registry finds it), not through vitest's transform: deeper reads their source text.
-  for (const name of ['users.cjs', 'orders.mjs', 'format.mjs']) require(join(dir, name));
+  for (const name of ['users.cjs', 'orders.mjs', 'format.mjs', 'app.controller.js']) require(join(dir, name));
 });
 
 afterAll(() => {
@@ -28,7 +28,9 @@ describe('deeper', () => {
     expect(more).toEqual([]);
     expect(result).toMatchObject({ fn: 'users.cjs:findUser', module: 'users.cjs', line: 31 });
     expect(result!.callees.map(row)).toEqual([
-      ['db.query', 'db.cjs:query', 'exports', 2],
+      ['db.query', 'db.cjs:query', 'exports', 1],
+      // `const { query } = require('./db')`: a copy the exports wrapper never replaces.
+      ['query', 'db.cjs:~query', 'probe', 1, 'called through a copy taken from require(): the exports wrapper would not see it'],
       ['db.users.find', 'db.cjs:users.find', 'exports', 1],
       ['hashPassword', 'users.cjs:~hashPassword', 'probe', 1],
       ['fs.existsSync', 'node:fs:existsSync', 'exports', 1],
@@ -39,7 +41,8 @@ describe('deeper', () => {
       ['normalize', 'users.cjs:normalize', 'exports', 1, 'passed as a callback'],
       ['setTimeout', null, null, 1, 'a global'],
       ['helper', 'users.cjs:~helper', 'probe', 1],
-      ['format', 'node:util:format', 'exports', 1],
+      // A builtin has no source to probe: nothing reaches a copy of its export.
+      ['format', 'node:util:format', null, 1, 'called through a copy taken from require(): the exports wrapper would not see it'],
     ]);
   });
 
@@ -47,10 +50,16 @@ describe('deeper', () => {
     const [save] = deeper('users.cjs:UserRepo#save');
     expect(save!.callees.map(row)).toEqual([
       ['this.validate', 'users.cjs:UserRepo#validate', 'exports', 1],
-      ['query', 'db.cjs:query', 'exports', 1],
+      ['query', 'db.cjs:~query', 'probe', 1, 'called through a copy taken from require(): the exports wrapper would not see it'],
     ]);
     const [internal] = deeper('users.cjs:~helper');
     expect(internal).toMatchObject({ fn: 'users.cjs:~helper', callees: [] });
+  });
+
+  it("follows this.service.method() through TypeScript's design:paramtypes to the injected class", () => {
+    // constructor(private readonly appService: AppService), compiled by tsc.
+    const [hello] = deeper('app.controller.js:AppController#getHello');
+    expect(hello!.callees.map(row)).toEqual([['this.appService.getHello', 'app.service.js:AppService#getHello', 'exports', 1]]);
   });
 
   it('resolves ES module imports: named with a rename, namespace, default', () => {

@@ -27,8 +27,8 @@ describe('scopesOf', () => {
     expect(scopes.lookup('db', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './db', path: '' });
     expect(scopes.lookup('query', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './db', path: 'api.query' });
     expect(scopes.lookup('find', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './db', path: 'api.users.find' });
-    expect(scopes.lookup('ns', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './ns.js', path: '' });
-    expect(scopes.lookup('b', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './a.js', path: 'a' });
+    expect(scopes.lookup('ns', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './ns.js', path: '', imported: true });
+    expect(scopes.lookup('b', at('MARK_TOP'))).toEqual({ kind: 'module', specifier: './a.js', path: 'a', imported: true });
   });
 
   it('sees parameters, locals and enclosing scopes from inside a function', () => {
