@@ -113,6 +113,10 @@ export const errorTable = {
     exit: 2,
     hint: 'Under --safe V8 refuses any expression that may change state (including calls it cannot prove pure, and await); leave --safe off to run it.',
   },
+  LT_EVAL_UNSUPPORTED: {
+    exit: 2,
+    hint: "The expression uses something a shell evaluation cannot run (dynamic import()); reach a loaded module with $('src/module') instead.",
+  },
   LT_INSPECTOR_UNAVAILABLE: {
     exit: 1,
     hint: "The agent's in-process inspector session could not serve the request (a Node built without the inspector, or a worker that failed); LIVETRACE_LOG=debug says more.",

@@ -116,3 +116,20 @@ describe('get through the inspector', () => {
     expect(JSON.stringify(result.value)).not.toContain('"tok"');
   });
 });
+
+describe('ES modules', () => {
+  it('get reads an ES module export (a live let after it changed) and an internal binding; the shell reaches it by name', async () => {
+    const app = await launchApp('observer/esm-state.mjs', { preload: 'import' });
+    await waitForSocket(app.socketPath);
+    client = await connect(app.pid, { socketDir: app.socketDir });
+    expect((await client.get('observer/esm-state:phase')).value).toBe('tick 1');
+    expect((await client.get('observer/esm-state:registry')).value).toMatchObject({ $: 'map', size: 1 });
+    expect((await client.get('observer/esm-state:~internalCount')).value).toBe(10);
+    expect((await client.evaluate("$('observer/esm-state').bump()")).value).toBe(2);
+    expect((await client.get('observer/esm-state:phase')).value).toBe('tick 2');
+    expect((await client.get('observer/esm-state:~internalCount')).value).toBe(20);
+    // import() cannot work in an inspector evaluation on Node 20; it is refused before it runs.
+    expect((await refusal(client.evaluate("import('node:os')"))).code).toBe('LT_EVAL_UNSUPPORTED');
+    expect((await client.evaluate('1 + 2')).value).toBe(3);
+  });
+});

@@ -67,6 +67,7 @@ export function inspectorWorkerMain(): void {
 
   interface RemoteObject {
     type: string;
+    className?: string;
     subtype?: string;
     value?: unknown;
     unserializableValue?: string;
@@ -118,14 +119,20 @@ export function inspectorWorkerMain(): void {
 
   const evaluate = async (request: Extract<InspectorRequest, { op: 'evaluate' }>, group: string): Promise<InspectorReply> => {
     const hookId = await hook(group);
+    // REPL mode gives top-level await, but its completion value comes back wrapped, so a
+    // promise the expression returns without awaiting it is left unhandled and a rejection
+    // of it would end the process (Node's default for unhandled rejections). Without REPL
+    // mode, awaitPromise has V8 await (and so handle) a returned promise. So REPL mode only
+    // when the expression awaits; a plain script otherwise (its lets are global lexical
+    // bindings, kept between evaluations just the same). V8 counts awaiting as a side
+    // effect, so --safe neither awaits nor uses REPL mode.
+    const repl = !request.safe && /\bawait\b/.test(request.expression);
     let answer: { result: RemoteObject; exceptionDetails?: { exception?: RemoteObject; text?: string } };
     try {
       answer = await post('Runtime.evaluate', {
         expression: request.expression,
         objectGroup: group,
-        // REPL mode gives top-level await and re-declarable lets, but V8 counts its async
-        // wrapper as a side effect, so --safe evaluates a plain script.
-        replMode: !request.safe,
+        replMode: repl,
         awaitPromise: !request.safe,
         throwOnSideEffect: request.safe,
         // V8 terminates the evaluation itself after this long (and only the evaluation: the
@@ -134,6 +141,10 @@ export function inspectorWorkerMain(): void {
         silent: true,
         userGesture: false,
       });
+      // A promise left as REPL mode's completion value: awaited here, which handles it.
+      if (repl && answer.exceptionDetails === undefined && answer.result.subtype === 'promise' && answer.result.objectId !== undefined) {
+        answer = await post('Runtime.awaitPromise', { promiseObjectId: answer.result.objectId });
+      }
     } catch (error) {
       if (/terminated/i.test(error instanceof Error ? error.message : String(error))) return { ok: true, outcome: 'timeout' };
       throw error;

@@ -4,18 +4,16 @@
  * CommonJS modules are found in the require cache and give their `module.exports`. An ES
  * module gives its namespace, which JavaScript only hands out through `import()`; the agent
  * knows the file of the ES modules the preload reported and of an ES main module, and
- * imports it through the inspector worker (an already evaluated module is not run again:
- * `import()` of it only returns the namespace). In the CommonJS build `import()` would be
- * compiled into `require()`, which cannot load an ES module; the inspector's evaluation is
- * plain JavaScript in the main context and has no such problem. Namespaces are kept once
- * imported (they are the module's own, alive as long as the module is).
+ * imports it again (an already evaluated module is not run again: `import()` of it only
+ * returns the namespace). Not through the inspector: Node 20 has no dynamic-import callback
+ * for inspector-compiled code, and the rejection it gives would be unhandled. Namespaces are
+ * kept once imported (they are the module's own, alive as long as the module is).
  */
 import { pathToFileURL } from 'node:url';
 import { LivetraceError } from '../../protocol/errors.js';
 import { isOwnFile } from '../capture/stack.js';
 import { loadedModules } from '../catalog/modules.js';
 import { appRequire, moduleRefForFile } from '../catalog/naming.js';
-import { inspectorLink } from './inspector-link.js';
 import { near } from './near.js';
 
 export interface FoundModule {
@@ -67,25 +65,27 @@ function notFound(input: string, message: string): never {
   throw new LivetraceError('LT_GET_NOT_FOUND', message, { input });
 }
 
-/** The namespace of an ES module found by findModule, imported through the inspector. */
+/**
+ * `import()` compiled where the CommonJS build cannot turn it into `require()`: a function
+ * made at run time keeps the real dynamic import, in both builds.
+ */
+let dynamicImport: ((url: string) => Promise<unknown>) | undefined;
+
+/** The namespace of an ES module found by findModule (it is loaded: importing it runs nothing). */
 export async function importNamespace(found: FoundModule, input: string): Promise<object> {
   const known = namespaces.get(found.id);
   if (known !== undefined) return known;
   if (found.file === undefined) notFound(input, `${found.id} is an ES module without a file: its namespace cannot be reached`);
-  const link = await inspectorLink();
-  const url = pathToFileURL(found.file).href;
-  const { reply, delivered } = await link.request(
-    { op: 'evaluate', expression: `import(${JSON.stringify(url)})`, timeoutMs: 5000, safe: false },
-    {
-      keepRaw: true,
-      deadlineMs: 10_000,
-      onDeadline: () => new LivetraceError('LT_INSPECTOR_UNAVAILABLE', `importing the namespace of ${found.id} did not finish in time`),
-    },
-  );
-  const namespace = delivered?.raw;
-  if (reply.outcome !== 'value' || typeof namespace !== 'object' || namespace === null) {
-    throw new LivetraceError('LT_INSPECTOR_UNAVAILABLE', `the namespace of ${found.id} could not be read`, { input });
+  dynamicImport ??= new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+  let namespace: unknown;
+  try {
+    namespace = await dynamicImport(pathToFileURL(found.file).href);
+  } catch (error) {
+    throw new LivetraceError('LT_GET_UNSAFE', `the namespace of ${found.id} could not be read: ${error instanceof Error ? error.message : String(error)}`, {
+      input,
+    });
   }
+  if (typeof namespace !== 'object' || namespace === null) throw new LivetraceError('LT_GET_UNSAFE', `the namespace of ${found.id} could not be read`, { input });
   namespaces.set(found.id, namespace);
   return namespace;
 }

@@ -24,6 +24,10 @@
  * namespaces named by a literal `$('...')` are imported before the evaluation, because `$`
  * must answer synchronously.
  *
+ * A promise the expression creates and drops (neither returns nor awaits) is the
+ * application's like any other: if it rejects later, that is an unhandled rejection of the
+ * process. A returned promise is awaited, which handles it.
+ *
  * Every evaluation is written to the target's stderr, one line, before it runs: a remote
  * shell that leaves no trace in the service's log would be a backdoor.
  */
@@ -54,6 +58,14 @@ let ownDollar = false;
 export async function evaluate(expression: string, options: EvalOptions = {}): Promise<EvalResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
   const safe = options.safe === true;
+  if (/\bimport\s*\(/.test(expression)) {
+    // Node 20 gives inspector-compiled code no dynamic-import callback: import() can only
+    // fail there, and its rejection surfaces as the process's unhandled rejection, which
+    // ends it. So it is refused before anything runs.
+    throw new LivetraceError('LT_EVAL_UNSUPPORTED', "import() cannot run in a shell evaluation: use $('module') for a loaded module, or require()", {
+      input: clip(expression),
+    });
+  }
   audit(expression, safe, options.client);
   const link = await inspectorLink();
   await preloadNamespaces(expression);
