@@ -14,6 +14,7 @@ import { register as registerInfo } from './info.js';
 import { register as registerLs } from './ls.js';
 import { register as registerPs } from './ps.js';
 import { register as registerRun } from './run.js';
+import { register as registerShell } from './shell.js';
 import { register as registerTop } from './top.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerExplain } from './explain.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   registerInfo(program);
   registerGet(program);
   registerTop(program);
+  registerShell(program);
   registerRun(program);
   registerDemo(program);
   registerAttach(program);

@@ -19,6 +19,7 @@ import {
   type AgentHello,
   type ClientInfo,
   type DeeperResult,
+  type EvalResult,
   type GetResult,
   type ModuleListing,
   type ProcessInfo,
@@ -113,8 +114,22 @@ export class AgentClient {
   }
 
   /** The live value at an export path ('src/cache:store.entries'), captured with the trace bounds. */
-  async get(path: string): Promise<GetResult> {
-    const reply = await this.connection.request('get', { path });
+  async get(path: string, options: { instances?: boolean } = {}): Promise<GetResult> {
+    const reply = await this.connection.request('get', options.instances === true ? { path, instances: true } : { path });
+    return reply.result;
+  }
+
+  /**
+   * Evaluates one expression in the target (`livetrace shell`): REPL semantics (top-level
+   * await, lets kept between calls), `$('src/users')` for a module. `safe` refuses side
+   * effects; `timeoutMs` (default 5000) interrupts a runaway evaluation (LT_EVAL_TIMEOUT).
+   */
+  async evaluate(expression: string, options: { safe?: boolean; timeoutMs?: number } = {}): Promise<EvalResult> {
+    const reply = await this.connection.request('eval', {
+      expression,
+      ...(options.safe === true ? { safe: true } : {}),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
     return reply.result;
   }
 

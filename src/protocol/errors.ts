@@ -104,6 +104,23 @@ export const errorTable = {
     exit: 2,
     hint: 'livetrace never calls a getter or opens a Proxy to read a value; get the object that holds it instead.',
   },
+  // Observer (livetrace shell, and get on internal bindings and instances)
+  LT_EVAL_TIMEOUT: {
+    exit: 2,
+    hint: 'The evaluation ran past its time limit and was interrupted (a pending await is abandoned); the process goes on. Raise it with --timeout, or evaluate less at once.',
+  },
+  LT_EVAL_SIDE_EFFECT: {
+    exit: 2,
+    hint: 'Under --safe V8 refuses any expression that may change state (including calls it cannot prove pure, and await); leave --safe off to run it.',
+  },
+  LT_EVAL_UNSUPPORTED: {
+    exit: 2,
+    hint: "The expression uses something a shell evaluation cannot run (dynamic import()); reach a loaded module with $('src/module') instead.",
+  },
+  LT_INSPECTOR_UNAVAILABLE: {
+    exit: 1,
+    hint: "The agent's in-process inspector session could not serve the request (a Node built without the inspector, or a worker that failed); LIVETRACE_LOG=debug says more.",
+  },
   // Anything else is a bug in livetrace.
   LT_INTERNAL: { exit: 1, hint: 'This is a bug in livetrace; please report it with LIVETRACE_LOG=debug output.' },
 } as const satisfies Record<string, { exit: 1 | 2; hint: string }>;

@@ -7,10 +7,10 @@
  */
 import { LivetraceError, type ErrorRecord } from './errors.js';
 import type { AddedRecord, Engine, SessionRecord, SessionStats, StartedRecord } from './events.js';
-import type { GetResult, ProcessInfo } from './observer.js';
+import type { EvalResult, GetResult, ProcessInfo } from './observer.js';
 import type { TraceOptions } from './options.js';
 
-export type { GetResult, ProcessInfo, TraceOptions };
+export type { EvalResult, GetResult, ProcessInfo, TraceOptions };
 
 /** What kind of function a catalog entry is. */
 export type FunctionKind = 'function' | 'class' | 'async' | 'generator' | 'method' | 'static';
@@ -81,7 +81,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get', 'eval'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -152,6 +152,20 @@ export interface GetRequest {
   id: RequestId;
   op: 'get';
   path: string;
+  /** Count the live instances of the class at the path (a full GC runs first). */
+  instances?: boolean;
+}
+/**
+ * One expression of `livetrace shell`, evaluated in the target's main thread through the
+ * agent's own inspector session. `safe` refuses side effects (and top-level await);
+ * `timeoutMs` (100..60000, default 5000) ends a runaway evaluation.
+ */
+export interface EvalRequest {
+  id: RequestId;
+  op: 'eval';
+  expression: string;
+  safe?: boolean;
+  timeoutMs?: number;
 }
 export type Request =
   | HelloRequest
@@ -163,7 +177,8 @@ export type Request =
   | ClaimRequest
   | DeeperRequest
   | InfoRequest
-  | GetRequest;
+  | GetRequest
+  | EvalRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
 export interface AgentHello {
@@ -244,7 +259,12 @@ export interface GetReply {
   ok: true;
   result: GetResult;
 }
-export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | ErrorReply;
+export interface EvalReply {
+  id: RequestId;
+  ok: true;
+  result: EvalResult;
+}
+export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | EvalReply | ErrorReply;
 
 /** The reply type for each op. */
 export interface ReplyFor {
@@ -258,6 +278,7 @@ export interface ReplyFor {
   deeper: DeeperReply;
   info: InfoReply;
   get: GetReply;
+  eval: EvalReply;
 }
 
 /** One record of a session the connection started, in session order. */
@@ -280,6 +301,8 @@ export type AgentFrame = Reply | RecordFrame | PartFrame;
 const MAX_ID_CHARS = 200;
 const MAX_PATTERNS = 100;
 const MAX_PATTERN_CHARS = 4096;
+/** An expression of `livetrace shell`: a pasted function is fine, a file is not. */
+const MAX_EXPRESSION_CHARS = 64 * 1024;
 
 function badRequest(message: string, input?: unknown): LivetraceError {
   return new LivetraceError('LT_PROTOCOL_BAD_REQUEST', message, input === undefined ? {} : { input });
@@ -387,7 +410,21 @@ export function parseRequest(frame: unknown): Request {
       if (typeof path !== 'string' || path.length === 0 || path.length > MAX_PATTERN_CHARS) {
         throw badRequest(`get needs a "path" string of at most ${MAX_PATTERN_CHARS} characters`, path);
       }
-      return { id, op, path };
+      return frame.instances === true ? { id, op, path, instances: true } : { id, op, path };
+    }
+    case 'eval': {
+      const expression = frame.expression;
+      if (typeof expression !== 'string' || expression.length === 0 || expression.length > MAX_EXPRESSION_CHARS) {
+        throw badRequest(`eval needs an "expression" string of at most ${MAX_EXPRESSION_CHARS} characters`, typeof expression === 'string' ? expression.slice(0, 200) : expression);
+      }
+      const timeoutMs = frame.timeoutMs;
+      if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 60_000)) {
+        throw badRequest('eval "timeoutMs" must be a whole number of ms from 100 to 60000', timeoutMs);
+      }
+      const request: EvalRequest = { id, op, expression };
+      if (frame.safe === true) request.safe = true;
+      if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+      return request;
     }
     default:
       throw new LivetraceError(

@@ -89,4 +89,19 @@ export interface GetResult {
   module: string;
   value: Value;
   truncated: boolean;
+  /**
+   * With --instances: how many live objects have the class's prototype (the value then shows
+   * the first few). Counting runs a full garbage collection first (`fullGc`).
+   */
+  instances?: { count: number; fullGc: true };
+}
+
+/** What one shell evaluation gave (`livetrace shell`). */
+export interface EvalResult {
+  /** The completion value, or what the expression threw, captured with the trace bounds. */
+  value: Value;
+  thrown: boolean;
+  truncated: boolean;
+  /** Wall time of the evaluation in the target, ms. */
+  ms: number;
 }

@@ -81,6 +81,7 @@ describe('get', () => {
     expect(module.message).toMatch(/observer\/state\.cjs/);
     expect((await refusal(c.get('observer/state:config.db.port.x'))).message).toMatch(/is number, it has no property 'x'/);
     expect((await refusal(c.get('observer/state'))).code).toBe('LT_GET_NOT_FOUND');
-    expect((await refusal(c.get('observer/state:~store'))).code).toBe('LT_GET_NOT_FOUND');
+    // No function of state.cjs is exported, so no closure shows its top-level scope.
+    expect((await refusal(c.get('observer/state:~store'))).message).toMatch(/exports no function/);
   });
 });

@@ -6,7 +6,7 @@ import type { Request } from '../../../protocol/messages.js';
 import type { OpContext } from './context.js';
 import { hello } from './hello.js';
 import { deeper, list } from './inspect.js';
-import { get, info } from './observer.js';
+import { evalOp, get, info } from './observer.js';
 import { add, claim, stats, stop, trace } from './sessions.js';
 
 export function runOp(ctx: OpContext, request: Request): void {
@@ -30,6 +30,8 @@ export function runOp(ctx: OpContext, request: Request): void {
     case 'info':
       return info(ctx, request);
     case 'get':
-      return get(ctx, request);
+      return void get(ctx, request);
+    case 'eval':
+      return void evalOp(ctx, request);
   }
 }

@@ -5,6 +5,14 @@ import { log } from '../../log.js';
 import { activeSessions } from '../../session/session.js';
 import type { OpContext } from './context.js';
 
+/** Who each connection said it was (the shell's audit line names it). */
+const clients = new WeakMap<OpContext, string>();
+
+/** 'livetrace 0.1.0 pid 1234', as the client introduced itself (unverified). */
+export function clientOf(ctx: OpContext): string | undefined {
+  return clients.get(ctx);
+}
+
 /** This process as hello describes it. */
 export function describeAgent(): AgentHello {
   return {
@@ -29,6 +37,10 @@ export function hello(ctx: OpContext, request: HelloRequest): void {
     return;
   }
   ctx.greet();
-  if (request.client) log.debug({ client: request.client }, 'client connected');
+  if (request.client) {
+    log.debug({ client: request.client }, 'client connected');
+    const { name, version, pid } = request.client;
+    clients.set(ctx, `${name} ${version}${pid === undefined ? '' : ` pid ${pid}`}`);
+  }
   ctx.reply({ id: request.id, ok: true, protocol: PROTOCOL_VERSION, agent: describeAgent() });
 }

@@ -1,10 +1,13 @@
 /**
- * The observer ops: info (what the process is doing) and get (a live value). Neither
- * starts a session. Info's sampling belongs to the connection that asked: it starts on the
+ * The observer ops: info (what the process is doing), get (a live value) and eval (one
+ * expression of `livetrace shell`). None starts a session. Info's sampling belongs to the connection that asked: it starts on the
  * first info request and stops when the connection closes (agent/observer/sampler.ts).
  */
-import type { GetRequest, InfoRequest } from '../../../protocol/messages.js';
+import { errorReply, type EvalRequest, type GetRequest, type InfoRequest } from '../../../protocol/messages.js';
+import { toLivetraceError } from '../../../protocol/errors.js';
 import { getValue } from '../../observer/get.js';
+import { evaluate } from '../../observer/shell.js';
+import { clientOf } from './hello.js';
 import { processInfo } from '../../observer/info.js';
 import { Sampler } from '../../observer/sampler.js';
 import type { OpContext } from './context.js';
@@ -31,6 +34,25 @@ export function info(ctx: OpContext, request: InfoRequest): void {
   ctx.reply({ id: request.id, ok: true, info: { ...snapshot, costUs: spent.user + spent.system } });
 }
 
-export function get(ctx: OpContext, request: GetRequest): void {
-  ctx.reply({ id: request.id, ok: true, result: getValue(request.path) });
+export async function get(ctx: OpContext, request: GetRequest): Promise<void> {
+  try {
+    const result = await getValue(request.path, request.instances === true ? { instances: true } : {});
+    ctx.reply({ id: request.id, ok: true, result });
+  } catch (error) {
+    ctx.reply(errorReply(request.id, toLivetraceError(error)));
+  }
+}
+
+export async function evalOp(ctx: OpContext, request: EvalRequest): Promise<void> {
+  try {
+    const client = clientOf(ctx);
+    const result = await evaluate(request.expression, {
+      ...(request.safe === true ? { safe: true } : {}),
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+      ...(client === undefined ? {} : { client }),
+    });
+    ctx.reply({ id: request.id, ok: true, result });
+  } catch (error) {
+    ctx.reply(errorReply(request.id, toLivetraceError(error)));
+  }
 }
