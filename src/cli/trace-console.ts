@@ -40,7 +40,7 @@ export interface TraceConsoleOptions {
    * about once a second, and a final one), and with `perProcess` each target's own table
    * is printed too.
    */
-  merge?: { perProcess: boolean };
+  merge?: { perProcess: boolean; everyMs?: number };
 }
 
 /** What typed commands act on: one session, or every session of a multi-target trace. */
@@ -74,6 +74,7 @@ export class TraceConsole {
   private readonly merger: StatsMerger | undefined;
   private readonly perProcess: boolean;
   private mergedAt = 0;
+  private readonly mergedEveryMs: number;
 
   constructor(options: TraceConsoleOptions) {
     this.format = options.format;
@@ -83,6 +84,7 @@ export class TraceConsole {
     this.deeper = options.deeper;
     this.merger = options.merge === undefined ? undefined : new StatsMerger();
     this.perProcess = options.merge?.perProcess === true;
+    this.mergedEveryMs = options.merge?.everyMs ?? MERGED_EVERY_MS;
     if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style, perProcess: this.perProcess });
     if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -99,11 +101,19 @@ export class TraceConsole {
     return session.done();
   }
 
-  /** Prints one record. */
-  record(record: SessionRecord): void {
+  /**
+   * Counts a session's records in the status line without follow() (records that come
+   * some other way than a ClientSession: a fleet's stream).
+   */
+  track(started: StartedRecord): void {
+    this.sessions.set(started.session, { started, calls: 0, dropped: 0, aggregated: false });
+  }
+
+  /** Prints one record; `source` tells targets apart in the merge when pids may repeat (a fleet's agent id). */
+  record(record: SessionRecord, source?: string): void {
     this.count(record);
     if (record.type === 'stats' && this.merger !== undefined) {
-      this.merger.push(record);
+      this.merger.push(record, source);
       // Without --per-process, a target's own table is left out; json keeps every record, as data.
       if (!this.perProcess && this.format !== 'json') {
         this.drawStatus();
@@ -219,7 +229,7 @@ export class TraceConsole {
 
   private tick(): void {
     if (this.pretty) this.chunks(this.pretty.expire(Date.now()));
-    if (this.merger?.dirty === true && Date.now() - this.mergedAt >= MERGED_EVERY_MS) this.printMerged(false);
+    if (this.merger?.dirty === true && Date.now() - this.mergedAt >= this.mergedEveryMs) this.printMerged(false);
     this.drawStatus();
   }
 

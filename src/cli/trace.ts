@@ -15,6 +15,7 @@ import { LivetraceError } from '../protocol/errors.js';
 import { parsePidList } from '../client/targets.js';
 import { openAgent, parsePid } from './agent-connection.js';
 import { traceTargets } from './trace-targets.js';
+import { traceFleet } from './fleet.js';
 import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';
 import { onInterrupt } from './interrupt.js';
@@ -29,18 +30,24 @@ interface TraceArgs extends TraceCommandOptions {
   children?: boolean;
   match?: string;
   perProcess?: boolean;
+  fleet?: string;
+  service?: string;
+  lease?: string;
 }
 
 export function register(program: Command): void {
   const command = program
     .command('trace')
     .description('Trace calls in running processes until the session stops')
-    .argument('<pid>', 'process id, or several separated by commas (4242,4243); left out with --match')
+    .argument('<pid>', 'process id, or several separated by commas (4242,4243); left out with --match and --fleet')
     .argument('[pattern...]', "what to trace, e.g. 'src/users:findUser(nil, ...) -> stack'")
     .option('--no-attach', 'do not attach when the process has no agent (fail instead)')
     .option('--children', 'also trace every Node process below the given ones (a cluster primary and its workers)')
     .option('--match <glob>', "trace every Node process whose command line matches ('*' any text, '?' one character)")
-    .option('--per-process', 'with several targets, print each process\'s count/hist table besides the merged one');
+    .option('--per-process', 'with several targets, print each process\'s count/hist table besides the merged one')
+    .option('--fleet <url>', 'trace every agent of --service in this Redis fleet, redis://[user:password@]host[:port] (docs/fleet.md)')
+    .option('--service <name>', 'with --fleet: the service whose agents to trace')
+    .option('--lease <duration>', 'with --fleet: agents end the session this long after the CLI stops renewing it (default 5s)');
   addTraceOptions(command).addHelpText(
     'after',
     [
@@ -58,6 +65,10 @@ export function register(program: Command): void {
     ].join('\n'),
   );
   command.action(async (first: string, rest: string[], options: TraceArgs) => {
+    if (options.fleet !== undefined) {
+      process.exitCode = await traceFleet([first, ...rest], options);
+      return;
+    }
     // With --match the targets come from the glob, so every argument is a pattern.
     const patterns = options.match !== undefined ? [first, ...rest] : rest;
     const pids = options.match !== undefined ? [] : first.includes(',') ? parsePidList(first) : [parsePid(first)];

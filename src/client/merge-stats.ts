@@ -17,15 +17,15 @@ export interface MergedStatsRecord extends StatsRecord {
 }
 
 export class StatsMerger {
-  /** Latest stats record per target, keyed by pid (one session per target). */
-  private readonly latest = new Map<number, StatsRecord>();
+  /** Latest stats record per target, keyed by pid, or by the caller's key (a fleet's agent id: pids repeat across hosts). */
+  private readonly latest = new Map<string, StatsRecord>();
   private changed = false;
 
-  /** Keeps a target's newest record; returns true when it replaced an older one or was the first. */
-  push(record: StatsRecord): void {
-    const previous = this.latest.get(record.pid);
+  /** Keeps a target's newest record (an older one arriving late is ignored). */
+  push(record: StatsRecord, key: string = String(record.pid)): void {
+    const previous = this.latest.get(key);
     if (previous !== undefined && previous.ts > record.ts && !record.final) return;
-    this.latest.set(record.pid, record);
+    this.latest.set(key, record);
     this.changed = true;
   }
 
