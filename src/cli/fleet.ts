@@ -71,7 +71,8 @@ export async function traceFleet(patterns: string[], options: FleetTraceArgs): P
   const traceOptions = traceOptionsOf(options);
   for (const pattern of patterns) parsePattern(pattern);
   if (options.service === undefined) throw new LivetraceError('LT_FLEET_NO_AGENTS', 'trace --fleet needs --service <name> (livetrace fleet ls lists them)', { input: '' });
-  const leaseMs = options.lease === undefined ? undefined : Number(options.lease.replace(/ms$/, '')) * (options.lease.endsWith('ms') ? 1 : 1000);
+  const lease = options.lease === undefined ? undefined : /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(options.lease.trim());
+  const leaseMs = options.lease === undefined ? undefined : lease === null || lease === undefined ? NaN : Number(lease[1]) * (lease[2] === 'ms' ? 1 : 1000);
   if (leaseMs !== undefined && !(leaseMs >= 1000 && leaseMs <= 60_000)) {
     throw new LivetraceError('LT_OPTION_INVALID', `--lease must be from 1s to 60s ('5s', '1500ms'), not '${options.lease}'`, { input: options.lease });
   }

@@ -76,17 +76,24 @@ export async function openRedis(url: FleetUrl, name: string, extra: RedisOptions
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     connectTimeout: 5000,
+    // No INFO ready check and no CLIENT SETINFO: fewer commands for the ACL to allow
+    // (docs/fleet.md), and no package.json read from disk inside the target.
+    enableReadyCheck: false,
+    disableClientInfo: true,
     ...extra,
   });
-  // Without a listener, an 'error' event would be thrown; errors are seen through the commands.
-  client.on('error', () => undefined);
+  // Without a listener, an 'error' event would be thrown. A refused AUTH arrives only as an
+  // event (the command after it then fails as 'not writeable'), so the last one is kept.
+  let lastError: unknown;
+  client.on('error', (error: unknown) => (lastError = error));
   try {
     await client.connect();
     // A NOAUTH shows up only on the first command when no password was given.
     await client.ping();
   } catch (error) {
     client.disconnect();
-    throw fleetError(error, url, 'the connection');
+    const refused = lastError instanceof Error && /^(WRONGPASS|NOAUTH|NOPERM)/.test(lastError.message);
+    throw fleetError(refused ? lastError : error, url, 'the connection');
   }
   return client;
 }
