@@ -228,4 +228,16 @@ describe('a fleet through Redis', () => {
     // The session was cut to the policy's 3 s.
     expect(kept.stderr).toMatch(/stopped: time limit (3s|3000ms) in /);
   }, 60_000);
+
+  it('loads the Redis client only with LIVETRACE_FLEET, and never keeps the target alive', async () => {
+    // The program ends on its own after 5 s: with a fleet joined, it must still exit then.
+    const code = "console.log('ready ' + process.pid); setTimeout(() => console.log('ioredis ' + Object.keys(require('node:module')._cache).some((k) => k.includes('/ioredis/'))), 5000)";
+    const joined = await launchApp(['-e', code], { preload: 'import', env: { LIVETRACE_FLEET: redis.url, LIVETRACE_SERVICE: 'short', LIVETRACE_FLEET_LOG: join(logDir, 'short.log') } });
+    const plain = await launchApp(['-e', code], { preload: 'import' });
+    await agentsUntil(fleet, 'short', (list) => list.some((a) => a.pid === joined.pid));
+    expect(await joined.exited).toMatchObject({ code: 0, signal: null });
+    expect(await plain.exited).toMatchObject({ code: 0, signal: null });
+    expect(joined.lines).toContain('ioredis true');
+    expect(plain.lines).toContain('ioredis false');
+  }, 60_000);
 });
