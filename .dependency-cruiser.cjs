@@ -3,6 +3,7 @@
  *
  *   protocol  <-  safe  <-  pattern  <-  agent             (runs inside the target)
  *   protocol  <-  client  <-  attach  <-  cli              (runs in the operator's shell)
+ *   protocol  <-  client  <-  fleet   <-  cli              (Redis: the member in the target, the operator's side)
  *
  * protocol is the wire and the shared vocabulary; it imports nothing else of livetrace, so
  * both sides can speak it without loading the other. The operator's side never loads the
@@ -26,7 +27,8 @@ module.exports = {
     layer('agent', ['protocol', 'safe', 'pattern'], 'the agent runs in the target; it never loads the client, attach or the CLI.'),
     layer('client', ['protocol', 'pattern'], 'the client talks to agents over the socket; it never loads the agent itself.'),
     layer('attach', ['protocol', 'client'], 'attach gets an agent into a process through the inspector; it never loads the agent in this process.'),
-    layer('cli', ['protocol', 'pattern', 'client', 'attach'], 'the CLI never loads the agent: --help, ps and trace stay light.'),
+    layer('fleet', ['protocol', 'client'], 'a fleet member reaches its agent through the socket, as any client: it never loads the agent itself.'),
+    layer('cli', ['protocol', 'pattern', 'client', 'attach', 'fleet'], 'the CLI never loads the agent: --help, ps and trace stay light.'),
     {
       name: 'nothing-imports-cli',
       severity: 'error',
@@ -37,7 +39,7 @@ module.exports = {
       name: 'cli-never-reaches-agent',
       comment: 'not even through another module: the CLI process stays free of agent code',
       severity: 'error',
-      from: { path: '^src/(cli|client|attach)/' },
+      from: { path: '^src/(cli|client|attach|fleet)/' },
       to: { path: '^src/agent/', reachable: true },
     },
     {

@@ -20,6 +20,11 @@ if (isMainThread) {
   const agent = startAgent();
   // Under `livetrace run`, the session starts now, before the program's main module loads.
   startRunSession(agent.then((info) => info.listening));
+  // A fleet (docs/fleet.md) only when asked: without LIVETRACE_FLEET neither the member nor
+  // ioredis is loaded. joinFleet never rejects; the catch covers a failed load.
+  if (process.env.LIVETRACE_FLEET !== undefined && process.env.LIVETRACE_FLEET !== '') {
+    import('./fleet/member.js').then((fleet) => fleet.joinFleet(agent), () => undefined).catch(() => undefined);
+  }
 } else {
   startThreadAgent();
 }

@@ -1,5 +1,6 @@
 /**
- * `livetrace info <pid>`: what a process is doing, observer's process view. It attaches
+ * `livetrace info <pid>`: what a process is doing, observer's process view. Several
+ * processes (`4242,4243`, `--children`, `--match`) print one block each (JSON: an array). It attaches
  * as `trace` does. Interval figures (CPU %, GC, loop utilization and delay) need two
  * readings: the first request starts the agent's sampling, the second, one interval later,
  * reports. `--watch` keeps reading every interval until Ctrl-C; the sampling stops in the
@@ -7,7 +8,10 @@
  */
 import type { Command } from 'commander';
 import type { AgentClient } from '../client/client.js';
-import { LivetraceError } from '../protocol/errors.js';
+import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
+import type { ProcessInfo } from '../protocol/observer.js';
+import { parsePidList, resolveTargets } from '../client/targets.js';
+import { formatError } from './report.js';
 import { renderInfo } from './format/info.js';
 import { openAgent, parsePid } from './agent-connection.js';
 import { onInterrupt } from './interrupt.js';
@@ -17,6 +21,8 @@ interface InfoOptions {
   watch?: string | true;
   interval: string;
   attach: boolean;
+  children?: boolean;
+  match?: string;
 }
 
 /** Watch interval unless given, ms. */
@@ -37,27 +43,55 @@ export function parseInterval(text: string, flag: string): number {
 export function register(program: Command): void {
   program
     .command('info')
-    .description('Show what a process is doing: CPU, memory, GC, event loop, handles, modules')
-    .argument('<pid>', 'process id', parsePid)
-    .option('--json', 'print JSON (with --watch, one object per line)')
+    .description('Show what processes are doing: CPU, memory, GC, event loop, handles, modules')
+    .argument('[pid]', 'process id, or several separated by commas (4242,4243); left out with --match')
+    .option('--json', 'print JSON (with --watch, one object per line; several processes: an array, or one object per process and line)')
     .option('--watch [interval]', `print a new snapshot every interval (default ${DEFAULT_WATCH_MS / 1000}s) until Ctrl-C`)
     .option('--interval <duration>', 'how long the CPU, GC and event loop figures of one snapshot cover', '1s')
     .option('--no-attach', 'do not attach when the process has no agent (fail instead)')
-    .action(async (pid: number, options: InfoOptions) => {
+    .option('--children', 'also every Node process below the given ones (a cluster primary and its workers)')
+    .option('--match <glob>', "every Node process whose command line matches ('*' any text, '?' one character)")
+    .action(async (target: string | undefined, options: InfoOptions) => {
       const watchMs = options.watch === undefined ? undefined : options.watch === true ? DEFAULT_WATCH_MS : parseInterval(options.watch, '--watch');
       const intervalMs = watchMs ?? parseInterval(options.interval, '--interval');
-      const client = await openAgent(pid, { attach: options.attach, say: (text) => process.stderr.write(`${text}\n`) });
+      if (target === undefined && options.match === undefined) {
+        throw new LivetraceError('LT_PID_NOT_FOUND', 'no process given: livetrace info <pid>, or --match <glob>', { input: '' });
+      }
+      const named = target === undefined ? [] : target.includes(',') ? parsePidList(target) : [parsePid(target)];
+      const several = named.length !== 1 || options.children === true || options.match !== undefined;
+      const pids = several ? await resolveTargets({ pids: named, children: options.children, match: options.match }) : named;
+      const say = (text: string): void => void process.stderr.write(`${text}\n`);
+      const clients: AgentClient[] = [];
       try {
-        await watch(client, intervalMs, watchMs !== undefined, (info) => {
-          process.stdout.write(options.json === true ? `${JSON.stringify(info, null, watchMs === undefined ? 2 : undefined)}\n` : `${renderInfo(info)}${watchMs === undefined ? '' : '\n'}`);
+        const opened = await Promise.allSettled(pids.map((pid) => openAgent(pid, { attach: options.attach, say })));
+        let firstError: unknown;
+        opened.forEach((result, index) => {
+          if (result.status === 'fulfilled') clients.push(result.value);
+          else if (!several) throw result.reason;
+          else {
+            firstError ??= result.reason;
+            say(`process ${pids[index]}: ${formatError(toLivetraceError(result.reason))}`);
+          }
+        });
+        if (clients.length === 0) throw firstError;
+        await watch(clients, intervalMs, watchMs !== undefined, (infos) => {
+          if (!several) {
+            const info = infos[0]!;
+            process.stdout.write(options.json === true ? `${JSON.stringify(info, null, watchMs === undefined ? 2 : undefined)}\n` : `${renderInfo(info)}${watchMs === undefined ? '' : '\n'}`);
+          } else if (options.json === true) {
+            process.stdout.write(watchMs === undefined ? `${JSON.stringify(infos, null, 2)}\n` : infos.map((info) => `${JSON.stringify(info)}\n`).join(''));
+          } else {
+            process.stdout.write(infos.map((info) => renderInfo(info)).join('\n') + (watchMs === undefined ? '' : '\n'));
+          }
         });
       } finally {
-        await client.close();
+        await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
       }
     });
 }
 
-async function watch(client: AgentClient, intervalMs: number, repeat: boolean, show: (info: Awaited<ReturnType<AgentClient['info']>>) => void): Promise<void> {
+/** Reads every client's info (those whose process is gone are left out, and said so), once or every interval. */
+async function watch(clients: AgentClient[], intervalMs: number, repeat: boolean, show: (infos: ProcessInfo[]) => void): Promise<void> {
   let stopped = false;
   let wake: (() => void) | undefined;
   const release = onInterrupt(() => {
@@ -65,14 +99,31 @@ async function watch(client: AgentClient, intervalMs: number, repeat: boolean, s
     wake?.();
   });
   try {
-    await client.info();
+    const live = new Set(clients);
+    const read = async (): Promise<ProcessInfo[]> => {
+      const results = await Promise.allSettled([...live].map(async (client) => ({ client, info: await client.info() })));
+      const infos: ProcessInfo[] = [];
+      for (const result of results) {
+        if (result.status === 'fulfilled') infos.push(result.value.info);
+        else if (clients.length === 1) throw result.reason;
+      }
+      for (const client of [...live]) {
+        if (client.closed) {
+          live.delete(client);
+          process.stderr.write(`process ${client.pid} is gone\n`);
+        }
+      }
+      if (live.size === 0) throw results.find((r) => r.status === 'rejected')?.reason;
+      return infos;
+    };
+    await read();
     do {
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, intervalMs);
       });
       if (stopped) return;
-      show(await client.info());
+      show(await read());
     } while (repeat && !stopped);
   } finally {
     release();

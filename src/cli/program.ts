@@ -18,6 +18,7 @@ import { register as registerShell } from './shell.js';
 import { register as registerTop } from './top.js';
 import { register as registerTrace } from './trace.js';
 import { register as registerExplain } from './explain.js';
+import { register as registerFleet } from './fleet.js';
 import { printError } from './report.js';
 
 export function createProgram(): Command {
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   registerDemo(program);
   registerAttach(program);
   registerExplain(program);
+  registerFleet(program);
   return program;
 }
 

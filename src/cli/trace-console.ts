@@ -6,6 +6,7 @@
  * is a slow pipe, reading waits for it to drain, the client stops reading the socket,
  * and the agent's bounded queue drops and counts, so the CLI's memory stays bounded too.
  */
+import { StatsMerger } from '../client/merge-stats.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
@@ -34,7 +35,19 @@ export interface TraceConsoleOptions {
   onRecord?: (record: SessionRecord) => void;
   /** Answers `?fn`: what a function calls, as printable text (the agent's `deeper` op). */
   deeper?: (fn: string) => Promise<string>;
+  /**
+   * A trace of several targets: `count`/`hist` tables are merged across them (one table,
+   * about once a second, and a final one), and with `perProcess` each target's own table
+   * is printed too.
+   */
+  merge?: { perProcess: boolean; everyMs?: number };
 }
+
+/** What typed commands act on: one session, or every session of a multi-target trace. */
+export type CommandTarget = Pick<ClientSession, 'add' | 'stop'>;
+
+/** How often a merged table is printed at most, ms (agents send stats once a second). */
+const MERGED_EVERY_MS = 1000;
 
 interface Followed {
   started: StartedRecord;
@@ -58,6 +71,10 @@ export class TraceConsole {
   private readonly modules = new Set<string>();
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private readonly merger: StatsMerger | undefined;
+  private readonly perProcess: boolean;
+  private mergedAt = 0;
+  private readonly mergedEveryMs: number;
 
   constructor(options: TraceConsoleOptions) {
     this.format = options.format;
@@ -65,7 +82,10 @@ export class TraceConsole {
     this.drained = options.drained ?? (() => Promise.resolve());
     this.onRecord = options.onRecord;
     this.deeper = options.deeper;
-    if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style });
+    this.merger = options.merge === undefined ? undefined : new StatsMerger();
+    this.perProcess = options.merge?.perProcess === true;
+    this.mergedEveryMs = options.merge?.everyMs ?? MERGED_EVERY_MS;
+    if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style, perProcess: this.perProcess });
     if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
@@ -81,9 +101,25 @@ export class TraceConsole {
     return session.done();
   }
 
-  /** Prints one record. */
-  record(record: SessionRecord): void {
+  /**
+   * Counts a session's records in the status line without follow() (records that come
+   * some other way than a ClientSession: a fleet's stream).
+   */
+  track(started: StartedRecord): void {
+    this.sessions.set(started.session, { started, calls: 0, dropped: 0, aggregated: false });
+  }
+
+  /** Prints one record; `source` tells targets apart in the merge when pids may repeat (a fleet's agent id). */
+  record(record: SessionRecord, source?: string): void {
     this.count(record);
+    if (record.type === 'stats' && this.merger !== undefined) {
+      this.merger.push(record, source);
+      // Without --per-process, a target's own table is left out; json keeps every record, as data.
+      if (!this.perProcess && this.format !== 'json') {
+        this.drawStatus();
+        return;
+      }
+    }
     if (record.type === 'started' || record.type === 'added') for (const m of record.matched) this.modules.add(m.module);
     if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
     else if (this.pino) this.pino.write(record);
@@ -97,12 +133,23 @@ export class TraceConsole {
     this.screen.info(text);
   }
 
-  /** Ends the console: prints what is still held, removes the status line, stops the timer. */
+  /** Ends the console: prints what is still held and the final merged table, removes the status line, stops the timer. */
   close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
     this.timer = undefined;
     if (this.pretty) this.chunks(this.pretty.drain());
+    if (this.merger !== undefined && this.merger.targets > 0) this.printMerged(true);
     this.screen.clearStatus();
+  }
+
+  /** The table of every target's calls together (a 'stats' record with merged: true and pids). */
+  private printMerged(final: boolean): void {
+    const record = this.merger!.merged(final);
+    this.mergedAt = Date.now();
+    if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
+    else if (this.pino) this.pino.write(record);
+    else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
   }
 
   /**
@@ -110,7 +157,7 @@ export class TraceConsole {
    * is reported at once and the trace goes on; what an added pattern matched arrives as
    * the session's 'added' record.
    */
-  async command(command: InputCommand, session: ClientSession): Promise<void> {
+  async command(command: InputCommand, session: CommandTarget): Promise<void> {
     try {
       switch (command.kind) {
         case 'stop':
@@ -182,6 +229,7 @@ export class TraceConsole {
 
   private tick(): void {
     if (this.pretty) this.chunks(this.pretty.expire(Date.now()));
+    if (this.merger?.dirty === true && Date.now() - this.mergedAt >= this.mergedEveryMs) this.printMerged(false);
     this.drawStatus();
   }
 

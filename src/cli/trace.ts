@@ -1,6 +1,7 @@
 /**
  * `livetrace trace <pid> <pattern...>`: start a session in a running process and print
- * its events until it stops. While it runs, lines on stdin are commands
+ * its events until it stops. Several targets (`4242,4243`, `--children`, `--match`) are
+ * trace-targets.ts's; one pid stays here, as it always was. While it runs, lines on stdin are commands
  * (command-input.ts: `+pattern`, `?fn`, `-`); Ctrl-C ends it cleanly. At the end the
  * reason and the counts go to stderr.
  *
@@ -10,28 +11,43 @@
  */
 import type { Command } from 'commander';
 import { parsePattern } from '../pattern/index.js';
-import { waitForProcessEnd } from '../client/process.js';
-import type { StoppedRecord } from '../protocol/events.js';
+import { LivetraceError } from '../protocol/errors.js';
+import { parsePidList } from '../client/targets.js';
 import { openAgent, parsePid } from './agent-connection.js';
+import { traceTargets } from './trace-targets.js';
+import { traceFleet } from './fleet.js';
 import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';
 import { onInterrupt } from './interrupt.js';
 import { Screen, openOutput } from './screen.js';
 import { renderDeeper } from './deeper.js';
 import { TraceConsole, exitStatusOf } from './trace-console.js';
+import { onBrokenPipe, targetEnd } from './trace-end.js';
 import { addTraceOptions, formatOf, traceOptionsOf, type TraceCommandOptions } from './trace-options.js';
 
 interface TraceArgs extends TraceCommandOptions {
   attach: boolean;
+  children?: boolean;
+  match?: string;
+  perProcess?: boolean;
+  fleet?: string;
+  service?: string;
+  lease?: string;
 }
 
 export function register(program: Command): void {
   const command = program
     .command('trace')
-    .description('Trace calls in a running process until the session stops')
-    .argument('<pid>', 'process id', parsePid)
-    .argument('<pattern...>', "what to trace, e.g. 'src/users:findUser(nil, ...) -> stack'")
-    .option('--no-attach', 'do not attach when the process has no agent (fail instead)');
+    .description('Trace calls in running processes until the session stops')
+    .argument('<pid>', 'process id, or several separated by commas (4242,4243); left out with --match and --fleet')
+    .argument('[pattern...]', "what to trace, e.g. 'src/users:findUser(nil, ...) -> stack'")
+    .option('--no-attach', 'do not attach when the process has no agent (fail instead)')
+    .option('--children', 'also trace every Node process below the given ones (a cluster primary and its workers)')
+    .option('--match <glob>', "trace every Node process whose command line matches ('*' any text, '?' one character)")
+    .option('--per-process', 'with several targets, print each process\'s count/hist table besides the merged one')
+    .option('--fleet <url>', 'trace every agent of --service in this Redis fleet, redis://[user:password@]host[:port] (docs/fleet.md)')
+    .option('--service <name>', 'with --fleet: the service whose agents to trace')
+    .option('--lease <duration>', 'with --fleet: agents end the session this long after the CLI stops renewing it (default 5s)');
   addTraceOptions(command).addHelpText(
     'after',
     [
@@ -42,10 +58,23 @@ export function register(program: Command): void {
       '  -             stop (as Ctrl-C or, on a terminal, Ctrl-D do)',
       'When stdin is not a terminal it is read as a script of such lines, and its end does',
       'not stop the trace: `livetrace trace ... </dev/null` runs until --max or --for.',
+      '',
+      'Several targets (4242,4243, --children, --match): one session in each, every one with',
+      'its own limits; count/hist tables are merged across them (--per-process adds each',
+      "process's own); each target's end is reported, and a target that exits leaves the others running.",
     ].join('\n'),
   );
-  command.action(async (pid: number, patterns: string[], options: TraceArgs) => {
-    process.exitCode = await traceProcess(pid, patterns, options);
+  command.action(async (first: string, rest: string[], options: TraceArgs) => {
+    if (options.fleet !== undefined) {
+      process.exitCode = await traceFleet([first, ...rest], options);
+      return;
+    }
+    // With --match the targets come from the glob, so every argument is a pattern.
+    const patterns = options.match !== undefined ? [first, ...rest] : rest;
+    const pids = options.match !== undefined ? [] : first.includes(',') ? parsePidList(first) : [parsePid(first)];
+    if (patterns.length === 0) throw new LivetraceError('LT_PATTERN_EMPTY', 'no pattern given: livetrace trace <pid> <pattern...>', { input: '' });
+    const single = options.match === undefined && options.children !== true && pids.length === 1;
+    process.exitCode = single ? await traceProcess(pids[0]!, patterns, options) : await traceTargets({ pids, children: options.children, match: options.match }, patterns, options);
   });
 }
 
@@ -85,27 +114,4 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
   } finally {
     output.close();
   }
-}
-
-/**
- * The session ended because its process is going away (the agent's 'exit', or the
- * client's when the connection closed without a 'stopped' record): say whether the target died, and how,
- * rather than only that the connection closed (a crash must not pass for a quiet end).
- * A dying process closes its sockets a moment before it is gone, hence the short wait.
- */
-async function targetEnd(pid: number, stopped: StoppedRecord): Promise<StoppedRecord> {
-  if (stopped.reason !== 'exit') return stopped;
-  const end = await waitForProcessEnd(pid, 2000);
-  if (end === undefined) return stopped;
-  const how = end.signal !== undefined ? ` (killed by ${end.signal})` : end.code !== undefined ? ` (exit code ${end.code})` : '';
-  return { ...stopped, detail: `target process ${pid} exited${how}` };
-}
-
-/** `livetrace trace ... | head -5`: once the reader is gone, stop the session quietly. */
-function onBrokenPipe(stop: () => void): () => void {
-  const handler = (error: NodeJS.ErrnoException): void => {
-    if (error.code === 'EPIPE') stop();
-  };
-  process.stdout.on('error', handler);
-  return () => process.stdout.off('error', handler);
 }

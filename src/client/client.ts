@@ -53,6 +53,11 @@ export class AgentClient {
     return this.helloInfo;
   }
 
+  /** Lets the process exit while this connection is open (for a client that runs inside the target). */
+  unref(): void {
+    this.connection.unref();
+  }
+
   /** True once the connection is closed. */
   get closed(): boolean {
     return this.connection.closed;

@@ -65,6 +65,11 @@ export class AgentConnection {
     });
   }
 
+  /** Lets the process exit while this connection is open (a client living inside the target: the fleet member). */
+  unref(): void {
+    this.socket.unref();
+  }
+
   /** Opens the socket; connect() does the checks and the handshake. */
   static open(pid: number, path: string, timeoutMs: number): Promise<AgentConnection> {
     return new Promise((resolve, reject) => {

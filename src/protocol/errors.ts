@@ -122,6 +122,13 @@ export const errorTable = {
     hint: "The agent's in-process inspector session could not serve the request (a Node built without the inspector, or a worker that failed); LIVETRACE_LOG=debug says more.",
   },
   // Anything else is a bug in livetrace.
+  // Fleet (Redis)
+  LT_FLEET_URL: { exit: 2, hint: 'Give the fleet as redis://[user:password@]host[:port][/db] or rediss://... (TLS).' },
+  LT_FLEET_UNREACHABLE: { exit: 1, hint: 'Check that Redis runs at that address and that this host can reach it.' },
+  LT_FLEET_AUTH: { exit: 2, hint: 'Check the user and password in the fleet URL (redis://user:password@host).' },
+  LT_FLEET_DENIED: { exit: 2, hint: "The Redis user's ACL does not allow this; docs/fleet.md gives the rule a livetrace user needs." },
+  LT_FLEET_NO_AGENTS: { exit: 2, hint: "Run 'livetrace fleet ls --fleet <url>' to see the services and their agents." },
+  LT_FLEET_POLICY: { exit: 2, hint: "The agent's LIVETRACE_FLEET_POLICY does not allow this; it has the last word." },
   LT_INTERNAL: { exit: 1, hint: 'This is a bug in livetrace; please report it with LIVETRACE_LOG=debug output.' },
 } as const satisfies Record<string, { exit: 1 | 2; hint: string }>;
 

@@ -55,6 +55,8 @@ export interface PrettyOptions {
   valueWidth?: number;
   /** Most matched functions listed for a started/added record (default 20). */
   listLimit?: number;
+  /** Stats tables name their process (a trace of several targets). */
+  perProcess?: boolean;
 }
 
 interface Node {
@@ -74,6 +76,7 @@ export class PrettyFormatter {
   private readonly holdEvents: number;
   private readonly valueWidth: number;
   private readonly listLimit: number;
+  private readonly perProcess: boolean;
   /** Calls that arrived and wait (with their subtrees) for their parent, by call key. */
   private readonly held = new Map<string, Node>();
   /** Top-most waiting calls grouped by the key of the parent they wait for, oldest group first. */
@@ -89,6 +92,7 @@ export class PrettyFormatter {
     this.holdEvents = options.holdEvents ?? 1000;
     this.valueWidth = options.valueWidth ?? 200;
     this.listLimit = options.listLimit ?? 20;
+    this.perProcess = options.perProcess === true;
   }
 
   /** Calls held back, waiting for their parent. */
@@ -111,7 +115,7 @@ export class PrettyFormatter {
       case 'note':
         return [{ to: 'info', text: this.style.dim(`note: ${record.message}`) }];
       case 'stats':
-        return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts) }).join('\n') }];
+        return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts), perProcess: this.perProcess }).join('\n') }];
       case 'stopped':
         this.starts.delete(record.session);
         return this.drain();

@@ -15,13 +15,24 @@ export interface StatsTableOptions {
   style?: Style;
   /** Clock used for the heading (default: local time). */
   time?: (ts: number) => string;
+  /** Name the process in the heading (a trace of several targets shows one table per process). */
+  perProcess?: boolean;
+}
+
+/** Whose calls a table counts: one session, one process of several, or several merged. */
+function subjectOf(record: StatsRecord & { merged?: true; pids?: number[] }, perProcess: boolean): string {
+  if (record.merged === true && record.pids !== undefined) {
+    const shown = record.pids.slice(0, 8).join(', ');
+    return `${record.pids.length} process${record.pids.length === 1 ? '' : 'es'} merged (${shown}${record.pids.length > 8 ? ', ...' : ''})`;
+  }
+  return perProcess ? `process ${record.pid} (session ${escapeText(record.session)})` : `session ${escapeText(record.session)}`;
 }
 
 /** The table for one stats record, as lines (no trailing newline). */
 export function renderStatsTable(record: StatsRecord, options: StatsTableOptions = {}): string[] {
   const style = options.style ?? plain;
   const time = options.time ?? ((ts: number) => new Date(ts).toLocaleTimeString());
-  const heading = `${record.final ? 'final stats' : 'stats'} of session ${escapeText(record.session)} at ${time(record.ts)}`;
+  const heading = `${record.final ? 'final stats' : 'stats'} of ${subjectOf(record, options.perProcess === true)} at ${time(record.ts)}`;
   const functions = [...record.functions].sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   if (functions.length === 0) return [style.bold(heading), '  no calls yet'];
   const quantiles = functions.some((f) => f.p50 !== undefined);
