@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { LIVETRACE_VERSION } from '../protocol/messages.js';
 import { register as registerAttach } from './attach.js';
+import { register as registerDashboard } from './dashboard.js';
 import { register as registerDeeper } from './deeper.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerGet } from './get.js';
@@ -37,6 +38,7 @@ export function createProgram(): Command {
   registerDemo(program);
   registerAttach(program);
   registerExplain(program);
+  registerDashboard(program);
   return program;
 }
 
