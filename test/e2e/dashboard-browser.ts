@@ -57,3 +57,14 @@ export async function until<T>(what: string, get: () => Promise<T | undefined> |
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** What the tests' page-side callbacks use of the DOM (test/tsconfig.json has no DOM library). */
+export interface PageElement {
+  textContent: string | null;
+  classList: { contains(name: string): boolean };
+  getAttribute(name: string): string | null;
+}
+export interface PageDocument {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): { length: number };
+}

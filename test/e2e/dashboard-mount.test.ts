@@ -8,7 +8,10 @@ import { get } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, launchApp, type RunningApp } from '../integration/fixture-app.js';
-import { chromiumPath, http, launchBrowser, until } from './dashboard-browser.js';
+import { type PageDocument, chromiumPath, http, launchBrowser, until } from './dashboard-browser.js';
+
+/** The page's document, inside waitForFunction callbacks (the tests' types have no DOM). */
+declare const document: PageDocument;
 
 let browser: Browser | undefined;
 const apps: RunningApp[] = [];
@@ -67,12 +70,12 @@ describe.each(['express', 'http'] as const)('the dashboard mounted in %s', (mode
     if (mode === 'express') await page.screenshot({ path: new URL('../../docs/dashboard-mounted.png', import.meta.url).pathname });
     await page.goto(`${base}/livetrace/#/trace/${app.pid}`);
     await page.fill('#pattern', 'dashboard/work:add');
-    await page.waitForFunction(String.raw`/add/.test(document.querySelector('#explanation')?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /add/.test(document.querySelector('#explanation')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.click('#start');
     await page.waitForSelector('#stop:not([disabled])', { timeout: 15_000 });
     expect(await text(`${base}/patched`)).toBe('true');
     await text(`${base}/work?n=5`);
-    await page.waitForFunction(String.raw`Number(document.querySelector('#calls')?.getAttribute('data-calls') ?? 0) >= 5`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#calls')?.getAttribute('data-calls') ?? 0) >= 5, undefined, { timeout: 15_000 });
     await context.close();
     await until('the patch to be removed', async () => ((await text(`${base}/patched`)) === 'false' ? true : undefined), 15_000);
   }, 60_000);

@@ -15,11 +15,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/connect.js';
 import type { CallEvent } from '../../src/protocol/events.js';
-import { cleanup, tempDir } from '../integration/fixture-app.js';
+import { cleanup, launchApp, tempDir } from '../integration/fixture-app.js';
 import { repoRoot } from '../support/paths.js';
 import { Output } from '../support/process.js';
 import { startCli, killClis, type CliProcess } from './cli-process.js';
-import { chromiumPath, http, launchBrowser, until } from './dashboard-browser.js';
+import { type PageDocument, chromiumPath, http, launchBrowser, until } from './dashboard-browser.js';
+
+/** The page's document, inside waitForFunction callbacks (the tests' types have no DOM). */
+declare const document: PageDocument;
 
 const docs = join(repoRoot, 'docs');
 let socketDir: string;
@@ -134,9 +137,10 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
     await page.waitForSelector(`#processes tr[data-pid="${demo.pid}"]`, { timeout: 15_000 });
     await page.screenshot({ path: join(docs, 'dashboard-processes.png') });
     await page.click(`#processes tr[data-pid="${demo.pid}"] a`);
-    await page.waitForFunction(String.raw`document.querySelector('.figures')?.getAttribute('data-sessions') !== null`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.figures')?.getAttribute('data-sessions') !== null, undefined, { timeout: 15_000 });
     // Two reads make the first interval: the charts have points.
-    await page.waitForFunction(String.raw`document.querySelectorAll('.uplot').length >= 6`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.uplot').length >= 6, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('.chart')?.getAttribute('data-points') ?? 0) >= 4, undefined, { timeout: 20_000 });
     expect(await page.textContent('h1')).toBe(`Process ${demo.pid}`);
     await page.screenshot({ path: join(docs, 'dashboard-process.png') });
   }, 40_000);
@@ -144,18 +148,18 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
   it('explains a pattern as it is typed, starts a trace, streams calls, stops', async () => {
     await page.goto(`${origin}/#/trace/${demo.pid}`);
     await page.fill('#pattern', 'src/users:findUser(');
-    await page.waitForFunction(String.raw`/column \d+/.test(document.querySelector('#explanation')?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /column \d+/.test(document.querySelector('#explanation')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.fill('#pattern', 'src/users:findUser');
-    await page.waitForFunction(String.raw`!document.querySelector('#explanation')?.classList.contains('error') && /findUser/.test(document.querySelector('#explanation')?.textContent ?? '')`, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => !document.querySelector('#explanation')?.classList.contains('error') && /findUser/.test(document.querySelector('#explanation')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.fill('#max', '50');
     await page.click('#start');
     await page.waitForSelector('#stop:not([disabled])', { timeout: 15_000 });
     const traffic = load('/orders/1/owner', 2);
-    await page.waitForFunction(String.raw`Number(document.querySelector('#calls')?.getAttribute('data-calls') ?? 0) >= 3`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('#calls')?.getAttribute('data-calls') ?? 0) >= 3, undefined, { timeout: 15_000 });
     await traffic.stop();
     await page.screenshot({ path: join(docs, 'dashboard-trace.png') });
     await page.click('#stop');
-    await page.waitForFunction(String.raw`document.querySelector('#stopped')?.getAttribute('data-reason') !== null`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#stopped')?.getAttribute('data-reason') !== null, undefined, { timeout: 15_000 });
     expect(await page.getAttribute('#stopped', 'data-reason')).toMatch(/^(user|max)$/);
   }, 60_000);
 
@@ -163,7 +167,7 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
     await page.goto(`${origin}/#/latency?pids=${demo.pid}`);
     await page.fill('#patterns', 'src/users:findUser');
     await page.click('#run');
-    await page.waitForFunction(String.raw`/running in/.test(document.querySelector('#latency-status')?.textContent ?? '')`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => /running in/.test(document.querySelector('#latency-status')?.textContent ?? ''), undefined, { timeout: 15_000 });
     // The raw events of the same calls: a session without rate limit on the same function.
     const client = await connect(demo.pid!, { socketDir });
     const raw = await client.trace('src/users:findUser', { rate: false, max: 1_000_000_000, for: '5m' });
@@ -190,7 +194,7 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
     const rawP99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
     expect(Math.abs(drawnP99 - rawP99) / rawP99).toBeLessThanOrEqual(0.0101);
     // The chart has drawn points (one a second).
-    await page.waitForFunction(String.raw`Number(document.querySelector('.latency')?.getAttribute('data-points') ?? 0) >= 2`, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('.latency')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: 15_000 });
     await page.screenshot({ path: join(docs, 'dashboard-latency.png'), fullPage: true });
     await raw.stop();
     await collecting;
@@ -204,4 +208,31 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
       return sessions === 0 ? true : undefined;
     }, 15_000);
   }, 120_000);
+});
+
+describe.skipIf(chromiumPath === undefined)('dashboard on a process started without livetrace', () => {
+  it('attaches on Start, traces, and closing the page removes the patch', async () => {
+    const app = await launchApp(['dashboard/mounted.cjs', 'http'], { preload: 'none', socketDir, ready: /^ready \d+ \d+/, timeoutMs: 20_000 });
+    const base = `http://127.0.0.1:${/^ready \d+ (\d+)/.exec(app.lines.find((line) => line.startsWith('ready'))!)![1]!}`;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.goto(`${origin}/#/trace/${app.pid}`);
+      await page.fill('#pattern', 'dashboard/work:add');
+      await page.click('#start');
+      await page.waitForSelector('#stop:not([disabled])', { timeout: 40_000 });
+      expect((await http(`${base}/patched`)).body).toBe('true');
+      await http(`${base}/work?n=3`);
+      await page.waitForFunction(() => Number(document.querySelector('#calls')?.getAttribute('data-calls') ?? 0) >= 3, undefined, { timeout: 15_000 });
+      await page.close();
+      await until('the patch to be removed', async () => ((await http(`${base}/patched`)).body === 'false' ? true : undefined), 15_000);
+      const probe = await connect(app.pid, { socketDir });
+      expect(probe.agent.sessions).toBe(0);
+      await probe.close();
+    } finally {
+      await browser.close();
+      await app.kill();
+    }
+  }, 90_000);
 });

@@ -65,10 +65,12 @@ function timeChart(title, labels, { span = 60, height = 180, scales = {}, series
   const colors = ['#2a6fdb', '#e67e22', '#c0392b', '#16a085', '#8e44ad', '#7f8c8d', '#d35400', '#27ae60'];
   const plot = new uPlot({
     width: 420, height,
-    scales: { x: { time: true }, ...scales },
+    // The x axis always spans the last `span` seconds, so one point does not stretch it over years.
+    scales: { x: { time: true, range: (u, min, max) => { const end = max ?? Date.now() / 1000; return [end - span, end]; } }, ...scales },
     axes: [{}, { size: 60 }, ...(scales.rate ? [{ scale: 'rate', side: 1, grid: { show: false }, size: 50 }] : [])],
     series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i % colors.length], width: 1.5, ...(series[label] ?? {}) }))],
   }, data, box);
+  new ResizeObserver(() => { if (box.clientWidth > 0) plot.setSize({ width: box.clientWidth - 18, height }); }).observe(box);
   return {
     box,
     plot,
@@ -78,6 +80,7 @@ function timeChart(title, labels, { span = 60, height = 180, scales = {}, series
       values.forEach((v, i) => data[i + 1].push(v));
       while (data[0].length > 0 && data[0][0] < t / 1000 - span) for (const column of data) column.shift();
       plot.setData(data);
+      box.dataset.points = data[0].length;
     },
   };
 }
