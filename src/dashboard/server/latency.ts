@@ -100,7 +100,9 @@ export class LatencyWindow {
     const ready = [...this.open.keys()].filter((s) => s + 1000 + GRACE_MS <= now).sort((a, b) => a - b);
     // Seconds without any snapshot still get a point, so the chart's x axis has no holes.
     const lastDue = Math.floor((now - 1000 - GRACE_MS) / 1000) * 1000;
-    let from = this.emittedUpTo === -Infinity ? (ready[0] ?? lastDue) : this.emittedUpTo + 1000;
+    // The timeline starts at the first second that has calls.
+    if (this.emittedUpTo === -Infinity && ready.length === 0) return out;
+    let from = this.emittedUpTo === -Infinity ? ready[0]! : this.emittedUpTo + 1000;
     for (; from <= lastDue; from += 1000) {
       const bucket = this.open.get(from);
       this.open.delete(from);
