@@ -12,8 +12,8 @@
  * protocol is the wire and the shared vocabulary; it imports nothing else of livetrace, so
  * both sides can speak it without loading the other. The operator's side never loads the
  * agent: `livetrace --help` must not drag in the session, the patcher and the probe worker.
- * The two entry points, src/index.ts (the library) and src/register.ts (the preload), are
- * the only places that may gather everything. `npm test` runs this check (npm run lint:layers).
+ * The entry points, src/index.ts (the library), src/register.ts (the preload) and
+ * src/dashboard/index.ts (the mounted dashboard), are the only places that may gather everything. `npm test` runs this check (npm run lint:layers).
  */
 const layer = (name, allowed, comment) => ({
   name: `${name}-imports-only-${allowed.join('-') || 'itself'}`,

@@ -28,7 +28,7 @@ export interface HandlerOptions extends SecurityOptions {
 }
 
 export interface DashboardHandler {
-  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  (req: IncomingMessage, res: ServerResponse): void;
   /** Closes every open page's channel: their sessions stop, their watches end. */
   close(): Promise<void>;
 }
