@@ -73,12 +73,15 @@ function openChannel(origin, cookie) {
     const req = request(`${origin}/events`, { headers: { Cookie: cookie } }, (res) => {
       let text = '';
       let points = 0;
+      let stopReason = null;
       res.setEncoding('utf8');
       res.on('data', (chunk) => {
         text += chunk;
         points += (chunk.match(/event: latency\n/g) ?? []).length;
+        const stopped = /"type":"stopped"[^\n]*?"reason":"(\w[\w-]*)"/.exec(chunk);
+        if (stopped) stopReason = stopped[1];
         const id = /"channel":"([^"]+)"/.exec(text)?.[1];
-        if (id) resolve({ id, points: () => points, close: () => req.destroy() });
+        if (id) resolve({ id, points: () => points, stopReason: () => stopReason, close: () => req.destroy() });
       });
     });
     req.on('error', reject);
@@ -113,15 +116,17 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const open = await measure(target.pid, windowS);
     const points = channel.points();
+    // A hist session the agent's overload breaker stopped cost nothing for the rest of the window: say so.
+    const stopReason = channel.stopReason();
     channel.close();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    windows.push({ base, open, points });
+    windows.push({ base, open, points, stopReason });
   }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const result = {
     rate,
     windowS,
-    rounds: windows.map((w) => ({ baselinePercent: +w.base.toFixed(2), latencyOpenPercent: +w.open.toFixed(2), addedPercent: +(w.open - w.base).toFixed(2), latencyEvents: w.points })),
+    rounds: windows.map((w) => ({ baselinePercent: +w.base.toFixed(2), latencyOpenPercent: +w.open.toFixed(2), addedPercent: +(w.open - w.base).toFixed(2), latencyEvents: w.points, histStopped: w.stopReason })),
     medianAddedPercent: +median(windows.map((w) => w.open - w.base)).toFixed(2),
     node: process.version,
     loadavg: loadavg().map((n) => +n.toFixed(2)),
@@ -129,8 +134,8 @@ try {
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(`target: 2 functions x ${rate} calls/s; windows of ${windowS} s; load average ${result.loadavg.join(' ')}`);
-    console.log('round  baseline %core  latency open %core  added %core  latency events');
-    result.rounds.forEach((r, i) => console.log(`${String(i + 1).padEnd(6)} ${String(r.baselinePercent).padStart(14)} ${String(r.latencyOpenPercent).padStart(19)} ${String(r.addedPercent).padStart(12)} ${String(r.latencyEvents).padStart(15)}`));
+    console.log('round  baseline %core  latency open %core  added %core  latency events  hist session');
+    result.rounds.forEach((r, i) => console.log(`${String(i + 1).padEnd(6)} ${String(r.baselinePercent).padStart(14)} ${String(r.latencyOpenPercent).padStart(19)} ${String(r.addedPercent).padStart(12)} ${String(r.latencyEvents).padStart(15)}  ${r.histStopped === null ? 'ran the whole window' : `stopped early: ${r.histStopped}`}`));
     console.log(`median added: ${result.medianAddedPercent}% of a core`);
   }
 } finally {
