@@ -141,13 +141,12 @@ export class Channel {
    * Starts a latency run: a `hist` session in each process for the quantiles, and short
    * sampling bursts for the slowest-calls table.
    *
-   * Why bursts and not a second session for the whole run: measured on a target calling
-   * two functions 10,000 times a second, a hist session alone costs it ~0.3% of a core and
-   * a rate-limited plain session alone about as much, but the two on the same functions
-   * at once cost 2.5 to 4.5% (two hooks on one site take the slower dispatch). A burst
-   * every SAMPLE_EVERY_MS, ending after SAMPLE_CALLS calls or SAMPLE_FOR_MS, keeps that to
-   * a few milliseconds every few seconds on a busy function, and still sees a fifth of
-   * the calls of a rare one.
+   * Why bursts and not a second session for the whole run: on a target calling two
+   * functions 10,000 times a second, a rate-limited plain session alone added up to 2% of
+   * a core (every call still passes its hook and rate limiter), on top of the hist
+   * session's own 2-3% (docs/benchmarks.md). A burst every SAMPLE_EVERY_MS, ending after
+   * SAMPLE_CALLS calls or SAMPLE_FOR_MS, costs a few milliseconds every few seconds on a
+   * busy function, and still sees a fifth of the calls of a rare one.
    */
   async startLatency(pids: number[], patterns: string[], forMs: number): Promise<{ id: string }> {
     const id = `l${this.nextTrace++}`;
