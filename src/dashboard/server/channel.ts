@@ -11,7 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { SessionRecord } from '../../protocol/events.js';
-import { toLivetraceError, type ErrorRecord } from '../../protocol/errors.js';
+import { LivetraceError, toLivetraceError, type ErrorRecord } from '../../protocol/errors.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { parsePattern, printPattern } from '../../pattern/index.js';
 import type { DashboardBackend, InfoWatch, LiveSession } from './backend.js';
@@ -128,8 +128,18 @@ export class Channel {
   }
 
   /** Starts a trace in each process; its records stream as 'records' events until every session stopped. */
-  async startTrace(pids: number[], patterns: string[], options: TraceOptions): Promise<{ id: string }> {
-    const id = `t${this.nextTrace++}`;
+  /**
+   * The id a trace or latency run is known by on the channel. The page picks it, so it
+   * knows it before the first record, which the channel may send before the POST's reply.
+   */
+  private runId(kind: 't' | 'l', asked: unknown): string {
+    const id = typeof asked === 'string' && /^[\w-]{1,40}$/.test(asked) ? `${kind}-${asked}` : `${kind}${this.nextTrace++}`;
+    if (this.traces.has(id)) throw new LivetraceError('LT_OPTION_INVALID', `'${String(asked)}' is already running on this page`, { input: asked });
+    return id;
+  }
+
+  async startTrace(pids: number[], patterns: string[], options: TraceOptions, asked?: unknown): Promise<{ id: string }> {
+    const id = this.runId('t', asked);
     const sessions = await this.startAll(pids, patterns, options);
     const trace: Trace = { id, sessions, pending: [], timer: undefined, ended: 0 };
     this.traces.set(id, trace);
@@ -148,8 +158,8 @@ export class Channel {
    * SAMPLE_CALLS calls or SAMPLE_FOR_MS, costs a few milliseconds every few seconds on a
    * busy function, and still sees a fifth of the calls of a rare one.
    */
-  async startLatency(pids: number[], patterns: string[], forMs: number): Promise<{ id: string }> {
-    const id = `l${this.nextTrace++}`;
+  async startLatency(pids: number[], patterns: string[], forMs: number, asked?: unknown): Promise<{ id: string }> {
+    const id = this.runId('l', asked);
     const hist = patterns.map(histPattern);
     const window = new LatencyWindow();
     const sessions = await this.startAll(pids, hist, { for: forMs });

@@ -140,11 +140,11 @@ export function createHandler(options: HandlerOptions): DashboardHandler {
           return json(res, 200, { ok: true });
         }
         case '/api/trace':
-          return json(res, 200, { ok: true, ...(await channel.startTrace(pidsOf(body), patternsOf(body), traceOptionsOf(body))) });
+          return json(res, 200, { ok: true, ...(await channel.startTrace(pidsOf(body), patternsOf(body), traceOptionsOf(body), body.id)) });
         case '/api/latency': {
           const forMs = body.for === undefined || body.for === '' ? DEFAULT_LATENCY_MS : parseDuration(body.for as string | number);
           if (forMs > maxLatencyMs) throw new LivetraceError('LT_OPTION_INVALID', `a latency run lasts at most ${maxLatencyMs / 1000} s`, { input: body.for });
-          return json(res, 200, { ok: true, ...(await channel.startLatency(pidsOf(body), patternsOf(body), forMs)) });
+          return json(res, 200, { ok: true, ...(await channel.startLatency(pidsOf(body), patternsOf(body), forMs, body.id)) });
         }
         case '/api/stop':
           return json(res, 200, { ok: await channel.stop(String(body.id)) });

@@ -24,6 +24,8 @@ const bytes = (n) => (n == null ? '–' : n >= 1 << 30 ? `${(n / (1 << 30)).toFi
 const ms = (ns) => (ns >= 1e9 ? `${(ns / 1e9).toFixed(2)} s` : ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`);
 const ago = (t) => { const s = Math.round(t / 1000); return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; };
 
+const newRunId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+
 async function post(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ channel: state.channel, ...body }), credentials: 'same-origin' });
   if (!res.ok) return { ok: false, error: { code: `HTTP ${res.status}`, message: await res.text() } };
@@ -219,9 +221,12 @@ const pages = {
     start.addEventListener('click', async () => {
       problem.textContent = ''; summary.textContent = ''; tree.replaceChildren(); nodes.clear(); count = 0;
       start.disabled = true;
-      const reply = await post('api/trace', { pid, patterns: [pattern.value], options: { max: max.value, for: duration.value, rate: rate.value } });
-      if (!reply.ok) { problem.textContent = errorText(reply.error); start.disabled = false; return; }
-      current = reply.id; stop.disabled = false;
+      // The id is ours, so records that arrive before the reply are already ours too.
+      const asked = newRunId();
+      current = `t-${asked}`;
+      const reply = await post('api/trace', { id: asked, pid, patterns: [pattern.value], options: { max: max.value, for: duration.value, rate: rate.value } });
+      if (!reply.ok) { current = null; problem.textContent = errorText(reply.error); start.disabled = false; return; }
+      stop.disabled = false;
     });
     stop.addEventListener('click', () => { if (current) void post('api/stop', { id: current }); });
     const addCall = (call) => {
@@ -271,9 +276,12 @@ const pages = {
     run.addEventListener('click', async () => {
       problem.textContent = ''; out.replaceChildren(); fns.clear(); note.textContent = '';
       run.disabled = true;
-      const reply = await post('api/latency', { pids, patterns: patterns.value.split('\n').map((p) => p.trim()).filter(Boolean), for: duration.value });
-      if (!reply.ok) { problem.textContent = errorText(reply.error); run.disabled = false; return; }
-      current = reply.id; stop.disabled = false; note.textContent = 'running…';
+      const asked = newRunId();
+      current = `l-${asked}`;
+      note.textContent = 'starting…';
+      const reply = await post('api/latency', { id: asked, pids, patterns: patterns.value.split('\n').map((p) => p.trim()).filter(Boolean), for: duration.value });
+      if (!reply.ok) { current = null; note.textContent = ''; problem.textContent = errorText(reply.error); run.disabled = false; return; }
+      stop.disabled = false;
     });
     stop.addEventListener('click', () => { if (current) void post('api/stop', { id: current }); });
     const section = (fn) => {
