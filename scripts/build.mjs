@@ -7,7 +7,7 @@
 // cache as a `file:` package): without the check, a user's first `npx livetrace demo`
 // after `npm install` waited for two full tsc builds of code that was already built.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,5 +38,23 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
   execFileSync(process.execPath, [tsc, '-p', join(root, project)], { stdio: 'inherit', cwd: root });
 }
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
+buildDashboardAssets();
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
+
+/**
+ * The dashboard's page (docs/dashboard.md): its hand-written files and uPlot's ES module
+ * and stylesheet, copied into dist/web, where the server reads them. Served from the
+ * package, never from a CDN: the page's CSP allows only its own origin.
+ */
+function buildDashboardAssets() {
+  const out = join(root, 'dist/web');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const web = join(root, 'src/dashboard/web');
+  for (const name of readdirSync(web)) copyFileSync(join(web, name), join(out, name));
+  const uplot = join(dirname(createRequire(import.meta.url).resolve('uplot')), '..');
+  const dist = existsSync(join(uplot, 'dist')) ? join(uplot, 'dist') : uplot;
+  copyFileSync(join(dist, 'uPlot.esm.js'), join(out, 'uPlot.esm.js'));
+  copyFileSync(join(dist, 'uPlot.min.css'), join(out, 'uPlot.min.css'));
+}

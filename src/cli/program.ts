@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { LIVETRACE_VERSION } from '../protocol/messages.js';
 import { register as registerAttach } from './attach.js';
+import { register as registerDashboard } from './dashboard.js';
 import { register as registerDeeper } from './deeper.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerGet } from './get.js';
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   registerAttach(program);
   registerExplain(program);
   registerFleet(program);
+  registerDashboard(program);
   return program;
 }
 
