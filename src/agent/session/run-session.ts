@@ -27,15 +27,30 @@
  * 'exit'), and never longer than CLAIM_TIMEOUT_MS in all. `process.exit()` and signals
  * are not delayed.
  *
+ * A program that is busy from its first line to a `process.exit()` (a test runner's child,
+ * a short CLI) never turns its event loop: the CLI can neither claim its session nor read
+ * it, and its records would die with it. So at 'exit' (synchronous: nothing can be sent
+ * any more) a session with records still unsent is stopped (reason 'exit') and what is
+ * queued is written, one record per line, to a spool file in the socket directory named
+ * after the run's token digest and the pid (protocol/run-request.ts); the CLI replays it as
+ * the process's session. It is bounded: the queue is (the session's limits), the file is
+ * cut at SPOOL_MAX_BYTES (the 'stopped' record always goes last), and it is one
+ * synchronous write and a rename, a few milliseconds for a full queue. A session that
+ * expired unclaimed, or that its CLI has read to its end, writes nothing.
+ *
  * Child processes inherit LIVETRACE_RUN with NODE_OPTIONS, so every Node process the
  * program starts pre-starts a session too; the CLI claims each (docs/cli.md, `run`).
  * The state lives on a global symbol, like the agent's (agent.ts), so a second copy of
  * livetrace in the process sees the same waiting session.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { log } from '../log.js';
-import { RUN_ENV, type RunRequest } from '../../protocol/run-request.js';
+import { RUN_ENV, runSpoolName, runSpoolPrefix, type RunRequest } from '../../protocol/run-request.js';
+import { socketDir } from '../../protocol/socket-path.js';
+import { prepareSocketDir } from '../../protocol/socket-dir.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { trace, type Session } from './session.js';
 
@@ -43,6 +58,9 @@ export { RUN_ENV, type RunRequest };
 
 /** How long a pre-started session waits for its CLI. */
 export const CLAIM_TIMEOUT_MS = 5000;
+
+/** The most a process writes to its spool file at exit; the 'stopped' record always goes. */
+export const SPOOL_MAX_BYTES = 16 * 1024 * 1024;
 
 
 interface Waiting {
@@ -91,6 +109,7 @@ export function startRunSession(listening: Promise<boolean>, env: NodeJS.Process
   timer.unref();
   const waiting: Waiting = { token: Buffer.from(request.token), session, error, timer, claimed: false, expired: false };
   holder[STATE_KEY] = waiting;
+  if (session !== undefined) spoolAtExit(waiting, session, runSpoolPrefix(request.token), env);
   void listening.then((up) => {
     if (up && session !== undefined) holdExitUntilRead(waiting, session);
   });
@@ -110,6 +129,45 @@ function holdExitUntilRead(waiting: Waiting, session: Session): void {
     setTimeout(() => {}, 10);
   };
   process.on('beforeExit', onBeforeExit);
+}
+
+/** See the essay above: what nobody could read before the process exits goes to the spool file. */
+function spoolAtExit(waiting: Waiting, session: Session, prefix: string, env: NodeJS.ProcessEnv): void {
+  const dir = socketDir(env);
+  process.on('exit', () => {
+    if (waiting.expired || session.ended) return;
+    let file: string | undefined;
+    try {
+      void session.stop('exit');
+      const records = session.take();
+      if (records.length === 0) return;
+      const last = records[records.length - 1]!;
+      let text = '';
+      for (let i = 0; i < records.length - 1; i++) {
+        const line = JSON.stringify(records[i]) + '\n';
+        if (text.length + line.length > SPOOL_MAX_BYTES) break;
+        text += line;
+      }
+      text += JSON.stringify(last) + '\n';
+      // The socket directory's trust check (private to this user), as before listening.
+      prepareSocketDir(dir);
+      const target = join(dir, runSpoolName(prefix, process.pid));
+      file = `${target}.tmp`;
+      // Written whole, then renamed: the CLI never reads half a file.
+      writeFileSync(file, text, { mode: 0o600 });
+      renameSync(file, target);
+      file = undefined;
+    } catch (error) {
+      log.debug({ err: error }, 'the run session could not be spooled at exit');
+      if (file !== undefined) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // Nothing more to do on the way out.
+        }
+      }
+    }
+  });
 }
 
 /**
