@@ -15,7 +15,8 @@
  * Nobody else can take it: the token is compared in constant time and a session is
  * claimed at most once. Nothing is left behind when the CLI never comes (it was killed,
  * or the program was started with a copied environment): an unclaimed session stops by
- * itself after CLAIM_TIMEOUT_MS (reason 'client-gone'), and the timer is unref'd. A
+ * itself after CLAIM_TIMEOUT_MS of time it could have been claimed in (reason
+ * 'client-gone'; a busy start does not count), and the timers are unref'd. A
  * session that could not start (the patterns match too much, say) is kept as its error,
  * which the claim returns, so the CLI reports it with its code.
  *
@@ -59,6 +60,11 @@ export { RUN_ENV, type RunRequest };
 /** How long a pre-started session waits for its CLI. */
 export const CLAIM_TIMEOUT_MS = 5000;
 
+/** A claim timer this late ran after the event loop was blocked: it is re-armed (startRunSession). */
+const LATE_MS = 250;
+const WATCH_MS = 100;
+const MAX_REARMS = 5;
+
 /** The most a process writes to its spool file at exit; the 'stopped' record always goes. */
 export const SPOOL_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -67,7 +73,9 @@ interface Waiting {
   token: Buffer;
   session: Session | undefined;
   error: LivetraceError | undefined;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  /** Notes whether the event loop was blocked while the session waited (see startRunSession). */
+  watch: NodeJS.Timeout;
   claimed: boolean;
   /** Unclaimed for too long: the session was stopped. */
   expired: boolean;
@@ -100,14 +108,48 @@ export function startRunSession(listening: Promise<boolean>, env: NodeJS.Process
     error = toLivetraceError(caught);
     log.debug({ err: caught }, 'the run session did not start');
   }
-  const timer = setTimeout(() => {
+  // The wait counts time the process could answer in. A program busy loading for
+  // seconds (mocha requiring every test file) cannot answer the CLI, whose connection
+  // waits in the socket's backlog meanwhile; and a timer runs before the poll phase that
+  // would accept it. So a light watch (one unref'd tick per WATCH_MS) notes whether the
+  // event loop was blocked for more than LATE_MS during the wait; if it was, the wait
+  // starts over instead of ending, at most MAX_REARMS times.
+  let rearms = 0;
+  let blocked = false;
+  let last = Date.now();
+  const expire = (due: number): void => {
     if (waiting.claimed) return;
+    if ((blocked || Date.now() - due > LATE_MS) && rearms < MAX_REARMS) {
+      rearms++;
+      blocked = false;
+      arm();
+      return;
+    }
+    clearInterval(waiting.watch);
     waiting.expired = true;
     log.debug('the run session was not claimed in time');
     void waiting.session?.stop('client-gone');
-  }, CLAIM_TIMEOUT_MS);
-  timer.unref();
-  const waiting: Waiting = { token: Buffer.from(request.token), session, error, timer, claimed: false, expired: false };
+  };
+  const arm = (): void => {
+    const due = Date.now() + CLAIM_TIMEOUT_MS;
+    waiting.timer = setTimeout(() => expire(due), CLAIM_TIMEOUT_MS);
+    waiting.timer.unref();
+  };
+  const waiting: Waiting = {
+    token: Buffer.from(request.token),
+    session,
+    error,
+    timer: undefined,
+    watch: setInterval(() => {
+      const now = Date.now();
+      if (now - last > WATCH_MS + LATE_MS) blocked = true;
+      last = now;
+    }, WATCH_MS),
+    claimed: false,
+    expired: false,
+  };
+  waiting.watch.unref();
+  arm();
   holder[STATE_KEY] = waiting;
   if (session !== undefined) spoolAtExit(waiting, session, runSpoolPrefix(request.token), env);
   void listening.then((up) => {
@@ -135,7 +177,7 @@ function holdExitUntilRead(waiting: Waiting, session: Session): void {
 function spoolAtExit(waiting: Waiting, session: Session, prefix: string, env: NodeJS.ProcessEnv): void {
   const dir = socketDir(env);
   process.on('exit', () => {
-    if (waiting.expired || session.ended) return;
+    if (waiting.expired || session.ended || (globalThis as Holder)[STATE_KEY] !== waiting) return;
     let file: string | undefined;
     try {
       void session.stop('exit');
@@ -192,6 +234,7 @@ export function claimRunSession(token: string): Session {
   }
   waiting.claimed = true;
   clearTimeout(waiting.timer);
+  clearInterval(waiting.watch);
   if (waiting.session === undefined) throw waiting.error ?? new LivetraceError('LT_INTERNAL', 'the run session did not start');
   return waiting.session;
 }
