@@ -23,20 +23,21 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { TraceOptions } from '../protocol/options.js';
-import { RUN_ENV, type RunRequest } from '../protocol/run-request.js';
+import { RUN_ENV, pidOfRunSpool, runSpoolName, runSpoolPrefix, type RunRequest } from '../protocol/run-request.js';
 import { agentEntry } from '../attach/bootstrap.js';
 import type { AgentClient } from '../client/client.js';
 import { connect } from '../client/connect.js';
 import { processState } from '../client/process.js';
 import type { ClientSession } from '../client/session.js';
 import { LivetraceError, isLivetraceError, toLivetraceError } from '../protocol/errors.js';
-import type { StoppedRecord } from '../protocol/events.js';
+import type { SessionRecord, StoppedRecord } from '../protocol/events.js';
 import { pidOfSocket, socketDir } from '../protocol/socket-path.js';
+import { checkSocketDir } from '../protocol/socket-dir.js';
 import { parsePattern } from '../pattern/index.js';
 import { styleFor } from './format/style.js';
 import { formatError } from './report.js';
@@ -210,6 +211,10 @@ class Claims {
   /** Pids already claimed, or found not to hold our session. */
   private readonly settled: Set<number>;
   private readonly sessions = new Set<ClientSession>();
+  /** Pids whose claimed session is being followed: their spool file is read when it ends. */
+  private readonly live = new Set<number>();
+  /** Names this run's spool files begin with (protocol/run-request.ts). */
+  private readonly spoolPrefix: string;
   private claimed = 0;
   private readonly following = new Set<Promise<void>>();
   private readonly startedAt = Date.now();
@@ -226,6 +231,7 @@ class Claims {
     this.dir = dir;
     this.view = view;
     this.settled = new Set(before);
+    this.spoolPrefix = runSpoolPrefix(token);
     // A stale socket file of an earlier process with the same pid must not hide the command.
     if (child.pid !== undefined) this.settled.delete(child.pid);
     this.done = new Promise((resolve) => (this.finish = resolve));
@@ -259,6 +265,7 @@ class Claims {
 
   private async settle(): Promise<void> {
     while (this.following.size > 0) await Promise.all([...this.following]);
+    this.replaySpools();
     this.finish();
   }
 
@@ -270,6 +277,7 @@ class Claims {
   private async scanOnce(): Promise<void> {
     const pids = [this.child.pid ?? 0, ...socketPids(this.dir)].filter((pid) => pid > 0 && !this.settled.has(pid));
     for (const pid of new Set(pids)) await this.tryClaim(pid);
+    this.replaySpools();
     if (!this.warned && this.claimed === 0 && Date.now() - this.startedAt > QUIET_MS && this.scanning !== undefined) {
       this.warned = true;
       this.view.say('livetrace: no livetrace agent has answered in the command yet (is it a Node.js program that honours NODE_OPTIONS?)');
@@ -294,6 +302,7 @@ class Claims {
       this.claimed++;
       this.claimedFirst();
       this.sessions.add(session);
+      this.live.add(pid);
       const following = this.view.follow(session).then(
         (stopped) => this.ended(client, session, stopped),
         (error: unknown) => this.view.say(formatError(toLivetraceError(error))),
@@ -314,9 +323,62 @@ class Claims {
   }
 
   private async ended(client: AgentClient, session: ClientSession, stopped: StoppedRecord): Promise<void> {
-    this.view.summarize(stopped);
+    let last = stopped;
+    // The connection closed before the agent sent its end: the process exited with
+    // records unsent, and left them in its spool file (run-session.ts).
+    if (session.synthetic) last = this.replaySpool(session.pid, runSpoolName(this.spoolPrefix, session.pid)) ?? stopped;
+    this.live.delete(session.pid);
+    this.view.summarize(last);
     this.sessions.delete(session);
     await client.close();
+  }
+
+  /**
+   * Replays the spool files of this run's processes that exited before their session
+   * could be claimed (or read to its end): each is printed as that process's session.
+   */
+  private replaySpools(): void {
+    let names: string[];
+    try {
+      // Only from a directory that passes the trust check: anyone else could plant records.
+      if (!checkSocketDir(this.dir)) return;
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = pidOfRunSpool(this.spoolPrefix, name);
+      if (pid === undefined || this.live.has(pid)) continue;
+      this.settled.add(pid);
+      const stopped = this.replaySpool(pid, name);
+      if (stopped === undefined) continue;
+      this.claimed++;
+      this.claimedFirst();
+      this.view.summarize(stopped);
+    }
+  }
+
+  /** Prints one spool file's records and removes it; its 'stopped' record, if it was there. */
+  private replaySpool(pid: number, name: string): StoppedRecord | undefined {
+    const file = join(this.dir, name);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+      unlinkSync(file);
+    } catch {
+      return undefined;
+    }
+    const records: SessionRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        const record = JSON.parse(line) as SessionRecord;
+        if (record.pid === pid) records.push(record);
+      } catch {
+        // A line cut short: the rest of the file still counts.
+      }
+    }
+    return this.view.replay(records);
   }
 }
 

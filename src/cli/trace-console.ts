@@ -109,6 +109,24 @@ export class TraceConsole {
     this.sessions.set(started.session, { started, calls: 0, dropped: 0, aggregated: false });
   }
 
+  /**
+   * Prints records a session's process left in a spool file as it exited (run.ts):
+   * the whole session when nobody could claim it (`started` first), or the rest of one
+   * already followed. Returns its 'stopped' record, if the file has one.
+   */
+  replay(records: SessionRecord[]): StoppedRecord | undefined {
+    let stopped: StoppedRecord | undefined;
+    for (const record of records) {
+      if (record.type === 'started') {
+        if (this.sessions.has(record.session)) continue;
+        this.sessions.set(record.session, { started: record, calls: 0, dropped: 0, aggregated: false });
+      }
+      if (record.type === 'stopped') stopped = record;
+      this.record(record);
+    }
+    return stopped;
+  }
+
   /** Prints one record; `source` tells targets apart in the merge when pids may repeat (a fleet's agent id). */
   record(record: SessionRecord, source?: string): void {
     this.count(record);

@@ -2,6 +2,7 @@
  * What `livetrace run` hands the program it starts: the session to pre-start before the
  * program's first line (src/agent/session/run-session.ts reads it; src/cli/run.ts writes it).
  */
+import { createHash } from 'node:crypto';
 import type { TraceOptions } from './options.js';
 
 /** The environment variable the CLI passes the session in. */
@@ -12,4 +13,27 @@ export interface RunRequest {
   token: string;
   patterns: string[];
   options?: TraceOptions;
+}
+
+/**
+ * Records a run session could not send before its process exited (it was busy until
+ * `process.exit()`, so the CLI could not claim it or read it to its end) are written by
+ * the agent, in its 'exit' listener, to a file in the socket directory, one record per
+ * line; the CLI of that run reads and removes it (src/agent/session/run-session.ts,
+ * src/cli/run.ts). The name carries a digest of the run's token, so a CLI only picks up
+ * its own run's files, and the writer's pid.
+ */
+export function runSpoolPrefix(token: string): string {
+  return `run-${createHash('sha256').update(token).digest('hex').slice(0, 16)}-`;
+}
+
+export function runSpoolName(prefix: string, pid: number): string {
+  return `${prefix}${pid}.ndjson`;
+}
+
+/** The writer's pid of a spool file of this run, or undefined for any other file. */
+export function pidOfRunSpool(prefix: string, fileName: string): number | undefined {
+  if (!fileName.startsWith(prefix) || !fileName.endsWith('.ndjson')) return undefined;
+  const pid = Number(fileName.slice(prefix.length, -'.ndjson'.length));
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }

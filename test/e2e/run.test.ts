@@ -4,7 +4,7 @@
  * trace ends by its limits or with the program, and the demo names the caller that
  * passed null.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { appsDir, cleanup, tempDir } from '../integration/fixture-app.js';
@@ -90,6 +90,29 @@ describe('livetrace run', () => {
     expect(result.stderr).toMatch(/^stopped: max 2 calls in/m);
     expect(result.stdout).toMatch(/^done \d+$/m);
     expect(result.stdout.match(/lib\/math\.cjs:add/g)).toHaveLength(2);
+  });
+
+  it('keeps the calls of busy children that exit before they could be claimed', async () => {
+    // Each child makes its 1500 calls in one synchronous loop and ends with process.exit():
+    // its event loop never turns, so the CLI can neither claim nor read its session; what
+    // it queued reaches the CLI through the spool file written at exit.
+    const dir = tempDir();
+    const output = join(dir, 'events.ndjson');
+    const result = await runCli(
+      ['run', '-t', 'lib/math:add', '--max', '100000', '--rate', 'off', '--cpu-budget', '1000', '--json', '--output', output, '--', node, 'busy-children.cjs'],
+      { socketDir: dir, cwd: appsDir, env: { FIXTURE_CHILDREN: '3', FIXTURE_CALLS: '1500' }, timeoutMs: 60_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.match(/^child sum 1500$/gm)).toHaveLength(3);
+    const records = readFileSync(output, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; pid: number; args?: unknown[]; reason?: string });
+    const calls = records.filter((r) => r.type === 'call');
+    const byPid = new Map<number, number>();
+    for (const call of calls) byPid.set(call.pid, (byPid.get(call.pid) ?? 0) + 1);
+    expect([...byPid.values()]).toEqual([1500, 1500, 1500]);
+    const stops = records.filter((r) => r.type === 'stopped' && byPid.has(r.pid));
+    expect(stops.map((r) => r.reason)).toEqual(['exit', 'exit', 'exit']);
+    // The files are read and removed.
+    expect(readdirSync(dir).filter((name) => name.startsWith('run-'))).toEqual([]);
   });
 
   it('passes SIGTERM on to the program', async () => {

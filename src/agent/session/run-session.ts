@@ -15,7 +15,8 @@
  * Nobody else can take it: the token is compared in constant time and a session is
  * claimed at most once. Nothing is left behind when the CLI never comes (it was killed,
  * or the program was started with a copied environment): an unclaimed session stops by
- * itself after CLAIM_TIMEOUT_MS (reason 'client-gone'), and the timer is unref'd. A
+ * itself after CLAIM_TIMEOUT_MS of time it could have been claimed in (reason
+ * 'client-gone'; a busy start does not count), and the timers are unref'd. A
  * session that could not start (the patterns match too much, say) is kept as its error,
  * which the claim returns, so the CLI reports it with its code.
  *
@@ -27,15 +28,30 @@
  * 'exit'), and never longer than CLAIM_TIMEOUT_MS in all. `process.exit()` and signals
  * are not delayed.
  *
+ * A program that is busy from its first line to a `process.exit()` (a test runner's child,
+ * a short CLI) never turns its event loop: the CLI can neither claim its session nor read
+ * it, and its records would die with it. So at 'exit' (synchronous: nothing can be sent
+ * any more) a session with records still unsent is stopped (reason 'exit') and what is
+ * queued is written, one record per line, to a spool file in the socket directory named
+ * after the run's token digest and the pid (protocol/run-request.ts); the CLI replays it as
+ * the process's session. It is bounded: the queue is (the session's limits), the file is
+ * cut at SPOOL_MAX_BYTES (the 'stopped' record always goes last), and it is one
+ * synchronous write and a rename, a few milliseconds for a full queue. A session that
+ * expired unclaimed, or that its CLI has read to its end, writes nothing.
+ *
  * Child processes inherit LIVETRACE_RUN with NODE_OPTIONS, so every Node process the
  * program starts pre-starts a session too; the CLI claims each (docs/cli.md, `run`).
  * The state lives on a global symbol, like the agent's (agent.ts), so a second copy of
  * livetrace in the process sees the same waiting session.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { log } from '../log.js';
-import { RUN_ENV, type RunRequest } from '../../protocol/run-request.js';
+import { RUN_ENV, runSpoolName, runSpoolPrefix, type RunRequest } from '../../protocol/run-request.js';
+import { socketDir } from '../../protocol/socket-path.js';
+import { prepareSocketDir } from '../../protocol/socket-dir.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { trace, type Session } from './session.js';
 
@@ -44,12 +60,22 @@ export { RUN_ENV, type RunRequest };
 /** How long a pre-started session waits for its CLI. */
 export const CLAIM_TIMEOUT_MS = 5000;
 
+/** A claim timer this late ran after the event loop was blocked: it is re-armed (startRunSession). */
+const LATE_MS = 250;
+const WATCH_MS = 100;
+const MAX_REARMS = 5;
+
+/** The most a process writes to its spool file at exit; the 'stopped' record always goes. */
+export const SPOOL_MAX_BYTES = 16 * 1024 * 1024;
+
 
 interface Waiting {
   token: Buffer;
   session: Session | undefined;
   error: LivetraceError | undefined;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  /** Notes whether the event loop was blocked while the session waited (see startRunSession). */
+  watch: NodeJS.Timeout;
   claimed: boolean;
   /** Unclaimed for too long: the session was stopped. */
   expired: boolean;
@@ -82,15 +108,50 @@ export function startRunSession(listening: Promise<boolean>, env: NodeJS.Process
     error = toLivetraceError(caught);
     log.debug({ err: caught }, 'the run session did not start');
   }
-  const timer = setTimeout(() => {
+  // The wait counts time the process could answer in. A program busy loading for
+  // seconds (mocha requiring every test file) cannot answer the CLI, whose connection
+  // waits in the socket's backlog meanwhile; and a timer runs before the poll phase that
+  // would accept it. So a light watch (one unref'd tick per WATCH_MS) notes whether the
+  // event loop was blocked for more than LATE_MS during the wait; if it was, the wait
+  // starts over instead of ending, at most MAX_REARMS times.
+  let rearms = 0;
+  let blocked = false;
+  let last = Date.now();
+  const expire = (due: number): void => {
     if (waiting.claimed) return;
+    if ((blocked || Date.now() - due > LATE_MS) && rearms < MAX_REARMS) {
+      rearms++;
+      blocked = false;
+      arm();
+      return;
+    }
+    clearInterval(waiting.watch);
     waiting.expired = true;
     log.debug('the run session was not claimed in time');
     void waiting.session?.stop('client-gone');
-  }, CLAIM_TIMEOUT_MS);
-  timer.unref();
-  const waiting: Waiting = { token: Buffer.from(request.token), session, error, timer, claimed: false, expired: false };
+  };
+  const arm = (): void => {
+    const due = Date.now() + CLAIM_TIMEOUT_MS;
+    waiting.timer = setTimeout(() => expire(due), CLAIM_TIMEOUT_MS);
+    waiting.timer.unref();
+  };
+  const waiting: Waiting = {
+    token: Buffer.from(request.token),
+    session,
+    error,
+    timer: undefined,
+    watch: setInterval(() => {
+      const now = Date.now();
+      if (now - last > WATCH_MS + LATE_MS) blocked = true;
+      last = now;
+    }, WATCH_MS),
+    claimed: false,
+    expired: false,
+  };
+  waiting.watch.unref();
+  arm();
   holder[STATE_KEY] = waiting;
+  if (session !== undefined) spoolAtExit(waiting, session, runSpoolPrefix(request.token), env);
   void listening.then((up) => {
     if (up && session !== undefined) holdExitUntilRead(waiting, session);
   });
@@ -110,6 +171,45 @@ function holdExitUntilRead(waiting: Waiting, session: Session): void {
     setTimeout(() => {}, 10);
   };
   process.on('beforeExit', onBeforeExit);
+}
+
+/** See the essay above: what nobody could read before the process exits goes to the spool file. */
+function spoolAtExit(waiting: Waiting, session: Session, prefix: string, env: NodeJS.ProcessEnv): void {
+  const dir = socketDir(env);
+  process.on('exit', () => {
+    if (waiting.expired || session.ended || (globalThis as Holder)[STATE_KEY] !== waiting) return;
+    let file: string | undefined;
+    try {
+      void session.stop('exit');
+      const records = session.take();
+      if (records.length === 0) return;
+      const last = records[records.length - 1]!;
+      let text = '';
+      for (let i = 0; i < records.length - 1; i++) {
+        const line = JSON.stringify(records[i]) + '\n';
+        if (text.length + line.length > SPOOL_MAX_BYTES) break;
+        text += line;
+      }
+      text += JSON.stringify(last) + '\n';
+      // The socket directory's trust check (private to this user), as before listening.
+      prepareSocketDir(dir);
+      const target = join(dir, runSpoolName(prefix, process.pid));
+      file = `${target}.tmp`;
+      // Written whole, then renamed: the CLI never reads half a file.
+      writeFileSync(file, text, { mode: 0o600 });
+      renameSync(file, target);
+      file = undefined;
+    } catch (error) {
+      log.debug({ err: error }, 'the run session could not be spooled at exit');
+      if (file !== undefined) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // Nothing more to do on the way out.
+        }
+      }
+    }
+  });
 }
 
 /**
@@ -134,6 +234,7 @@ export function claimRunSession(token: string): Session {
   }
   waiting.claimed = true;
   clearTimeout(waiting.timer);
+  clearInterval(waiting.watch);
   if (waiting.session === undefined) throw waiting.error ?? new LivetraceError('LT_INTERNAL', 'the run session did not start');
   return waiting.session;
 }

@@ -47,6 +47,20 @@ describe('the run session', () => {
     expect(claimError(TOKEN).code).toBe('LT_SESSION_UNKNOWN');
   });
 
+  it('waits again when the event loop was blocked while it waited (a busy start could not answer)', () => {
+    vi.useFakeTimers();
+    startRunSession(Promise.resolve(false), env(['nothing/loaded/yet:fn']));
+    vi.advanceTimersByTime(1000);
+    // Two seconds pass with no timer running: the program was loading synchronously.
+    vi.setSystemTime(Date.now() + 2000);
+    vi.advanceTimersByTime(CLAIM_TIMEOUT_MS - 1000);
+    expect(activeSessions()).toHaveLength(1);
+    vi.advanceTimersByTime(CLAIM_TIMEOUT_MS - 1);
+    expect(activeSessions()).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(activeSessions()).toHaveLength(0);
+  });
+
   it('keeps the error of a session that could not start for the claim to report', () => {
     startRunSession(Promise.resolve(false), env(['**:*']));
     expect(activeSessions()).toHaveLength(0);
