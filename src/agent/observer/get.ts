@@ -20,6 +20,7 @@ import { capture } from '../capture/capturer.js';
 import { isOwnFile } from '../capture/stack.js';
 import { loadedModules } from '../catalog/modules.js';
 import { appRequire, moduleRefForFile } from '../catalog/naming.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 interface ParsedPath {
   module: string;
@@ -59,7 +60,7 @@ function findExports(path: string, asked: string): { id: string; exports: unknow
     if (module === undefined || isOwnFile(file)) continue;
     const id = moduleRefForFile(file).id;
     if (namesModule(asked, id)) return { id, exports: module.exports };
-    ids.push(id);
+    ArrayPrototypePush(ids, id);
   }
   const esm = loadedModules().find((module) => module.ref.kind !== 'builtin' && namesModule(asked, module.ref.id));
   if (esm !== undefined) {
@@ -119,7 +120,7 @@ function near(want: string, names: string[]): string[] {
   for (const name of names) {
     const have = name.toLowerCase();
     const distance = have.includes(lower) || lower.includes(have) ? 0 : editDistance(lower.slice(0, 60), have.slice(0, 60));
-    if (distance <= 2) scored.push({ name, distance });
+    if (distance <= 2) ArrayPrototypePush(scored, { name, distance });
   }
   return scored.sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name)).slice(0, 5).map((s) => s.name);
 }

@@ -34,6 +34,7 @@ import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { PROBE_SOURCE_URL } from '../../capture/stack.js';
 import { frameDepth } from './frame-depth.js';
 import { takeOuterPromise } from './outer-promise.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** What a probe reports where it cannot see the value: a thrown value, or a return it missed. */
 export class NotVisibleToProbe {}
@@ -177,7 +178,7 @@ const trampoline = {
       for (let i = 0; i < hooks.length; i++) {
         const hook = hooks[i]!;
         const token = hook.enter(self, args as unknown[], undefined);
-        if (token !== undefined) (matched ??= []).push(hook, token);
+        if (token !== undefined) ArrayPrototypePush((matched ??= []), hook, token);
       }
       if (matched === undefined) return false;
       const start = clock();
@@ -186,7 +187,7 @@ const trampoline = {
         const promise = takeOuterPromise();
         complete(matched, false, promise !== undefined && isNativePromise(promise) ? promise : NOT_VISIBLE, start, start);
       } else if (probe.returns) {
-        probe.open.push({ matched, depth: frameDepth(), start });
+        ArrayPrototypePush(probe.open, { matched, depth: frameDepth(), start });
         if (!sweepQueued) {
           sweepQueued = true;
           queueMicrotask(sweep);
@@ -220,7 +221,7 @@ const trampoline = {
       for (const other of open) {
         if (other === call) continue;
         if (depth !== -1 && other.depth >= depth) thrown(other, end);
-        else rest.push(other);
+        else ArrayPrototypePush(rest, other);
       }
       probe.open = rest;
       if (pending !== undefined) complete(pending.call.matched, false, NOT_VISIBLE, pending.call.start, pending.end);

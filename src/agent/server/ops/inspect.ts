@@ -5,6 +5,7 @@ import type { ModuleRef } from '../../../pattern/match/matcher.js';
 import { listFunctions } from '../../catalog/listing.js';
 import { deeper as calleesOf } from '../../deeper/deeper.js';
 import type { OpContext } from './context.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** Target size of one `part` frame of a listing. */
 const PART_BYTES = 256 * 1024;
@@ -21,7 +22,7 @@ export function list(ctx: OpContext, request: ListRequest): void {
       part = [];
       partBytes = 0;
     }
-    part.push(listing);
+    ArrayPrototypePush(part, listing);
     partBytes += bytes;
   }
   ctx.reply({ id: request.id, ok: true, modules: part });
@@ -40,14 +41,14 @@ function splitModule(listing: ModuleListing): ModuleListing[] {
   for (const fn of listing.functions) {
     const size = JSON.stringify(fn).length + 1;
     if (functions.length > 0 && bytes + size > PART_BYTES / 2) {
-      pieces.push({ ...listing, functions });
+      ArrayPrototypePush(pieces, { ...listing, functions });
       functions = [];
       bytes = 0;
     }
-    functions.push(fn);
+    ArrayPrototypePush(functions, fn);
     bytes += size;
   }
-  pieces.push({ ...listing, functions });
+  ArrayPrototypePush(pieces, { ...listing, functions });
   return pieces;
 }
 
