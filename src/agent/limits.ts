@@ -15,7 +15,8 @@ export const HELLO_DEADLINE_MS = 2000;
 export const MAX_SESSIONS_PER_CONNECTION = 16;
 
 /**
- * Bytes of call records queued for readers across all sessions of the process. Past it a
- * new call record is dropped and counted by its session, as for its own queue bound.
+ * Heap bytes of call records queued for readers across all sessions of the process
+ * (records counted at HEAP_BYTES_PER_ESTIMATED_BYTE times their encoded size, session/queue.ts).
+ * Past it a new call record is dropped and counted by its session, as for its own queue bound.
  */
 export const MAX_QUEUED_BYTES_TOTAL = 64 * 1024 * 1024;

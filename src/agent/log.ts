@@ -12,6 +12,7 @@
  * keeps the process alive. Logging never throws into its caller.
  */
 import type { Logger } from 'pino';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -56,7 +57,7 @@ function createLog(setting: Setting | undefined): Log {
         if (typeof objOrMsg === 'string') logger[level](objOrMsg);
         else logger[level](objOrMsg, msg);
       } else if (early && early.length < EARLY_LINES) {
-        early.push([level, objOrMsg, msg]);
+        ArrayPrototypePush(early, [level, objOrMsg, msg]);
       }
     } catch {
       // A broken log destination must not break the traced process.

@@ -8,6 +8,7 @@ import { PRESENCE_TIMEOUT_MS, agentAnswers } from './agent-presence.js';
 import { agentEntry, bootstrapExpression, closeInspectorExpression, minimumNode, parseBootstrapReply, pidExpression } from './bootstrap.js';
 import { endpointText, findOpenInspector, portTaken, waitForInspector } from './find-inspector.js';
 import { InspectorSession, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
+import { clusterWorkersOf, closeWorkerInspectors, type ClusterWorkers, type WorkerInspector } from './cluster-workers.js';
 import { describeLate, watchLateInspector } from './late-inspector.js';
 import { portsOf } from './listeners.js';
 import type { TargetProcess } from './target.js';
@@ -16,6 +17,8 @@ import type { AttachOptions, AttachResult } from './types.js';
 
 /** Closing the inspector may run past the deadline by this much: it must happen. */
 const CLOSE_BUDGET_MS = 2000;
+/** How long after closing the target's inspector its cluster workers are watched for theirs. */
+const WORKER_SETTLE_MS = 300;
 
 export class Attachment {
   private session: InspectorSession | undefined;
@@ -26,6 +29,8 @@ export class Attachment {
   private leftOpen = false;
   private signalledAt: number | undefined;
   private portsBefore: Set<number> | undefined;
+  /** The target's cluster workers before the signal, when it is a cluster primary. */
+  private workers: ClusterWorkers | undefined;
   /** The bootstrap was sent and has not answered: the agent may load when the target yields. */
   private bootstrapPending = false;
 
@@ -62,6 +67,7 @@ export class Attachment {
       this.session?.dispose();
     }
     const closedAt = performance.now();
+    const workersClosed = await this.closeWorkers();
     this.clock.mark('close');
     await this.waitForAgent(socketPath);
     this.clock.mark('agent');
@@ -73,8 +79,16 @@ export class Attachment {
       inspectorPort: this.endpoint?.port,
       inspectorOpenMs: this.signalledAt === undefined ? undefined : round(closedAt - this.signalledAt),
       inspectorLeftOpen: this.leftOpen,
+      ...(workersClosed.length === 0 ? {} : { workerInspectorsClosed: workersClosed.map((w) => ({ pid: w.pid, port: w.endpoint.port })) }),
       phases: this.clock.phases,
     };
+  }
+
+  /** Closes what the target's cluster workers opened when our signal reached them through it. */
+  private async closeWorkers(): Promise<WorkerInspector[]> {
+    if (this.workers === undefined || this.signalledAt === undefined) return [];
+    const host = (this.endpoint ?? this.address).host;
+    return closeWorkerInspectors(this.workers, host, WORKER_SETTLE_MS, CLOSE_BUDGET_MS).catch(() => []);
   }
 
   /** Finds the target's inspector already open, or opens it with SIGUSR1; connects and checks the pid. */
@@ -96,6 +110,7 @@ export class Attachment {
     // inspector we opened is always found, and so closed.
     const portsBefore = await portsOf(pid);
     this.portsBefore = portsBefore;
+    this.workers = await clusterWorkersOf(pid).catch(() => undefined);
     try {
       process.kill(pid, 'SIGUSR1');
     } catch (error) {
@@ -205,6 +220,10 @@ export class Attachment {
       }
     } finally {
       this.session?.dispose();
+    }
+    const workersClosed = await this.closeWorkers();
+    if (workersClosed.length > 0 && error instanceof Error) {
+      error.message += `; the inspectors its cluster workers opened were closed (${workersClosed.map((w) => `process ${w.pid} on ${endpointText(w.endpoint)}`).join(', ')})`;
     }
     const pending = this.endpoint === undefined || this.bootstrapPending || closeFailed;
     if (this.signalledAt === undefined || !pending) {

@@ -87,7 +87,7 @@ async function openEndpoints(watch: LateWatch): Promise<InspectorEndpoint[]> {
 }
 
 /** Verifies that `endpoint` is the target's inspector and closes it; true when its port then refuses. */
-async function closeLate(pid: number, endpoint: InspectorEndpoint, budgetMs: number): Promise<boolean> {
+export async function closeLate(pid: number, endpoint: InspectorEndpoint, budgetMs: number): Promise<boolean> {
   const by = performance.now() + budgetMs;
   const left = (): number => Math.max(1, Math.ceil(by - performance.now()));
   let targets: InspectorTarget[];

@@ -39,6 +39,11 @@ export interface AttachResult {
   inspectorOpenMs?: number;
   /** The target's inspector was open before attach and was left open. */
   inspectorLeftOpen: boolean;
+  /**
+   * Inspectors the target's cluster workers opened when its own opened (Node's cluster
+   * module forwards the debug signal to them), each closed by attach (cluster-workers.ts).
+   */
+  workerInspectorsClosed?: Array<{ pid: number; port: number }>;
   /** Duration of each phase, in order, in ms. */
   phases: Array<{ name: AttachPhaseName; ms: number }>;
 }

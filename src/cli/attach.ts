@@ -36,6 +36,10 @@ export function formatAttachResult(result: AttachResult, verbose: boolean): stri
     if (result.inspectorLeftOpen) {
       lines.push(`note: the inspector on port ${result.inspectorPort} was opened with --inspect at startup and stays open`);
     }
+    if (result.workerInspectorsClosed !== undefined) {
+      const closed = result.workerInspectorsClosed.map((w) => `process ${w.pid} on port ${w.port}`).join(', ');
+      lines.push(`note: Node's cluster module passed the signal on to the workers; the inspectors they opened were closed (${closed})`);
+    }
   }
   if (verbose) {
     const phases = result.phases.map((phase) => `${phase.name} ${phase.ms} ms`).join(', ');

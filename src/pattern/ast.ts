@@ -3,6 +3,7 @@
  * numbers NaN, Infinity and -0), so it can be printed, compared, sent and checked
  * without the text it came from. Every node has a `kind`.
  */
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 export const TYPE_NAMES = [
   'string',
@@ -162,8 +163,8 @@ export function splitGuard(guard: Expr | null): { pre: Expr | null; post: Expr |
   const pending: Expr[] = [guard];
   while (pending.length > 0) {
     const expr = pending.pop() as Expr;
-    if (expr.kind === 'logical' && expr.operator === '&&') pending.push(expr.right, expr.left);
-    else conjuncts.push(expr);
+    if (expr.kind === 'logical' && expr.operator === '&&') ArrayPrototypePush(pending, expr.right, expr.left);
+    else ArrayPrototypePush(conjuncts, expr);
   }
   const join = (parts: Expr[]): Expr | null =>
     parts.reduce<Expr | null>((left, right) => (left === null ? right : { kind: 'logical', operator: '&&', left, right }), null);
@@ -175,7 +176,7 @@ export function splitGuard(guard: Expr | null): { pre: Expr | null; post: Expr |
 
 /** Every name an argument pattern binds, in first-seen order. */
 export function namesIn(pattern: ArgPattern, into: string[] = []): string[] {
-  if (pattern.kind === 'bind' && !into.includes(pattern.name)) into.push(pattern.name);
+  if (pattern.kind === 'bind' && !into.includes(pattern.name)) ArrayPrototypePush(into, pattern.name);
   for (const sub of subPatterns(pattern)) namesIn(sub, into);
   return into;
 }

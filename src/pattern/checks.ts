@@ -38,6 +38,7 @@ import { patternError } from './diagnostic.js';
 import { globProblem } from './glob.js';
 import { isLexableRegexSource } from './lex/scan.js';
 import { linearProblem } from './match/regex.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 /** Where a node (or 'module' / 'function' for the globs) starts in the text; undefined for trees given as data. */
 export type Locate = (node: object | 'module' | 'function') => number | undefined;
@@ -314,7 +315,7 @@ class Checker {
         this.fail('LT_PATTERN_UNKNOWN_ACTION', `unknown action '${name}'; actions are ${ACTION_NAMES.join(', ')}`);
       }
       if (actions.includes(name as ActionName)) this.malformed(`actions[${index}]`, 'each action once');
-      actions.push(name as ActionName);
+      ArrayPrototypePush(actions, name as ActionName);
     }
     return actions;
   }

@@ -1,6 +1,7 @@
 /** A pattern's meaning in words, for `livetrace explain` and for error reports. */
 import { isTooBroad, splitGuard, type ArgPattern, type PatternAst, type TypeName } from './ast.js';
 import { printExpr, printLiteral, printPattern, printRegex, quoteString } from './printer.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 const TYPE_WORDS: Readonly<Record<TypeName, string>> = {
   string: 'a string',
@@ -41,9 +42,9 @@ function describeModule(glob: string): string {
 function describeFunction(glob: string): string {
   if (glob === '**') return 'every exported function';
   const notes: string[] = [];
-  if (glob.includes('#')) notes.push("'#' names a prototype method");
-  if (/(^|[^*])\*($|[^*])/.test(glob)) notes.push("'*' stays within one segment between '.' and '#'");
-  if (glob.includes('**')) notes.push("'**' crosses '.' and '#'");
+  if (glob.includes('#')) ArrayPrototypePush(notes, "'#' names a prototype method");
+  if (/(^|[^*])\*($|[^*])/.test(glob)) ArrayPrototypePush(notes, "'*' stays within one segment between '.' and '#'");
+  if (glob.includes('**')) ArrayPrototypePush(notes, "'**' crosses '.' and '#'");
   const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
   if (glob.startsWith('~')) {
     return `internal functions (found in the module's source, reached by probes) whose path matches ${quoteString(glob, "'")}${note}`;
@@ -123,6 +124,6 @@ export function explainPattern(ast: PatternAst): string[] {
     `post-guard: ${post === null ? 'none' : `${printExpr(post)} (checked after the call, with ret, err, threw and ms)`}`,
     `actions:    ${ast.actions.length === 0 ? 'none (each matching call is reported)' : ast.actions.map((action) => ACTION_WORDS[action]).join(', ')}`,
   ];
-  if (isTooBroad(ast)) lines.push('too broad:  it matches every call of every function; trace refuses it unless forced');
+  if (isTooBroad(ast)) ArrayPrototypePush(lines, 'too broad:  it matches every call of every function; trace refuses it unless forced');
   return lines;
 }

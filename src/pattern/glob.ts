@@ -20,6 +20,7 @@
 import * as micromatchModule from 'micromatch';
 import type { ModuleRef } from './match/matcher.js';
 import { hardenRegExp } from '../safe/read.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 type Micromatch = typeof micromatchModule;
 // ESM sees a CommonJS module's exports as `default`; the CommonJS build gets them directly.
@@ -91,7 +92,7 @@ function withoutExtension(id: string): string {
 function pathForms(id: string): string[] {
   const stem = withoutExtension(id);
   const forms = [id, stem];
-  if (stem.endsWith('/index')) forms.push(stem.slice(0, -'/index'.length));
+  if (stem.endsWith('/index')) ArrayPrototypePush(forms, stem.slice(0, -'/index'.length));
   return forms;
 }
 
@@ -101,7 +102,7 @@ function appNames(id: string): string[] {
   const base = parts[parts.length - 1] ?? '';
   const names = [base];
   const parent = parts[parts.length - 2];
-  if (base === 'index' && parent !== undefined) names.push(parent);
+  if (base === 'index' && parent !== undefined) ArrayPrototypePush(names, parent);
   return names;
 }
 

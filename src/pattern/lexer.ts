@@ -21,6 +21,7 @@ import { describeText, syntaxError } from './diagnostic.js';
 import { charAt, DIGIT, ID_CONTINUE, ID_START, isBareGlobChar, isSpace } from './lex/chars.js';
 import { scanNumber, scanRegex, scanString } from './lex/scan.js';
 import { endsValue, PUNCTUATORS, type GlobKind, type Token } from './lex/tokens.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 export class Lexer {
   private pos = 0;
@@ -145,7 +146,7 @@ export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   for (;;) {
     const token = lexer.next();
-    tokens.push(token);
+    ArrayPrototypePush(tokens, token);
     if (token.kind === 'eof') return tokens;
   }
 }

@@ -20,6 +20,7 @@ import { checkPattern } from './checks.js';
 import { list } from './parse/args.js';
 import { Cursor, describeToken } from './parse/cursor.js';
 import { expression } from './parse/guard.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 /** Parses one pattern; throws a LivetraceError with a LT_PATTERN_* code and never anything else. */
 export function parsePattern(text: string): PatternAst {
@@ -92,7 +93,7 @@ function parseActions(c: Cursor): ActionName[] {
     }
     const action = token.value as ActionName;
     if (actions.includes(action)) throw syntaxError(c.text, token.start, 'each action once', describeToken(token));
-    actions.push(action);
+    ArrayPrototypePush(actions, action);
     if (!c.isPunct(c.peek(), ',')) return actions;
     c.take();
   }

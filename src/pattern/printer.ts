@@ -9,6 +9,7 @@ import { IDENTIFIER, type ArgPattern, type Expr, type Literal, type PatternAst, 
 import { isBareGlob } from './lex/chars.js';
 import type { GlobKind } from './lex/tokens.js';
 import { quoteString } from './quote.js';
+import { ArrayPrototypePush } from '../safe/intrinsics.js';
 
 export { quoteString };
 
@@ -27,7 +28,7 @@ export function printGlob(glob: string, kind: GlobKind): string {
 
 function printList(patterns: ArgPattern[], rest: boolean): string {
   const parts = patterns.map(printArgPattern);
-  if (rest) parts.push('...');
+  if (rest) ArrayPrototypePush(parts, '...');
   return parts.join(', ');
 }
 

@@ -74,14 +74,14 @@ export class FrameDecoder {
         return;
       }
       if (end === -1) {
-        this.partial.push(piece);
+        this.partial[this.partial.length] = piece;
         this.partialBytes += piece.length;
         return;
       }
       const line = this.partial.length === 0 ? piece : Buffer.concat([...this.partial, piece]);
       this.partial = [];
       this.partialBytes = 0;
-      this.lines.push(line);
+      this.lines[this.lines.length] = line;
       start = end + 1;
     }
   }
@@ -193,7 +193,9 @@ export class FrameWriter {
   write(value: unknown): void {
     const text = encodeFrame(value, this.maxFrameBytes);
     if (this.closed) return;
-    this.batch.push(text, '\n');
+    // Index stores, not push: this runs in targets whose program may have replaced Array#push.
+    this.batch[this.batch.length] = text;
+    this.batch[this.batch.length] = '\n';
     this.batchLength += text.length + 1;
     if (this.batchLength >= this.batchBytes) this.flush();
     else if (this.scheduled === undefined) this.scheduled = setImmediate(this.flush);
@@ -219,7 +221,7 @@ export class FrameWriter {
   /** Resolves when the socket accepts data again, or at once when it already does or is gone. */
   whenWritable(): Promise<void> {
     if (!this.blocked || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => (this.waiting[this.waiting.length] = resolve));
   }
 
   private readonly onDrain = (): void => {

@@ -143,7 +143,9 @@ export const ReflectApply = pristine(Reflect.apply, RR?.apply);
 export const ReflectConstruct = pristine(Reflect.construct, RR?.construct);
 export const ArrayIsArray = pristine(Array.isArray, fresh((r) => r.Array.isArray));
 const RArray = fresh((r) => r.Array.prototype);
-export const ArrayPrototypePush = method(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number, RArray?.push as never) as <T>(
+/** The genuine `Array.prototype.push` itself: a program that replaced it has `Array.prototype.push !== ArrayPushBuiltin`. */
+export const ArrayPushBuiltin = pristine(Array.prototype.push as (this: unknown[], ...items: unknown[]) => number, RArray?.push as never);
+export const ArrayPrototypePush = uncurryThis(ArrayPushBuiltin) as <T>(
   array: T[],
   ...items: T[]
 ) => number;

@@ -57,8 +57,7 @@ describe('livetrace never traces itself', () => {
 });
 
 describe('built-ins the application replaced before the attach', () => {
-  // 'array-push' is not yet held: the agent's request handling still uses Array#push (docs/security.md).
-  it.each(['set-delete', 'reflect-apply'])('%s: no exception reaches the app, --for is kept', async (replace) => {
+  it.each(['set-delete', 'reflect-apply', 'array-push'])('%s: no exception reaches the app, --for is kept', async (replace) => {
     const target = await launch({ HARDEN_REPLACE: replace });
     const run = await trace(target, ['work:g', '--for', '2s', '--max', '1000000']);
     expect(run.stderr).toMatch(/stopped: time limit 2s/);

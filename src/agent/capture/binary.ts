@@ -14,13 +14,14 @@ import {
   TypedArrayPrototypeGetToStringTag,
   Uint8ArrayConstructor,
   isSharedArrayBuffer,
+  ArrayPrototypePush,
 } from '../../safe/intrinsics.js';
 import type { Budget } from './budget.js';
 import { TAG_BYTES } from './markers.js';
 
 const HEX = (() => {
   const table: string[] = [];
-  for (let i = 0; i < 256; i++) table.push(i.toString(16).padStart(2, '0'));
+  for (let i = 0; i < 256; i++) ArrayPrototypePush(table, i.toString(16).padStart(2, '0'));
   return table;
 })();
 

@@ -31,6 +31,7 @@ import {
   StringPrototypeIncludes,
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
+  ArrayPrototypePush,
 } from '../../safe/intrinsics.js';
 
 /** Normalized terms: a key whose normalized form contains one is always redacted. */
@@ -148,7 +149,7 @@ export class Redactor {
           hint: "Give a key name such as 'ssn', or a glob such as '*card*'.",
         });
       }
-      if (normalized.includes('*') || normalized.includes('?')) globs.push(normalized);
+      if (normalized.includes('*') || normalized.includes('?')) ArrayPrototypePush(globs, normalized);
       else this.exact[normalized] = true;
     }
     this.globs = globs;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, normalize, relative, sep } from 'node:path';
 import type { ModuleRef } from '../../pattern/match/matcher.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 
@@ -17,7 +17,7 @@ export function appRoot(): string {
   const main = process.argv[1];
   let dir = main ? dirname(main) : process.cwd();
   for (;;) {
-    if (!dir.split(sep).includes('node_modules') && existsSync(join(dir, 'package.json'))) {
+    if (!dir.split(sep).includes('node_modules') && existsSync(normalize(dir + sep + 'package.json'))) {
       return (cachedRoot = dir);
     }
     const up = dirname(dir);
@@ -33,7 +33,8 @@ export function resetAppRoot(root?: string): void {
 
 /** A require() that resolves as the app's own code would. */
 export function appRequire(): NodeJS.Require {
-  return createRequire(join(appRoot(), 'noop.js'));
+  // Not path.join: Node's join calls Array#push, which the program may have replaced.
+  return createRequire(normalize(appRoot() + sep + 'noop.js'));
 }
 
 const entryCache = new SafeMap<string, string | null>();

@@ -42,6 +42,7 @@ import { loadedModules } from '../catalog/modules.js';
 import { moduleRefForFile } from '../catalog/naming.js';
 import { nearMisses } from '../catalog/near-misses.js';
 import { ModuleIndex, patternOf, quoteGlob } from './naming.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type { Callee, DeeperResult };
 
@@ -58,7 +59,7 @@ export function deeper(pattern: string): DeeperResult[] {
     for (const matcher of matchers) {
       if (!safely(() => matcher.matchModule(module.ref))) continue;
       for (const entry of entriesFor(module, matcher)) {
-        if (safely(() => matcher.matchFunction(entry.path))) found.push({ module, entry });
+        if (safely(() => matcher.matchFunction(entry.path))) ArrayPrototypePush(found, { module, entry });
       }
     }
   }
@@ -78,7 +79,7 @@ export function deeper(pattern: string): DeeperResult[] {
     if (analysis === undefined) analyses.set(file, (analysis = analyze(module, file)));
     const fn = analysis.functionOf(entry);
     if (fn === undefined) continue;
-    results.push({
+    ArrayPrototypePush(results, {
       fn: `${module.ref.id}:${entry.path}`,
       module: module.ref.id,
       file,

@@ -33,6 +33,7 @@ import { originalOf } from '../patcher/wrapper.js';
 import { inspectorLink } from './inspector-link.js';
 import { moduleExports } from './modules.js';
 import { near } from './near.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** Instances shown by --instances (all are counted). */
 const INSTANCES_SHOWN = 5;
@@ -136,7 +137,7 @@ function closuresOf(exports: unknown): Function[] {
     const value = unwrapped(found);
     if (!isObjectLike(value) || seen.has(value) || out.length >= 200) return;
     seen.add(value);
-    if (typeof value === 'function') out.push(unwrapped(value) as Function);
+    if (typeof value === 'function') ArrayPrototypePush(out, unwrapped(value) as Function);
     // exports -> a class -> its prototype -> the methods.
     if (depth > 2) return;
     const holder = readable(value);

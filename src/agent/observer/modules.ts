@@ -15,6 +15,7 @@ import { isOwnFile } from '../capture/stack.js';
 import { loadedModules } from '../catalog/modules.js';
 import { appRequire, moduleRefForFile } from '../catalog/naming.js';
 import { near } from './near.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export interface FoundModule {
   id: string;
@@ -47,14 +48,14 @@ export function findModule(asked: string, input: string): FoundModule {
     if (module === undefined || isOwnFile(file)) continue;
     const id = moduleRefForFile(file).id;
     if (namesModule(asked, id)) return { id, kind: 'cjs', exports: module.exports, file };
-    ids.push(id);
+    ArrayPrototypePush(ids, id);
   }
   for (const module of loadedModules()) {
     if (module.ref.kind === 'builtin') continue;
     if (namesModule(asked, module.ref.id)) {
       return { id: module.ref.id, kind: 'esm', exports: namespaces.get(module.ref.id), file: module.file };
     }
-    ids.push(module.ref.id);
+    ArrayPrototypePush(ids, module.ref.id);
   }
   const misses = near(asked, ids);
   const message = `no loaded module is named '${asked}'`;

@@ -1,4 +1,5 @@
 /** Near misses for a name someone typed: the observer's 'did you mean'. */
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** Up to five names close to `want`: containing it, contained in it, or within two edits. */
 export function near(want: string, names: Iterable<string>): string[] {
@@ -10,7 +11,7 @@ export function near(want: string, names: Iterable<string>): string[] {
     seen.add(name);
     const have = name.toLowerCase();
     const distance = have.includes(lower) || lower.includes(have) ? 0 : editDistance(lower.slice(0, 60), have.slice(0, 60));
-    if (distance <= 2) scored.push({ name, distance });
+    if (distance <= 2) ArrayPrototypePush(scored, { name, distance });
   }
   return scored.sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name)).slice(0, 5).map((s) => s.name);
 }

@@ -16,7 +16,7 @@ import { HELLO_DEADLINE_MS } from '../limits.js';
 import { log } from '../log.js';
 import type { Session } from '../session/session.js';
 import { engineSink, shielded, shieldedError } from './engine-work.js';
-import { MapPrototypeDelete } from '../../safe/intrinsics.js';
+import { MapPrototypeDelete, ArrayPrototypePush } from '../../safe/intrinsics.js';
 import type { OpContext, OwnedSession } from './ops/context.js';
 import { runOp } from './ops/dispatch.js';
 import { discardUnread, streamSession } from './stream.js';
@@ -178,7 +178,7 @@ export class Connection implements OpContext {
 
   onClose(callback: () => void): void {
     if (this.closing) callback();
-    else this.closeCallbacks.push(callback);
+    else ArrayPrototypePush(this.closeCallbacks, callback);
   }
 
   ownedSessions(): OwnedSession[] {

@@ -22,6 +22,7 @@ import { base, recursive, simple, type RecursiveVisitors } from 'acorn-walk';
 import { INTERNAL_MARK, type LocatedFunction, type ParsedSource } from './locate.js';
 import { lineOf } from './parse.js';
 import { scopesOf } from './scopes.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type CalleeRef =
   /** A function of this module. */
@@ -143,13 +144,13 @@ export function moduleCalls(source: string, parsed: ParsedSource): ModuleCalls {
         const callee = node.callee as AnyNode;
         if (callee.type === 'Super' || (callee.type === 'Identifier' && callee.name === 'require' && lookup('require', node.start) === undefined)) return;
         const { call, ref } = refOf(callee, node.start, fn);
-        calls.push({ call: node.type === 'NewExpression' ? `new ${call}` : call, line: lineOf(node), ref });
+        ArrayPrototypePush(calls, { call: node.type === 'NewExpression' ? `new ${call}` : call, line: lineOf(node), ref });
         // A function of this module handed to another is called by it.
         for (const argument of node.arguments) {
           if (argument.type !== 'Identifier') continue;
           const binding = lookup(argument.name, argument.start);
           const passed = binding?.kind === 'function' ? byNode.get(binding.node) : undefined;
-          if (passed !== undefined) calls.push({ call: argument.name, line: lineOf(argument), ref: { kind: 'function', fn: passed }, note: 'passed as a callback' });
+          if (passed !== undefined) ArrayPrototypePush(calls, { call: argument.name, line: lineOf(argument), ref: { kind: 'function', fn: passed }, note: 'passed as a callback' });
         }
       };
       const walkBase = base as RecursiveVisitors<undefined>;

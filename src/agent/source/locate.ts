@@ -29,6 +29,7 @@ import type { AnyNode, Class, Function as FunctionNode, Node, Pattern, Program }
 import { base, recursive, type RecursiveVisitors } from 'acorn-walk';
 import { LivetraceError } from '../../protocol/errors.js';
 import { lineOf, parseSource, readModuleSource } from './parse.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** The mark that starts an internal function's path in a pattern. */
 export const INTERNAL_MARK = '~';
@@ -211,7 +212,7 @@ function nameFunctions(program: Program): LocatedFunction[] {
       if (node.generator) kind = 'generator';
       else if (node.async && kind === 'function') kind = 'async';
       const derivedConstructor = kind === 'class' && st.derived === true;
-      raw.push({ path, kind, node, receiver: !arrow && !derivedConstructor });
+      ArrayPrototypePush(raw, { path, kind, node, receiver: !arrow && !derivedConstructor });
       const inside: State = { prefix: path };
       for (const param of node.params) c(param, inside, 'Pattern');
       c(node.body, inside, node.expression ? 'Expression' : 'Statement');
@@ -311,11 +312,11 @@ function rebuild(pattern: Pattern): string {
       const parts: string[] = [];
       for (const property of pattern.properties) {
         if (property.type === 'RestElement') {
-          parts.push(`...${rebuild(property.argument)}`);
+          ArrayPrototypePush(parts, `...${rebuild(property.argument)}`);
           continue;
         }
         const name = keyName(property.key, property.computed);
-        if (name !== undefined) parts.push(`${JSON.stringify(name)}: ${rebuild(property.value)}`);
+        if (name !== undefined) ArrayPrototypePush(parts, `${JSON.stringify(name)}: ${rebuild(property.value)}`);
       }
       return `{${parts.join(', ')}}`;
     }

@@ -20,10 +20,7 @@
  * are redacted by key and value rules only.
  */
 import { parse, type Node, type Pattern } from 'acorn';
-import { FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
-
-/** Array.prototype.push as livetrace found it when it loaded. */
-const PRISTINE_PUSH = Array.prototype.push;
+import { ArrayPrototypePush, ArrayPushBuiltin, FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
 
 /** What one positional parameter binds. */
 export interface ParameterInfo {
@@ -61,7 +58,9 @@ export function parametersOf(fn: Function): FunctionParameters | undefined {
   // acorn is a library: it calls Array.prototype.push and friends as the program left
   // them. A program that replaced them would see livetrace's parsing, so then parameter
   // names are not read (keys and secret-shaped values are still redacted; docs/security.md).
-  if (Array.prototype.push !== PRISTINE_PUSH) return undefined;
+  // Compared with the genuine built-in, not the one found at load: an attach may load
+  // livetrace after the program replaced it.
+  if (Array.prototype.push !== ArrayPushBuiltin) return undefined;
   let found: FunctionParameters | null = null;
   try {
     if (!isProxy(fn)) {
@@ -136,7 +135,7 @@ function describe(params: readonly Pattern[]): FunctionParameters {
       rest = boundNames(param.argument);
       break;
     }
-    out.push(describeOne(param));
+    ArrayPrototypePush(out, describeOne(param));
   }
   return { params: out, rest };
 }
@@ -151,7 +150,7 @@ function describeOne(param: Pattern): ParameterInfo {
     if (prop.type === 'RestElement' || prop.computed) return { names };
     const key = prop.key.type === 'Identifier' ? prop.key.name : prop.key.type === 'Literal' ? String(prop.key.value) : undefined;
     if (key === undefined) return { names };
-    props.push({ key, names: boundNames(prop.value) });
+    ArrayPrototypePush(props, { key, names: boundNames(prop.value) });
   }
   return { props, names };
 }
@@ -159,7 +158,7 @@ function describeOne(param: Pattern): ParameterInfo {
 function boundNames(pattern: Pattern, out: string[] = []): string[] {
   switch (pattern.type) {
     case 'Identifier':
-      out.push(pattern.name);
+      ArrayPrototypePush(out, pattern.name);
       break;
     case 'AssignmentPattern':
       boundNames(pattern.left, out);

@@ -5,6 +5,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse, type Node, type Program } from 'acorn';
 import { LivetraceError } from '../../protocol/errors.js';
+import { ArrayPushBuiltin } from '../../safe/intrinsics.js';
+
+/**
+ * acorn calls `Array.prototype.push` as the program left it: in a program that replaced it,
+ * parsing would run the program's function from inside livetrace, so nothing is parsed there.
+ */
+function pushReplaced(): boolean {
+  return Array.prototype.push !== ArrayPushBuiltin;
+}
 
 /** Files over this size (bundles) are not read. */
 const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
@@ -26,6 +35,12 @@ export function readModuleSource(file: string): string | undefined {
 /** Parses `source` as a module, else as a CommonJS script, with line numbers. Throws LT_PROBE_UNAVAILABLE. */
 export function parseSource(source: string, name: string): Program {
   const common = { ...COMMON, locations: true } as const;
+  if (pushReplaced()) {
+    throw new LivetraceError('LT_PROBE_UNAVAILABLE', `cannot parse ${name}: the program replaced Array.prototype.push`, {
+      input: name,
+      hint: 'Parsing a module calls Array.prototype.push; livetrace does not run a replaced built-in, so probes and deeper are off in this process.',
+    });
+  }
   try {
     return parse(source, { ...common, sourceType: 'module' });
   } catch {
@@ -43,6 +58,7 @@ export function parseSource(source: string, name: string): Program {
 
 /** Parses an ES module's source; undefined when it does not parse. */
 export function parseModule(source: string): Program | undefined {
+  if (pushReplaced()) return undefined;
   try {
     return parse(source, { ...COMMON, sourceType: 'module' });
   } catch {

@@ -36,6 +36,7 @@
 import { tokenizer, type AnyNode, type Pattern, type Program, type VariableDeclaration } from 'acorn';
 import { simple } from 'acorn-walk';
 import { parseModule } from './parse.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** The global key the main thread's registrar lives under. */
 export const REGISTRAR_KEY = 'livetrace.preload.esm.v1';
@@ -124,23 +125,23 @@ export function rewriteModule(source: string): string | undefined {
   const exportLocal = (exported: string, local: string): void => {
     const binding = imports.get(local);
     if (binding !== undefined) {
-      reexports.push([exported, binding.specifier, binding.imported]);
+      ArrayPrototypePush(reexports, [exported, binding.specifier, binding.imported]);
       return;
     }
     let index = localIndex.get(local);
     if (index === undefined) {
       index = locals.length;
-      locals.push(local);
+      ArrayPrototypePush(locals, local);
       localIndex.set(local, index);
     }
-    exportsList.push([exported, index]);
+    ArrayPrototypePush(exportsList, [exported, index]);
   };
 
   for (const node of program.body) {
     if (node.type === 'ExportNamedDeclaration') {
       if (node.source) {
         const specifier = String(node.source.value);
-        for (const s of node.specifiers) reexports.push([nameOf(s.exported), specifier, nameOf(s.local)]);
+        for (const s of node.specifiers) ArrayPrototypePush(reexports, [nameOf(s.exported), specifier, nameOf(s.local)]);
       } else if (node.declaration) {
         const d = node.declaration;
         if (d.type === 'VariableDeclaration') {
@@ -153,24 +154,24 @@ export function rewriteModule(source: string): string | undefined {
       }
     } else if (node.type === 'ExportAllDeclaration') {
       const specifier = String(node.source.value);
-      if (node.exported) reexports.push([nameOf(node.exported), specifier, '*']);
-      else stars.push(specifier);
+      if (node.exported) ArrayPrototypePush(reexports, [nameOf(node.exported), specifier, '*']);
+      else ArrayPrototypePush(stars, specifier);
     } else if (node.type === 'ExportDefaultDeclaration') {
       const d = node.declaration;
       if ((d.type === 'FunctionDeclaration' || d.type === 'ClassDeclaration') && d.id) {
         exportLocal('default', d.id.name);
       } else if (d.type === 'FunctionDeclaration') {
-        unreachable.push(['default', ANONYMOUS_DEFAULT]);
+        ArrayPrototypePush(unreachable, ['default', ANONYMOUS_DEFAULT]);
       } else {
         defaultLocal = uniqueName(source, '$ltd');
         const keywordEnd = defaultKeywordEnd(source, node.start, d.start);
         if (keywordEnd === undefined) return undefined;
-        edits.push({ start: node.start, end: keywordEnd, text: `let ${defaultLocal}={default:` });
+        ArrayPrototypePush(edits, { start: node.start, end: keywordEnd, text: `let ${defaultLocal}={default:` });
         // A class declaration ends its statement; as an expression it must be ended by hand,
         // or a next line starting with ( or [ would continue it.
         const semicolon = source.charCodeAt(node.end - 1) === 0x3b; /* ; */
         const end = semicolon ? node.end - 1 : node.end;
-        edits.push({ start: end, end, text: semicolon ? '}.default' : '}.default;' });
+        ArrayPrototypePush(edits, { start: end, end, text: semicolon ? '}.default' : '}.default;' });
         exportLocal('default', defaultLocal);
       }
     }
@@ -194,7 +195,7 @@ export function rewriteModule(source: string): string | undefined {
       return;
     }
     rewritten.add(declaration);
-    edits.push({ start: declaration.start, end: declaration.start + 5, text: 'let  ' });
+    ArrayPrototypePush(edits, { start: declaration.start, end: declaration.start + 5, text: 'let  ' });
   });
 
   let out = applyEdits(source, edits);

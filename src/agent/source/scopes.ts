@@ -11,6 +11,7 @@
  */
 import type { AnyNode, Function as FunctionNode, Node, Pattern, Program } from 'acorn';
 import { base, recursive, type RecursiveVisitors } from 'acorn-walk';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type Binding =
   | { kind: 'param' }
@@ -126,7 +127,7 @@ function collectScopes(program: Program): Scope[] {
   const scopes: Scope[] = [];
   const open = (node: Node): Scope => {
     const scope: Scope = { start: node.start, end: node.end, names: new Map() };
-    scopes.push(scope);
+    ArrayPrototypePush(scopes, scope);
     return scope;
   };
   const walkBase = base as RecursiveVisitors<State>;

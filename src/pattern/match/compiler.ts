@@ -26,6 +26,7 @@ import { printPattern } from '../printer.js';
 import { compileArg, compileArgumentTests } from './args.js';
 import { compileExpr, reads, type Evaluate, type Frame } from './guards.js';
 import { Scope, type Test } from './scope.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** A compiled matcher also keeps the checked tree it came from. */
 export interface CompiledMatcher extends Matcher {
@@ -58,8 +59,8 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
   const argTests: Test[] = [];
   patterns.forEach((pattern, index) => {
     if (pattern.kind === 'any') return;
-    argIndexes.push(index);
-    argTests.push(compileArg(pattern, scope));
+    ArrayPrototypePush(argIndexes, index);
+    ArrayPrototypePush(argTests, compileArg(pattern, scope));
   });
   const argsMatch = compileArgumentTests(argIndexes, argTests);
 

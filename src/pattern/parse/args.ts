@@ -7,6 +7,7 @@ import { MAX_ARITY, RESERVED_WORDS, TYPE_NAMES, type ArgPattern, type TypeName }
 import { describeText, patternError, syntaxError } from '../diagnostic.js';
 import { describeToken, type Cursor } from './cursor.js';
 import { KEYWORD_LITERALS, negativeLiteral, tokenLiteral } from './literals.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 const TYPE_SET: ReadonlySet<string> = new Set(TYPE_NAMES);
 
@@ -26,7 +27,7 @@ export function list(c: Cursor, close: ')' | ']', expected: string): { patterns:
       return { patterns, rest };
     }
     if (patterns.length >= MAX_ARITY) throw c.unexpected(c.peek(), `at most ${MAX_ARITY} patterns`);
-    patterns.push(argPattern(c, expected));
+    ArrayPrototypePush(patterns, argPattern(c, expected));
     const separator = c.take();
     if (c.isPunct(separator, close)) return { patterns, rest };
     if (!c.isPunct(separator, ',')) throw c.unexpected(separator, `',' or '${close}'`);
@@ -39,7 +40,7 @@ export function argPattern(c: Cursor, expected: string): ArgPattern {
     const alternatives = [singlePattern(c, expected)];
     while (c.isPunct(c.peek(), '|')) {
       c.take();
-      alternatives.push(singlePattern(c, expected));
+      ArrayPrototypePush(alternatives, singlePattern(c, expected));
     }
     if (alternatives.length === 1) return alternatives[0] as ArgPattern;
     return c.at({ kind: 'alt', alternatives }, first.start);
@@ -110,7 +111,7 @@ function objectPattern(c: Cursor): ArgPattern {
     else if (c.isPunct(keyToken, '...')) throw c.unexpected(keyToken, "a property name (object patterns are already partial: drop the '...')");
     else throw c.unexpected(keyToken, 'a property name (a name, a quoted string or a whole number)');
     c.expectPunct(':', `':' after the property name ${describeText(key)}`);
-    entries.push({ key, pattern: argPattern(c, 'a pattern for the property value') });
+    ArrayPrototypePush(entries, { key, pattern: argPattern(c, 'a pattern for the property value') });
     const separator = c.take();
     if (c.isPunct(separator, '}')) return { kind: 'object', entries };
     if (!c.isPunct(separator, ',')) throw c.unexpected(separator, "',' or '}'");

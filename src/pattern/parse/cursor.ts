@@ -7,6 +7,7 @@ import { MAX_DEPTH } from '../ast.js';
 import { describeText, syntaxError } from '../diagnostic.js';
 import { Lexer } from '../lexer.js';
 import type { Punctuator, Token } from '../lex/tokens.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 /** How a token is named in "expected ..., found ..." messages. */
 export function describeToken(token: Token): string {
@@ -41,7 +42,7 @@ export class Cursor {
   }
 
   peek(ahead = 0): Token {
-    while (this.buffer.length <= ahead) this.buffer.push(this.lexer.next());
+    while (this.buffer.length <= ahead) ArrayPrototypePush(this.buffer, this.lexer.next());
     return this.buffer[ahead] as Token;
   }
 

@@ -46,6 +46,7 @@ import {
   type ProbeRecord,
 } from './trampoline.js';
 import type { BreakpointSpec } from './worker-program.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** What the engine needs to know about a function to probe it. */
 export interface ProbeSubject {
@@ -168,7 +169,7 @@ class ProbeEngine {
     this.armed.delete(subject);
     unregisterProbe(armed.id);
     if (armed.async) releaseOuterPromises();
-    this.retired.push(armed.id);
+    ArrayPrototypePush(this.retired, armed.id);
     if (!insideProbe()) this.removeRetired();
     else if (!this.removalQueued) {
       this.removalQueued = true;

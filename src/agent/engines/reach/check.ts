@@ -34,7 +34,7 @@
 import { pathToFileURL } from 'node:url';
 import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
 import { log } from '../../log.js';
-import { FunctionPrototypeToString } from '../../../safe/intrinsics.js';
+import { FunctionPrototypeToString, ArrayPrototypePush } from '../../../safe/intrinsics.js';
 import { functionWithText, parseModuleFile, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { internalFunctions } from '../probes/internal-source.js';
 import { probeEngine } from '../probes/engine.js';
@@ -103,7 +103,7 @@ class ReachCheck {
           if (found !== '') subject.decided({ kind: 'unchecked', reason: found, probePath: undefined });
           continue;
         }
-        joining.push({ subject, ...found, seenAtStart: 0, real: 0, found: false, until: performance.now() + windowMs });
+        ArrayPrototypePush(joining, { subject, ...found, seenAtStart: 0, real: 0, found: false, until: performance.now() + windowMs });
       } catch (error) {
         log.debug({ err: error }, 'reach check: cannot locate a function');
       }
@@ -127,7 +127,7 @@ class ReachCheck {
       return;
     }
     for (const w of joining) w.seenAtStart = w.subject.seen();
-    this.watched.push(...joining);
+    ArrayPrototypePush(this.watched, ...joining);
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.poll(), POLL_MS);
       this.timer.unref();

@@ -4,6 +4,7 @@ import { compilePatterns } from '../../../pattern/index.js';
 import { listFunctions, type ListingFilter } from '../../catalog/listing.js';
 import { deeper as calleesOf } from '../../deeper/deeper.js';
 import type { OpContext } from './context.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** Target size of one `part` frame of a listing. */
 const PART_BYTES = 256 * 1024;
@@ -20,7 +21,7 @@ export function list(ctx: OpContext, request: ListRequest): void {
       part = [];
       partBytes = 0;
     }
-    part.push(listing);
+    ArrayPrototypePush(part, listing);
     partBytes += bytes;
   }
   ctx.reply({ id: request.id, ok: true, modules: part });
@@ -39,14 +40,14 @@ function splitModule(listing: ModuleListing): ModuleListing[] {
   for (const fn of listing.functions) {
     const size = JSON.stringify(fn).length + 1;
     if (functions.length > 0 && bytes + size > PART_BYTES / 2) {
-      pieces.push({ ...listing, functions });
+      ArrayPrototypePush(pieces, { ...listing, functions });
       functions = [];
       bytes = 0;
     }
-    functions.push(fn);
+    ArrayPrototypePush(functions, fn);
     bytes += size;
   }
-  pieces.push({ ...listing, functions });
+  ArrayPrototypePush(pieces, { ...listing, functions });
   return pieces;
 }
 

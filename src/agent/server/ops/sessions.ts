@@ -16,6 +16,7 @@ import { claimRunSession } from '../../session/run-session.js';
 import { trace as startSession } from '../../session/session.js';
 import { MAX_SESSIONS_PER_CONNECTION } from '../../limits.js';
 import type { OpContext } from './context.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** LT_AGENT_BUSY when this connection already runs its share of sessions (checked before one starts). */
 function roomForSession(ctx: OpContext): void {
@@ -43,7 +44,7 @@ export function claim(ctx: OpContext, request: ClaimRequest): void {
 export function add(ctx: OpContext, request: AddRequest): void {
   const owned = ctx.owned(request.session);
   const added = owned.session.add(request.patterns);
-  owned.patterns.push(...request.patterns);
+  ArrayPrototypePush(owned.patterns, ...request.patterns);
   ctx.reply({ id: request.id, ok: true, added });
 }
 
