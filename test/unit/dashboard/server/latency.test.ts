@@ -73,7 +73,7 @@ describe('LatencyWindow', () => {
   it('keeps the slowest sampled calls per function', () => {
     const window = new LatencyWindow();
     for (let i = 1; i <= 8; i++) {
-      window.addCall({ v: 1, type: 'call', session: 's', id: i, parent: null, depth: 0, fn: 'f', module: 'm', engine: 'exports', pid: 1, ts: i, args: [i], outcome: 'return', durationNs: i * 100, truncated: false });
+      window.addCall({ v: 1, type: 'call', session: 's', id: i, parent: null, depth: 0, fn: 'f', module: 'm', engine: 'exports', pid: 1, thread: 0, ts: i, args: [i], outcome: 'return', durationNs: i * 100, truncated: false });
     }
     expect(window.slowest().f!.map((c) => c.durationNs)).toEqual([800, 700, 600, 500, 400]);
   });
