@@ -175,6 +175,11 @@ export function sourceModules(): LoadedModule[] {
   return out;
 }
 
+/** How many sources add modules (the ES module scan steps aside when the preload is one). */
+export function moduleSourceCount(): number {
+  return extraSources.size;
+}
+
 export function addModuleSource(source: ModuleSource): () => void {
   extraSources.add(source);
   return () => extraSources.delete(source);

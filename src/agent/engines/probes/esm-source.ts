@@ -17,14 +17,14 @@
  * user writes first (`routes/items:getItem`) arms a probe on the function's source, and
  * its other functions are there with their `~` names as in any module. Not scanned:
  * inside a probe's condition or pause (the inspector would not answer), and never when
- * another source (the preload) already lists ES modules.
+ * another source (the preload) is registered.
  */
 import { Session } from 'node:inspector';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnyNode, Program } from 'acorn';
 import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
-import { addModuleSource, sourceModules } from '../../catalog/modules.js';
+import { addModuleSource, moduleSourceCount } from '../../catalog/modules.js';
 import { moduleRefForFile } from '../../catalog/naming.js';
 import { isOwnFile } from '../../capture/stack.js';
 import { parseModuleFile } from '../../source/locate.js';
@@ -39,7 +39,7 @@ export const SCAN_TTL_MS = 2000;
 const NOTE = "ES module loaded without livetrace's preload: its exported functions are traced by probes";
 
 let scanned: { at: number; modules: LoadedModule[] } | undefined;
-/** Set while this source lists its own modules: sourceModules() below must not recurse into it. */
+/** Set while a scan runs: a catalog read from inside it gets nothing from this source. */
 let listing = false;
 
 /** The file: URLs of the ES modules V8 has loaded, or undefined when the inspector can't tell. */
@@ -184,13 +184,13 @@ function exportsOf(program: Program): [string, string][] {
 
 addModuleSource({
   modules() {
-    // Asked from sourceModules() below: the question there is about the other sources.
     if (listing) return [];
     if (insideProbe()) return scanned?.modules ?? [];
     listing = true;
     try {
-      // The preload knows the ES modules (and their exports, patchable): nothing to add.
-      if (sourceModules().length > 0) return [];
+      // The preload (another source) hears of every ES module as it loads, with exports
+      // it can patch: nothing to add, and no scan to pay for.
+      if (moduleSourceCount() > 1) return [];
       return scan();
     } catch (error) {
       log.debug({ err: error }, 'ES module scan failed');
