@@ -1,12 +1,15 @@
 /**
- * Issue 17, item 2 (threads, preloaded): a trace started in the main thread reaches a
- * function that runs in the program's worker threads (test/fixtures/apps/pool.cjs, a pool
- * in piscina's shape whose task module loads in the workers only), including a worker
- * started after the trace began; each call says which thread it ran in.
+ * Issue 17, item 2 (threads): a trace started in the main thread reaches a function that
+ * runs in the program's worker threads (test/fixtures/apps/pool.cjs, a pool in piscina's
+ * shape whose task module loads in the workers only), in workers running when the trace
+ * began and in one started after; each call says which thread it ran in. Under the
+ * preload (each form); attached to a program started without it, the workers running
+ * when the trace began (a later one comes online unharmed, untraced: threads/inject.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
 import type { CallEvent, SessionRecord } from '../../src/protocol/events.js';
+import { attach } from '../../src/attach/attach.js';
 import { cleanup, launchApp, waitForSocket, type Preload } from './fixture-app.js';
 
 const clients = new Set<AgentClient>();
@@ -28,10 +31,15 @@ async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: C
   }
 }
 
-describe('worker threads under the preload', () => {
-  for (const preload of ['require', 'import', 'node-options-require'] satisfies Preload[]) {
-    it(`traces calls in every worker, one started after the trace too (${preload})`, async () => {
-      const app = await launchApp('pool.cjs', { preload });
+describe('worker threads', () => {
+  for (const preload of ['require', 'import', 'node-options-require', 'attached'] satisfies (Preload | 'attached')[]) {
+    const what = preload === 'attached' ? 'the workers running when the trace began' : 'every worker, one started after the trace too';
+    it(`traces calls in ${what} (${preload})`, async () => {
+      const app =
+        preload === 'attached'
+          ? await launchApp('pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'] })
+          : await launchApp('pool.cjs', { preload });
+      if (preload === 'attached') await attach(app.pid, { socketDir: app.socketDir });
       const firstWorkers = app.lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1]));
       expect(firstWorkers).toHaveLength(2);
       await waitForSocket(app.socketPath);
@@ -52,6 +60,12 @@ describe('worker threads under the preload', () => {
       process.kill(app.pid, 'SIGUSR2');
       const late = Number((await app.stdout.waitForLine(/^worker (\d+)/, { from, timeoutMs: 20_000 })).match[1]);
       expect(firstWorkers).not.toContain(late);
+      // Attached without the preload, a worker started after the trace began is left alone
+      // (threads/inject.ts): it must come online unharmed; its calls are not traced.
+      if (preload === 'attached') {
+        await session.stop();
+        return;
+      }
       const after = await callsUntil(records, (calls) => threadsOf(calls).has(late));
       expect(threadsOf(after).has(late)).toBe(true);
       await session.stop();

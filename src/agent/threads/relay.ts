@@ -1,11 +1,12 @@
 /**
  * The main thread's side of tracing worker threads. A session started in the main thread
  * is shared with every worker thread where livetrace's thread agent runs (threads/worker.ts:
- * a worker of a program started with the preload, which Node runs in workers too): each
+ * started by the preload, which Node runs in workers too, or by inject.ts): each
  * runs the same patterns in a session of its own, under its own limits, and posts the
  * records of its calls here, where they join the main session's queue (carrying their
  * `thread`). A worker that starts later says hello and is handed the running sessions, so
- * workers started after the trace began are covered. The main session's `max` counts the
+ * workers started after the trace began are covered. Workers without the preload get the
+ * thread agent from the main thread (inject.ts) when the first session is shared. The main session's `max` counts the
  * calls of every thread; stopping it stops its sessions in the workers.
  */
 import { isMainThread } from 'node:worker_threads';
@@ -14,6 +15,7 @@ import type { CallEvent } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { openChannel, type ThreadMessage } from './channel.js';
+import { reachWorkerThreads } from './inject.js';
 
 /** What the relay needs of a main-thread session. */
 export interface SharedSession {
@@ -42,6 +44,7 @@ function post(session: SharedSession, options: TraceOptions): void {
 /** A session started (or gained patterns) in the main thread: workers run it too. */
 export function shareWithThreads(session: SharedSession, options: TraceOptions): void {
   if (!isMainThread) return;
+  reachWorkerThreads();
   const entry = shared.get(session.id) ?? { session, options };
   shared.set(session.id, entry);
   post(session, entry.options);

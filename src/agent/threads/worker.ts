@@ -21,12 +21,13 @@ function isProbeWorker(): boolean {
   return typeof workerData === 'object' && workerData !== null && typeof (workerData as { trampolineKey?: unknown }).trampolineKey === 'string';
 }
 
-let started = false;
+/** One thread agent per thread, whichever copy (the preload's ESM or CJS build, or inject.ts) comes first. */
+const STARTED = Symbol.for('livetrace.threadAgent');
 
 /** Starts the thread agent in a worker thread; a no-op anywhere else, and the second time. */
 export function startThreadAgent(): void {
-  if (started || isMainThread || IN_LOADER_THREAD || isProbeWorker()) return;
-  started = true;
+  if ((globalThis as { [STARTED]?: boolean })[STARTED] === true || isMainThread || IN_LOADER_THREAD || isProbeWorker()) return;
+  Object.defineProperty(globalThis, STARTED, { value: true });
   const sessions = new SafeMap<string, Session>();
   let channel: BroadcastChannel;
 
