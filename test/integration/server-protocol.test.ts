@@ -43,6 +43,12 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Prom
   }
 }
 
+/** Resolves once `check()` holds, or after `ms` (the caller checks what it needs). */
+async function until(check: () => boolean, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
 /** True when the watcher's last word on math.add is that it is the original. */
 function addIsOriginal(): boolean {
   const marks = app.lines.filter((line) => /^(patched|unpatched) /.test(line));
@@ -320,9 +326,11 @@ describe('fuzzing', () => {
         const peer = await rawPeer(app.socketPath);
         if (greet) peer.sendRaw('{"id":0,"op":"hello","protocol":1}\n');
         for (const data of sent) peer.sendRaw(data);
+        // A last request whose reply says every frame before it was handled (frames are
+        // handled in order); junk before it makes it malformed, and the agent closes.
+        peer.sendRaw('{"id":"sentinel","op":"stats","session":"none"}\n');
         if (cutMidFrame) peer.sendRaw('{"id":99,"op":"tra');
-        // Give the agent a moment to answer, or to close on us.
-        await Promise.race([peer.closed, new Promise((r) => setTimeout(r, 20))]);
+        await Promise.race([peer.closed, until(() => peer.received().some((f) => f.id === 'sentinel'), 2000)]);
         peer.socket.destroy();
         sessionsStarted += peer.received().filter((f) => f.ok === true && typeof f.session === 'string').length;
       }),
