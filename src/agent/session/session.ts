@@ -15,10 +15,12 @@
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
  * - The engine's own time is measured for every call it reports (capture at entry, post
- *   guard and capture at exit; two clock reads each, small beside a capture): a session
- *   that spent more than its budget in a second stops with reason 'overload' at the next
- *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
- *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
+ *   guard and capture at exit; the exit part starts at the site's own end-of-call clock
+ *   read): a session that spent more than its budget in a second (counted as no more
+ *   than the process's CPU time in that second: the spans are wall-clock) stops with
+ *   reason 'overload' at the next tick, and a single call whose own cost passes
+ *   HARD_CEILING_MS stops it at once. Calls dropped before capture (pre-test, max, a
+ *   full queue, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
  *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
@@ -71,6 +73,14 @@ const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 /** Approximate fixed size of a call record besides its captured values. */
 const RECORD_OVERHEAD_BYTES = 160;
 
+// Read once a second per session, bound at load: an application's replacement never runs for it.
+const cpuUsage = process.cpuUsage.bind(process);
+/** CPU time (user and system) the process has used, in ns. */
+function cpuNs(): number {
+  const usage = cpuUsage();
+  return (usage.user + usage.system) * 1000;
+}
+
 let nextSessionNumber = 1;
 let nextCallId = 1;
 
@@ -102,6 +112,8 @@ export class Session implements TraceSession, HookOwner {
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
   /** livetrace's own ns spent for this session since the last tick. */
   private engineNs = 0;
+  /** The process's CPU ns at the last tick (cpuNs). */
+  private cpuAtTick = cpuNs();
   /** engineNs over this stops the session (the per-second budget). */
   private readonly budgetNs: number;
   /** clock() past which nothing is reported. */
@@ -340,18 +352,19 @@ export class Session implements TraceSession, HookOwner {
       token.ending = ending;
       return;
     }
-    this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start);
+    this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start, ending.end);
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
     const ending = token.ending;
     if (!this.running || ending === undefined) return;
-    this.complete(token, rejected ? 'reject' : 'resolve', value, ending.end - ending.start, at - ending.start, ending.start);
+    this.complete(token, rejected ? 'reject' : 'resolve', value, ending.end - ending.start, at - ending.start, ending.start, at);
   }
 
-  private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number): void {
+  /** `now`: the site's clock reading at the call's end (or settle), just taken: it starts this part's own time too, without a read of its own. */
+  private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number, now: number): void {
     engine.busy++;
-    const t0 = clock();
+    const t0 = now;
     let accounted = false;
     try {
       if (t0 > this.deadline) {
@@ -435,9 +448,15 @@ export class Session implements TraceSession, HookOwner {
     }
   }
 
-  /** Max and rate, for a call about to be reported. */
+  /** Max, room in the queue and rate, for a call about to be reported. */
   private takeSlot(): boolean {
     if (this.admitted >= this.options.max) return false;
+    if (this.queue.full) {
+      // Nobody drains the queue fast enough: drop before capturing (the breaker then
+      // measures livetrace's work, not captures of calls the queue would refuse).
+      this.dropped.queue++;
+      return false;
+    }
     if (!this.limiter.take()) {
       if (this.options.trip) void this.stop('rate');
       else this.dropped.rate++;
@@ -449,7 +468,12 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      if (this.engineNs > this.budgetNs) {
+      // The spans are wall-clock: on a loaded machine they also hold time the thread was
+      // not running at all. What the process really ran in the second bounds them.
+      const cpu = cpuNs();
+      const ran = cpu - this.cpuAtTick;
+      this.cpuAtTick = cpu;
+      if (Math.min(this.engineNs, ran) > this.budgetNs) {
         void this.stop('overload');
         return;
       }
