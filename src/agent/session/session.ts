@@ -16,12 +16,14 @@
  *   are dropped and counted, so memory stays bounded when nobody reads.
  * - The engine's own time is measured for every call it reports (capture at entry, post
  *   guard and capture at exit; the exit part starts at the site's own end-of-call clock
- *   read): a session that spent more than its budget in a second (counted as no more
- *   than the process's CPU time in that second: the spans are wall-clock) stops with
- *   reason 'overload' at the next tick, and a single call whose own cost passes
- *   HARD_CEILING_MS stops it at once. Calls dropped before capture (pre-test, max, a
- *   full queue, rate) are not timed: they cost a
- *   compare or a decrement, and matching runs in bounded time (linear regexes only).
+ *   read): a session that spent more than its budget in a second stops with reason
+ *   'overload' at the next tick, and a single call whose own cost passes HARD_CEILING_MS
+ *   stops it at once. The spans are wall-clock, which on a loaded machine holds time the
+ *   thread waited for a core: the second's total is scaled by the share of it the process
+ *   ran (CPU time over wall time, read once a tick), and a call past the ceiling counts
+ *   only if the process ran that much CPU since the last tick. Calls dropped before
+ *   capture (pre-test, max, a full queue, rate) are not timed: they cost a compare or a
+ *   decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
  *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
  *   fire while the application runs synchronous code, so the deadline is also checked
@@ -114,6 +116,8 @@ export class Session implements TraceSession, HookOwner {
   private engineNs = 0;
   /** The process's CPU ns at the last tick (cpuNs). */
   private cpuAtTick = cpuNs();
+  /** clock() at the last tick. */
+  private clockAtTick = clock();
   /** engineNs over this stops the session (the per-second budget). */
   private readonly budgetNs: number;
   /** clock() past which nothing is reported. */
@@ -432,7 +436,10 @@ export class Session implements TraceSession, HookOwner {
     this.engineNs += ns;
     // The second's budget is checked by tick(), as before: a cold first call (source maps
     // read for a stack, code compiled for a capture) may cost tens of ms once.
-    if (ns + earlier > HARD_CEILING_NS) {
+    // A wall-clock span past the ceiling counts only if the process has run that much
+    // CPU since the last tick: a thread descheduled for 100 ms (a loaded machine) did
+    // not spend it. The CPU read happens only here, on the rare call past the ceiling.
+    if (ns + earlier > HARD_CEILING_NS && cpuNs() - this.cpuAtTick >= HARD_CEILING_NS) {
       void this.stop('overload');
       return 0;
     }
@@ -469,11 +476,15 @@ export class Session implements TraceSession, HookOwner {
   private tick(): void {
     try {
       // The spans are wall-clock: on a loaded machine they also hold time the thread was
-      // not running at all. What the process really ran in the second bounds them.
+      // not running at all. Scaled by the share of the second the process really ran
+      // (its CPU time over the wall time), they estimate livetrace's own CPU time.
       const cpu = cpuNs();
+      const now = clock();
       const ran = cpu - this.cpuAtTick;
+      const share = now > this.clockAtTick ? Math.min(1, ran / (now - this.clockAtTick)) : 1;
       this.cpuAtTick = cpu;
-      if (Math.min(this.engineNs, ran) > this.budgetNs) {
+      this.clockAtTick = now;
+      if (this.engineNs * share > this.budgetNs) {
         void this.stop('overload');
         return;
       }
