@@ -168,7 +168,7 @@ function systemRows(results) {
   return new Map(results.flatMap((r) => r.tables.filter((t) => t.title === 'system').flatMap((t) => t.rows.map((row) => [row.id, row]))));
 }
 
-/** Each target of issue 7 against what was measured; missing inputs give no verdict. */
+/** Each target of issues 7 and 18 against what was measured; missing inputs give no verdict. */
 function verdicts(conditions, system, bareFigures) {
   const c = (id, mode) => conditions.find((x) => x.id === id)?.[mode];
   const out = [];
@@ -206,6 +206,27 @@ function verdicts(conditions, system, bareFigures) {
       `${fmt(ended.ns)} ns (${fmt(ended.ratio)}x its process's bare call); bare ${fmt(Math.min(...bare))}-${fmt(high)} ns across processes`,
     );
   }
+  // Issue 18's targets, beside issue 7's: sync in ns, async as a ratio to the bare call of the same process.
+  const ratio = (id, mode) => c(id, mode)?.ratio;
+  for (const [id, what, syncNs, asyncX] of [
+    ['lt-rejected-args', 'rejected by an argument pattern', 3, 1.15],
+    ['lt-rejected-guard', 'rejected by a pre-guard', 3, 1.15],
+    ['lt-dropped', 'dropped by the rate limit', 5, 1.2],
+  ]) {
+    const sync = ns(id);
+    check(`issue 18: ${what} <= ${syncNs} ns sync`, sync, sync <= syncNs, `${fmt(sync)} ns`);
+    const x = ratio(id, 'async');
+    check(`issue 18: ${what} <= ${asyncX}x bare async`, x, x <= asyncX, `${fmt(x)}x (${fmt(ns(id, 'async'))} ns)`);
+  }
+  check('issue 18: captured <= 250 ns sync', captured, captured <= 250, `${fmt(captured)} ns`);
+  const capturedAsync = ns('lt-captured', 'async');
+  const tcEventAsync = ns('tc-event', 'async');
+  check(
+    'issue 18: captured <= 500 ns async and <= a TracingChannel subscriber building the event',
+    capturedAsync,
+    capturedAsync <= 500 && (tcEventAsync === undefined || capturedAsync <= tcEventAsync),
+    `${fmt(capturedAsync)} ns${tcEventAsync === undefined ? '' : ` (TracingChannel event builder ${fmt(tcEventAsync)} ns)`}`,
+  );
   const cliStream = system.get('stream-cli');
   check('streaming >= 200,000 events/s (CLI, --rate off)', cliStream?.value, cliStream?.value >= 200_000, cliStream && `${fmt(cliStream.value)} events/s, stop: ${cliStream.detail?.stopReason}`);
   const clientStream = system.get('stream-client');
@@ -249,6 +270,8 @@ const machine = {
   mhz: cpus()[0]?.speed || cpuinfoMhz(),
   memoryGb: Math.round(totalmem() / 2 ** 30),
   node: process.version,
+  // LT_BENCH_CLOCK=cpu (bench/harness.mjs): per-call rows timed in CPU time, not wall time.
+  clock: process.env.LT_BENCH_CLOCK === 'cpu' ? 'cpu' : 'wall',
 };
 const loadAtStart = loadavg();
 const results = [];
@@ -272,7 +295,7 @@ if (json) {
   console.log(JSON.stringify(combined));
 } else {
   console.log(`\nlivetrace benchmarks${quick ? ' (--quick: smoke run, rough figures)' : ''}`);
-  console.log(`${machine.nproc} x ${machine.cpu} (${machine.mhz} MHz), ${machine.memoryGb} GB, node ${machine.node}`);
+  console.log(`${machine.nproc} x ${machine.cpu} (${machine.mhz} MHz), ${machine.memoryGb} GB, node ${machine.node}, ${machine.clock} clock`);
   console.log(`load average (1, 5, 15 min): start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`\nper call, ns (lowest of ${repeat} process${repeat > 1 ? 'es' : ''} per benchmark; x = ratio to that benchmark's bare call)`);
   printTable(
@@ -283,7 +306,7 @@ if (json) {
     console.log('\nsystem');
     printTable(['figure', 'value', 'unit'], [...system.values()].map((r) => [r.name, fmt(r.value), r.unit]));
   }
-  console.log('\ntargets (issue 7)');
+  console.log('\ntargets (issues 7 and 18)');
   printTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.detail, t.pass ? 'met' : 'MISSED']));
   for (const result of results) {
     console.log(`\n== ${result.command}  (${result.seconds.toFixed(0)} s, load ${result.load.map((l) => l.toFixed(1)).join(' -> ')})`);

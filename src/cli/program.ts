@@ -6,50 +6,70 @@
 import { Command, CommanderError } from 'commander';
 import { LivetraceError, toLivetraceError } from '../protocol/errors.js';
 import { LIVETRACE_VERSION } from '../protocol/messages.js';
-import { register as registerAttach } from './attach.js';
-import { register as registerDashboard } from './dashboard.js';
-import { register as registerDeeper } from './deeper.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerGet } from './get.js';
-import { register as registerInfo } from './info.js';
-import { register as registerLs } from './ls.js';
-import { register as registerPs } from './ps.js';
-import { register as registerRun } from './run.js';
-import { register as registerShell } from './shell.js';
-import { register as registerTop } from './top.js';
-import { register as registerTrace } from './trace.js';
-import { register as registerExplain } from './explain.js';
-import { register as registerFleet } from './fleet.js';
 import { printError } from './report.js';
 
-export function createProgram(): Command {
+/** A command module: `register(program)` adds its command. */
+type CommandModule = { register(program: Command): void };
+
+/**
+ * Every command, in --help order, loaded only when needed: `livetrace --version` and a
+ * command loads no other command's module (nor what it imports), which was most of the
+ * CLI's start-up.
+ */
+const COMMANDS: readonly (readonly [string, () => Promise<CommandModule>])[] = [
+  ['ps', () => import('./ps.js')],
+  ['ls', () => import('./ls.js')],
+  ['trace', () => import('./trace.js')],
+  ['deeper', () => import('./deeper.js')],
+  ['info', () => import('./info.js')],
+  ['get', () => import('./get.js')],
+  ['top', () => import('./top.js')],
+  ['shell', () => import('./shell.js')],
+  ['run', () => import('./run.js')],
+  ['demo', () => import('./demo.js')],
+  ['attach', () => import('./attach.js')],
+  ['explain', () => import('./explain.js')],
+  ['fleet', () => import('./fleet.js')],
+  ['dashboard', () => import('./dashboard.js')],
+];
+
+/** The program with every command, or only `only` (the command a command line names). */
+export async function createProgram(only?: string): Promise<Command> {
   const program = new Command('livetrace')
     .description('Trace function calls in a live Node.js process: arguments, results, exceptions, timings.')
     // The package's own version, never npm_package_version: inside another project's `npm run` that is the other project's.
     .version(LIVETRACE_VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerPs(program);
-  registerLs(program);
-  registerTrace(program);
-  registerDeeper(program);
-  registerInfo(program);
-  registerGet(program);
-  registerTop(program);
-  registerShell(program);
-  registerRun(program);
-  registerDemo(program);
-  registerAttach(program);
-  registerExplain(program);
-  registerFleet(program);
-  registerDashboard(program);
+  const wanted = COMMANDS.filter(([name]) => only === undefined || name === only);
+  const modules = await Promise.all(wanted.map(([, load]) => load()));
+  for (const module of modules) module.register(program);
   return program;
+}
+
+/**
+ * The command a command line runs, when it surely runs one: its first argument names a
+ * command. Anything else (no argument, an option first, a typo that gets a suggestion,
+ * `help`) gets every command, as commander's help and errors list them.
+ */
+function commandOf(argv: string[]): string | undefined {
+  const first = argv[2];
+  return COMMANDS.some(([name]) => name === first) ? first : undefined;
+}
+
+/** The version, without loading a command: the one answer that needs none. */
+function versionOnly(argv: string[]): boolean {
+  return argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V');
 }
 
 /** Runs the CLI; resolves to the exit status instead of calling process.exit. */
 export async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+  if (versionOnly(argv)) {
+    process.stdout.write(`${LIVETRACE_VERSION}\n`);
+    return 0;
+  }
   try {
+    const program = await createProgram(commandOf(argv));
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -5,8 +5,9 @@
  * stack trace is the wrapper and nothing else of ours (the one livetrace frame a trace
  * adds). Around that call it makes two calls here, each of which has returned before
  * the original runs or after it ended:
- * - `enter` asks each hook whether it takes the call. When none does it returns
- *   undefined and the wrapper makes a plain call. When one does, it makes the call the
+ * - The wrapper asks the site's first hook itself (inlined there: the reject and drop
+ *   paths), then `enter` asks the others. When none takes the call `enter` returns
+ *   undefined (or is not even called) and the wrapper makes a plain call. When one does, it makes the call the
  *   enclosing one for the call tree (context.ts), reads the clock, and returns the call.
  * - `returned` or `threw`, as the original ended: the call tree is put back, every
  *   taking hook hears how it ended, and a native promise it returned is watched
@@ -16,12 +17,12 @@
  *
  * livetrace never traces itself. Its own work (capture, queueing, socket writes, the
  * call-tree context, promise watching) runs with `engine.busy` raised (guard.ts), and a
- * call that reaches `enter` while it is raised is a plain pass-through, whatever was
+ * call that reaches a wrapper with hooks while it is raised is a plain pass-through, whatever was
  * patched: so a pattern that reaches a function livetrace calls (an EventEmitter,
  * `Buffer`, a built-in the application replaced) sees only the application's calls of
  * it, never livetrace's, and can't recurse. The check is one read of a const object's
- * field on the path that already decided to look at the hooks; the idle path (no hooks)
- * never gets here. The bookkeeping here raises it too, and since `enter` and
+ * field, made by the wrapper on the path that already decided to look at the hooks; the
+ * idle path (no hooks) never makes it. The bookkeeping here raises it too, and since `enter` and
  * `returned`/`threw` have returned before the original runs and after it ended, the
  * original always runs with the count as the caller had it: zero for the application's
  * calls, so the calls it makes inside a traced call are traced as usual.
@@ -66,13 +67,17 @@ export interface ActiveCall {
 }
 
 /**
- * Asks each hook about the call. Undefined when none takes it (the wrapper then makes a
- * plain call); else the call, now the enclosing one, with its start time. Never throws.
+ * The rest of the decision, after the wrapper asked the site's first hook itself (`first`
+ * is what that hook's `enter` returned: see wrapper-compile.ts for why the wrapper makes
+ * that call) and only when there is more to do: a token to keep, or further hooks to ask.
+ * The wrapper has checked `engine.busy` before asking the first hook. Undefined when no
+ * hook takes the call (the wrapper then makes a plain call); else the call, now the
+ * enclosing one, with its start time. Never throws.
  */
-export function enter(hooks: Hook[], self: unknown, args: unknown[], newTarget: Function | undefined): ActiveCall | undefined {
-  if (engine.busy !== 0) return undefined;
+export function enter(hooks: Hook[], first: object | undefined, self: unknown, args: unknown[], newTarget: Function | undefined): ActiveCall | undefined {
   let matched: (Hook | object)[] | undefined;
-  for (let i = 0; i < hooks.length; i++) {
+  if (first !== undefined) matched = [hooks[0]!, first];
+  for (let i = 1; i < hooks.length; i++) {
     const hook = hooks[i]!;
     let token: object | undefined;
     try {

@@ -53,6 +53,15 @@ export class RecordQueue {
     released.register(this, this.held);
   }
 
+  /**
+   * A call record would be refused now, whatever its size: checked before a call is
+   * captured, so a reader that stopped draining (socket backpressure) costs the traced
+   * process a compare per call, not a capture that is thrown away.
+   */
+  get full(): boolean {
+    return this.calls >= this.maxCalls || this.bytes >= this.maxBytes || queued.bytes >= MAX_QUEUED_BYTES_TOTAL;
+  }
+
   get empty(): boolean {
     return this.head >= this.records.length;
   }

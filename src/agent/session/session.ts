@@ -14,14 +14,11 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is measured for every call it reports (capture at entry, post
- *   guard and capture at exit; two clock reads each, small beside a capture): a session
- *   that spent more than its budget in a second stops with reason 'overload' at the next
- *   tick, and a single call whose own cost passes HARD_CEILING_MS stops it at once.
- *   Calls dropped before capture (pre-test, max, rate) are not timed: they cost a
+ * - The engine's own time is measured for every call it reports and for every probe hit
+ *   (`charge`), and the overload breaker (breaker.ts) stops the session with 'overload'
+ *   when a second's total passes the budget, or one call passes HARD_CEILING_MS. Calls
+ *   dropped before capture (pre-test, max, a full queue, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
- *   The probe engine charges every probe hit in full (`charge`: the breakpoint
- *   condition and any pause, the time the program's thread is held in the Debugger).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
  *   on time even if nobody reads it, and never keeps the process alive. A timer cannot
  *   fire while the application runs synchronous code, so the deadline is also checked
@@ -53,6 +50,7 @@ import { loaderThreadRecords } from './loader-thread.js';
 import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
 import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
+import { Breaker } from './breaker.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
@@ -61,9 +59,7 @@ export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
 
-/** livetrace's own work for one call beyond this ends the session with 'overload' at once. */
-export const HARD_CEILING_MS = 100;
-const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
+export { HARD_CEILING_MS } from './breaker.js';
 
 let nextSessionNumber = 1;
 
@@ -89,10 +85,7 @@ export class Session implements TraceSession, HookOwner {
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
   private readonly tally = new Tally();
-  /** livetrace's own ns spent for this session since the last tick. */
-  private engineNs = 0;
-  /** engineNs over this stops the session (the per-second budget). */
-  private readonly budgetNs: number;
+  private readonly breaker: Breaker;
   /** clock() past which nothing is reported. */
   private readonly deadline: number;
   /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
@@ -105,7 +98,7 @@ export class Session implements TraceSession, HookOwner {
     this.id = `${RECORD_PID}-${nextSessionNumber++}`;
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
-    this.budgetNs = this.options.overloadMsPerSec * 1e6;
+    this.breaker = new Breaker(this.options.overloadMsPerSec * 1e6);
     this.deadline = this.startedAt + this.options.forMs * 1e6;
     this.asyncParents = new AsyncParents(this.options.parents);
     this.reach = new SessionReach({
@@ -267,7 +260,7 @@ export class Session implements TraceSession, HookOwner {
       token.ending = ending;
       return;
     }
-    this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start);
+    this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start, ending.end);
   }
 
   /** A call a worker thread's session reported (threads/relay.ts), queued as this session's. */
@@ -279,18 +272,19 @@ export class Session implements TraceSession, HookOwner {
   }
 
   charge(ns: number): void {
-    if (this.running) this.engineNs += ns;
+    if (this.running) this.breaker.add(ns);
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
     const ending = token.ending;
     if (!this.running || ending === undefined) return;
-    this.complete(token, rejected ? 'reject' : 'resolve', value, ending.end - ending.start, at - ending.start, ending.start);
+    this.complete(token, rejected ? 'reject' : 'resolve', value, ending.end - ending.start, at - ending.start, ending.start, at);
   }
 
-  private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number): void {
+  /** `now`: the site's clock reading at the call's end (or settle), just taken: it starts this part's own time too, without a read of its own. */
+  private complete(token: Token, outcome: CallOutcome, value: unknown, durationNs: number, settleNs: number | undefined, start: number, now: number): void {
     engine.busy++;
-    const t0 = clock();
+    const t0 = now;
     let accounted = false;
     try {
       if (t0 > this.deadline) {
@@ -334,10 +328,10 @@ export class Session implements TraceSession, HookOwner {
    * caller can test it); the entry's part is returned as at least 1 while running.
    */
   private spent(ns: number, earlier = 0): number {
-    this.engineNs += ns;
-    // The second's budget is checked by tick(), as before: a cold first call (source maps
-    // read for a stack, code compiled for a capture) may cost tens of ms once.
-    if (ns + earlier > HARD_CEILING_NS) {
+    this.breaker.add(ns);
+    // The second's budget is checked by tick(): a cold first call (source maps read for a
+    // stack, code compiled for a capture) may cost tens of ms once.
+    if (this.breaker.pastCeiling(ns + earlier)) {
       void this.stop('overload');
       return 0;
     }
@@ -353,9 +347,15 @@ export class Session implements TraceSession, HookOwner {
     }
   }
 
-  /** Max and rate, for a call about to be reported. */
+  /** Max, room in the queue and rate, for a call about to be reported. */
   private takeSlot(): boolean {
     if (this.admitted >= this.options.max) return false;
+    if (this.queue.full) {
+      // Nobody drains the queue fast enough: drop before capturing (the breaker then
+      // measures livetrace's work, not captures of calls the queue would refuse).
+      this.tally.dropped.queue++;
+      return false;
+    }
     if (!this.limiter.take()) {
       if (this.options.trip) void this.stop('rate');
       else this.tally.dropped.rate++;
@@ -367,11 +367,10 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      if (this.engineNs > this.budgetNs) {
+      if (this.breaker.overBudget()) {
         void this.stop('overload');
         return;
       }
-      this.engineNs = 0;
       this.reportDrops();
       if (aggregating(this.hooks.matchers)) this.queue.push(statsRecord(this.id, false, this.aggregator.snapshot()), 0, true);
     } catch (error) {

@@ -13,18 +13,18 @@ import { OPTIONS } from '../../../src/protocol/options.js';
 const flagged = OPTIONS.filter((spec) => spec.flag !== null);
 const root = join(import.meta.dirname, '../../..');
 
-function helpFor(name: string): string {
-  const command = createProgram().commands.find((c: Command) => c.name() === name);
+async function helpFor(name: string): Promise<string> {
+  const command = (await createProgram()).commands.find((c: Command) => c.name() === name);
   expect(command, name).toBeDefined();
   // One line per option, however wide the terminal: commander wraps at the columns it is given.
   return command!.configureOutput({ getOutHelpWidth: () => 10_000 }).helpInformation();
 }
 
 describe('the options table, the CLI and docs/cli.md', () => {
-  it('has a flag in --help for trace and run for every flagged option, with its default', () => {
+  it('has a flag in --help for trace and run for every flagged option, with its default', async () => {
     expect(flagged.length).toBeGreaterThan(5);
     for (const command of ['trace', 'run']) {
-      const lines = helpFor(command).split('\n');
+      const lines = (await helpFor(command)).split('\n');
       for (const spec of flagged) {
         const line = lines.find((l) => l.trimStart().startsWith(`${spec.flag!} `) || l.trim() === spec.flag);
         expect(line, `${command} ${spec.flag}`).toBeDefined();

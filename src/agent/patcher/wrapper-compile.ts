@@ -1,0 +1,44 @@
+/**
+ * Every site compiles its own copy of a wrapper's fixed text, because V8 keeps type
+ * feedback per function literal: wrappers made from one shared closure would all share
+ * one megamorphic call to "the original" and one to "the first hook", and the idle path
+ * would cost a real call through a generic stub instead of an inlined one. With a copy per
+ * site, the call to the original and the call to the site's first hook (`hooks[0].enter`,
+ * which holds the pattern's pre-test and the rate limit) see one target each, so V8 can
+ * inline the whole reject and drop path into the wrapper and drop the argument array that
+ * never escapes it.
+ *
+ * The text is fixed; nothing from the target or a pattern is ever part of it. A process
+ * that forbids compiling strings (--disallow-code-generation-from-strings) gets the
+ * equivalent closures of wrapper-function.ts and wrapper-proxy.ts instead: slower (one
+ * feedback vector for all sites), never different.
+ */
+import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
+import type { Hook } from './dispatch.js';
+
+/** The one field the wrapper reads per call: null while no hook is attached. */
+export interface SiteState {
+  hooks: Hook[] | null;
+}
+
+/** What every factory, compiled or closure, takes, in this order. */
+export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf'] as const;
+
+export type Factory = (...params: unknown[]) => unknown;
+
+let codeGeneration = true;
+/** Numbers each compiled text: V8's eval cache hands out one shared function for a text it has seen before. */
+let compiled = 0;
+
+/** A fresh factory for `text` (a body taking FACTORY_PARAMS), or undefined where strings can't be compiled. */
+export function compileFactory(text: string): Factory | undefined {
+  if (!codeGeneration) return undefined;
+  try {
+    const body = `// site ${++compiled}\n${text}\n//# sourceURL=${WRAPPER_SOURCE_URL}`;
+    return new Function(...FACTORY_PARAMS, body) as Factory;
+  } catch {
+    // --disallow-code-generation-from-strings: shared closures, slower but equivalent.
+    codeGeneration = false;
+    return undefined;
+  }
+}

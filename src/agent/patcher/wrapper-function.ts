@@ -1,0 +1,164 @@
+/**
+ * The plain function wrapper (wrapper.ts says when a site gets one): a `function` or a
+ * method, compiled per site (wrapper-compile.ts), standing for an original with no state
+ * of its own.
+ *
+ * Its paths, in the order a call meets them:
+ * - idle (`state.hooks` null): a plain call of the original, which V8 inlines down to about
+ *   the cost of the bare call;
+ * - livetrace's own call (`guard.busy` raised, dispatch.ts): the same plain call;
+ * - hooked: the site's first hook decides right here (`hooks[0].enter`, one target per
+ *   site, so V8 inlines the pattern's pre-test and the rate limit into the wrapper and the
+ *   rest array never leaves it on a reject or a drop); `enter` is called only when that hook
+ *   took the call or there are others to ask;
+ * - taken: the original runs between `enter` and `returned`/`threw`, which have both
+ *   returned while it runs, so the wrapper is the one frame of ours in its stack.
+ *
+ * A sync throw is seen in a `catch` and thrown again from the wrapper, which is the only
+ * way JavaScript lets a caller see the thrown value. V8 then reports the throw at this
+ * rethrow, so Node's crash banner for an uncaught throw would print the wrapper's line as
+ * where it happened (and, for `throw 42`, as the only place at all); every rethrow line
+ * carries Node's `node-do-not-add-exception-line` marker, so the banner prints no source
+ * excerpt instead of a wrong one. The error's own stack, which names the real place, is
+ * untouched. A hook that throws (none should) is caught before the original runs and the
+ * call goes by untraced.
+ */
+import type { enter as Enter, returned as Returned, threw as Threw } from './dispatch.js';
+import type { engine as Guard } from './guard.js';
+import type { ReflectApply, ReflectConstruct } from '../../safe/intrinsics.js';
+import { compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
+
+/** The dispatch functions and pristine intrinsics a wrapper closes over. */
+export interface WrapperParts {
+  readonly guard: typeof Guard;
+  readonly enter: typeof Enter;
+  readonly returned: typeof Returned;
+  readonly threw: typeof Threw;
+  readonly reflectApply: typeof ReflectApply;
+  readonly reflectConstruct: typeof ReflectConstruct;
+}
+
+/** A function wrapper for `original`; `bound` when the original is a bound constructor (its wrapper is bound too, by the caller). */
+export function makeFunctionWrapper(original: Function, state: SiteState, parts: WrapperParts, constructible: boolean, bound: boolean): Function {
+  const factory = compileFactory(constructible ? CONSTRUCTIBLE_BODY : CALLABLE_BODY) ?? (constructible ? constructibleFactory : callableFactory);
+  return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, bound) as Function;
+}
+
+/**
+ * Constructible originals (plain functions and classes) get a `function` wrapper that
+ * forwards `new` with the same new.target; the rest (arrows, methods, async functions,
+ * generators) get a method-shorthand wrapper, which like them is not constructible and
+ * has no `prototype`.
+ */
+const CONSTRUCTIBLE_BODY = `'use strict';
+  return function wrapper(...args) {
+    const hooks = state.hooks;
+    // A bound original must see itself as new.target to construct its target's instance.
+    const newTarget = new.target === undefined ? undefined : bound && new.target === wrapper ? original : new.target;
+    if (hooks !== null && guard.busy === 0) {
+      let first;
+      try {
+        first = hooks[0].enter(this, args, newTarget);
+      } catch {}
+      const call = first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, this, args, newTarget);
+      if (call !== undefined) {
+        let value;
+        try {
+          value = newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
+        } catch (error) {
+          threw(call, error);
+          throw error; // node-do-not-add-exception-line
+        }
+        returned(call, value);
+        return value;
+      }
+    }
+    return newTarget === undefined ? reflectApply(original, this, args) : reflectConstruct(original, args, newTarget);
+  };`;
+const CALLABLE_BODY = `'use strict';
+  return { wrapper(...args) {
+    const hooks = state.hooks;
+    if (hooks !== null && guard.busy === 0) {
+      let first;
+      try {
+        first = hooks[0].enter(this, args, undefined);
+      } catch {}
+      const call = first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, this, args, undefined);
+      if (call !== undefined) {
+        let value;
+        try {
+          value = reflectApply(original, this, args);
+        } catch (error) {
+          threw(call, error);
+          throw error; // node-do-not-add-exception-line
+        }
+        returned(call, value);
+        return value;
+      }
+    }
+    return reflectApply(original, this, args);
+  } }.wrapper;`;
+
+/** What the first hook said and, if anyone took the call, the call (the closures' shared `enter` step). */
+export function ask(parts: WrapperParts, hooks: NonNullable<SiteState['hooks']>, self: unknown, args: unknown[], newTarget: Function | undefined): ReturnType<typeof Enter> {
+  let first: object | undefined;
+  try {
+    first = hooks[0]!.enter(self, args, newTarget);
+  } catch {
+    // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+  }
+  return first === undefined && hooks.length === 1 ? undefined : parts.enter(hooks, first, self, args, newTarget);
+}
+
+/** The same wrappers as closures, for processes that forbid compiling strings. */
+const constructibleFactory: Factory = (original, state, guard, enter, returned, threw, apply, construct, bound) => {
+  const o = original as Function;
+  const st = state as SiteState;
+  const parts = { guard, enter, returned, threw, reflectApply: apply, reflectConstruct: construct } as WrapperParts;
+  const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    const hooks = st.hooks;
+    const newTarget = new.target === undefined ? undefined : bound === true && new.target === wrapper ? o : new.target;
+    if (hooks !== null && parts.guard.busy === 0) {
+      const call = ask(parts, hooks, this, args, newTarget);
+      if (call !== undefined) {
+        let value: unknown;
+        try {
+          value = newTarget === undefined ? parts.reflectApply(o, this, args) : parts.reflectConstruct(o, args, newTarget);
+        } catch (error) {
+          parts.threw(call, error);
+          throw error; // node-do-not-add-exception-line
+        }
+        parts.returned(call, value);
+        return value;
+      }
+    }
+    return newTarget === undefined ? parts.reflectApply(o, this, args) : parts.reflectConstruct(o, args, newTarget);
+  };
+  return wrapper;
+};
+
+const callableFactory: Factory = (original, state, guard, enter, returned, threw, apply) => {
+  const o = original as Function;
+  const st = state as SiteState;
+  const parts = { guard, enter, returned, threw, reflectApply: apply } as WrapperParts;
+  return {
+    wrapper(this: unknown, ...args: unknown[]): unknown {
+      const hooks = st.hooks;
+      if (hooks !== null && parts.guard.busy === 0) {
+        const call = ask(parts, hooks, this, args, undefined);
+        if (call !== undefined) {
+          let value: unknown;
+          try {
+            value = parts.reflectApply(o, this, args);
+          } catch (error) {
+            parts.threw(call, error);
+            throw error; // node-do-not-add-exception-line
+          }
+          parts.returned(call, value);
+          return value;
+        }
+      }
+      return parts.reflectApply(o, this, args);
+    },
+  }.wrapper;
+};

@@ -1,0 +1,140 @@
+/**
+ * The Proxy wrapper (wrapper.ts says when a site gets one): for originals with state of
+ * their own (statics, a class, a constructor with prototype methods) and for async
+ * functions and generators, whose kind `util.inspect` prints. Every property operation
+ * lands on the original itself, so a static written through the export is the one the
+ * library reads (`_.placeholder`), one written by the function on itself is seen through
+ * the export (ajv's `validate.errors`), statics stay data properties, and `util.inspect`
+ * (which looks through a Proxy) prints `[class App] { x: 1 }`. A read that gives the
+ * original itself gives the wrapper (viewOf).
+ *
+ * Its `apply` and `construct` traps take the same paths as the function wrapper
+ * (wrapper-function.ts): idle, livetrace's own call, the site's first hook asked in the
+ * trap itself, and a taken call run between `enter` and `returned`/`threw`. The rethrow
+ * lines carry Node's `node-do-not-add-exception-line` marker for the same reason.
+ */
+import { ask, type WrapperParts } from './wrapper-function.js';
+import { compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
+
+const reflectGet = Reflect.get;
+const { getOwnPropertyDescriptor } = Reflect;
+
+export function makeProxyWrapper(original: Function, state: SiteState, parts: WrapperParts): Function {
+  const factory = compileFactory(PROXY_BODY) ?? proxyFactory;
+  return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf) as Function;
+}
+
+// A Proxy's traps: `target` is the original. A `new` through the Proxy itself hands the
+// original its own new.target (`new.target === App` inside holds, as untraced); a
+// subclass's `new` keeps the subclass.
+const PROXY_BODY = `'use strict';
+  const proxy = new Proxy(original, {
+    apply(target, self, args) {
+      const hooks = state.hooks;
+      if (hooks !== null && guard.busy === 0) {
+        let first;
+        try {
+          first = hooks[0].enter(self, args, undefined);
+        } catch {}
+        const call = first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, self, args, undefined);
+        if (call !== undefined) {
+          let value;
+          try {
+            value = reflectApply(original, self, args);
+          } catch (error) {
+            threw(call, error);
+            throw error; // node-do-not-add-exception-line
+          }
+          returned(call, value);
+          return value;
+        }
+      }
+      return reflectApply(original, self, args);
+    },
+    construct(target, args, newTarget) {
+      const hooks = state.hooks;
+      const nt = newTarget === proxy ? original : newTarget;
+      if (hooks !== null && guard.busy === 0) {
+        let first;
+        try {
+          first = hooks[0].enter(undefined, args, nt);
+        } catch {}
+        const call = first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, undefined, args, nt);
+        if (call !== undefined) {
+          let value;
+          try {
+            value = reflectConstruct(original, args, nt);
+          } catch (error) {
+            threw(call, error);
+            throw error; // node-do-not-add-exception-line
+          }
+          returned(call, value);
+          return value;
+        }
+      }
+      return reflectConstruct(original, args, nt);
+    },
+    get(target, key, receiver) {
+      const value = reflectGet(original, key, receiver);
+      return typeof value === 'function' ? viewOf(original, proxy, key, value) : value;
+    },
+  });
+  return proxy;`;
+
+/**
+ * What a function-valued property read through a Proxy wrapper gives: the wrapper when the
+ * value is the original itself, so a getter or static returning the class's own inner
+ * binding (`static get default() { return Application }`, koa) gives what importers hold,
+ * as untraced. Only the function itself: a read of *another* wrapped function (lodash's
+ * `partial.placeholder`, which is `lodash`) must give what the library's own code compares
+ * it with, its original. Never for a property a Proxy must report unchanged
+ * (non-configurable and non-writable).
+ */
+function viewOf(original: Function, proxy: Function, key: PropertyKey, value: Function): Function {
+  if (value !== original) return value;
+  const desc = getOwnPropertyDescriptor(original, key);
+  if (desc !== undefined && desc.configurable === false && ('value' in desc ? desc.writable === false : true)) return value;
+  return proxy;
+}
+
+/** The same Proxy with closures, for processes that forbid compiling strings. */
+const proxyFactory: Factory = (original, state, guard, enter, returned, threw, apply, construct, _bound, get, view) => {
+  const o = original as Function;
+  const st = state as SiteState;
+  const parts = { guard, enter, returned, threw, reflectApply: apply, reflectConstruct: construct } as WrapperParts;
+  const around = (call: NonNullable<ReturnType<typeof ask>>, run: () => unknown): unknown => {
+    let value: unknown;
+    try {
+      value = run();
+    } catch (error) {
+      parts.threw(call, error);
+      throw error; // node-do-not-add-exception-line
+    }
+    parts.returned(call, value);
+    return value;
+  };
+  const proxy: Function = new Proxy(o, {
+    apply(_target, self: unknown, args: unknown[]): unknown {
+      const hooks = st.hooks;
+      if (hooks !== null && parts.guard.busy === 0) {
+        const call = ask(parts, hooks, self, args, undefined);
+        if (call !== undefined) return around(call, () => parts.reflectApply(o, self, args));
+      }
+      return parts.reflectApply(o, self, args);
+    },
+    construct(_target, args: unknown[], newTarget: Function): object {
+      const hooks = st.hooks;
+      const nt = newTarget === proxy ? o : newTarget;
+      if (hooks !== null && parts.guard.busy === 0) {
+        const call = ask(parts, hooks, undefined, args, nt);
+        if (call !== undefined) return around(call, () => parts.reflectConstruct(o, args, nt)) as object;
+      }
+      return parts.reflectConstruct(o, args, nt) as object;
+    },
+    get(_target, key: PropertyKey, receiver: unknown): unknown {
+      const value = (get as typeof reflectGet)(o, key, receiver) as unknown;
+      return typeof value === 'function' ? (view as typeof viewOf)(o, proxy, key, value) : value;
+    },
+  });
+  return proxy;
+};
