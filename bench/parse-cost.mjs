@@ -56,7 +56,7 @@ try {
   console.log('  es-module-lexer: not installed here');
 }
 if (lexer) time('es-module-lexer parse alone', esm, (s) => lexer.parse(s));
-await lexerReady;
+await lexerReady();
 const planned = esm.filter((s) => planWithLexer(s) !== undefined);
 console.log(`  the lexer plans ${planned.length} of ${esm.length} modules (${kib(planned)} KiB average); acorn the rest`);
 time('rewriteModule now, modules the lexer plans', planned, (s) => rewriteModule(s));

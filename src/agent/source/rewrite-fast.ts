@@ -18,9 +18,9 @@
  * acorn's parse and walk (docs/transparency.md).
  *
  * The lexer is WebAssembly and must be initialized once (asynchronously): until
- * `lexerReady` has resolved, or if it failed, every module takes the acorn path.
+ * `lexerReady()` has resolved, or if it failed, every module takes the acorn path.
  */
-import { init, parse } from 'es-module-lexer';
+import type * as Lexer from 'es-module-lexer';
 
 export interface FastPlan {
   locals: string[];
@@ -30,14 +30,24 @@ export interface FastPlan {
   constAt: number[];
 }
 
-let ready = false;
-/** Resolves once the lexer can be used (never rejects). */
-export const lexerReady: Promise<void> = init.then(
-  () => {
-    ready = true;
-  },
-  () => undefined,
-);
+let parse: typeof Lexer.parse | undefined;
+let starting: Promise<void> | undefined;
+/**
+ * Starts the lexer's initialization once (only the loader thread asks: the main thread,
+ * which imports rewrite.ts for its types and key, never compiles the WebAssembly) and
+ * resolves when it can be used. Never rejects.
+ */
+export function lexerReady(): Promise<void> {
+  // Imported here, not at the top: the module compiles its WebAssembly as it loads.
+  starting ??= import('es-module-lexer').then(
+    async (lexer) => {
+      await lexer.init;
+      parse = lexer.parse;
+    },
+    () => undefined,
+  ).catch(() => undefined);
+  return starting;
+}
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
@@ -47,15 +57,15 @@ function escape(name: string): string {
 
 /** The plan, or undefined when acorn must decide. Never throws. */
 export function planWithLexer(source: string): FastPlan | undefined {
-  if (!ready) return undefined;
+  if (parse === undefined) return undefined;
   try {
-    return plan(source);
+    return plan(source, parse);
   } catch {
     return undefined;
   }
 }
 
-function plan(source: string): FastPlan | undefined {
+function plan(source: string, parse: typeof Lexer.parse): FastPlan | undefined {
   const [imports, exports] = parse(source);
   if (/\b(?:const|let|var|class|function\s*\*?)\s*(?:globalThis|Symbol)\b/.test(source)) return undefined;
   const stars: string[] = [];

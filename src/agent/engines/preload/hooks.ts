@@ -28,7 +28,7 @@ export const load: LoadHook = async (url, context, nextLoad) => {
   const result = await nextLoad(url, context);
   if (result.format !== 'module' || !included(url) || result.source === undefined || result.source === null) return result;
   try {
-    await lexerReady; // once: es-module-lexer's WebAssembly (rewrite-fast.ts)
+    await lexerReady(); // once: es-module-lexer's WebAssembly (rewrite-fast.ts)
     const source = typeof result.source === 'string' ? result.source : decoder.decode(result.source as Uint8Array);
     const rewritten = rewriteModule(source);
     return rewritten === undefined ? result : { ...result, source: rewritten };

@@ -7,7 +7,7 @@ import { rewriteModule, rewriteModuleWithAcorn } from '../../../../src/agent/sou
 import { lexerReady, planWithLexer } from '../../../../src/agent/source/rewrite-fast.js';
 
 beforeAll(async () => {
-  await lexerReady;
+  await lexerReady();
 });
 
 const TAKEN: Record<string, string> = {
