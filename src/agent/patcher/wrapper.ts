@@ -38,7 +38,6 @@
  * untouched.
  */
 import { types } from 'node:util';
-import { compileFunction } from 'node:vm';
 import { ReflectApply, ReflectConstruct } from '../../safe/intrinsics.js';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import { enter, returned, threw, type Hook } from './dispatch.js';
@@ -201,10 +200,7 @@ function compileFactory(kind: boolean | 'proxy'): Factory | undefined {
   try {
     const text = kind === 'proxy' ? PROXY_BODY : kind ? CONSTRUCTIBLE_BODY : CALLABLE_BODY;
     const body = `// site ${++compiled}\n${text}`;
-    // compileFunction, not `new Function`: the wrapper's CallSite then has a file name
-    // (`getFileName()` is undefined for eval'd code), so caller-path style code reading
-    // `callsites()[2].getFileName()` across a traced function gets a string, not a crash.
-    return compileFunction(body, [...FACTORY_PARAMS], { filename: WRAPPER_SOURCE_URL }) as Factory;
+    return new Function(...FACTORY_PARAMS, body) as Factory;
   } catch {
     // --disallow-code-generation-from-strings: shared closures, slower but equivalent.
     codeGeneration = false;
