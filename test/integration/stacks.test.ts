@@ -70,8 +70,8 @@ describe('frames between a traced function and its caller', () => {
 describe('code that finds its caller at a fixed stack index (caller-path, depd)', () => {
   // lib/callers.cjs reads CallSite objects as callsites/caller-path and depd do. Untraced
   // they name the harness; traced, the one frame a wrapper adds sits at that index, so
-  // they name the wrapper (its file name is the wrapper's sourceURL, never one of
-  // livetrace's files): exactly one frame, never the six of before (docs/transparency.md).
+  // they see the wrapper, whose getFileName() is undefined (never one of livetrace's
+  // files): exactly one frame, never the six of before (docs/transparency.md).
   const CALLERS = ['lib/callers:*'];
 
   it('untraced: the caller is the harness', async () => {
@@ -87,8 +87,8 @@ describe('code that finds its caller at a fixed stack index (caller-path, depd)'
     it(`${label}: one wrapper frame at that index, and nothing else of livetrace's`, async () => {
       const traced = await run(preload, when, CALLERS);
       expect(traced.calls).toBe(2);
-      expect(traced.cases['caller-path']).toBe('livetrace-wrapper');
-      expect(traced.cases['depd']).toEqual({ site: 'livetrace-wrapper:deprecated', between: ['deprecated (livetrace-wrapper)'] });
+      expect(traced.cases['caller-path']).toBe('undefined');
+      expect(traced.cases['depd']).toEqual({ site: 'undefined:deprecated', between: ['deprecated (undefined)'] });
     });
   }
 });

@@ -37,6 +37,7 @@ import { tokenizer, type AnyNode, type Pattern, type Program, type VariableDecla
 import { simple } from 'acorn-walk';
 import { parseModule } from './parse.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+import { planWithLexer } from './rewrite-fast.js';
 
 /** The global key the main thread's registrar lives under. */
 export const REGISTRAR_KEY = 'livetrace.preload.esm.v1';
@@ -80,8 +81,20 @@ const ASSIGNED_CONST = 'a const the module itself assigns to: rebinding it would
 const ANONYMOUS_DEFAULT =
   'an anonymous `export default function`: it has no name to rebind; name it (export default function name() {...}) or use a probe';
 
-/** The rewritten source, or undefined to leave the module as it is. */
+/**
+ * The rewritten source, or undefined to leave the module as it is. Planned by the lexer
+ * when it is certain (rewrite-fast.ts), else by acorn; both give the same text.
+ */
 export function rewriteModule(source: string): string | undefined {
+  const fast = planWithLexer(source);
+  if (fast === undefined) return rewriteModuleWithAcorn(source);
+  const edits = fast.constAt.map((at) => ({ start: at, end: at + 5, text: 'let  ' }));
+  const fixed = fast.locals.map(() => null);
+  return applyEdits(source, edits) + registration(fast.locals, fixed, fast.exportsList, [], [], fast.stars, undefined);
+}
+
+/** rewriteModule by a full acorn parse (every module the lexer path does not take). */
+export function rewriteModuleWithAcorn(source: string): string | undefined {
   const program = parseModule(source);
   if (program === undefined) return undefined;
 

@@ -7,6 +7,7 @@
  */
 import type { InitializeHook, LoadHook } from 'node:module';
 import { rewriteModule } from '../../source/rewrite.js';
+import { lexerReady } from '../../source/rewrite-fast.js';
 
 /** What the main thread passes to `initialize`. */
 export interface HooksData {
@@ -27,6 +28,7 @@ export const load: LoadHook = async (url, context, nextLoad) => {
   const result = await nextLoad(url, context);
   if (result.format !== 'module' || !included(url) || result.source === undefined || result.source === null) return result;
   try {
+    await lexerReady(); // once: es-module-lexer's WebAssembly (rewrite-fast.ts)
     const source = typeof result.source === 'string' ? result.source : decoder.decode(result.source as Uint8Array);
     const rewritten = rewriteModule(source);
     return rewritten === undefined ? result : { ...result, source: rewritten };
