@@ -21,6 +21,7 @@
  * `lexerReady()` has resolved, or if it failed, every module takes the acorn path.
  */
 import type * as Lexer from 'es-module-lexer';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export interface FastPlan {
   locals: string[];
@@ -75,10 +76,10 @@ function plan(source: string, parse: typeof Lexer.parse): FastPlan | undefined {
     const text = source.slice(entry.ss, entry.se);
     if (text.startsWith('import')) {
       if (/\b(?:globalThis|Symbol)\b/.test(text)) return undefined;
-      importTexts.push(text);
+      ArrayPrototypePush(importTexts, text);
       continue;
     }
-    if (/^export\s*\*\s*from\s*['"]/.test(text) && entry.n !== undefined) stars.push(entry.n);
+    if (/^export\s*\*\s*from\s*['"]/.test(text) && entry.n !== undefined) ArrayPrototypePush(stars, entry.n);
     else return undefined;
   }
   const locals: string[] = [];
@@ -101,13 +102,13 @@ function plan(source: string, parse: typeof Lexer.parse): FastPlan | undefined {
       if (kind === undefined || inPattern(source, local, exports)) return undefined;
       if (kind.kind === 'const') {
         if (destructuringAssignment || maybeAssigned(source, local, kind.nameAt)) return undefined;
-        constAt.push(kind.keywordAt);
+        ArrayPrototypePush(constAt, kind.keywordAt);
       }
       index = locals.length;
-      locals.push(local);
+      ArrayPrototypePush(locals, local);
       localIndex.set(local, index);
     }
-    exportsList.push([entry.n, index]);
+    ArrayPrototypePush(exportsList, [entry.n, index]);
   }
   return { locals, exportsList, stars, constAt };
 }
