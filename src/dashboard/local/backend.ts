@@ -52,12 +52,13 @@ export class LocalBackend implements DashboardBackend {
     ]);
   }
 
-  watchInfo(pid: number): Promise<InfoWatch> {
+  // async: a wrong pid or a bad pattern rejects, as the interface says, rather than throwing.
+  async watchInfo(pid: number): Promise<InfoWatch> {
     ownProcess(pid);
     // As the agent's info op: the first read starts the sampling and has no interval figures.
     let sampler: Sampler | undefined;
     let closed = false;
-    return Promise.resolve({
+    return {
       read: () => {
         const before = process.cpuUsage();
         let sample = null;
@@ -78,10 +79,10 @@ export class LocalBackend implements DashboardBackend {
         }
         return Promise.resolve();
       },
-    });
+    };
   }
 
-  trace(pid: number, patterns: string[], options: TraceOptions): Promise<LiveSession> {
+  async trace(pid: number, patterns: string[], options: TraceOptions): Promise<LiveSession> {
     ownProcess(pid);
     const session = trace(patterns, options);
     const sessions = this.sessions;
@@ -98,7 +99,7 @@ export class LocalBackend implements DashboardBackend {
       stop: () => session.stop(),
     };
     sessions.add(live);
-    return Promise.resolve(live);
+    return live;
   }
 
   async close(): Promise<void> {
