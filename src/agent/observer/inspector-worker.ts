@@ -34,7 +34,17 @@ export interface InspectorWorkerData {
 export type InspectorRequest =
   | { id: number; op: 'evaluate'; token: number; expression: string; timeoutMs: number; safe: boolean }
   | { id: number; op: 'binding'; token: number; name: string }
-  | { id: number; op: 'instances'; token: number; limit: number };
+  | { id: number; op: 'instances'; token: number; limit: number }
+  | { id: number; op: 'workers'; token: number; timeoutMs: number };
+
+/** One worker thread of the process, as the NodeWorker domain and the worker itself tell it. */
+export interface WorkerReading {
+  threadId: number;
+  title: string;
+  url: string;
+  /** performance.eventLoopUtilization() in the worker, cumulative; null when it did not answer in time. */
+  elu: { idle: number; active: number } | null;
+}
 
 /** The worker's answer; the value itself went to the hook's deliver(token, ...). */
 export interface InspectorReply {
@@ -49,6 +59,8 @@ export interface InspectorReply {
   names?: string[];
   /** instances: how many live objects have the prototype. */
   count?: number;
+  /** workers: the worker threads, livetrace's own left out. */
+  workers?: WorkerReading[];
   error?: string;
 }
 
@@ -220,10 +232,96 @@ export function inspectorWorkerMain(): void {
     return { ok: true };
   };
 
+  /**
+   * The worker threads: the NodeWorker domain attaches a session to each (no pause:
+   * waitForDebuggerOnStart false), each is asked for its own event-loop utilization, and
+   * the domain is disabled again, which detaches them. A worker whose loop is blocked in a
+   * way the inspector cannot interrupt (Atomics.wait) does not answer; it is listed without
+   * figures after timeoutMs. This thread and the other livetrace workers (the probe worker)
+   * are left out: they are livetrace's, not the application's; so are Node's internal ones.
+   */
+  const workers = async (request: Extract<InspectorRequest, { op: 'workers' }>): Promise<InspectorReply> => {
+    const { threadId } = require('node:worker_threads') as typeof import('node:worker_threads');
+    const attached: { sessionId: string; workerInfo: { workerId: string; title: string; url: string } }[] = [];
+    const waiting = new Map<number, (message: { result?: { result?: { value?: unknown } } }) => void>();
+    let next = 0;
+    const onAttached = (message: { params: (typeof attached)[number] }): void => void attached.push(message.params);
+    const onMessage = (message: { params: { message: string } }): void => {
+      try {
+        const parsed = JSON.parse(message.params.message) as { id?: number };
+        const resolve = parsed.id === undefined ? undefined : waiting.get(parsed.id);
+        if (resolve !== undefined) {
+          waiting.delete(parsed.id!);
+          resolve(parsed as never);
+        }
+      } catch {
+        // Not an answer of ours.
+      }
+    };
+    session.on('NodeWorker.attachedToWorker', onAttached as never);
+    session.on('NodeWorker.receivedMessageFromWorker', onMessage as never);
+    const readings: WorkerReading[] = [];
+    try {
+      await post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+      const expression =
+        "JSON.stringify({ own: typeof require === 'function' && (function () { try { var d = require('node:worker_threads').workerData; return !!d && typeof d === 'object' && ('hookKey' in d || 'trampolineKey' in d); } catch (e) { return false; } })(), elu: performance.eventLoopUtilization() })";
+      // Node titles a worker '[worker <threadId>] <name>'; workerId is the inspector's own
+      // counter. Node's internal threads (the module loader's hooks thread) are not the app's.
+      const threadOf = (title: string): number => Number(/^\[worker (\d+)\]/.exec(title)?.[1] ?? NaN);
+      await Promise.all(
+        attached
+          .filter((worker) => threadOf(worker.workerInfo.title) !== threadId && !worker.workerInfo.url.startsWith('node:internal/'))
+          .map(async (worker) => {
+            const id = ++next;
+            const answer = await new Promise<{ result?: { result?: { value?: unknown } } } | undefined>((resolve) => {
+              const timer = setTimeout(() => {
+                waiting.delete(id);
+                resolve(undefined);
+              }, request.timeoutMs);
+              waiting.set(id, (message) => {
+                clearTimeout(timer);
+                resolve(message);
+              });
+              session.post('NodeWorker.sendMessageToWorker', {
+                sessionId: worker.sessionId,
+                message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true, silent: true } }),
+              } as never);
+            });
+            const value = answer?.result?.result?.value;
+            let parsed: { own?: boolean; elu?: { idle: number; active: number } } = {};
+            try {
+              if (typeof value === 'string') parsed = JSON.parse(value) as typeof parsed;
+            } catch {
+              // Listed without figures.
+            }
+            if (parsed.own === true) return;
+            readings.push({
+              threadId: threadOf(worker.workerInfo.title),
+              title: worker.workerInfo.title,
+              url: worker.workerInfo.url,
+              elu: parsed.elu === undefined ? null : { idle: parsed.elu.idle, active: parsed.elu.active },
+            });
+          }),
+      );
+    } finally {
+      session.off('NodeWorker.attachedToWorker', onAttached as never);
+      session.off('NodeWorker.receivedMessageFromWorker', onMessage as never);
+      await post('NodeWorker.disable').catch(() => {});
+    }
+    return { ok: true, workers: readings.sort((a, b) => a.threadId - b.threadId) };
+  };
+
   let groups = 0;
   port.on('message', (request: InspectorRequest) => {
     const group = `livetrace-observer-${++groups}`;
-    const run = request.op === 'evaluate' ? evaluate(request, group) : request.op === 'binding' ? binding(request, group) : instances(request, group);
+    const run =
+      request.op === 'evaluate'
+        ? evaluate(request, group)
+        : request.op === 'binding'
+          ? binding(request, group)
+          : request.op === 'workers'
+            ? workers(request)
+            : instances(request, group);
     run
       .then(
         (reply) => port.postMessage({ ...reply, id: request.id }),
