@@ -78,8 +78,28 @@ export interface ProcessInfo {
   };
   /** livetrace sessions running in the process, whoever started them. */
   sessions: number;
+  /**
+   * The application's worker threads (livetrace's own left out), each with its own event
+   * loop utilization; null in a light info, or when the inspector could not list them.
+   */
+  workers: WorkerThreadInfo[] | null;
   /** CPU the agent spent answering this request, µs (user + system, all threads). */
   costUs: number;
+}
+
+/** One worker thread (`livetrace info`). */
+export interface WorkerThreadInfo {
+  threadId: number;
+  /** The inspector's title ('[worker 1]', or the worker's name). */
+  title: string;
+  url: string;
+  /**
+   * Share of time the worker's loop was busy, 0..1: over the interval when this connection
+   * read the worker before, else since the worker started (`sinceStart`). Null when the
+   * worker did not answer within 500 ms (a loop blocked in Atomics.wait).
+   */
+  utilization: number | null;
+  sinceStart: boolean;
 }
 
 /** The live value at a path (`livetrace get`). */

@@ -87,6 +87,23 @@ describe('info', () => {
     const info = await client.info();
     expect(info.resources).toMatchObject({ Timeout: 3, TCPServerWrap: 1, TCPSocketWrap: 4 });
   });
+
+  it('lists the worker threads with their own loop utilization (a busy one about half, an idle one near 0), none of livetrace own', async () => {
+    const { app, client } = await open('observer/workers.cjs');
+    const ready = await app.waitForLine(/^ready \d+ (\d+) (\d+)/);
+    const busy = Number(ready.match[1]);
+    const idle = Number(ready.match[2]);
+    const first = await client.info();
+    expect(first.workers?.map((w) => w.threadId).sort()).toEqual([busy, idle].sort());
+    expect(first.workers?.every((w) => w.sinceStart)).toBe(true);
+    const second = await after(client, 1000);
+    const byId = new Map(second.workers?.map((w) => [w.threadId, w]));
+    expect(byId.get(busy)).toMatchObject({ title: `[worker ${busy}] busy-worker`, sinceStart: false });
+    expect(byId.get(busy)!.utilization).toBeGreaterThan(0.3);
+    expect(byId.get(idle)!.utilization).toBeLessThan(0.2);
+    // A light info (top's) does not ask for them.
+    expect((await client.info({ light: true })).workers).toBeNull();
+  });
 });
 
 describe('the sampler', () => {

@@ -15,7 +15,7 @@ export interface InfoOptions {
   light?: boolean;
 }
 
-export function processInfo(sample: IntervalSample | null, options: InfoOptions = {}): Omit<ProcessInfo, 'costUs'> {
+export function processInfo(sample: IntervalSample | null, options: InfoOptions = {}): Omit<ProcessInfo, 'costUs' | 'workers'> {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
   const light = options.light === true;

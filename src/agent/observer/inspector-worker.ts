@@ -34,7 +34,17 @@ export interface InspectorWorkerData {
 export type InspectorRequest =
   | { id: number; op: 'evaluate'; token: number; expression: string; timeoutMs: number; safe: boolean }
   | { id: number; op: 'binding'; token: number; name: string }
-  | { id: number; op: 'instances'; token: number; limit: number };
+  | { id: number; op: 'instances'; token: number; limit: number }
+  | { id: number; op: 'workers'; token: number; timeoutMs: number };
+
+/** One worker thread of the process, as the NodeWorker domain and the worker itself tell it. */
+export interface WorkerReading {
+  threadId: number;
+  title: string;
+  url: string;
+  /** performance.eventLoopUtilization() in the worker, cumulative; null when it did not answer in time. */
+  elu: { idle: number; active: number } | null;
+}
 
 /** The worker's answer; the value itself went to the hook's deliver(token, ...). */
 export interface InspectorReply {
@@ -49,6 +59,8 @@ export interface InspectorReply {
   names?: string[];
   /** instances: how many live objects have the prototype. */
   count?: number;
+  /** workers: the worker threads, livetrace's own left out. */
+  workers?: WorkerReading[];
   error?: string;
 }
 
@@ -220,10 +232,113 @@ export function inspectorWorkerMain(): void {
     return { ok: true };
   };
 
+  /**
+   * The worker threads: the NodeWorker domain attaches a session to each (no pause:
+   * waitForDebuggerOnStart false) and keeps the list current with attach and detach events;
+   * each worker is asked for its own event-loop utilization. The domain is enabled on the
+   * first request and stays on while this worker lives (it ends after 30 s without requests,
+   * which detaches everything), so a watched process without workers pays nothing per info.
+   * A worker whose loop is blocked in a way the inspector cannot interrupt (Atomics.wait)
+   * does not answer; it is listed without figures after timeoutMs. This thread and the
+   * other livetrace workers (the probe worker) are left out, and so are Node's internal
+   * threads (the module loader's hooks thread): they are not the application's.
+   */
+  interface Attached {
+    sessionId: string;
+    workerInfo: { workerId: string; title: string; url: string };
+  }
+  const attachedWorkers = new Map<string, Attached>();
+  const waitingWorkers = new Map<number, (message: { result?: { result?: { value?: unknown } } }) => void>();
+  let workerMessages = 0;
+  let workerDomain: Promise<unknown> | undefined;
+  const enableWorkers = (): Promise<unknown> => {
+    if (workerDomain !== undefined) return workerDomain;
+    session.on('NodeWorker.attachedToWorker', ((message: { params: Attached }) => {
+      attachedWorkers.set(message.params.sessionId, message.params);
+    }) as never);
+    session.on('NodeWorker.detachedFromWorker', ((message: { params: { sessionId: string } }) => {
+      attachedWorkers.delete(message.params.sessionId);
+    }) as never);
+    session.on('NodeWorker.receivedMessageFromWorker', ((message: { params: { message: string } }) => {
+      try {
+        const parsed = JSON.parse(message.params.message) as { id?: number };
+        const resolve = parsed.id === undefined ? undefined : waitingWorkers.get(parsed.id);
+        if (resolve !== undefined) {
+          waitingWorkers.delete(parsed.id!);
+          resolve(parsed as never);
+        }
+      } catch {
+        // Not an answer of ours.
+      }
+    }) as never);
+    workerDomain = post('NodeWorker.enable', { waitForDebuggerOnStart: false }).catch((error: unknown) => {
+      workerDomain = undefined;
+      throw error;
+    });
+    return workerDomain;
+  };
+  // Node titles a worker '[worker <threadId>] <name>'; workerId is the inspector's own counter.
+  const threadOf = (title: string): number => Number(/^\[worker (\d+)\]/.exec(title)?.[1] ?? NaN);
+  const ownWorkers = new Set<string>();
+
+  const workers = async (request: Extract<InspectorRequest, { op: 'workers' }>): Promise<InspectorReply> => {
+    const { threadId } = require('node:worker_threads') as typeof import('node:worker_threads');
+    await enableWorkers();
+    const readings: WorkerReading[] = [];
+    const expression =
+      "JSON.stringify({ own: typeof require === 'function' && (function () { try { var d = require('node:worker_threads').workerData; return !!d && typeof d === 'object' && ('hookKey' in d || 'trampolineKey' in d); } catch (e) { return false; } })(), elu: performance.eventLoopUtilization() })";
+    await Promise.all(
+      [...attachedWorkers.values()]
+        .filter((worker) => threadOf(worker.workerInfo.title) !== threadId && !worker.workerInfo.url.startsWith('node:internal/') && !ownWorkers.has(worker.sessionId))
+        .map(async (worker) => {
+          const id = ++workerMessages;
+          const answer = await new Promise<{ result?: { result?: { value?: unknown } } } | undefined>((resolve) => {
+            const timer = setTimeout(() => {
+              waitingWorkers.delete(id);
+              resolve(undefined);
+            }, request.timeoutMs);
+            waitingWorkers.set(id, (message) => {
+              clearTimeout(timer);
+              resolve(message);
+            });
+            session.post('NodeWorker.sendMessageToWorker', {
+              sessionId: worker.sessionId,
+              message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true, silent: true } }),
+            } as never);
+          });
+          const value = answer?.result?.result?.value;
+          let parsed: { own?: boolean; elu?: { idle: number; active: number } } = {};
+          try {
+            if (typeof value === 'string') parsed = JSON.parse(value) as typeof parsed;
+          } catch {
+            // Listed without figures.
+          }
+          if (parsed.own === true) {
+            ownWorkers.add(worker.sessionId);
+            return;
+          }
+          readings.push({
+            threadId: threadOf(worker.workerInfo.title),
+            title: worker.workerInfo.title,
+            url: worker.workerInfo.url,
+            elu: parsed.elu === undefined ? null : { idle: parsed.elu.idle, active: parsed.elu.active },
+          });
+        }),
+    );
+    return { ok: true, workers: readings.sort((a, b) => a.threadId - b.threadId) };
+  };
+
   let groups = 0;
   port.on('message', (request: InspectorRequest) => {
     const group = `livetrace-observer-${++groups}`;
-    const run = request.op === 'evaluate' ? evaluate(request, group) : request.op === 'binding' ? binding(request, group) : instances(request, group);
+    const run =
+      request.op === 'evaluate'
+        ? evaluate(request, group)
+        : request.op === 'binding'
+          ? binding(request, group)
+          : request.op === 'workers'
+            ? workers(request)
+            : instances(request, group);
     run
       .then(
         (reply) => port.postMessage({ ...reply, id: request.id }),

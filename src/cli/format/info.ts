@@ -61,6 +61,13 @@ export function renderInfo(info: ProcessInfo): string {
   lines.push(
     `  modules   ${info.modules.cjs} CommonJS, ${info.modules.esm} ES, ${packages.length} package${packages.length === 1 ? '' : 's'}${packages.length === 0 ? '' : ` (${shown}${packages.length > 8 ? ', ...' : ''})`}`,
   );
+  if (info.workers !== null) {
+    const workers = info.workers.map((w) => {
+      const figure = w.utilization === null ? 'no answer' : `loop ${(w.utilization * 100).toFixed(1)}%${w.sinceStart ? ' since start' : over}`;
+      return `#${w.threadId} ${escapeText(w.title)} ${figure}`;
+    });
+    lines.push(`  workers   ${workers.length === 0 ? 'none' : workers.join('  ')}`);
+  }
   lines.push(`  cost      ${info.costUs}µs of CPU in the process for this snapshot`);
   return lines.join('\n') + '\n';
 }

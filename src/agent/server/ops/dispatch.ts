@@ -28,7 +28,7 @@ export function runOp(ctx: OpContext, request: Request): void {
     case 'deeper':
       return deeper(ctx, request);
     case 'info':
-      return info(ctx, request);
+      return void info(ctx, request);
     case 'get':
       return void get(ctx, request);
     case 'eval':

@@ -10,28 +10,42 @@ import { evaluate } from '../../observer/shell.js';
 import { clientOf } from './hello.js';
 import { processInfo } from '../../observer/info.js';
 import { Sampler } from '../../observer/sampler.js';
+import { workerThreads, type WorkerMemory } from '../../observer/workers.js';
 import type { OpContext } from './context.js';
 
 const samplers = new WeakMap<OpContext, Sampler>();
+const workerMemory = new WeakMap<OpContext, WorkerMemory>();
 
-export function info(ctx: OpContext, request: InfoRequest): void {
-  const before = process.cpuUsage();
-  let sampler = samplers.get(ctx);
-  let sample = null;
-  if (sampler === undefined) {
-    const created = new Sampler();
-    sampler = created;
-    samplers.set(ctx, created);
-    ctx.onClose(() => {
-      created.stop();
-      samplers.delete(ctx);
-    });
-  } else {
-    sample = sampler.read();
+export async function info(ctx: OpContext, request: InfoRequest): Promise<void> {
+  try {
+    const before = process.cpuUsage();
+    let sampler = samplers.get(ctx);
+    let sample = null;
+    if (sampler === undefined) {
+      const created = new Sampler();
+      sampler = created;
+      samplers.set(ctx, created);
+      ctx.onClose(() => {
+        created.stop();
+        samplers.delete(ctx);
+      });
+    } else {
+      sample = sampler.read();
+    }
+    const snapshot = processInfo(sample, { light: request.light === true });
+    const spent = process.cpuUsage(before);
+    let workers = null;
+    if (request.light !== true) {
+      let memory = workerMemory.get(ctx);
+      if (memory === undefined) workerMemory.set(ctx, (memory = new Map()));
+      // Asynchronous (an inspector round trip per worker), and not in costUs: that figure is
+      // the synchronous snapshot. docs/observer.md gives the workers' cost measured apart.
+      workers = await workerThreads(memory);
+    }
+    ctx.reply({ id: request.id, ok: true, info: { ...snapshot, workers, costUs: spent.user + spent.system } });
+  } catch (error) {
+    ctx.reply(errorReply(request.id, toLivetraceError(error)));
   }
-  const snapshot = processInfo(sample, { light: request.light === true });
-  const spent = process.cpuUsage(before);
-  ctx.reply({ id: request.id, ok: true, info: { ...snapshot, costUs: spent.user + spent.system } });
 }
 
 export async function get(ctx: OpContext, request: GetRequest): Promise<void> {

@@ -26,6 +26,10 @@ const info: ProcessInfo = {
   resources: { Timeout: 3, TCPServerWrap: 1 },
   modules: { cjs: 40, esm: 2, packages: ['express'] },
   sessions: 1,
+  workers: [
+    { threadId: 1, title: '[worker 1]', url: '', utilization: 0.5, sinceStart: false },
+    { threadId: 3, title: 'resizer', url: '', utilization: null, sinceStart: true },
+  ],
   costUs: 180,
 };
 
@@ -41,6 +45,7 @@ describe('renderInfo', () => {
     expect(text).toMatch(/^ {2}loop +utilization 50\.0% {2}delay p50 10ms {2}p99 61ms {2}max 64ms \(10ms timer\) over 1s$/m);
     expect(text).toMatch(/^ {2}handles +TCPServerWrap 1 {2}Timeout 3$/m);
     expect(text).toMatch(/^ {2}modules +40 CommonJS, 2 ES, 1 package \(express\)$/m);
+    expect(text).toMatch(/^ {2}workers +#1 \[worker 1\] loop 50\.0% over 1s {2}#3 resizer no answer$/m);
     expect(text).toMatch(/^ {2}cost +180µs/m);
   });
 
