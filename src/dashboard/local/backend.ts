@@ -69,7 +69,9 @@ export class LocalBackend implements DashboardBackend {
         } else sample = sampler.read();
         const snapshot = processInfo(sample);
         const spent = process.cpuUsage(before);
-        return Promise.resolve({ ...snapshot, costUs: spent.user + spent.system });
+        // Worker threads are listed through the observer's inspector worker, which the
+        // mounted page does not start in the app it serves: none are listed here.
+        return Promise.resolve({ ...snapshot, workers: null, costUs: spent.user + spent.system });
       },
       close: () => {
         closed = true;
