@@ -198,7 +198,7 @@ describe('dashboard handler', () => {
     expect(await post('/api/trace', { channel: channel.id, pid: 42, patterns: [] })).toMatchObject({ ok: false, error: { code: 'LT_PATTERN_SYNTAX' } });
     const session = backend.sessions[0]!;
     for (let i = 1; i <= 3; i++) {
-      session.push({ v: 1, type: 'call', session: session.id, id: i, parent: null, depth: 0, fn: 'a.js:f', module: 'a.js', engine: 'exports', pid: 42, ts: Date.now(), args: [i], outcome: 'return', value: i, durationNs: 1000, truncated: false });
+      session.push({ v: 1, type: 'call', session: session.id, id: i, parent: null, depth: 0, fn: 'a.js:f', module: 'a.js', engine: 'exports', pid: 42, thread: 0, ts: Date.now(), args: [i], outcome: 'return', value: i, durationNs: 1000, truncated: false });
     }
     const batch = await channel.waitFor('records', (d) => d.records.some((r: SessionRecord) => r.type === 'call'));
     expect(batch.id).toBe('t-mine');
