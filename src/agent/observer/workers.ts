@@ -10,6 +10,7 @@
  */
 import { LivetraceError } from '../../protocol/errors.js';
 import type { WorkerThreadInfo } from '../../protocol/observer.js';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
 import { inspectorLink } from './inspector-link.js';
 
@@ -39,7 +40,7 @@ export async function workerThreads(previous: WorkerMemory): Promise<WorkerThrea
         sinceStart = before === undefined;
         previous.set(reading.threadId, reading.elu);
       }
-      out.push({ threadId: reading.threadId, title: reading.title, url: reading.url, utilization, sinceStart });
+      ArrayPrototypePush(out, { threadId: reading.threadId, title: reading.title, url: reading.url, utilization, sinceStart });
     }
     for (const id of previous.keys()) if (!seen.has(id)) previous.delete(id);
     return out;

@@ -18,9 +18,9 @@ const TARGET_CODE = ['src/agent', 'src/pattern', 'src/safe', 'src/protocol'];
 /**
  * Not scanned: the preload engine runs before the program (it is loaded first, with the
  * built-ins untouched), and the probe worker's program runs in a worker thread, a realm of
- * its own that the program's replacements do not reach.
+ * its own that the program's replacements do not reach; so does the observer's inspector worker.
  */
-const EXEMPT = ['src/agent/engines/preload/', 'src/agent/engines/probes/worker-program.ts'];
+const EXEMPT = ['src/agent/engines/preload/', 'src/agent/engines/probes/worker-program.ts', 'src/agent/observer/inspector-worker.ts'];
 /** Receivers whose `push` is livetrace's own method, not Array's. */
 const OWN_PUSH = /\b(this\.queue|this\.decoder|this\.ctx)\.push\(/g;
 
