@@ -10,15 +10,15 @@
  * limits, redaction and overload breaker apply unchanged, and the member adds three rules
  * of its own that nobody outside the host can lift:
  *
- * - the *policy* (LIVETRACE_FLEET_POLICY): which modules may be traced (a session that
+ * - the *policy* (LIVETRACE_FLEET_POLICY, policy.ts): which modules may be traced (a session that
  *   matches a function of another module is stopped at once and refused), whether argument
  *   and result values may leave the host (if not, they are removed from every record before
  *   it goes to Redis), and the longest session (a longer `for` is cut to it);
  * - the *lease*: a session ends when the operator has not renewed it for `leaseMs`
  *   (default 5 s), so a killed CLI, a lost network or a Redis restart leaves no session
  *   running;
- * - the *log*: every request (trace, stop) is logged with who asked and what, before it is
- *   acted on.
+ * - the *log* (log.ts): every request (trace, stop) is logged with who asked and what,
+ *   before it is acted on.
  *
  * Never harming the target: every timer and socket is unref'd (a fleet never keeps the
  * process alive), nothing here throws into the program (every promise is caught), and
@@ -27,16 +27,13 @@
  * refusing) is counted and reported as 'lost' instead of queued. A slow operator costs
  * nothing here: the stream is bounded in Redis, not in the target.
  */
-import { appendFile, existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { connect } from '../client/connect.js';
 import type { AgentClient } from '../client/client.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
-import type { SessionRecord, StartedRecord } from '../protocol/events.js';
+import type { SessionRecord } from '../protocol/events.js';
 import { LIVETRACE_VERSION } from '../protocol/messages.js';
-import { resolveOptions, type TraceOptions } from '../protocol/options.js';
 import {
   HEARTBEAT_MS,
   REGISTRATION_TTL_MS,
@@ -48,8 +45,10 @@ import {
   eventStream,
 } from './keys.js';
 import type { ControlMessage, FleetAgent, StreamEntry } from './messages.js';
-import { parsePolicy, moduleAllowed, withoutValues, type FleetPolicy } from './policy.js';
+import { fleetLog } from './log.js';
+import { boundedOptions, outsidePolicy, parsePolicy, withoutValues, type FleetPolicy } from './policy.js';
 import { fleetError, openRedis, parseFleetUrl, type FleetUrl, type Redis } from './redis.js';
+import { serviceFromPackage } from './service.js';
 
 /** XADDs outstanding at most; past it records are counted as lost. */
 const MAX_IN_FLIGHT = 64;
@@ -104,9 +103,9 @@ export class FleetMember {
   async start(): Promise<void> {
     try {
       await this.connectRedis();
-      this.log({ event: 'joined', fleet: this.url.shown, service: this.service, agent: this.id });
+      fleetLog({ event: 'joined', fleet: this.url.shown, service: this.service, agent: this.id });
     } catch (error) {
-      this.log({ event: 'join-failed', fleet: this.url.shown, code: toLivetraceError(error).code, message: toLivetraceError(error).message });
+      fleetLog({ event: 'join-failed', fleet: this.url.shown, code: toLivetraceError(error).code, message: toLivetraceError(error).message });
       this.scheduleReconnect();
     }
   }
@@ -154,7 +153,7 @@ export class FleetMember {
   /** Either connection ended (Redis restarted, network lost): drop both and reconnect. */
   private lostConnection(): void {
     if (this.closed || this.command === undefined) return;
-    this.log({ event: 'disconnected', fleet: this.url.shown });
+    fleetLog({ event: 'disconnected', fleet: this.url.shown });
     this.command.disconnect();
     this.subscriber?.disconnect();
     this.command = undefined;
@@ -168,7 +167,7 @@ export class FleetMember {
     const timer = setTimeout(() => {
       this.reconnecting = false;
       this.connectRedis().then(
-        () => this.log({ event: 'reconnected', fleet: this.url.shown }),
+        () => fleetLog({ event: 'reconnected', fleet: this.url.shown }),
         () => {
           this.reconnectMs = Math.min(RECONNECT_MAX_MS, this.reconnectMs * 2);
           this.scheduleReconnect();
@@ -202,7 +201,7 @@ export class FleetMember {
     for (const running of this.sessions.values()) {
       if (running.endedBy === undefined && now - running.renewedAt > running.leaseMs) {
         running.endedBy = `lease expired: no renewal from the operator for ${running.leaseMs} ms`;
-        this.log({ event: 'lease-expired', session: running.id, leaseMs: running.leaseMs });
+        fleetLog({ event: 'lease-expired', session: running.id, leaseMs: running.leaseMs });
         void running.session.stop().catch(() => undefined);
       }
     }
@@ -225,13 +224,13 @@ export class FleetMember {
       case 'stop': {
         const running = this.sessions.get(message.session);
         if (running === undefined) return;
-        this.log({ event: 'request', op: 'stop', session: message.session, who: message.who });
+        fleetLog({ event: 'request', op: 'stop', session: message.session, who: message.who });
         void running.session.stop().catch(() => undefined);
         return;
       }
       case 'trace':
         if (Array.isArray(message.agents) && !message.agents.includes(this.id)) return;
-        this.log({ event: 'request', op: 'trace', session: message.session, who: message.who, patterns: message.patterns, options: message.options, leaseMs: message.leaseMs });
+        fleetLog({ event: 'request', op: 'trace', session: message.session, who: message.who, patterns: message.patterns, options: message.options, leaseMs: message.leaseMs });
         void this.trace(message).catch((error: unknown) => this.refuse(message.session, error));
         return;
       default:
@@ -242,18 +241,18 @@ export class FleetMember {
   private async trace(message: Extract<ControlMessage, { op: 'trace' }>): Promise<void> {
     if (this.sessions.has(message.session)) return;
     const patterns = Array.isArray(message.patterns) ? message.patterns.filter((p) => typeof p === 'string') : [];
-    const options = this.bounded(message.options ?? {});
+    const options = boundedOptions(this.policy, message.options ?? {});
     const agent = await this.localAgent();
     const session = await agent.trace(patterns, options);
     const leaseMs = Math.min(60_000, Math.max(1000, Number(message.leaseMs) || 5000));
     const running: Running = { id: message.session, session, leaseMs, renewedAt: Date.now(), stream: eventStream(message.session), lost: 0 };
     this.sessions.set(message.session, running);
-    const outside = this.outsidePolicy(session.started);
+    const outside = outsidePolicy(this.policy, session.started);
     if (outside !== undefined) {
       running.endedBy = 'refused';
       this.sessions.delete(message.session);
       await session.stop().catch(() => undefined);
-      this.log({ event: 'refused', session: message.session, why: outside });
+      fleetLog({ event: 'refused', session: message.session, why: outside });
       await this.send(running, { kind: 'refused', agent: this.id, code: 'LT_FLEET_POLICY', message: outside });
       return;
     }
@@ -264,26 +263,6 @@ export class FleetMember {
       this.sessions.delete(message.session);
       void this.register();
     }
-  }
-
-  /** The options cut to the policy's longest session. */
-  private bounded(requested: TraceOptions): TraceOptions {
-    const options: TraceOptions = { ...requested };
-    const max = this.policy.maxSessionMs;
-    if (max !== null) {
-      const forMs = resolveOptions(options).forMs;
-      if (forMs > max) options.for = max;
-    }
-    return options;
-  }
-
-  /** Why a started session goes beyond the policy's modules, or undefined when it does not. */
-  private outsidePolicy(started: StartedRecord): string | undefined {
-    const modules = this.policy.modules;
-    if (modules === null) return undefined;
-    const denied = [...new Set(started.matched.map((m) => m.module))].filter((module) => !moduleAllowed(module, modules));
-    if (denied.length === 0) return undefined;
-    return `this agent's policy does not allow tracing ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ', ...' : ''} (allowed: ${modules.join(', ')})`;
   }
 
   private forward(running: Running, record: SessionRecord): void {
@@ -316,7 +295,7 @@ export class FleetMember {
     } catch (error) {
       running.lost += entries.length;
       const lt = fleetError(error, this.url, `XADD ${running.stream}`);
-      if (lt.code === 'LT_FLEET_DENIED') this.log({ event: 'send-refused', session: running.id, message: lt.message });
+      if (lt.code === 'LT_FLEET_DENIED') fleetLog({ event: 'send-refused', session: running.id, message: lt.message });
     } finally {
       this.inFlight--;
     }
@@ -324,7 +303,7 @@ export class FleetMember {
 
   private async refuse(session: string, error: unknown): Promise<void> {
     const lt = toLivetraceError(error);
-    this.log({ event: 'refused', session, code: lt.code, why: lt.message });
+    fleetLog({ event: 'refused', session, code: lt.code, why: lt.message });
     const running: Running = { id: session, session: undefined as never, leaseMs: 0, renewedAt: 0, stream: eventStream(session), lost: 0 };
     await this.send(running, { kind: 'refused', agent: this.id, code: lt.code, message: lt.message });
   }
@@ -348,43 +327,6 @@ export class FleetMember {
     this.agent = opening;
     return opening;
   }
-
-  /**
-   * One JSON line per remote request and per fleet event, to LIVETRACE_FLEET_LOG (a file),
-   * else to LIVETRACE_LOG when that is a file, else on stderr: an operator who lets a fleet
-   * reach the process sees who asked what.
-   */
-  private log(fields: Record<string, unknown>): void {
-    try {
-      const line = `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, livetrace: 'fleet', ...fields })}\n`;
-      const file = process.env.LIVETRACE_FLEET_LOG ?? (process.env.LIVETRACE_LOG?.includes('/') === true ? process.env.LIVETRACE_LOG : undefined);
-      if (file !== undefined) appendFile(file, line, () => undefined);
-      else process.stderr.write(line);
-    } catch {
-      // logging must never throw into the target
-    }
-  }
-}
-
-/** The app's package name: npm's, else the nearest package.json up from the working directory, else the script's name. */
-function serviceFromPackage(): string {
-  if (process.env.npm_package_name !== undefined && process.env.npm_package_name !== '') return process.env.npm_package_name;
-  try {
-    let dir = process.cwd();
-    for (;;) {
-      const file = join(dir, 'package.json');
-      if (existsSync(file)) {
-        const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
-        if (typeof name === 'string' && name !== '') return name;
-      }
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  } catch {
-    // an unreadable or broken package.json: the script's name
-  }
-  return process.argv[1] !== undefined ? process.argv[1].replace(/^.*[/\\]/, '').replace(/\.[cm]?[jt]s$/, '') : 'node';
 }
 
 /** Keeps a Redis connection from holding the process open, now and after it reconnects. */

@@ -16,7 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as micromatchModule from 'micromatch';
-import type { SessionRecord } from '../protocol/events.js';
+import type { SessionRecord, StartedRecord } from '../protocol/events.js';
+import { resolveOptions, type TraceOptions } from '../protocol/options.js';
 import type { Value } from '../protocol/value.js';
 
 type Micromatch = typeof micromatchModule;
@@ -49,6 +50,26 @@ export function parsePolicy(text: string | undefined): FleetPolicy {
 export function moduleAllowed(module: string, globs: string[]): boolean {
   const bare = module.replace(/\.(?:[cm]?[jt]s|[jt]sx)$/, '');
   return globs.some((glob) => micromatch.isMatch(module, glob, { dot: true }) || micromatch.isMatch(bare, glob, { dot: true }));
+}
+
+/** The options cut to the policy's longest session. */
+export function boundedOptions(policy: FleetPolicy, requested: TraceOptions): TraceOptions {
+  const options: TraceOptions = { ...requested };
+  const max = policy.maxSessionMs;
+  if (max !== null) {
+    const forMs = resolveOptions(options).forMs;
+    if (forMs > max) options.for = max;
+  }
+  return options;
+}
+
+/** Why a started session goes beyond the policy's modules, or undefined when it does not. */
+export function outsidePolicy(policy: FleetPolicy, started: StartedRecord): string | undefined {
+  const modules = policy.modules;
+  if (modules === null) return undefined;
+  const denied = [...new Set(started.matched.map((m) => m.module))].filter((module) => !moduleAllowed(module, modules));
+  if (denied.length === 0) return undefined;
+  return `this agent's policy does not allow tracing ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ', ...' : ''} (allowed: ${modules.join(', ')})`;
 }
 
 /** A value the policy keeps on the host shows as redacted, which every renderer knows. */

@@ -51,9 +51,9 @@ import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
 import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
 import { Breaker } from './breaker.js';
+import { Schedule } from './schedule.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
-import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
 export type { TraceOptions } from '../../protocol/options.js';
 export type { TraceSession } from './trace-session.js';
@@ -78,7 +78,6 @@ export class Session implements TraceSession, HookOwner {
   private readonly aggregator = new Aggregator();
   private readonly queue: RecordQueue;
   private readonly startedAt = clock();
-  private readonly timers: NodeJS.Timeout[] = [];
   private readonly unwatchModules: () => void;
 
   private running = true;
@@ -86,8 +85,8 @@ export class Session implements TraceSession, HookOwner {
   private admitted = 0;
   private readonly tally = new Tally();
   private readonly breaker: Breaker;
-  /** clock() past which nothing is reported. */
-  private readonly deadline: number;
+  /** The deadline, the expiry and the tick (schedule.ts). */
+  private readonly schedule: Schedule;
   /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
   private readonly reach: SessionReach;
   /** The async call-tree context, held once the session traces two functions (async-parents.ts). */
@@ -99,7 +98,7 @@ export class Session implements TraceSession, HookOwner {
     this.capturer = new Capturer(this.options.capture);
     this.queue = new RecordQueue(this.options.queueEvents, this.options.queueBytes);
     this.breaker = new Breaker(this.options.overloadMsPerSec * 1e6);
-    this.deadline = this.startedAt + this.options.forMs * 1e6;
+    this.schedule = new Schedule(this.startedAt, this.options.forMs);
     this.asyncParents = new AsyncParents(this.options.parents);
     this.reach = new SessionReach({
       id: this.id,
@@ -124,11 +123,7 @@ export class Session implements TraceSession, HookOwner {
     this.asyncParents.update(this.running, this.hooks.matched.length);
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
-    const expiry = setTimeout(() => this.expire(), this.options.forMs);
-    const tick = setInterval(() => this.tick(), 1000);
-    expiry.unref();
-    tick.unref();
-    ArrayPrototypePush(this.timers, expiry, tick);
+    this.schedule.start(() => this.expire(), () => this.tick());
     this.queue.push(startedRecord(this.id, wallTime(this.startedAt), this.hooks, { matched, unpatchable }, this.options), 0, true);
     this.reach.check();
     shareWithThreads(this, options);
@@ -183,7 +178,7 @@ export class Session implements TraceSession, HookOwner {
       // Each step on its own: one that fails (a bug, a built-in the application replaced)
       // must not leave hooks installed, timers running or the 'stopped' record unsent.
       this.step('removing a hook', () => this.hooks.removeAll((error) => this.internalError(error, 'removing a hook')));
-      for (let i = 0; i < this.timers.length; i++) clearTimeout(this.timers[i]);
+      this.schedule.clear();
       this.step('closing the rate limiter', () => this.limiter.close());
       this.step('unwatching modules', () => this.unwatchModules());
       this.step('releasing the call context', () => this.asyncParents.release());
@@ -238,7 +233,7 @@ export class Session implements TraceSession, HookOwner {
     engine.busy++;
     const t0 = clock();
     try {
-      if (t0 > this.deadline) {
+      if (this.schedule.past(t0)) {
         this.expire();
         return undefined;
       }
@@ -287,7 +282,7 @@ export class Session implements TraceSession, HookOwner {
     const t0 = now;
     let accounted = false;
     try {
-      if (t0 > this.deadline) {
+      if (this.schedule.past(t0)) {
         this.expire();
         return;
       }

@@ -40,7 +40,7 @@
  * their overload breaker: the time spent here, measured, less what the sessions' hooks
  * measure themselves (capture and reporting), plus the compile of the
  * condition itself, which runs before any of this code and is measured once when the
- * Debugger comes on (`calibrateCondition`), plus, for a pause, the time from the
+ * Debugger comes on (condition.ts `calibrateCondition`), plus, for a pause, the time from the
  * condition that asked for it to the hand-over of the value (the program's thread is
  * held in the Debugger all along).
  *
@@ -54,9 +54,11 @@ import { checkpoint, closeFrame, openFrame, type PushedFrame } from '../../patch
 import { engine } from '../../patcher/guard.js';
 import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
-import { PROBE_SOURCE_URL } from '../../capture/stack.js';
+import { conditionCost, TRAMPOLINE_KEY } from './condition.js';
 import { frameDepth } from './frame-depth.js';
 import { takeOuterPromise } from './outer-promise.js';
+
+export { calibrateCondition, conditionCost, entryCondition, exitCondition, TRAMPOLINE_KEY } from './condition.js';
 
 /** What a probe reports where it cannot see the value: a thrown value, or a return it missed. */
 export class NotVisibleToProbe {}
@@ -118,13 +120,6 @@ export class SecondWindow {
 }
 
 const pauses = new SecondWindow();
-
-/**
- * What evaluating a condition costs before the trampoline runs (V8 compiles it like an
- * `eval` each time, with the Debugger's compilation cache off), ns. Measured by
- * `calibrateCondition` once the Debugger is on; until then a conservative guess.
- */
-export const conditionCost = { ns: 100_000 };
 
 /**
  * ns spent in the sessions' hooks, running total: a session measures its own capture
@@ -365,49 +360,10 @@ const trampoline = {
   },
 };
 
-/**
- * Each copy of livetrace in a process (the ESM and the CommonJS build) has its own
- * trampoline and worker, so the key names this copy.
- */
-export const TRAMPOLINE_KEY = `livetrace.probe.${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
-
 export function installTrampoline(): void {
   const key = Symbol.for(TRAMPOLINE_KEY);
   if ((globalThis as Record<symbol, unknown>)[key] === trampoline) return;
   Object.defineProperty(globalThis, key, { value: trampoline, configurable: true, enumerable: false, writable: false });
-}
-
-/** The condition of a probe's entry breakpoint. */
-export function entryCondition(id: number, receiver: boolean, argsExpression: string): string {
-  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].enter(${id}, ${receiver ? 'this' : 'undefined'}, ${argsExpression})\n//# sourceURL=${PROBE_SOURCE_URL}`;
-}
-
-/** The condition of a probe's return breakpoints. */
-export function exitCondition(id: number): string {
-  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
-}
-
-/**
- * Measures what a condition costs before the trampoline runs: compiling and running a
- * script of the same shape, with the Debugger on (so with V8's compilation cache off and
- * the script reported to the worker), as V8 does for each condition. The fastest of a
- * few runs: delays only ever slow one down. A process that forbids compiling strings
- * keeps the guess.
- */
-export function calibrateCondition(): void {
-  const key = JSON.stringify(TRAMPOLINE_KEY);
-  let best = Infinity;
-  try {
-    for (let i = 0; i < 5; i++) {
-      const text = `globalThis[Symbol.for(${key})].noop(${i}, undefined, [])\n//# sourceURL=${PROBE_SOURCE_URL}`;
-      const t0 = clock();
-      (0, eval)(text);
-      best = Math.min(best, clock() - t0);
-    }
-  } catch {
-    return;
-  }
-  if (Number.isFinite(best)) conditionCost.ns = best;
 }
 
 /** For tests: reported calls of synchronous probes still waiting for their return. */
