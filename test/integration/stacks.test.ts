@@ -13,7 +13,7 @@ afterEach(cleanup);
 const harness = join(repoRoot, 'test/fixtures/stacks/harness.mjs');
 
 interface StackRun {
-  cases: Record<string, string[] | { error: string }>;
+  cases: Record<string, unknown>;
   trampoline: boolean;
   calls: number;
   asyncContext: boolean;
@@ -68,15 +68,20 @@ describe('frames between a traced function and its caller', () => {
 });
 
 describe('code that finds its caller at a fixed stack index (caller-path, depd)', () => {
-  // lib/callers.cjs reads CallSite objects as callsites/caller-path and depd do. Untraced
-  // they name the harness; traced, the one frame a wrapper adds sits at that index, so
-  // they see the wrapper, whose getFileName() is undefined (never one of livetrace's
-  // files): exactly one frame, never the six of before (docs/transparency.md).
+  // lib/callers.cjs reads CallSite objects as callsites/caller-path, import-jsx and depd
+  // do. Untraced they name the harness; traced, the one frame a wrapper adds sits at that
+  // index, so they see the wrapper, whose getFileName() is 'livetrace-wrapper' (compiled
+  // by vm.compileFunction with that file name): a string, so import-jsx's
+  // `path.dirname(callerPath())` gives '.' instead of throwing as it did for the
+  // `new Function` wrappers (undefined), and never one of livetrace's files: exactly one
+  // frame, never the six of before (docs/transparency.md).
   const CALLERS = ['lib/callers:*'];
 
   it('untraced: the caller is the harness', async () => {
     const plain = await run('none', 'none', []);
     expect(plain.cases['caller-path']).toBe('harness.mjs');
+    expect(plain.cases['caller-path type']).toBe('string');
+    expect(plain.cases['import-jsx']).toBe('harness dir');
     expect(plain.cases['depd']).toEqual({ site: 'harness.mjs:callerOfAll', between: [] });
   });
 
@@ -84,11 +89,13 @@ describe('code that finds its caller at a fixed stack index (caller-path, depd)'
     ['under the preload', 'require', 'before'],
     ['attached', 'none', 'after'],
   ] as const) {
-    it(`${label}: one wrapper frame at that index, and nothing else of livetrace's`, async () => {
+    it(`${label}: one wrapper frame at that index, with a file name, and nothing else of livetrace's`, async () => {
       const traced = await run(preload, when, CALLERS);
-      expect(traced.calls).toBe(2);
-      expect(traced.cases['caller-path']).toBe('undefined');
-      expect(traced.cases['depd']).toEqual({ site: 'undefined:deprecated', between: ['deprecated (undefined)'] });
+      expect(traced.calls).toBe(4);
+      expect(traced.cases['caller-path']).toBe('livetrace-wrapper');
+      expect(traced.cases['caller-path type']).toBe('string');
+      expect(traced.cases['import-jsx']).toBe('.');
+      expect(traced.cases['depd']).toEqual({ site: 'livetrace-wrapper:deprecated', between: ['deprecated (livetrace-wrapper)'] });
     });
   }
 });

@@ -8,11 +8,18 @@
  * inline the whole reject and drop path into the wrapper and drop the argument array that
  * never escapes it.
  *
- * The text is fixed; nothing from the target or a pattern is ever part of it. A process
- * that forbids compiling strings (--disallow-code-generation-from-strings) gets the
- * equivalent closures of wrapper-function.ts and wrapper-proxy.ts instead: slower (one
- * feedback vector for all sites), never different.
+ * The text is fixed; nothing from the target or a pattern is ever part of it. It is
+ * compiled by `vm.compileFunction` with the file name `livetrace-wrapper`, not by
+ * `new Function`: V8 gives eval'd code no file name, so a wrapper frame's
+ * `CallSite#getFileName()` would be undefined, and code that reads the stack at a fixed
+ * index across a traced function and takes the name for a string (import-jsx's
+ * `path.dirname(callerPath())`) would throw. compileFunction also compiles afresh on
+ * every call (no eval cache), and is not refused by --disallow-code-generation-from-strings,
+ * which governs eval and `new Function` only. Should it throw all the same (a runtime
+ * without it), the site gets the equivalent closures of wrapper-function.ts and
+ * wrapper-proxy.ts instead: slower (one feedback vector for all sites), never different.
  */
+import { compileFunction } from 'node:vm';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import type { Hook } from './dispatch.js';
 
@@ -27,17 +34,17 @@ export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned'
 export type Factory = (...params: unknown[]) => unknown;
 
 let codeGeneration = true;
-/** Numbers each compiled text: V8's eval cache hands out one shared function for a text it has seen before. */
+/** Numbers each compiled text, so that no cache of V8's or Node's can ever hand two sites one function. */
 let compiled = 0;
 
-/** A fresh factory for `text` (a body taking FACTORY_PARAMS), or undefined where strings can't be compiled. */
+/** A fresh factory for `text` (a body taking FACTORY_PARAMS), or undefined where it can't be compiled. */
 export function compileFactory(text: string): Factory | undefined {
   if (!codeGeneration) return undefined;
   try {
     const body = `// site ${++compiled}\n${text}\n//# sourceURL=${WRAPPER_SOURCE_URL}`;
-    return new Function(...FACTORY_PARAMS, body) as Factory;
+    return compileFunction(body, [...FACTORY_PARAMS], { filename: WRAPPER_SOURCE_URL }) as Factory;
   } catch {
-    // --disallow-code-generation-from-strings: shared closures, slower but equivalent.
+    // Strings can't be compiled here: shared closures, slower but equivalent.
     codeGeneration = false;
     return undefined;
   }

@@ -119,6 +119,7 @@ export class Session implements TraceSession, HookOwner {
       return;
     }
     const { matched, unpatchable } = this.hooks.attach(patterns, true);
+    this.breaker.restart();
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
     this.asyncParents.update(this.running, this.hooks.matched.length);
     sessionStarted(this);
