@@ -303,7 +303,7 @@ class Claims {
       this.claimedFirst();
       this.sessions.add(session);
       this.live.add(pid);
-      const following = this.view.follow(session).then(
+      const following = this.view.follow(session, { holdMadeUp: true }).then(
         (stopped) => this.ended(client, session, stopped),
         (error: unknown) => this.view.say(formatError(toLivetraceError(error))),
       );
@@ -326,7 +326,11 @@ class Claims {
     let last = stopped;
     // The connection closed before the agent sent its end: the process exited with
     // records unsent, and left them in its spool file (run-session.ts).
-    if (session.synthetic) last = this.replaySpool(session.pid, runSpoolName(this.spoolPrefix, session.pid)) ?? stopped;
+    if (session.synthetic) {
+      const spooled = this.replaySpool(session.pid, runSpoolName(this.spoolPrefix, session.pid));
+      if (spooled === undefined) this.view.record(stopped);
+      last = spooled ?? stopped;
+    }
     this.live.delete(session.pid);
     this.view.summarize(last);
     this.sessions.delete(session);

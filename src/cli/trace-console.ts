@@ -92,9 +92,16 @@ export class TraceConsole {
   }
 
   /** Prints a session's records until it stops; resolves with its 'stopped' record. */
-  async follow(session: ClientSession): Promise<StoppedRecord> {
+  /**
+   * Prints a session's records as they come; resolves with its 'stopped' record. With
+   * `holdMadeUp`, a 'stopped' record the client made up (the connection closed first) is
+   * not printed: the caller has the process's own account to print instead (run.ts: the
+   * spool file a process that exited leaves), and prints the made-up one only without it.
+   */
+  async follow(session: ClientSession, options: { holdMadeUp?: boolean } = {}): Promise<StoppedRecord> {
     this.sessions.set(session.id, { started: session.started, calls: 0, dropped: 0, aggregated: false });
     for await (const record of session) {
+      if (options.holdMadeUp === true && record.type === 'stopped' && session.synthetic) continue;
       this.record(record);
       await this.drained();
     }

@@ -28,7 +28,12 @@ export const load: LoadHook = async (url, context, nextLoad) => {
   const result = await nextLoad(url, context);
   if (result.format !== 'module' || !included(url) || result.source === undefined || result.source === null) return result;
   try {
-    await lexerReady(); // once: es-module-lexer's WebAssembly (rewrite-fast.ts)
+    // Once: es-module-lexer's WebAssembly (rewrite-fast.ts). Not awaited when packages are
+    // rewritten too: the lexer is itself an ES module in node_modules, so its own load
+    // would come here and wait for itself. Modules that arrive before it is ready take
+    // the acorn path, which gives the same rewrite.
+    if (settings.packages) void lexerReady();
+    else await lexerReady();
     const source = typeof result.source === 'string' ? result.source : decoder.decode(result.source as Uint8Array);
     const rewritten = rewriteModule(source);
     return rewritten === undefined ? result : { ...result, source: rewritten };
