@@ -121,8 +121,10 @@ describe('npm run bench -- --quick --json', () => {
       expect(isPositive(system.get(id)?.value), id).toBe(true);
     }
 
-    // One verdict per target of issue 7 (two for streaming, two for "after a session").
-    expect(output.targets).toHaveLength(11);
+    // One verdict per target of issue 7 (two for streaming, two for "after a session"),
+    // and issue 18's eight: rejected by arguments and by a pre-guard, dropped, each sync and
+    // async, captured sync and captured async.
+    expect(output.targets).toHaveLength(19);
     for (const t of output.targets) expect(typeof t.pass, t.target).toBe('boolean');
   }, 180_000);
 });
