@@ -140,6 +140,7 @@ export function inspectorWorkerMain(): void {
     // effect, so --safe neither awaits nor uses REPL mode.
     const repl = !request.safe && /\bawait\b/.test(request.expression);
     let answer: { result: RemoteObject; exceptionDetails?: { exception?: RemoteObject; text?: string } };
+    const started = Date.now();
     try {
       answer = await post('Runtime.evaluate', {
         expression: request.expression,
@@ -158,10 +159,16 @@ export function inspectorWorkerMain(): void {
         answer = await post('Runtime.awaitPromise', { promiseObjectId: answer.result.objectId });
       }
     } catch (error) {
-      if (/terminated/i.test(error instanceof Error ? error.message : String(error))) return { ok: true, outcome: 'timeout' };
+      const message = error instanceof Error ? error.message : String(error);
+      if (/terminated/i.test(message) || Date.now() - started >= request.timeoutMs) return { ok: true, outcome: 'timeout' };
       throw error;
     }
     const exception = answer.exceptionDetails;
+    // V8 reports a terminated evaluation differently across versions (an exception saying
+    // so on Node 20; on 22 and 24 the call may fail or answer without a value): an
+    // evaluation that ran for its whole time limit and gave no real value was terminated.
+    const ranOut = Date.now() - started >= request.timeoutMs;
+    if (ranOut && (exception !== undefined || answer.result.type === 'undefined')) return { ok: true, outcome: 'timeout' };
     if (exception !== undefined) {
       const thrown = exception.exception ?? answer.result;
       // V8's refusal under throwOnSideEffect is an EvalError with this text.
