@@ -21,6 +21,7 @@ import { capture } from '../capture/capturer.js';
 import type { Captured } from '../capture/capturer.js';
 import { log } from '../log.js';
 import { inspectorWorkerMain, type InspectorReply, type InspectorRequest, type InspectorWorkerData } from './inspector-worker.js';
+import { startOwnWorker } from '../own-worker.js';
 
 const HOOK_KEY = 'livetrace.observer.hook';
 const START_TIMEOUT_MS = 10_000;
@@ -79,18 +80,11 @@ export class InspectorLink {
     let worker: Worker;
     try {
       const data: InspectorWorkerData = { port: port2, hookKey: HOOK_KEY };
-      worker = new Worker(`(${inspectorWorkerMain.toString()})()`, {
-        eval: true,
-        workerData: data,
-        transferList: [port2],
-        execArgv: [],
-        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
-      });
+      worker = startOwnWorker(inspectorWorkerMain, data, port2);
     } catch (error) {
       port1.close();
       throw unavailable(`the inspector worker could not start: ${(error as Error).message}`);
     }
-    worker.unref();
     port1.unref();
     const link = new InspectorLink(worker, port1);
     current = link;

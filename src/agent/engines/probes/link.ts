@@ -20,6 +20,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { LivetraceError } from '../../../protocol/errors.js';
 import { log } from '../../log.js';
 import { debuggerWorkerMain, type WorkerData } from './worker-program.js';
+import { startOwnWorker } from '../../own-worker.js';
 
 /** How long the worker may take to start, and to answer a request, ms. */
 const START_TIMEOUT_MS = 10_000;
@@ -53,18 +54,11 @@ export class DebuggerLink {
     let worker: Worker;
     try {
       const data: WorkerData = { port: port2, signal, trampolineKey };
-      worker = new Worker(`(${debuggerWorkerMain.toString()})()`, {
-        eval: true,
-        workerData: data,
-        transferList: [port2],
-        execArgv: [],
-        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
-      });
+      worker = startOwnWorker(debuggerWorkerMain, data, port2);
     } catch (error) {
       port1.close();
       throw unavailable(`the probe worker could not start: ${(error as Error).message}`, error);
     }
-    worker.unref();
     port1.unref();
     // A worker error (a crash, or its heap limit) ends the link; requests then time out fast.
     worker.on('error', (error) => log.debug({ err: error }, 'probe worker failed'));

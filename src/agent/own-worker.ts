@@ -1,0 +1,20 @@
+/**
+ * The agent's own worker threads (the probe worker, the observer's inspector worker): a
+ * function's source run by `eval`, so it needs no file of its own wherever livetrace is
+ * installed, with no execArgv of the program's (no preload, no --inspect), a small heap,
+ * and unref'd, so it never keeps the target alive.
+ */
+import { Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+
+export function startOwnWorker(main: () => void, workerData: object, port: MessagePort): Worker {
+  const worker = new Worker(`(${main.toString()})()`, {
+    eval: true,
+    workerData,
+    transferList: [port],
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+  });
+  worker.unref();
+  return worker;
+}
