@@ -32,7 +32,7 @@
 import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 import { presentAgent } from './agent-presence.js';
 import { Attachment } from './attachment.js';
-import { acquireAttachLock } from './lock.js';
+import { acquireAttachLock, acquirePortLock } from './lock.js';
 import { checkAttachOptions, inspectorAddress, refuseUnsafeSignal } from './checks.js';
 import { inspectTarget } from './target.js';
 import { PhaseClock } from './timing.js';
@@ -76,7 +76,15 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     // The lock may have been free because another attach just finished: its agent counts.
     const settled = await already();
     if (settled !== undefined) return settled;
-    return await new Attachment(target, address, clock, deadline, options).run();
+    // Another attach of ours may hold the inspector port for a moment (to another pid):
+    // wait for it, at most half the time left, rather than report the port taken.
+    // The port is the machine's, not the socket directory's: the lock lives in the user's default directory.
+    const port = address.port === 0 ? undefined : await acquirePortLock(address.port, (performance.now() + deadline) / 2);
+    try {
+      return await new Attachment(target, address, clock, deadline, options).run();
+    } finally {
+      port?.release();
+    }
   } catch (error) {
     // A failure of the inspector session itself (an attach of another copy of livetrace
     // that overlapped ours closed it) may have loaded the agent all the same: an agent that

@@ -6,7 +6,15 @@
  * `<socket dir>/<pid>.attach` (created exclusively, in the private 0700 directory); a
  * second attach that finds it waits for the agent to answer instead of signalling again.
  *
- * The lock is only advice between livetrace CLIs of one user. One left behind by a
+ * Attaches to *different* pids share one thing: the inspector port SIGUSR1 opens (9229
+ * unless the target says otherwise). Two at once on one machine, and the second finds the
+ * first one's target on that port and fails with LT_ATTACH_PORT_TAKEN, although the port
+ * is free again a few hundred milliseconds later. So an attach that will signal also takes
+ * `port-<port>.attach` in the user's default socket directory (the port is the machine's,
+ * whatever directory each target uses) for the time its inspector may be open, and a second
+ * one waits for it (within its own deadline) instead of failing.
+ *
+ * The locks are only advice between livetrace CLIs of one user. One left behind by a
  * killed CLI is stale after STALE_MS (longer than any attach, which its deadline bounds)
  * and is taken over.
  */
@@ -35,6 +43,25 @@ export async function acquireAttachLock(
   deadline: number,
   settled: () => Promise<boolean>,
 ): Promise<AttachLock | 'settled' | 'timeout'> {
+  return acquire(`${pid}.attach`, dir, deadline, settled);
+}
+
+/**
+ * Takes the lock of inspector port `port` on this machine, waiting while another attach of
+ * this user holds it. At `deadline` it gives up waiting and resolves to a lock that holds
+ * nothing: the attach then goes on and reports the port as it finds it.
+ */
+export async function acquirePortLock(port: number, deadline: number): Promise<AttachLock> {
+  const lock = await acquire(`port-${port}.attach`, undefined, deadline, async () => false);
+  return typeof lock === 'string' ? { release() {} } : lock;
+}
+
+async function acquire(
+  name: string,
+  dir: string | undefined,
+  deadline: number,
+  settled: () => Promise<boolean>,
+): Promise<AttachLock | 'settled' | 'timeout'> {
   const where = dir ?? defaultSocketDir();
   try {
     prepareSocketDir(where);
@@ -42,7 +69,7 @@ export async function acquireAttachLock(
     // An unsafe directory is the agent's problem to report; attach goes on unlocked.
     return { release() {} };
   }
-  const path = join(where, `${pid}.attach`);
+  const path = join(where, name);
   for (;;) {
     const lock = tryCreate(path);
     if (lock !== undefined) return lock;

@@ -100,6 +100,18 @@ describe('attach to a plain node process', () => {
     await expectAgentAnswers(app);
   });
 
+  it('two targets on one inspector port attached at once: the second waits for the first to close the port; both succeed', async () => {
+    const port = await freePort();
+    const apps = await Promise.all([0, 1].map(() => launchPlain('cjs', { nodeArgs: [`--inspect-port=${port}`] })));
+    const results = await Promise.all(apps.map((app) => attach(app.pid, { socketDir: app.socketDir, timeoutMs: 20_000 })));
+    for (const [i, result] of results.entries()) {
+      expect(result.alreadyPresent).toBe(false);
+      expect(result.inspectorLeftOpen).toBe(false);
+      expect(inspectorOpenings(apps[i]!)).toBe(1);
+      await expectAgentAnswers(apps[i]!);
+    }
+  });
+
   it('leaves a running trace session alone when attached again, and that session sees calls', async () => {
     const app = await launchAttached([plainApps.cjs]);
     expect(app.attached.alreadyPresent).toBe(false);
