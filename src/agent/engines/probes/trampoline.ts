@@ -156,6 +156,12 @@ function chargeMatched(matched: (Hook | object)[], ns: number): void {
 const probes = new SafeMap<number, ProbeRecord>();
 /** Counting breakpoints (the reach check's): what each one's condition calls. */
 const counters = new SafeMap<number, () => void>();
+/** Conditions of counting breakpoints run so far, counted or not (for tests and bench/reach.mjs). */
+let countHits = 0;
+
+export function countingHits(): number {
+  return countHits;
+}
 let pending: { call: OpenCall; end: number } | undefined;
 let sweepQueued = false;
 /** How many trampoline calls are running (a condition, or a pause's value hand-over). */
@@ -347,6 +353,7 @@ const trampoline = {
 
   /** A counting breakpoint's condition: tells its counter, never pauses. */
   count(id: number): boolean {
+    countHits++;
     if (engine.busy !== 0) return false;
     running++;
     try {

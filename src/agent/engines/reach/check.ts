@@ -234,6 +234,18 @@ class ReachCheck {
     return { kind: 'unchecked', reason: `called around the trace, and a probe cannot reach it: ${probe?.unpatchable ?? 'not found'}`, probePath: undefined };
   }
 
+  /** Stops watching `subjects` (their session stopped): told nothing, and breakpoints no check needs are removed. */
+  drop(subjects: readonly ReachSubject[]): void {
+    const gone = new Set(subjects);
+    this.counters.forEach((counter) => {
+      const watchers = counter.watchers;
+      for (let i = watchers.length - 1; i >= 0; i--) if (gone.has(watchers[i]!.subject)) watchers.splice(i, 1);
+    });
+    this.counters.forEach((counter) => {
+      if (counter.watchers.length === 0) this.release(counter);
+    });
+  }
+
   /** Ends the window of the functions not decided in it, and forgets those whose session went. */
   private poll(): void {
     const now = performance.now();
