@@ -28,18 +28,18 @@ const unrelated = [
   { mode: 'async', call: 'target.addAsync(i, 1)', run: (call) => measureAsync(target, call) },
 ];
 const rows = [];
-for (const u of unrelated) rows.push({ name: `unrelated ${u.mode}, no session`, ns: await u.run(u.call) });
+for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-none`, name: `unrelated ${u.mode}, no session`, ns: await u.run(u.call) });
 process.env.LIVETRACE_REACH_CHECK_MS = '0';
 const unchecked = trace(`${MODULE}:find`, UNLIMITED);
-for (const u of unrelated) rows.push({ name: `unrelated ${u.mode}, a session, check off`, ns: await u.run(u.call) });
+for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-off`, name: `unrelated ${u.mode}, a session, check off`, ns: await u.run(u.call) });
 await unchecked.stop();
 process.env.LIVETRACE_REACH_CHECK_MS = '60000';
 const idle = trace(`${MODULE}:find`, UNLIMITED);
 if (!probeEngine.active) throw new Error('the reach check did not start');
-for (const u of unrelated) rows.push({ name: `unrelated ${u.mode}, during a reach check`, ns: await u.run(u.call), note: `check open: ${probeEngine.active}` });
+for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-during`, name: `unrelated ${u.mode}, during a reach check`, ns: await u.run(u.call), note: `check open: ${probeEngine.active}` });
 await idle.stop();
 if (probeEngine.active) throw new Error('the reach check outlived its session');
-for (const u of unrelated) rows.push({ name: `unrelated ${u.mode}, after the session`, ns: await u.run(u.call) });
+for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-after`, name: `unrelated ${u.mode}, after the session`, ns: await u.run(u.call) });
 
 /** CALLS calls of the checked function right after trace(), ms; and the conditions that ran. */
 async function hotLoop(windowMs, held) {
@@ -57,9 +57,9 @@ async function hotLoop(windowMs, held) {
 }
 const held = target.find;
 const checked = [];
-for (const [name, h] of [
-  ['through the wrapper', undefined],
-  ['around the wrapper (held reference)', held],
+for (const [id, name, h] of [
+  ['checked-wrapper', 'through the wrapper', undefined],
+  ['checked-around', 'around the wrapper (held reference)', held],
 ]) {
   let off = Infinity;
   let on = { ms: Infinity, hits: 0 };
@@ -68,6 +68,7 @@ for (const [name, h] of [
     const m = await hotLoop(10_000, h);
     if (m.ms < on.ms) on = m;
   }
-  checked.push({ name: `checked, ${CALLS} calls ${name}`, ns: ((on.ms - off) * 1e6) / CALLS, note: `check off ${off.toFixed(1)} ms, on ${on.ms.toFixed(1)} ms: +${(on.ms - off).toFixed(2)} ms, ${on.hits} conditions` });
+  checked.push({ id: `${id}-off`, name: `checked, ${CALLS} calls ${name}, check off`, ns: (off * 1e6) / CALLS, note: `loop ${off.toFixed(2)} ms` });
+  checked.push({ id: `${id}-on`, name: `checked, ${CALLS} calls ${name}, check on`, ns: (on.ms * 1e6) / CALLS, conditions: on.hits, extraMs: on.ms - off, note: `loop ${on.ms.toFixed(2)} ms (+${(on.ms - off).toFixed(2)} ms), ${on.hits} conditions` });
 }
 report('The reach check: an unrelated function per call, the checked one hot', [...rows, ...checked]);
