@@ -18,6 +18,10 @@
  *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
  *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
  *
+ * The reach check (engines/reach/check.ts) sets its counting breakpoints here too
+ * (`count`): a probe whose only condition counts calls, under the same bookkeeping, so
+ * the Debugger is on while either kind is set and one worker serves both.
+ *
  * Arming locates the function again in the source V8 actually runs (which a loader may
  * have changed), asks V8 for the function's break locations (the first one is its
  * entry; an async function's entry comes before its parameters' defaults run, so its
