@@ -212,9 +212,10 @@ class ProbeEngine {
 
   /**
    * Disarms: from now on the probe's conditions run no hook. Its breakpoints are removed
-   * at once, or, when this runs inside a probe's condition or pause (a session reaching
-   * its max there), at the next microtask checkpoint, when that call is over; the last
-   * one turns the Debugger off and ends the worker.
+   * at once. Inside a probe's condition or pause (a session reaching its max there, a
+   * reach check deciding) the worker can't be waited for: it is told to remove them
+   * without an answer, and the rest (the last probe turns the Debugger off and ends the
+   * worker) happens at the next microtask checkpoint, when that call is over.
    */
   disarm(subject: ProbeSubject): void {
     const armed = this.armed.get(subject);
