@@ -14,7 +14,7 @@
 import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
 import { probeEngine } from '../dist/esm/agent/engines/probes/engine.js';
-import { countingHits } from '../dist/esm/agent/engines/probes/trampoline.js';
+import { conditionCost, countingHits } from '../dist/esm/agent/engines/probes/trampoline.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
 const target = createRequire(import.meta.url)('./fixtures/target.cjs');
@@ -37,6 +37,8 @@ process.env.LIVETRACE_REACH_CHECK_MS = '60000';
 const idle = trace(`${MODULE}:find`, UNLIMITED);
 if (!probeEngine.active) throw new Error('the reach check did not start');
 for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-during`, name: `unrelated ${u.mode}, during a reach check`, ns: await u.run(u.call), note: `check open: ${probeEngine.active}` });
+// Measured by the engine when it turned the Debugger on (condition.ts calibrateCondition).
+rows.push({ id: 'condition', name: 'one breakpoint condition, compiled and run (calibrated)', ns: conditionCost.ns });
 await idle.stop();
 if (probeEngine.active) throw new Error('the reach check outlived its session');
 for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-after`, name: `unrelated ${u.mode}, after the session`, ns: await u.run(u.call) });
