@@ -33,12 +33,12 @@
  *   only its own function and the code that inlined it, while it is set (an unrelated
  *   function measured 1.3-2.4 ns a call during a check, 1.3-1.9 ns without a session);
  * - each call that reaches a breakpoint runs its condition (V8 compiles it anew each
- *   time, 100-250 us): ENOUGH_CALLS of them decide a function reached, one a function
+ *   time, 35-60 us here): ENOUGH_CALLS of them decide a function reached, one a function
  *   called around its wrapper, plus the few that land before the removal is processed
- *   (measured in a tight loop: 5-11 and 1-3 conditions in all, +1.3 to +9 ms);
+ *   (measured in a tight loop: 5-11 and 1-3 conditions in all, +1.3 to +3.3 ms);
  * - while any function is still watched the Debugger is on, which is what a probe costs
  *   the process too: every promise step (`await`, `.then`) takes V8's slower debugger
- *   path (an awaited async call measured 60-100 ns, 700-2,200 ns with the Debugger on),
+ *   path (an awaited async call measured 60-96 ns, 710-820 ns with the Debugger on),
  *   and code compiled from strings misses the compilation cache. That lasts until every
  *   watched function is decided, at most the window: a function nobody calls keeps it
  *   on that long.
