@@ -193,10 +193,10 @@ class ReachCheck {
     const text = FunctionPrototypeToString(subject.original);
     // A class is called by `new`, and its own code is spread over field initializers.
     if (text.startsWith('class')) return '';
-    // A generator's body, where a breakpoint would be, first runs at next(), not at the call.
-    if (/^(async\s*)?function\s*\*/.test(text)) return '';
     const located = functionWithText(source.parsed, source.source, text);
     if (located === undefined) return 'its source is not where its module says (a loader or a bundler changed it)';
+    // A generator's body, where a breakpoint would be, first runs at next(), not at the call.
+    if (located.generator) return '';
     return { url: pathToFileURL(file).href, file, located, start: located.end - text.length };
   }
 
