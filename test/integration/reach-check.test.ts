@@ -35,7 +35,7 @@ describe('the reach check', () => {
   it('sets one breakpoint per checked function, removes each once decided, and leaves an unrelated optimized function optimized', async () => {
     const r = await run('one');
     expect(r.line('OPTIMIZED-BEFORE')).toBe('true');
-    // routes:show and routes:list, nothing else.
+    // routes:show and routes:list, nothing else (the generator routes:items is not checked).
     expect(r.json('WATCHING')).toMatchObject({ enabled: true, probes: 2, breakpoints: 2 });
     expect(r.line('OPTIMIZED-DURING')).toBe('true');
     // list was called through its wrapper enough: its breakpoint is gone, show's remains.
