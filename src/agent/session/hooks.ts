@@ -54,7 +54,7 @@ export class SessionHook implements Hook {
   readonly redaction: ArgumentRedaction | undefined;
   readonly loaded: LoadedModule;
   matchers: Matcher[];
-  /** Calls that reached this hook, matching or not: the reach check compares it with V8's count. */
+  /** Calls that reached this hook, matching or not: the reach check compares it with its breakpoint's count. */
   entered = 0;
 
   constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {

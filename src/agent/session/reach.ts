@@ -10,7 +10,7 @@ import { reachCheck, type ReachSubject, type Verdict } from '../engines/reach/ch
 import { INTERNAL_MARK } from '../source/locate.js';
 import type { SessionHook, SessionHooks } from './hooks.js';
 import { noteRecord } from './records.js';
-import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, SafeSet } from '../../safe/intrinsics.js';
 
 /** What the reach check needs of its session. */
 export interface ReachContext {
@@ -29,6 +29,8 @@ function probePattern(hook: SessionHook, probePath: string): string {
 
 export class SessionReach {
   private unchecked: SessionHook[] = [];
+  /** Subjects of this session the check still watches: dropped when the session stops. */
+  private readonly watching = new SafeSet<ReachSubject>();
 
   constructor(private readonly ctx: ReachContext) {}
 
@@ -49,13 +51,14 @@ export class SessionReach {
       idle = [];
       if (list.length > 0 && this.ctx.running()) this.idleNote(list);
     };
-    const subjects = hooks.map(
-      (hook): ReachSubject => ({
+    const subjects = hooks.map((hook): ReachSubject => {
+      const subject: ReachSubject = {
         original: hook.site.original,
         module: hook.loaded,
         seen: () => hook.entered,
         live: () => this.ctx.running() && this.ctx.hooks().has(hook),
         decided: (verdict) => {
+          this.watching.delete(subject);
           try {
             if (verdict.kind !== 'idle') this.decided(hook, verdict);
             else if (ArrayPrototypePush(idle, { hook, probePath: verdict.probePath, windowMs: verdict.windowMs }) === 1) queueMicrotask(flushIdle);
@@ -63,9 +66,19 @@ export class SessionReach {
             this.ctx.internalError(error, 'acting on a reach check');
           }
         },
-      }),
-    );
+      };
+      this.watching.add(subject);
+      return subject;
+    });
     reachCheck.watch(subjects);
+  }
+
+  /** The session stopped: the check's breakpoints for its functions go now, not at the check's next poll. */
+  stop(): void {
+    if (this.watching.size === 0) return;
+    const watching = [...this.watching];
+    this.watching.clear();
+    reachCheck.drop(watching);
   }
 
   private decided(hook: SessionHook, verdict: Exclude<Verdict, { kind: 'idle' }>): void {

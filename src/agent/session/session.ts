@@ -180,6 +180,7 @@ export class Session implements TraceSession, HookOwner {
       // must not leave hooks installed, timers running or the 'stopped' record unsent.
       this.step('removing a hook', () => this.hooks.removeAll((error) => this.internalError(error, 'removing a hook')));
       this.schedule.clear();
+      this.step('ending the reach check', () => this.reach.stop());
       this.step('closing the rate limiter', () => this.limiter.close());
       this.step('unwatching modules', () => this.unwatchModules());
       this.step('releasing the call context', () => this.asyncParents.release());

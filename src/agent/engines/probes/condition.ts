@@ -29,6 +29,11 @@ export function exitCondition(id: number): string {
   return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].leave(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
 }
 
+/** The condition of a counting breakpoint (the reach check's): it only counts the call. */
+export function countCondition(id: number): string {
+  return `globalThis[Symbol.for(${JSON.stringify(TRAMPOLINE_KEY)})].count(${id})\n//# sourceURL=${PROBE_SOURCE_URL}`;
+}
+
 /**
  * Measures what a condition costs before the trampoline runs: compiling and running a
  * script of the same shape, with the Debugger on (so with V8's compilation cache off and

@@ -18,6 +18,10 @@
  *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
  *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
  *
+ * The reach check (engines/reach/check.ts) sets its counting breakpoints here too
+ * (`count`): a probe whose only condition counts calls, under the same bookkeeping, so
+ * the Debugger is on while either kind is set and one worker serves both.
+ *
  * Arming locates the function again in the source V8 actually runs (which a loader may
  * have changed), asks V8 for the function's break locations (the first one is its
  * entry; an async function's entry comes before its parameters' defaults run, so its
@@ -30,16 +34,18 @@ import { log } from '../../log.js';
 import type { Site } from '../../patcher/site.js';
 import { checkForeignDebugger } from './foreign-debugger.js';
 import { DebuggerLink } from './link.js';
-import { locateFunctions, type ParsedSource } from '../../source/locate.js';
+import { locateFunctions, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { releaseOuterPromises, retainOuterPromises } from './outer-promise.js';
 import {
   TRAMPOLINE_KEY,
   budget,
   calibrateCondition,
+  countCondition,
   entryCondition,
   exitCondition,
   insideProbe,
   installTrampoline,
+  registerCounter,
   registerProbe,
   unregisterProbe,
   SecondWindow,
@@ -138,14 +144,10 @@ class ProbeEngine {
     let started = false;
     try {
       if (this.link === undefined) {
-        this.ensureUsable();
-        installTrampoline();
-        this.link = DebuggerLink.open(TRAMPOLINE_KEY);
+        this.start();
         started = true;
-        this.link.request('enable');
-        calibrateCondition();
       }
-      const armed = this.place(this.link, subject, site);
+      const armed = this.place(this.link!, subject, site);
       this.armed.set(subject, armed);
       if (armed.async) retainOuterPromises();
       return true;
@@ -158,10 +160,62 @@ class ProbeEngine {
   }
 
   /**
+   * Sets a counting breakpoint on `subject`'s entry (the reach check's): `hit` runs in
+   * its condition on every call, the condition never pauses, and nothing else of a probe
+   * runs. It is a probe for the engine's bookkeeping (the Debugger stays on while it is
+   * set; `disarm(subject)` removes it). Its breakpoint is set by URL, so it may share its
+   * location with a probe's entry breakpoint on the same function (V8 refuses a second
+   * breakpoint of the same kind at one place, not one of each kind). False (and
+   * `lastFailure`) when it can't be set.
+   */
+  count(subject: ProbeSubject, hit: () => void): boolean {
+    if (this.armed.has(subject)) return true;
+    this.lastFailure = undefined;
+    if (insideProbe()) {
+      this.lastFailure = 'a breakpoint cannot be set from inside a probe';
+      return false;
+    }
+    let started = false;
+    try {
+      if (this.link === undefined) {
+        this.start();
+        started = true;
+      }
+      const link = this.link!;
+      const { entry } = this.locate(link, subject);
+      const id = this.nextId++;
+      registerCounter(id, hit);
+      try {
+        link.request('arm', { probe: id, breakpoints: [{ location: bare(entry), condition: countCondition(id), exit: false, url: subject.url }] });
+      } catch (error) {
+        unregisterProbe(id);
+        throw error;
+      }
+      this.armed.set(subject, { id, async: false });
+      return true;
+    } catch (error) {
+      log.debug({ err: error, fn: subject.path, url: subject.url }, 'counting breakpoint not set');
+      this.lastFailure = error instanceof Error ? error.message : String(error);
+      if (started || this.armed.size === 0) this.shutdown();
+      return false;
+    }
+  }
+
+  /** Starts the worker and enables the Debugger (the first probe). */
+  private start(): void {
+    this.ensureUsable();
+    installTrampoline();
+    this.link = DebuggerLink.open(TRAMPOLINE_KEY);
+    this.link.request('enable');
+    calibrateCondition();
+  }
+
+  /**
    * Disarms: from now on the probe's conditions run no hook. Its breakpoints are removed
-   * at once, or, when this runs inside a probe's condition or pause (a session reaching
-   * its max there), at the next microtask checkpoint, when that call is over; the last
-   * one turns the Debugger off and ends the worker.
+   * at once. Inside a probe's condition or pause (a session reaching its max there, a
+   * reach check deciding) the worker can't be waited for: it is told to remove them
+   * without an answer, and the rest (the last probe turns the Debugger off and ends the
+   * worker) happens at the next microtask checkpoint, when that call is over.
    */
   disarm(subject: ProbeSubject): void {
     const armed = this.armed.get(subject);
@@ -171,7 +225,12 @@ class ProbeEngine {
     if (armed.async) releaseOuterPromises();
     ArrayPrototypePush(this.retired, armed.id);
     if (!insideProbe()) this.removeRetired();
-    else if (!this.removalQueued) {
+    else {
+      // Its breakpoints go now, without waiting: the worker removes them while this
+      // thread runs on (inspector messages run as interrupts), so a hot loop that is
+      // still calling the function stops paying for its condition within a few calls.
+      this.link?.notify('disarm', { probe: armed.id });
+      if (this.removalQueued) return;
       this.removalQueued = true;
       // A microtask runs once the stack is empty: past the condition, the pause and the call.
       queueMicrotask(() => {
@@ -227,7 +286,8 @@ class ProbeEngine {
     return script;
   }
 
-  private place(link: DebuggerLink, subject: ProbeSubject, site: Site): Armed {
+  /** `subject` in the source V8 runs, and its break locations (the first is its entry). */
+  private locate(link: DebuggerLink, subject: ProbeSubject): { fn: LocatedFunction; locations: Location[]; entry: Location } {
     const script = this.script(link, subject.url);
     const fn = script.parsed.functions.find((f) => f.path === subject.path);
     if (fn === undefined) {
@@ -240,6 +300,11 @@ class ProbeEngine {
     });
     const entry = locations[0];
     if (entry === undefined) throw new LivetraceError('LT_PROBE_UNAVAILABLE', `V8 has no break location in ${subject.path}`, { input: subject.path });
+    return { fn, locations, entry };
+  }
+
+  private place(link: DebuggerLink, subject: ProbeSubject, site: Site): Armed {
+    const { fn, locations, entry } = this.locate(link, subject);
     const id = this.nextId++;
     const exits = fn.async || !returns.enabled ? [] : locations.filter((l) => l.type === 'return');
     const breakpoints: BreakpointSpec[] = [

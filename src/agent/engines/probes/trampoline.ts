@@ -58,7 +58,7 @@ import { conditionCost, TRAMPOLINE_KEY } from './condition.js';
 import { frameDepth } from './frame-depth.js';
 import { takeOuterPromise } from './outer-promise.js';
 
-export { calibrateCondition, conditionCost, entryCondition, exitCondition, TRAMPOLINE_KEY } from './condition.js';
+export { calibrateCondition, conditionCost, countCondition, entryCondition, exitCondition, TRAMPOLINE_KEY } from './condition.js';
 
 /** What a probe reports where it cannot see the value: a thrown value, or a return it missed. */
 export class NotVisibleToProbe {}
@@ -154,6 +154,14 @@ function chargeMatched(matched: (Hook | object)[], ns: number): void {
 }
 
 const probes = new SafeMap<number, ProbeRecord>();
+/** Counting breakpoints (the reach check's): what each one's condition calls. */
+const counters = new SafeMap<number, () => void>();
+/** Conditions of counting breakpoints run so far, counted or not (for tests and bench/reach.mjs). */
+let countHits = 0;
+
+export function countingHits(): number {
+  return countHits;
+}
 let pending: { call: OpenCall; end: number } | undefined;
 let sweepQueued = false;
 /** How many trampoline calls are running (a condition, or a pause's value hand-over). */
@@ -176,6 +184,12 @@ export function registerProbe(probe: ProbeRecord): void {
 /** Its conditions run no hook from now on; a call of it still open ends untraced (its session has stopped). */
 export function unregisterProbe(id: number): void {
   probes.delete(id);
+  counters.delete(id);
+}
+
+/** `hit` runs, inside the condition, on each call that reaches counting breakpoint `id` (never from livetrace's own calls). */
+export function registerCounter(id: number, hit: () => void): void {
+  counters.set(id, hit);
 }
 
 /** Tells the hooks how a call ended; a returned native promise is watched until it settles. */
@@ -335,6 +349,21 @@ const trampoline = {
       if (probe !== undefined) charge(probe.site, clock() - began - (hooksNs - hooksBefore) + conditionCost.ns);
       running--;
     }
+  },
+
+  /** A counting breakpoint's condition: tells its counter, never pauses. */
+  count(id: number): boolean {
+    countHits++;
+    if (engine.busy !== 0) return false;
+    running++;
+    try {
+      counters.get(id)?.();
+    } catch {
+      // The counter guards itself; this keeps a bug from reaching the program.
+    } finally {
+      running--;
+    }
+    return false;
   },
 
   /** What `calibrateCondition` runs: the shape of a condition that takes no call. */

@@ -15,9 +15,8 @@
  *   shared counter and wakes the main thread, which waits on it with Atomics.wait: the
  *   main thread's requests are synchronous, and the inspector still serves this
  *   session while the main thread waits (V8 runs the session's messages as interrupts).
- * - Runs the reach check's precise coverage (engines/reach/check.ts): starts it with call
- *   counts, takes the invocation counts of the functions asked about, and stops it. Only
- *   the Profiler domain is used for that, never the Debugger.
+ * - Sets the reach check's counting breakpoints (engines/reach/check.ts) like a probe's,
+ *   by URL rather than script id (BreakpointSpec `url`).
  * - Handles pauses. A probe's return breakpoint pauses only when its condition (run on
  *   the main thread) asks for the returned value; then this thread hands the value to
  *   the main thread's trampoline (Runtime.callFunctionOn) and resumes. Any other pause
@@ -40,6 +39,12 @@ export interface BreakpointSpec {
   condition: string;
   /** A return position: pauses here are the probe's, to read the returned value. */
   exit: boolean;
+  /**
+   * Set by the script's URL rather than its id (the reach check's counting breakpoint):
+   * V8 takes one breakpoint of each kind at the same place, so it can sit where a probe's
+   * entry breakpoint sits.
+   */
+  url?: string;
 }
 
 export function debuggerWorkerMain(): void {
@@ -120,7 +125,19 @@ export function debuggerWorkerMain(): void {
     for (let i = 0; i < probe.specs.length; i++) {
       const spec = probe.specs[i]!;
       if (probe.ids[i] !== undefined || !which(spec)) continue;
-      const result = await post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: spec.location, condition: spec.condition });
+      const result: { breakpointId: string; locations?: unknown[] } =
+        spec.url === undefined
+          ? await post<{ breakpointId: string }>('Debugger.setBreakpoint', { location: spec.location, condition: spec.condition })
+          : await post<{ breakpointId: string; locations: unknown[] }>('Debugger.setBreakpointByUrl', {
+              url: spec.url,
+              lineNumber: spec.location.lineNumber,
+              columnNumber: spec.location.columnNumber,
+              condition: spec.condition,
+            });
+      if (result.locations !== undefined && result.locations.length === 0) {
+        await post('Debugger.removeBreakpoint', { breakpointId: result.breakpointId }).catch(() => {});
+        throw new Error(`no script at ${spec.url} takes a breakpoint there`);
+      }
       probe.ids[i] = result.breakpointId;
       if (spec.exit) exitBreakpoints.add(result.breakpointId);
       located++;
@@ -228,44 +245,6 @@ export function debuggerWorkerMain(): void {
       const probe = probes.get(request.probe as number);
       if (probe === undefined || probe.cooling === undefined) return false;
       await removeBreakpoints(probe, isExit);
-      return true;
-    },
-    async coverageStart() {
-      await post('Profiler.enable');
-      await post('Profiler.startPreciseCoverage', { callCount: true, detailed: false, allowTriggeredUpdates: false });
-      // Taking resets the counters: what the next take reports was counted from now on.
-      await post('Profiler.takePreciseCoverage');
-      return true;
-    },
-    /** Invocation counts since the last take of the functions asked about ({url, start, end}), -1 where V8 reports none. */
-    async coverageTake(request) {
-      const wanted = request.functions as { url: string; file: string; start: number; codeStart: number; end: number }[];
-      const { result } = await post<{ result: { url: string; functions: { ranges: { startOffset: number; endOffset: number; count: number }[] }[] }[] }>(
-        'Profiler.takePreciseCoverage',
-      );
-      const byUrl = new Map<string, { startOffset: number; endOffset: number; count: number }[]>();
-      for (const script of result) {
-        // A CommonJS script may be named by its path rather than its file:// URL.
-        const asked = wanted.find((w) => w.url === script.url || w.file === script.url);
-        if (asked === undefined) continue;
-        const ranges = byUrl.get(asked.url) ?? [];
-        for (const fn of script.functions) if (fn.ranges[0] !== undefined) ranges.push(fn.ranges[0]);
-        byUrl.set(asked.url, ranges);
-      }
-      return wanted.map((w) => {
-        // V8's range of a function starts at its `function` token or name (or its first
-        // parameter) and ends where its source does; the outermost such range is this one.
-        let best: { startOffset: number; count: number } | undefined;
-        for (const range of byUrl.get(w.url) ?? []) {
-          if (range.endOffset !== w.end || range.startOffset < w.start || range.startOffset > w.codeStart) continue;
-          if (best === undefined || range.startOffset < best.startOffset) best = range;
-        }
-        return best === undefined ? -1 : best.count;
-      });
-    },
-    async coverageStop() {
-      await post('Profiler.stopPreciseCoverage').catch(() => {});
-      await post('Profiler.disable').catch(() => {});
       return true;
     },
     async counts() {

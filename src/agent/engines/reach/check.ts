@@ -8,38 +8,51 @@
  * and a pattern the user wrote the natural way records nothing. Nothing at patch time
  * tells which functions are held like that, so the agent looks at what happens instead:
  *
- * - For a short window after a function is patched (LIVETRACE_REACH_CHECK_MS, default
- *   10 s; 0 turns the check off), V8's precise coverage counts every invocation of every
- *   function (Profiler.startPreciseCoverage with call counts, through the probe worker's
- *   inspector session, never the Debugger). Each take returns the counts since the last
- *   one and resets them; the take and the read of the wrapper's own count happen while
- *   the main thread waits for the worker, so both describe the same calls.
- * - Every wrapped call is one invocation of the original, so a function that ran more
- *   often than its wrapper saw was called around the wrapper. Such a function is handed
- *   back as `bypassed` with its internal entry (`~show`, `~AppController#getHello`): the
- *   session moves its hook to a probe, which sees every call wherever the caller got the
- *   function from.
+ * - Each patched function gets one breakpoint on its entry, through the probe engine
+ *   (probes/engine.ts `count`), whose condition only counts the call on the main thread
+ *   and never pauses. The wrapper counts a call (`entered`) before it calls the
+ *   original, so when the breakpoint is hit more often than the wrapper was entered
+ *   since the check began, this very call came around the wrapper.
+ * - Such a function is handed back as `bypassed` with its internal entry (`~show`,
+ *   `~AppController#getHello`): the session moves its hook to a probe, which sees every
+ *   call wherever the caller got the function from.
  * - A function whose calls all came through the wrapper (a few of them, so that one
- *   lucky first call does not decide) is `reached` and no longer watched; one not called
- *   in the window is `idle`; one that cannot be checked (no inspector, no source, V8
- *   reports no count for it) is `unchecked`. Idle and unchecked functions are reported
- *   so that the user is told, in the first seconds, which pattern would reach them.
+ *   lucky first call does not decide) is `reached`; one not called in the window
+ *   (LIVETRACE_REACH_CHECK_MS, default 10 s; 0 turns the check off) is `idle`; one that
+ *   cannot be checked (another debugger client, no inspector, its source changed by a
+ *   loader) is `unchecked`. Idle and unchecked functions are reported so that the user
+ *   is told, in the first seconds, which pattern would reach them.
+ * - A function is decided inside its breakpoint's condition, and its breakpoint is
+ *   removed right there (the worker removes it while the program runs on, engine.ts
+ *   `disarm`); the verdict is told at the next microtask, outside the condition, since
+ *   the session may arm a probe then. Several sessions checking one function share its
+ *   breakpoint. The breakpoint is set by URL, so it can sit where a probe's sits.
  *
- * Cost: switching precise coverage on deoptimizes the process's functions and keeps
- * V8 from inlining while it is on, so code runs slower during the window (measured on
- * the Express fixture: see docs/reach.md); the window closes as soon as every watched
- * function is decided, and the coverage is stopped then, after which V8 optimizes again.
- * One check runs at a time in the process; functions patched while it runs join it.
+ * Cost (measured with bench/reach.mjs; figures and commands in docs/reach.md "Cost"):
+ * - the rest of the process's synchronous code pays nothing: a breakpoint deoptimizes
+ *   only its own function and the code that inlined it, while it is set (an unrelated
+ *   function measured 1.3-2.4 ns a call during a check, 1.3-1.9 ns without a session);
+ * - each call that reaches a breakpoint runs its condition (V8 compiles it anew each
+ *   time, 35-60 us here): ENOUGH_CALLS of them decide a function reached, one a function
+ *   called around its wrapper, plus the few that land before the removal is processed
+ *   (measured in a tight loop: 5-11 and 1-3 conditions in all, +1.3 to +3.3 ms);
+ * - while any function is still watched the Debugger is on, which is what a probe costs
+ *   the process too: every promise step (`await`, `.then`) takes V8's slower debugger
+ *   path (an awaited async call measured 60-96 ns, 710-820 ns with the Debugger on),
+ *   and code compiled from strings misses the compilation cache. That lasts until every
+ *   watched function is decided, at most the window: a function nobody calls keeps it
+ *   on that long.
+ * The mechanism before this one, precise coverage with call counts, deoptimized every
+ * function of the process and kept V8 from inlining for the window: calls 10 to 20
+ * times slower.
  */
 import { pathToFileURL } from 'node:url';
 import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
 import { log } from '../../log.js';
-import { FunctionPrototypeToString, ArrayPrototypePush } from '../../../safe/intrinsics.js';
+import { FunctionPrototypeToString, ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { functionWithText, parseModuleFile, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { internalFunctions } from '../probes/internal-source.js';
-import { probeEngine } from '../probes/engine.js';
-import { DebuggerLink } from '../probes/link.js';
-import { TRAMPOLINE_KEY } from '../probes/trampoline.js';
+import { probeEngine, type ProbeSubject } from '../probes/engine.js';
 
 const DEFAULT_WINDOW_MS = 10_000;
 const POLL_MS = 500;
@@ -71,22 +84,32 @@ export interface ReachSubject {
   decided(verdict: Verdict): void;
 }
 
+/** What a breakpoint's condition found; made a Verdict outside the condition. */
+type Outcome = { kind: 'bypassed'; real: number; seen: number } | { kind: 'reached' };
+
 interface Watched {
-  subject: ReachSubject;
-  url: string;
-  file: string;
-  located: LocatedFunction;
-  start: number;
-  seenAtStart: number;
-  real: number;
-  /** V8 reported the function in some take. */
-  found: boolean;
-  until: number;
+  readonly subject: ReachSubject;
+  readonly located: LocatedFunction;
+  readonly counter: Counter;
+  /** The wrapper's count when the breakpoint was set. */
+  enteredAtStart: number;
+  /** Calls that reached the breakpoint. */
+  hits: number;
+  readonly until: number;
+  outcome: Outcome | undefined;
+}
+
+/** One function's counting breakpoint, and the sessions' checks that share it. */
+interface Counter {
+  readonly key: string;
+  readonly target: ProbeSubject;
+  readonly watchers: Watched[];
 }
 
 class ReachCheck {
-  private link: DebuggerLink | undefined;
-  private readonly watched: Watched[] = [];
+  private readonly counters = new SafeMap<string, Counter>();
+  /** Decided in a condition, to be told at the next microtask. */
+  private told: Watched[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   /** Starts checking `subjects` (joining a check that runs). Never throws. */
@@ -94,7 +117,7 @@ class ReachCheck {
     const windowMs = windowFromEnv();
     if (windowMs === 0 || subjects.length === 0) return;
     const sources = new Map<string, { source: string; parsed: ParsedSource } | undefined>();
-    const joining: Watched[] = [];
+    const joining: { subject: ReachSubject; url: string; located: LocatedFunction }[] = [];
     for (const subject of subjects) {
       try {
         const found = this.locate(subject, sources);
@@ -103,35 +126,50 @@ class ReachCheck {
           if (found !== '') subject.decided({ kind: 'unchecked', reason: found, probePath: undefined });
           continue;
         }
-        ArrayPrototypePush(joining, { subject, ...found, seenAtStart: 0, real: 0, found: false, until: performance.now() + windowMs });
+        ArrayPrototypePush(joining, { subject, url: found.url, located: found.located });
       } catch (error) {
         log.debug({ err: error }, 'reach check: cannot locate a function');
       }
     }
     if (joining.length === 0) return;
     try {
-      if (this.link === undefined) {
-        // Beside another debugger client (DevTools, an in-process session) a worker's
-        // session would compete with it, as a probe would: refused the same way.
-        probeEngine.ensureUsable();
-        this.link = DebuggerLink.open(TRAMPOLINE_KEY);
-        this.link.request('coverageStart');
-      } else {
-        // Counts so far belong to the functions already watched.
-        this.take();
-      }
+      // Beside another debugger client (DevTools, an in-process session) our breakpoints
+      // would compete with it, as a probe's would: refused the same way.
+      probeEngine.ensureUsable();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.close();
-      for (const w of joining) w.subject.decided({ kind: 'unchecked', reason, probePath: w.located.path });
+      for (const j of joining) j.subject.decided({ kind: 'unchecked', reason, probePath: j.located.path });
       return;
     }
-    for (const w of joining) w.seenAtStart = w.subject.seen();
-    ArrayPrototypePush(this.watched, ...joining);
-    if (this.timer === undefined) {
+    const until = performance.now() + windowMs;
+    for (const j of joining) {
+      try {
+        const counter = this.counter(j.url, j.located.path);
+        if (typeof counter === 'string') {
+          j.subject.decided({ kind: 'unchecked', reason: `its entry breakpoint could not be set: ${counter}`, probePath: j.located.path });
+          continue;
+        }
+        // No call ran since the breakpoint was set: this thread was waiting for the worker.
+        ArrayPrototypePush(counter.watchers, { subject: j.subject, located: j.located, counter, enteredAtStart: j.subject.seen(), hits: 0, until, outcome: undefined });
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: cannot watch a function');
+      }
+    }
+    if (this.timer === undefined && this.counters.size > 0) {
       this.timer = setInterval(() => this.poll(), POLL_MS);
       this.timer.unref();
     }
+  }
+
+  /** The function's counting breakpoint, set now unless another check has it; why not, if it can't be. */
+  private counter(url: string, path: string): Counter | string {
+    const key = `${url}\n${path}`;
+    const existing = this.counters.get(key);
+    if (existing !== undefined) return existing;
+    const counter: Counter = { key, target: { url, path }, watchers: [] };
+    if (!probeEngine.count(counter.target, () => this.hit(counter))) return probeEngine.lastFailure ?? 'unknown error';
+    this.counters.set(key, counter);
+    return counter;
   }
 
   /** Where `subject` is in its module's source; '' to skip it quietly, or why it can't be checked. */
@@ -157,67 +195,117 @@ class ReachCheck {
     if (text.startsWith('class')) return '';
     const located = functionWithText(source.parsed, source.source, text);
     if (located === undefined) return 'its source is not where its module says (a loader or a bundler changed it)';
+    // A generator's body, where a breakpoint would be, first runs at next(), not at the call.
+    if (located.generator) return '';
     return { url: pathToFileURL(file).href, file, located, start: located.end - text.length };
   }
 
+  /**
+   * A call reached `counter`'s breakpoint: runs inside its condition, on the program's
+   * thread, in the middle of the call. Decides what it can; told later (`tell`).
+   */
+  private hit(counter: Counter): void {
+    const watchers = counter.watchers;
+    for (let i = watchers.length - 1; i >= 0; i--) {
+      const w = watchers[i]!;
+      w.hits++;
+      const seen = w.subject.seen() - w.enteredAtStart;
+      if (w.hits > seen) w.outcome = { kind: 'bypassed', real: w.hits, seen };
+      else if (w.hits >= ENOUGH_CALLS) w.outcome = { kind: 'reached' };
+      else continue;
+      watchers.splice(i, 1);
+      if (ArrayPrototypePush(this.told, w) === 1) queueMicrotask(() => this.tell());
+    }
+    if (watchers.length === 0) this.release(counter);
+  }
+
+  /** Tells the functions decided in conditions (now outside them: a probe can be armed). */
+  private tell(): void {
+    const list = this.told;
+    this.told = [];
+    for (const w of list) {
+      try {
+        if (!w.subject.live()) continue;
+        const outcome = w.outcome!;
+        w.subject.decided(outcome.kind === 'reached' ? outcome : this.bypassed(w, outcome.real, outcome.seen));
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: telling a verdict failed');
+      }
+    }
+  }
+
+  private bypassed(w: Watched, real: number, seen: number): Verdict {
+    const probe = internalFunctions(w.subject.module).find((e) => e.path === w.located.path);
+    if (probe?.target !== undefined) return { kind: 'bypassed', probe, real, seen };
+    return { kind: 'unchecked', reason: `called around the trace, and a probe cannot reach it: ${probe?.unpatchable ?? 'not found'}`, probePath: undefined };
+  }
+
+  /** Stops watching `subjects` (their session stopped): told nothing, and breakpoints no check needs are removed. */
+  drop(subjects: readonly ReachSubject[]): void {
+    const gone = new Set(subjects);
+    this.counters.forEach((counter) => {
+      const watchers = counter.watchers;
+      for (let i = watchers.length - 1; i >= 0; i--) if (gone.has(watchers[i]!.subject)) watchers.splice(i, 1);
+    });
+    this.counters.forEach((counter) => {
+      if (counter.watchers.length === 0) this.release(counter);
+    });
+  }
+
+  /** Ends the window of the functions not decided in it, and forgets those whose session went. */
   private poll(): void {
     try {
-      this.take();
-      const now = performance.now();
-      for (let i = this.watched.length - 1; i >= 0; i--) {
-        const w = this.watched[i]!;
-        const verdict = w.subject.live() ? this.judge(w, now) : { kind: 'gone' as const };
-        if (verdict === undefined) continue;
-        this.watched.splice(i, 1);
-        if (verdict.kind !== 'gone') w.subject.decided(verdict);
+      this.expire();
+    } catch (error) {
+      log.debug({ err: error }, 'reach check: poll failed');
+    }
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    const ended: Watched[] = [];
+    this.counters.forEach((counter) => {
+      const watchers = counter.watchers;
+      for (let i = watchers.length - 1; i >= 0; i--) {
+        const w = watchers[i]!;
+        const live = w.subject.live();
+        if (live && now < w.until) continue;
+        watchers.splice(i, 1);
+        if (live) ArrayPrototypePush(ended, w);
       }
-    } catch (error) {
-      // The worker died or refused: what is still watched cannot be decided.
-      const reason = `the coverage check failed: ${error instanceof Error ? error.message : String(error)}`;
-      for (const w of this.watched.splice(0)) if (w.subject.live()) w.subject.decided({ kind: 'unchecked', reason, probePath: w.located.path });
-    }
-    if (this.watched.length === 0) this.close();
-  }
-
-  private judge(w: Watched, now: number): Verdict | undefined {
-    const seen = w.subject.seen() - w.seenAtStart;
-    if (w.real > seen) {
-      const probe = internalFunctions(w.subject.module).find((e) => e.path === w.located.path);
-      if (probe?.target !== undefined) return { kind: 'bypassed', probe, real: w.real, seen };
-      return { kind: 'unchecked', reason: `called around the trace, and a probe cannot reach it: ${probe?.unpatchable ?? 'not found'}`, probePath: undefined };
-    }
-    if (w.real >= ENOUGH_CALLS) return { kind: 'reached' };
-    if (now < w.until) return undefined;
-    if (!w.found) return { kind: 'unchecked', reason: 'V8 reports no call count for it', probePath: w.located.path };
-    return w.real > 0 ? { kind: 'reached' } : { kind: 'idle', probePath: w.located.path, windowMs: windowFromEnv() };
-  }
-
-  /** Adds the invocation counts since the last take to every watched function. */
-  private take(): void {
-    if (this.link === undefined || this.watched.length === 0) return;
-    const counts = this.link.request<number[]>('coverageTake', {
-      functions: this.watched.map((w) => ({ url: w.url, file: w.file, start: w.start, codeStart: w.located.codeStart, end: w.located.end })),
     });
-    this.watched.forEach((w, i) => {
-      const count = counts[i] ?? -1;
-      if (count < 0) return;
-      w.found = true;
-      w.real += count;
+    this.counters.forEach((counter) => {
+      if (counter.watchers.length === 0) this.release(counter);
     });
+    for (const w of ended) {
+      try {
+        w.subject.decided(this.judgeAtEnd(w));
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: telling a verdict failed');
+      }
+    }
   }
 
-  private close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    const link = this.link;
-    this.link = undefined;
-    if (link === undefined) return;
+  private judgeAtEnd(w: Watched): Verdict {
+    const seen = w.subject.seen() - w.enteredAtStart;
+    if (w.hits > 0) return { kind: 'reached' };
+    if (seen === 0) return { kind: 'idle', probePath: w.located.path, windowMs: windowFromEnv() };
+    // The wrapper saw calls its original's entry never did: the breakpoint is not where they run.
+    return { kind: 'unchecked', reason: 'its calls never reached its entry breakpoint', probePath: w.located.path };
+  }
+
+  /** Removes the function's breakpoint (at once, even inside its condition); the last one stops the poll. */
+  private release(counter: Counter): void {
+    if (this.counters.get(counter.key) !== counter) return;
+    this.counters.delete(counter.key);
     try {
-      if (!link.isClosed) link.request('coverageStop');
+      probeEngine.disarm(counter.target);
     } catch (error) {
-      log.debug({ err: error }, 'reach check: stopping coverage failed');
-    } finally {
-      link.close();
+      log.debug({ err: error }, 'reach check: removing a breakpoint failed');
+    }
+    if (this.counters.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
   }
 }
