@@ -38,6 +38,7 @@ import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
+import { bodySiteOf } from './body-site.js';
 import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
@@ -64,8 +65,8 @@ export class Site {
   readonly places: PatchTarget[];
   readonly original: Function;
   readonly wrapper: Function;
-  /** A const object's field, read once per call: the idle check. */
-  readonly state: SiteState = { hooks: null };
+  /** A const object's field, read once per call: the idle check (an instrumented function's own body site). */
+  readonly state: SiteState;
   installed = false;
   /** Installed for good: never restored, never forgotten (see pinSite). */
   pinned = false;
@@ -74,7 +75,11 @@ export class Site {
     this.target = target;
     this.places = [target];
     this.original = original;
-    this.wrapper = makeWrapper(original, this.state);
+    // An instrumented function (body-site.ts) is its own dispatcher: its "wrapper" is
+    // itself, installing it changes nothing, and hooks land on its body site.
+    const body = bodySiteOf(original);
+    this.state = body ?? { hooks: null };
+    this.wrapper = body !== undefined ? original : makeWrapper(original, this.state);
     wrappers.set(this.wrapper, this);
     table.byOriginal.set(original, this);
   }

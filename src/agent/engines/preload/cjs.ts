@@ -34,6 +34,7 @@ import { enumerateExports } from '../../catalog/exports-walk.js';
 import { heldElsewhere, markPreloaded, noteHeldElsewhere } from '../exports/modules.js';
 import { propertyTarget } from '../exports/target.js';
 import { isOwnFile } from '../../capture/stack.js';
+import { instrumentModule } from './instrument.js';
 
 interface CjsModule {
   filename: string;
@@ -50,7 +51,7 @@ const isProxy = types.isProxy;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 
 /** Wraps `Module.prototype.load` so every eligible module's exports get idle dispatchers. */
-export function installCjsPreload(options: { packages: boolean }): void {
+export function installCjsPreload(options: { packages: boolean; instrument?: (filename: string) => boolean }): void {
   const global = globalThis as Record<symbol, unknown>;
   if (global[INSTALLED] !== undefined) return;
   global[INSTALLED] = true;
@@ -60,7 +61,14 @@ export function installCjsPreload(options: { packages: boolean }): void {
   // `load` snapshots `module.exports` for the ESM loader before it returns, and an
   // `import()` of the module later would get the unpinned original (issue 12, item 4).
   const compile = Module.prototype._compile;
+  const instrument = options.instrument;
   Module.prototype._compile = function (this: CjsModule, ...args: unknown[]): unknown {
+    // A selected module's functions call the tracer from their own bodies (instrument.ts);
+    // pinning then finds them instrumented and leaves them as they are (patcher/site.ts).
+    if (instrument !== undefined && typeof args[0] === 'string' && typeof args[1] === 'string' && wanted(args[1]) && instrument(args[1])) {
+      const code = instrumentModule(args[0], args[1]);
+      if (code !== undefined) args[0] = code;
+    }
     const result = Reflect.apply(compile, this, args);
     afterCompile(this, options.packages);
     return result;

@@ -1,0 +1,176 @@
+/**
+ * Body sites: the site of a function whose own body calls the tracer (source/instrument.ts
+ * rewrites the selected CommonJS modules as they compile). Nothing is wrapped: the traced
+ * function stays the very same object, so a library's own references to what it exports,
+ * `Object.create(fn)`, statics, `inspect` and `toString` are exactly as untraced.
+ *
+ * One body site per source function, shared by every closure made of it. It *is* the
+ * `SiteState` of the patcher's site (site.ts): a session hooks it as it hooks a wrapper,
+ * `state.hooks` is the field the function's body checks on entry (the idle path: one
+ * property read), and the calls it makes when hooked run the same dispatch as a wrapper
+ * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
+ * and makes the call the enclosing one for the call tree; `r` (a `return`), `x` (a throw)
+ * and `f` (the body's end, an implicit `return`) end it once. Unlike a wrapper there is no
+ * frame of ours between the function and its caller at all.
+ *
+ * How a patcher site knows a function is instrumented: the inserted text carries a marker
+ * comment with the site id, found in the pristine `Function.prototype.toString` text; the
+ * marker of the function itself (not of a nested one) is the one at the offset the rewrite
+ * recorded. The registry (sites by id, the per-process tag) lives on a global symbol so
+ * the ESM and CJS builds of livetrace share it, and the rewritten modules reach it.
+ */
+import { engine } from './guard.js';
+import { enter as dispatchEnter, returned, threw, type ActiveCall, type Hook } from './dispatch.js';
+import type { SiteState } from './wrapper-compile.js';
+import { markedSites, stripInserted } from '../source/instrument.js';
+import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
+
+/** A call some hook took: ended once, by whichever of r/x/f comes first. */
+interface BodyCall {
+  call: ActiveCall;
+  done: boolean;
+  /** Called with `new`: the implicit result is `this`. */
+  constructed: boolean;
+}
+
+export class BodySite implements SiteState {
+  hooks: Hook[] | null = null;
+  constructor(
+    readonly id: number,
+    readonly file: string,
+    readonly name: string,
+    readonly line: number,
+    /** Where the site's marker sits in its function's toString text. */
+    readonly offset: number,
+  ) {}
+
+  /** At body entry, when hooks are attached. Undefined lets the call go by. Never throws. */
+  enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): BodyCall | undefined {
+    const hooks = this.hooks;
+    if (hooks === null || engine.busy !== 0) return undefined;
+    // A copy: hooks expect an array, and a sloppy-mode `arguments` follows later writes to the parameters.
+    const list: unknown[] = [];
+    for (let i = 0; i < args.length; i++) list[i] = args[i];
+    let first: object | undefined;
+    try {
+      first = hooks[0]!.enter(self, list, newTarget);
+    } catch {
+      // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+    }
+    const call = first === undefined && hooks.length === 1 ? undefined : dispatchEnter(hooks, first, self, list, newTarget);
+    return call === undefined ? undefined : { call, done: false, constructed: newTarget !== undefined };
+  }
+
+  /** `return value`: hands `value` back unchanged. */
+  r(token: BodyCall | undefined, value: unknown): unknown {
+    if (token !== undefined && !token.done) {
+      token.done = true;
+      returned(token.call, value);
+    }
+    return value;
+  }
+
+  /** The body threw `error` (rethrown by the body itself). */
+  x(token: BodyCall, error: unknown): void {
+    if (token.done) return;
+    token.done = true;
+    threw(token.call, error);
+  }
+
+  /** The body ended: without a recorded `return` it returned undefined (or, constructed, `self`). */
+  f(token: BodyCall, self?: unknown): void {
+    if (token.done) return;
+    token.done = true;
+    returned(token.call, token.constructed ? self : undefined);
+  }
+}
+
+export interface BodyRegistry {
+  version: 1;
+  /** Marks inserted text and suffixes inserted identifiers: letters and digits. */
+  tag: string;
+  /** By site id. */
+  sites: (BodySite | undefined)[];
+  /** Site arrays of modules compiled but not yet evaluated, by module id. */
+  pending: Map<number, BodySite[]>;
+  nextModule: number;
+  /** Called by a rewritten module's first statement: its sites. */
+  take(moduleId: number): BodySite[];
+}
+
+const REGISTRY_KEY = Symbol.for('livetrace.body.v1');
+const nativeToString = Function.prototype.toString;
+
+function randomTag(): string {
+  let tag = 'lt';
+  for (let i = 0; i < 10; i++) tag += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
+  return tag;
+}
+
+/** The process's registry (created on first use). */
+export function bodyRegistry(): BodyRegistry {
+  const global = globalThis as Record<symbol, unknown>;
+  const existing = global[REGISTRY_KEY] as BodyRegistry | undefined;
+  if (existing !== undefined) return existing;
+  const registry: BodyRegistry = {
+    version: 1,
+    tag: randomTag(),
+    sites: [],
+    pending: new Map(),
+    nextModule: 0,
+    take(moduleId) {
+      const sites = registry.pending.get(moduleId) ?? [];
+      registry.pending.delete(moduleId);
+      return sites;
+    },
+  };
+  Object.defineProperty(global, REGISTRY_KEY, { value: registry, configurable: true, enumerable: false, writable: false });
+  return registry;
+}
+
+function existingRegistry(): BodyRegistry | undefined {
+  return (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as BodyRegistry | undefined;
+}
+
+/** The JavaScript expression a rewritten module reads its sites with. */
+export function registryExpression(moduleId: number): string {
+  return `globalThis[Symbol.for('livetrace.body.v1')].take(${moduleId})`;
+}
+
+/** The body site of an instrumented function, or undefined for any other function. Never throws. */
+export function bodySiteOf(fn: Function): BodySite | undefined {
+  const registry = existingRegistry();
+  if (registry === undefined || registry.sites.length === 0) return undefined;
+  try {
+    const text = ReflectApply(nativeToString, fn, []) as string;
+    for (const [id, at] of markedSites(text, registry.tag)) {
+      const site = registry.sites[id];
+      if (site !== undefined && site.offset === at) return site;
+    }
+  } catch {
+    // Not a function we can read: not instrumented.
+  }
+  return undefined;
+}
+
+/** A function's text without what the rewrite inserted (toString; texts without the tag are returned as they are). */
+export function originalText(text: string): string {
+  const registry = existingRegistry();
+  return registry === undefined ? text : stripInserted(text, registry.tag);
+}
+
+/**
+ * Registers the sites of one rewritten module, before it is evaluated: ids from `firstId`
+ * (the registry's `sites.length` when the rewrite ran), module id `registry.nextModule`.
+ */
+export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number }[], firstId: number): void {
+  const registry = bodyRegistry();
+  const moduleId = registry.nextModule++;
+  const sites: BodySite[] = [];
+  infos.forEach((info, i) => {
+    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset);
+    registry.sites[firstId + i] = site;
+    ArrayPrototypePush(sites, site);
+  });
+  registry.pending.set(moduleId, sites);
+}

@@ -1,0 +1,423 @@
+/**
+ * Body instrumentation of a CommonJS module's source (the preload's answer to "a traced
+ * function stays the very same object", docs/transparency.md "Body instrumentation").
+ *
+ * A wrapper is a second function object: a library's own references to what it exports
+ * (lodash's `_.iteratee(null) === _.identity`) keep the original, and a callable Proxy as
+ * a prototype reads as a function. The only way to trace a function without a second
+ * object is for its body to call the tracer. So, for the modules a user selected, the
+ * source is rewritten as it is compiled (`Module.prototype._compile`), and each plain
+ * synchronous function gets, on its body's first line only:
+ *
+ *   {  ->  {<open k>let $t;if($s.hooks!==null)$t=$s.enter(this,arguments,new.target);try{<close>
+ *
+ * every `return X` of that function (not of a nested one) becomes
+ * `return <open>$s.r($t,(<close>X<open>))<close>`, and the body's last `}` is preceded by
+ * `<open>}catch($e){if($t!==void 0)$s.x($t,$e);throw $e}finally{if($t!==void 0)$s.f($t,this)}<close>`.
+ * `$s` is a module-level variable holding the function's site (one per source function,
+ * shared by all its closures: patcher/body-site.ts), set by one statement put before the
+ * module's first statement (after a directive prologue, so 'use strict' stays first).
+ * Idle, a call costs that one `hooks` check.
+ *
+ * Every line of the module keeps its number; columns move only on a function's first body
+ * line and after a rewritten `return` on its line. `<open>`/`<close>` are comments carrying a
+ * per-process random tag, so `Function.prototype.toString` can cut exactly the inserted
+ * text out again (no user text can contain the tag), and `<open k>` carries the site id,
+ * which is how an instrumented function is recognised from its text.
+ *
+ * What is left to pinning (left exactly as written), because its semantics would change
+ * or could not be kept exactly:
+ * - generators and async functions (their body runs after the call returned), getters and
+ *   setters;
+ * - functions that use a direct `eval` or declare their own `arguments`;
+ * - functions whose top-level function declarations would conflict once inside the `try`
+ *   block (a name declared twice, also by `var` or as a parameter): in a block a function
+ *   declaration is lexical (Annex B keeps a sloppy-mode function-scope copy);
+ * - arrows whose parameters are not all plain identifiers (an arrow has no `arguments`:
+ *   the call's arguments are its parameters' values);
+ * - methods with a computed key written with a comment before the key.
+ * A derived class's constructor hands no `this` (it does not exist before `super()`).
+ */
+import { parse, type Node } from 'acorn';
+import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+
+/** One instrumented function, as the rewrite found it. */
+export interface BodySiteInfo {
+  /** Index within the module (the `$s` variable's suffix). */
+  index: number;
+  /** The function's name as written ('' for an anonymous one). */
+  name: string;
+  /** 1-based line of the function's start. */
+  line: number;
+  /**
+   * Where the site's open marker sits in the function's own `toString` text (of the
+   * rewritten source): how the marker of the function itself is told from nested ones'.
+   */
+  offset: number;
+}
+
+export interface Instrumented {
+  code: string;
+  sites: BodySiteInfo[];
+}
+
+/** The tags of one process: `tag` marks the inserted text, identifiers use it as a suffix. */
+export interface InstrumentNames {
+  /** Letters and digits only. */
+  tag: string;
+}
+
+/** Comment that opens an inserted segment; `id` only on a body's first segment. */
+export function openMarker(tag: string, id?: number): string {
+  return `/*${tag}<${id ?? ''}*/`;
+}
+
+export function closeMarker(tag: string): string {
+  return `/*${tag}>*/`;
+}
+
+/** Cuts every inserted segment out of a function's text (for Function.prototype.toString). */
+export function stripInserted(text: string, tag: string): string {
+  const open = `/*${tag}<`;
+  if (!text.includes(open)) return text;
+  const close = closeMarker(tag);
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf(open, at);
+    if (start === -1) break;
+    const end = text.indexOf(close, start);
+    if (end === -1) {
+      // An expression-bodied arrow's text ends at its inserted `}`, before the closing marker.
+      out += text.slice(at, start);
+      at = text.length;
+      break;
+    }
+    out += text.slice(at, start);
+    at = end + close.length;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * The site ids marked in a function's text, each with where its marker sits; the caller
+ * keeps the one whose recorded offset matches (nested functions have markers too).
+ */
+export function markedSites(text: string, tag: string): [id: number, offset: number][] {
+  const open = `/*${tag}<`;
+  const out: [number, number][] = [];
+  let at = text.indexOf(open);
+  while (at !== -1) {
+    const from = at + open.length;
+    const end = text.indexOf('*/', from);
+    if (end === -1) break;
+    if (end > from) {
+      const id = Number(text.slice(from, end));
+      if (Number.isSafeInteger(id)) ArrayPrototypePush(out, [id, at]);
+    }
+    at = text.indexOf(open, end);
+  }
+  return out;
+}
+
+interface AnyNode extends Node {
+  [key: string]: unknown;
+}
+
+interface Insertion {
+  at: number;
+  text: string;
+  /** Order among insertions at the same position (lower first). */
+  order: number;
+}
+
+interface FunctionInfo {
+  node: AnyNode;
+  /** Start of the function's own toString text. */
+  anchor: number;
+  name: string;
+  derived: boolean;
+  arrow: boolean;
+  /** `return` statements of this function's own body. */
+  returns: AnyNode[];
+  safe: boolean;
+  /** How many functions enclose it. */
+  depth: number;
+  /** Top-level function declarations in the body, vars and params, for the conflict check. */
+  varNames: Set<string>;
+  paramNames: string[];
+}
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
+/**
+ * Instruments `source` (a CommonJS module body). `firstId` is the site id of the module's
+ * first function: ids are process-wide, the module's functions get `firstId + index`.
+ * `registryExpression` is the JavaScript expression that yields the module's site array.
+ * Returns undefined when the module can't be parsed or has nothing to instrument.
+ */
+export function instrumentSource(source: string, names: InstrumentNames, firstId: number, registryExpression: string): Instrumented | undefined {
+  const { tag } = names;
+  if (source.includes(tag)) return undefined;
+  // The registry is reached through globalThis and Symbol: a module that declares either
+  // itself would make the preamble read its own.
+  if (/\b(?:var|let|const|function|class)\s+(?:globalThis|Symbol)\b/.test(source)) return undefined;
+  let program: AnyNode;
+  try {
+    program = parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true, preserveParens: true }) as unknown as AnyNode;
+  } catch {
+    return undefined;
+  }
+  const functions: FunctionInfo[] = [];
+  collect(program, source, functions);
+  const insertions: Insertion[] = [];
+  const sites: BodySiteInfo[] = [];
+  const markers: [BodySiteInfo, Insertion, number][] = [];
+  for (const info of functions) {
+    if (!info.safe) continue;
+    const index = sites.length;
+    const plan = planFunction(info, names, firstId + index, index, source);
+    if (plan === undefined) continue;
+    for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(source, info.node.start), offset: 0 };
+    ArrayPrototypePush(sites, site);
+    ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
+  }
+  if (sites.length === 0) return undefined;
+  const s = `$lt${tag}`;
+  let preamble = `var ${s}S=${registryExpression}`;
+  for (const site of sites) preamble += `,${s}s${site.index}=${s}S[${site.index}]`;
+  preamble += ';';
+  ArrayPrototypePush(insertions, { at: preambleAt(program, source), text: preamble, order: -1e9 });
+  // Stable: at one position, closings of inner functions before outer ones, then openings
+  // of outer functions before inner ones (planFunction's orders).
+  insertions.sort((a, b) => a.at - b.at || a.order - b.order);
+  let code = '';
+  let last = 0;
+  const outputAt = new Map<Insertion, number>();
+  for (const insertion of insertions) {
+    code += source.slice(last, insertion.at);
+    outputAt.set(insertion, code.length);
+    code += insertion.text;
+    last = insertion.at;
+  }
+  code += source.slice(last);
+  for (const [site, marker, anchor] of markers) {
+    // Every insertion at or before the anchor's position lands before the anchor's character.
+    let anchorOut = anchor;
+    for (const insertion of insertions) if (insertion.at <= anchor) anchorOut += insertion.text.length;
+    site.offset = (outputAt.get(marker) ?? 0) - anchorOut;
+  }
+  return { code, sites };
+}
+
+function lineAt(source: string, pos: number): number {
+  let line = 1;
+  for (let i = source.indexOf('\n'); i !== -1 && i < pos; i = source.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** Before the first statement that is not a directive (so 'use strict' stays first). */
+function preambleAt(program: AnyNode, source: string): number {
+  const body = program.body as AnyNode[];
+  for (const statement of body) {
+    if (statement.type === 'ExpressionStatement' && typeof statement.directive === 'string') continue;
+    return statement.start;
+  }
+  // Only directives (or nothing): after the last one, or at the start past a hashbang.
+  const lastDirective = body[body.length - 1];
+  if (lastDirective !== undefined) return lastDirective.end;
+  return source.startsWith('#!') ? source.length : 0;
+}
+
+interface Plan {
+  insertions: Insertion[];
+  /** The body's first segment, which carries the site id. */
+  marker: Insertion;
+}
+
+function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, index: number, source: string): Plan | undefined {
+  const { tag } = names;
+  const s = `$lt${tag}s${index}`;
+  const t = `$lt${tag}t`;
+  const e = `$lt${tag}e`;
+  const open = openMarker(tag);
+  const close = closeMarker(tag);
+  const node = info.node;
+  const body = node.body as AnyNode;
+  const self = info.arrow || info.derived ? 'void 0' : 'this';
+  const args = info.arrow ? `[${info.paramNames.join(',')}]` : 'arguments';
+  const newTarget = info.arrow ? 'void 0' : 'new.target';
+  const enter = `let ${t};if(${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget});try{`;
+  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived ? '' : ',this'})}`;
+  // Openings: outer functions first at one position; closings: inner ones first.
+  const opening = 1000 + info.depth;
+  const closing = -info.depth;
+  const insertions: Insertion[] = [];
+  let marker: Insertion;
+  if (body.type !== 'BlockStatement') {
+    // An expression-bodied arrow becomes a block with one `return`.
+    marker = { at: body.start, text: `${openMarker(tag, id)}{${enter}return ${s}.r(${t},(${close}`, order: opening };
+    insertions.push(marker, { at: body.end, text: `${open}))${tail}}${close}`, order: closing });
+  } else {
+    if (source.charCodeAt(body.end - 1) !== 0x7d) return undefined;
+    const statements = body.body as AnyNode[];
+    let at = body.start + 1;
+    for (const statement of statements) {
+      if (statement.type === 'ExpressionStatement' && typeof statement.directive === 'string') at = statement.end;
+      else break;
+    }
+    if (statements.length === 0) {
+      // An empty body: the opening and the closing meet at one position; one insertion keeps their order.
+      marker = { at, text: `${openMarker(tag, id)}${enter}${tail}${close}`, order: opening };
+      return { insertions: [marker], marker };
+    }
+    marker = { at, text: `${openMarker(tag, id)}${enter}${close}`, order: opening };
+    insertions.push(marker);
+    for (const ret of info.returns) {
+      const argument = ret.argument as AnyNode | null;
+      if (argument === null) continue; // `return;` ends in finally, as undefined
+      insertions.push({ at: argument.start, text: `${open}${s}.r(${t},(${close}`, order: opening });
+      insertions.push({ at: argument.end, text: `${open}))${close}`, order: closing });
+    }
+    insertions.push({ at: body.end - 1, text: `${open}${tail}${close}`, order: closing });
+  }
+  return { insertions, marker };
+}
+
+/** Walks the program, collecting every function with what planFunction needs. */
+function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
+  const stack: FunctionInfo[] = [];
+  const visit = (node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined): void => {
+    let info: FunctionInfo | undefined;
+    if (FUNCTION_TYPES.has(node.type)) {
+      info = describe(node, parent, classNode, source, stack.length);
+      ArrayPrototypePush(out, info);
+      stack.push(info);
+    } else if (node.type === 'ReturnStatement') {
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) owner.returns.push(node);
+    } else if (node.type === 'CallExpression' && (node.callee as AnyNode).type === 'Identifier' && (node.callee as AnyNode).name === 'eval') {
+      // A direct eval sees (and may declare into) every enclosing function's scope.
+      for (const f of stack) f.safe = false;
+    } else if (node.type === 'VariableDeclaration' && node.kind === 'var') {
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) for (const declarator of node.declarations as AnyNode[]) for (const name of boundNames(declarator.id as AnyNode)) owner.varNames.add(name);
+    } else if (node.type === 'Identifier' && node.name === 'arguments' && parent !== undefined && declares(parent, node)) {
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) owner.safe = false;
+    }
+    const nextClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression' ? node : classNode;
+    for (const key in node) {
+      if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+      const value = node[key];
+      if (Array.isArray(value)) {
+        for (const child of value) if (isNode(child)) visit(child, node, nextClass);
+      } else if (isNode(value)) {
+        visit(value, node, nextClass);
+      }
+    }
+    if (info !== undefined) {
+      stack.pop();
+      finish(info);
+    }
+  };
+  visit(program, undefined, undefined);
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}
+
+/** `node` (an Identifier) is declared by `parent`, roughly: a binding position. */
+function declares(parent: AnyNode, node: AnyNode): boolean {
+  switch (parent.type) {
+    case 'VariableDeclarator':
+      return parent.id === node;
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return (parent.params as AnyNode[]).includes(node) || parent.id === node;
+    case 'ClassDeclaration':
+    case 'CatchClause':
+      return parent.id === node || parent.param === node;
+    case 'AssignmentPattern':
+      return parent.left === node;
+    case 'RestElement':
+    case 'ArrayPattern':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function boundNames(pattern: AnyNode | null): string[] {
+  if (pattern === null) return [];
+  switch (pattern.type) {
+    case 'Identifier':
+      return [pattern.name as string];
+    case 'AssignmentPattern':
+      return boundNames(pattern.left as AnyNode);
+    case 'RestElement':
+      return boundNames(pattern.argument as AnyNode);
+    case 'ArrayPattern':
+      return (pattern.elements as (AnyNode | null)[]).flatMap((e) => boundNames(e));
+    case 'ObjectPattern':
+      return (pattern.properties as AnyNode[]).flatMap((p) => boundNames((p.type === 'RestElement' ? p : p.value) as AnyNode));
+    default:
+      return [];
+  }
+}
+
+function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, source: string, depth: number): FunctionInfo {
+  const arrow = node.type === 'ArrowFunctionExpression';
+  const params = node.params as AnyNode[];
+  const paramNames = params.flatMap((p) => boundNames(p));
+  let safe = node.generator !== true && node.async !== true;
+  let anchor = node.start;
+  let name = node.id !== null && node.id !== undefined ? ((node.id as AnyNode).name as string) : '';
+  let derived = false;
+  if (arrow && !params.every((p) => p.type === 'Identifier')) safe = false;
+  if (parent !== undefined && (parent.type === 'MethodDefinition' || (parent.type === 'Property' && (parent.method === true || parent.kind !== 'init'))) && parent.value === node) {
+    if (parent.kind === 'get' || parent.kind === 'set') safe = false;
+    const key = parent.key as AnyNode;
+    if (key.type === 'Identifier' && parent.computed !== true) name = key.name as string;
+    if (parent.kind === 'constructor') {
+      // The constructor's text is its class's.
+      anchor = classNode?.start ?? node.start;
+      derived = classNode !== undefined && classNode.superClass !== null && classNode.superClass !== undefined;
+      name = classNode?.id !== null && classNode?.id !== undefined ? ((classNode.id as AnyNode).name as string) : name;
+    } else if (parent.computed === true) {
+      let at = key.start - 1;
+      while (at >= 0 && /\s/.test(source[at]!)) at--;
+      if (source[at] !== '[') safe = false;
+      anchor = at;
+      // A parenthesized key keeps its parens inside the brackets: that `[` is the one.
+    } else {
+      anchor = key.start;
+    }
+  } else if (parent !== undefined && parent.type === 'Property' && parent.value === node && (parent.key as AnyNode).type === 'Identifier') {
+    if (name === '') name = (parent.key as AnyNode).name as string;
+  } else if (parent !== undefined && parent.type === 'VariableDeclarator' && name === '' && (parent.id as AnyNode).type === 'Identifier') {
+    name = (parent.id as AnyNode).name as string;
+  }
+  if (paramNames.includes('arguments')) safe = false;
+  return { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new Set(), paramNames };
+}
+
+/** After the walk: a top-level function declaration must not collide once it sits in a block. */
+function finish(info: FunctionInfo): void {
+  if (!info.safe) return;
+  const body = info.node.body as AnyNode;
+  if (body.type !== 'BlockStatement') return;
+  const seen = new Set<string>();
+  for (const statement of body.body as AnyNode[]) {
+    if (statement.type !== 'FunctionDeclaration') continue;
+    const name = (statement.id as AnyNode).name as string;
+    if (seen.has(name) || info.varNames.has(name) || info.paramNames.includes(name)) {
+      info.safe = false;
+      return;
+    }
+    seen.add(name);
+  }
+}
