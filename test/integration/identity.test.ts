@@ -65,6 +65,32 @@ describe('identity and shape fixtures', () => {
     });
   }
 
+  for (const preload of ['import', 'require'] as const) {
+    it(`under the --${preload} preload with the fixtures instrumented (LIVETRACE_INSTRUMENT), nothing differs, the library's self-reference included`, async () => {
+      const [plain, traced] = await Promise.all([
+        untraced(),
+        runReach(preload, 'before', ['identity/**:**'], ['./identity/all.cjs'], { LIVETRACE_INSTRUMENT: 'identity/**' }),
+      ]);
+      expect(traced.stderr).toBe('');
+      expect(differences(plain, traced.output)).toEqual([]);
+      const fns = new Set(traced.calls.map((call) => call.fn));
+      for (const fn of [
+        'identity/aliases-lib.cjs:forEach',
+        'identity/aliases-fn.cjs:lodash.forEach',
+        'identity/copy-utils.cjs:decode',
+        'identity/self-lib.cjs:lodash.self',
+        'identity/self-validate.cjs:default',
+        'identity/statics-class.cjs:Application.create',
+        'identity/import-lib.cjs:Koa#handle',
+        'identity/metadata-controller.cjs:AppController#getHello',
+      ]) {
+        expect(fns, fn).toContain(fn);
+      }
+      // A call's arguments come through the body site as through a wrapper.
+      expect(traced.calls.find((call) => call.fn === 'identity/copy-utils.cjs:decode')?.args.length).toBeGreaterThan(0);
+    });
+  }
+
   it('attached, only references taken before the trace differ', async () => {
     const [plain, traced] = await Promise.all([untraced(), runReach('none', 'after', ['identity/**:**'], ['./identity/all.cjs'])]);
     expect(traced.stderr).toBe('');
