@@ -132,8 +132,9 @@ export function siteFor(target: PatchTarget): Site | string {
     dropPlace(existing, existing.places.find((p) => p.holder === target.holder && p.key === target.key) ?? target);
   }
   const why = target.unpatchable();
-  if (why !== undefined) return why;
   const current = target.read();
+  // A read-only place holding an instrumented function needs no write: hooks go on its body.
+  if (why !== undefined && (typeof current !== 'function' || bodySiteOf(current) === undefined)) return why;
   if (typeof current !== 'function') return 'not a function';
   // Already our wrapper (copied here from a patched place): share that site, never wrap a wrapper.
   const original = unwrap(current);
@@ -206,7 +207,8 @@ function install(site: Site): boolean {
 
 function installAt(site: Site, place: PatchTarget): boolean {
   const current = place.read();
-  const ok = (current === site.original || current === site.wrapper) && place.write(site.wrapper);
+  // Already there (an instrumented function is its own wrapper): nothing to write.
+  const ok = current === site.wrapper || (current === site.original && place.write(site.wrapper));
   if (ok) place.afterChange?.();
   return ok;
 }

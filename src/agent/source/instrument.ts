@@ -249,7 +249,10 @@ function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, in
   const args = info.arrow ? `[${info.paramNames.join(',')}]` : 'arguments';
   const newTarget = info.arrow ? 'void 0' : 'new.target';
   const enter = `let ${t};if(${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget});try{`;
-  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived ? '' : ',this'})}`;
+  // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
+  // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
+  // makes it print none. The error's own stack is untouched.
+  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived ? '' : ',this'})}`;
   // Openings: outer functions first at one position; closings: inner ones first.
   const opening = 1000 + info.depth;
   const closing = -info.depth;
@@ -400,6 +403,11 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (name === '') name = (parent.key as AnyNode).name as string;
   } else if (parent !== undefined && parent.type === 'VariableDeclarator' && name === '' && (parent.id as AnyNode).type === 'Identifier') {
     name = (parent.id as AnyNode).name as string;
+  } else if (parent !== undefined && parent.type === 'AssignmentExpression' && name === '' && parent.right === node) {
+    // `exports.f = function () {}`, `X.prototype.m = function () {}`: the member's name.
+    const left = parent.left as AnyNode;
+    const property = left.type === 'MemberExpression' && left.computed !== true ? (left.property as AnyNode) : undefined;
+    if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
   return { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new Set(), paramNames };

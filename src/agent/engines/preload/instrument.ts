@@ -10,6 +10,7 @@
  * other module is pinned as before. A package's module (node_modules) is instrumented only
  * when packages are preloaded (LIVETRACE_PRELOAD_PACKAGES=1) or when a glob names its
  * package without a wildcard. A module the rewrite can't handle compiles as it came.
+ * LIVETRACE_INSTRUMENT=0 turns it off, `livetrace run`'s selection included.
  */
 import { compileModuleGlob } from '../../../pattern/glob.js';
 import { parsePattern } from '../../../pattern/index.js';
@@ -32,6 +33,8 @@ interface Selector {
 export function instrumentGlobs(env: NodeJS.ProcessEnv = process.env): string[] {
   const globs: string[] = [];
   const listed = env[INSTRUMENT_ENV];
+  // The way back to pinning only, for `livetrace run` too.
+  if (listed === '0') return globs;
   if (listed !== undefined) for (const glob of listed.split(',')) if (glob.trim() !== '') globs.push(glob.trim());
   const run = env[RUN_ENV];
   if (run !== undefined) {
