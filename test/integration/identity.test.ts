@@ -125,3 +125,53 @@ describe('two copies of livetrace in one process (issue 12, item 9)', () => {
     ]);
   });
 });
+
+describe('body instrumentation under the preload (LIVETRACE_INSTRUMENT)', () => {
+  interface TreeCall {
+    fn: string;
+    id: number;
+    parent: number | null;
+    outcome: string;
+    args: unknown[];
+    value?: unknown;
+    error?: unknown;
+  }
+
+  async function treeRun(env: Record<string, string>): Promise<{ results: string; calls: TreeCall[] }> {
+    const app = await launchApp([join(reachDir, 'identity', 'tree-run.mjs'), 'cjs'], { preload: 'require', ready: null, env });
+    await app.waitForLine(/^DONE$/);
+    const exit = await app.exited;
+    expect(exit.code, app.stderr()).toBe(0);
+    expect(app.stderr()).toBe('');
+    const results = app.lines.find((line) => line.startsWith('RESULTS '))!.slice('RESULTS '.length);
+    const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as TreeCall);
+    return { results, calls };
+  }
+
+  it("sees a library's calls through its own references, with call-tree parents, returns and throws", async () => {
+    const { results, calls } = await treeRun({ LIVETRACE_INSTRUMENT: 'identity/tree-lib.cjs' });
+    expect(results).toBe(JSON.stringify([6, 'caught negative', 6]));
+    const byId = new Map(calls.map((c) => [c.id, c]));
+    const shape = calls.map((c) => [c.fn.replace('identity/tree-lib.cjs:', ''), c.parent === null ? null : byId.get(c.parent)?.fn.replace('identity/tree-lib.cjs:', ''), c.outcome]);
+    // Records come in the order calls end.
+    expect(shape).toEqual([
+      ['leaf', 'middle', 'return'],
+      ['leaf', 'middle', 'return'],
+      ['middle', 'top', 'return'],
+      ['top', null, 'return'],
+      ['leaf', 'middle', 'throw'],
+      ['middle', 'top', 'throw'],
+      ['top', null, 'return'],
+      ['leaf', null, 'return'],
+    ]);
+    const first = calls[0]!;
+    expect(JSON.stringify([first.args, first.value])).toBe(JSON.stringify([[1], 2]));
+    expect(JSON.stringify(calls[4]!.error)).toContain('negative');
+  });
+
+  it('without it (pinning), only the calls through the exports are seen', async () => {
+    const { results, calls } = await treeRun({});
+    expect(results).toBe(JSON.stringify([6, 'caught negative', 6]));
+    expect(calls.map((c) => c.fn.replace('identity/tree-lib.cjs:', ''))).toEqual(['top', 'top', 'leaf']);
+  });
+});
