@@ -4,10 +4,14 @@
  * function stays the very same object, so a library's own references to what it exports,
  * `Object.create(fn)`, statics, `inspect` and `toString` are exactly as untraced.
  *
- * One body site per source function, shared by every closure made of it. It *is* the
- * `SiteState` of the patcher's site (site.ts): a session hooks it as it hooks a wrapper,
- * `state.hooks` is the field the function's body checks on entry (the idle path: one
- * property read), and the calls it makes when hooked run the same dispatch as a wrapper
+ * One body site per source function, shared by every closure made of it, with one
+ * `ClosureState` per closure a session asked for: that is the `SiteState` of the patcher's
+ * site (site.ts), so a session hooks a closure as it hooks a wrapper. The body checks the
+ * body site's `hooks` on entry (the idle path: one property read; non-null while any of
+ * its closures has hooks), then hands `enter` the running closure (its own name, or
+ * `arguments.callee`: instrument.ts decides), whose hooks alone are asked: hooking one of
+ * lodash's dozens of exports made by one `function () {}` tells of that one only. The
+ * calls it makes when hooked run the same dispatch as a wrapper
  * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
  * and makes the call the enclosing one for the call tree; `r` (a `return`), `x` (a throw)
  * and `f` (the body's end, an implicit `return`) end it once. Unlike a wrapper there is no
@@ -33,8 +37,37 @@ interface BodyCall {
   constructed: boolean;
 }
 
-export class BodySite implements SiteState {
-  hooks: Hook[] | null = null;
+/**
+ * The hooks of one closure of an instrumented function: the patcher site's state (site.ts
+ * assigns `hooks` as for a wrapper). Writing it also keeps the body site's `hooks` (the
+ * idle check in the body) non-null exactly while some closure of it has hooks.
+ */
+export class ClosureState implements SiteState {
+  private own: Hook[] | null = null;
+  constructor(private readonly body: BodySite) {}
+
+  get hooks(): Hook[] | null {
+    return this.own;
+  }
+
+  set hooks(value: Hook[] | null) {
+    const before = this.own !== null;
+    this.own = value;
+    const after = value !== null;
+    if (before !== after) this.body.hookedClosures(after ? 1 : -1);
+  }
+}
+
+const ANY: Hook[] = [];
+
+export class BodySite {
+  /** Non-null while any closure has hooks: the one field the body reads per call. */
+  hooks: readonly Hook[] | null = null;
+  private hooked = 0;
+  /** Per closure; for a function evaluated once, the one state. */
+  private readonly closures = new WeakMap<Function, ClosureState>();
+  private only: ClosureState | undefined;
+
   constructor(
     readonly id: number,
     readonly file: string,
@@ -42,12 +75,35 @@ export class BodySite implements SiteState {
     readonly line: number,
     /** Where the site's marker sits in its function's toString text. */
     readonly offset: number,
+    /** Evaluated once: every closure (there is one) shares one state, and the body hands none to `enter`. */
+    readonly once: boolean,
   ) {}
 
-  /** At body entry, when hooks are attached. Undefined lets the call go by. Never throws. */
-  enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): BodyCall | undefined {
-    const hooks = this.hooks;
-    if (hooks === null || engine.busy !== 0) return undefined;
+  /** The patcher state of closure `fn`. */
+  stateFor(fn: Function): ClosureState {
+    if (this.once) return (this.only ??= new ClosureState(this));
+    let state = this.closures.get(fn);
+    if (state === undefined) this.closures.set(fn, (state = new ClosureState(this)));
+    return state;
+  }
+
+  hookedClosures(delta: number): void {
+    this.hooked += delta;
+    this.hooks = this.hooked > 0 ? ANY : null;
+  }
+
+  /**
+   * At body entry, when some closure has hooks: `fn` is the running closure (undefined for
+   * a function evaluated once). Undefined lets the call go by. Never throws.
+   */
+  enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, fn?: Function): BodyCall | undefined {
+    if (engine.busy !== 0) return undefined;
+    const state = fn === undefined ? this.only : this.closures.get(fn);
+    const hooks = state?.hooks;
+    if (hooks === null || hooks === undefined) return undefined;
+    // A sloppy-mode function sees globalThis for a plain call; the wrapper (strict) sees
+    // the caller's undefined: report what a wrapper would.
+    if (self === globalThis) self = undefined;
     // A copy: hooks expect an array, and a sloppy-mode `arguments` follows later writes to the parameters.
     const list: unknown[] = [];
     for (let i = 0; i < args.length; i++) list[i] = args[i];
@@ -163,12 +219,12 @@ export function originalText(text: string): string {
  * Registers the sites of one rewritten module, before it is evaluated: ids from `firstId`
  * (the registry's `sites.length` when the rewrite ran), module id `registry.nextModule`.
  */
-export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number }[], firstId: number): void {
+export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean }[], firstId: number): void {
   const registry = bodyRegistry();
   const moduleId = registry.nextModule++;
   const sites: BodySite[] = [];
   infos.forEach((info, i) => {
-    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset);
+    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once);
     registry.sites[firstId + i] = site;
     ArrayPrototypePush(sites, site);
   });

@@ -76,9 +76,9 @@ export class Site {
     this.places = [target];
     this.original = original;
     // An instrumented function (body-site.ts) is its own dispatcher: its "wrapper" is
-    // itself, installing it changes nothing, and hooks land on its body site.
+    // itself, installing it changes nothing, and hooks land on its closure's state.
     const body = bodySiteOf(original);
-    this.state = body ?? { hooks: null };
+    this.state = body !== undefined ? body.stateFor(original) : { hooks: null };
     this.wrapper = body !== undefined ? original : makeWrapper(original, this.state);
     wrappers.set(this.wrapper, this);
     table.byOriginal.set(original, this);

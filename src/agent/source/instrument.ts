@@ -54,6 +54,8 @@ export interface BodySiteInfo {
    * rewritten source): how the marker of the function itself is told from nested ones'.
    */
   offset: number;
+  /** Evaluated once (one closure): the body hands no closure to `enter`. */
+  once: boolean;
 }
 
 export interface Instrumented {
@@ -146,6 +148,18 @@ interface FunctionInfo {
   /** Top-level function declarations in the body, vars and params, for the conflict check. */
   varNames: Set<string>;
   paramNames: string[];
+  /** Every name declared inside (params, var/let/const/function/class, catch), nested blocks included. */
+  declared: Set<string>;
+  /** Strict-mode code (a 'use strict' prologue around it, or a class body). */
+  strict: boolean;
+  /** Evaluated at most once: no enclosing function or loop. */
+  once: boolean;
+  /** The expression that yields the running closure inside the body, once decided. */
+  self?: string;
+  /** A method (object or class): no name binding of its own, never sloppy `arguments.callee`. */
+  method: boolean;
+  /** A class constructor: its class's name, when it has one. */
+  ctorClassName?: string;
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
@@ -179,7 +193,7 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
     const plan = planFunction(info, names, firstId + index, index, source);
     if (plan === undefined) continue;
     for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
-    const site: BodySiteInfo = { index, name: info.name, line: lineAt(source, info.node.start), offset: 0 };
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(source, info.node.start), offset: 0, once: info.self === 'void 0' };
     ArrayPrototypePush(sites, site);
     ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
   }
@@ -248,7 +262,7 @@ function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, in
   const self = info.arrow || info.derived ? 'void 0' : 'this';
   const args = info.arrow ? `[${info.paramNames.join(',')}]` : 'arguments';
   const newTarget = info.arrow ? 'void 0' : 'new.target';
-  const enter = `let ${t};if(${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget});try{`;
+  const enter = `let ${t};if(${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget},${info.self ?? 'void 0'});try{`;
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
   // makes it print none. The error's own stack is untouched.
@@ -291,33 +305,62 @@ function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, in
 /** Walks the program, collecting every function with what planFunction needs. */
 function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
   const stack: FunctionInfo[] = [];
-  const visit = (node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined): void => {
+  // Module-wide: how many times each name is bound, and which names are assigned, so a
+  // function declaration's name is known to always mean that function.
+  const bindings = new Map<string, number>();
+  const assigned = new Set<string>();
+  const bind = (name: string): void => {
+    bindings.set(name, (bindings.get(name) ?? 0) + 1);
+    stack[stack.length - 1]?.declared.add(name);
+  };
+  const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
+  const visit = (node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, strict: boolean, loops: number): void => {
     let info: FunctionInfo | undefined;
+    let innerStrict = strict;
     if (FUNCTION_TYPES.has(node.type)) {
-      info = describe(node, parent, classNode, source, stack.length);
+      if (node.type === 'FunctionDeclaration' && node.id !== null) bind((node.id as AnyNode).name as string);
+      const body = node.body as AnyNode;
+      innerStrict = strict || (body.type === 'BlockStatement' && hasUseStrict(body.body as AnyNode[]));
+      info = describe(node, parent, classNode, source, stack.length, innerStrict, stack.length === 0 && loops === 0);
       ArrayPrototypePush(out, info);
       stack.push(info);
+      for (const name of info.paramNames) bind(name);
     } else if (node.type === 'ReturnStatement') {
       const owner = stack[stack.length - 1];
       if (owner !== undefined) owner.returns.push(node);
     } else if (node.type === 'CallExpression' && (node.callee as AnyNode).type === 'Identifier' && (node.callee as AnyNode).name === 'eval') {
       // A direct eval sees (and may declare into) every enclosing function's scope.
       for (const f of stack) f.safe = false;
-    } else if (node.type === 'VariableDeclaration' && node.kind === 'var') {
+    } else if (node.type === 'VariableDeclaration') {
       const owner = stack[stack.length - 1];
-      if (owner !== undefined) for (const declarator of node.declarations as AnyNode[]) for (const name of boundNames(declarator.id as AnyNode)) owner.varNames.add(name);
+      for (const declarator of node.declarations as AnyNode[]) {
+        for (const name of boundNames(declarator.id as AnyNode)) {
+          bind(name);
+          if (node.kind === 'var') owner?.varNames.add(name);
+        }
+      }
+    } else if ((node.type === 'ClassDeclaration' || node.type === 'ClassExpression') && node.id !== null && node.id !== undefined) {
+      if (node.type === 'ClassDeclaration') bind((node.id as AnyNode).name as string);
+    } else if (node.type === 'CatchClause' && node.param !== null) {
+      for (const name of boundNames(node.param as AnyNode)) bind(name);
+    } else if (node.type === 'AssignmentExpression' || node.type === 'UpdateExpression') {
+      const target = (node.type === 'AssignmentExpression' ? node.left : node.argument) as AnyNode;
+      for (const name of target.type === 'Identifier' ? [target.name as string] : boundNames(target)) assigned.add(name);
     } else if (node.type === 'Identifier' && node.name === 'arguments' && parent !== undefined && declares(parent, node)) {
       const owner = stack[stack.length - 1];
       if (owner !== undefined) owner.safe = false;
     }
+    if (node.type === 'Program') innerStrict = hasUseStrict(node.body as AnyNode[]);
+    if (node.type === 'ClassBody') innerStrict = true;
     const nextClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression' ? node : classNode;
+    const nextLoops = LOOPS.has(node.type) ? loops + 1 : loops;
     for (const key in node) {
       if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
       const value = node[key];
       if (Array.isArray(value)) {
-        for (const child of value) if (isNode(child)) visit(child, node, nextClass);
+        for (const child of value) if (isNode(child)) visit(child, node, nextClass, innerStrict, nextLoops);
       } else if (isNode(value)) {
-        visit(value, node, nextClass);
+        visit(value, node, nextClass, innerStrict, nextLoops);
       }
     }
     if (info !== undefined) {
@@ -325,7 +368,43 @@ function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
       finish(info);
     }
   };
-  visit(program, undefined, undefined);
+  visit(program, undefined, undefined, false, 0);
+  for (const info of out) if (info.safe) decideSelf(info, bindings, assigned);
+}
+
+function hasUseStrict(statements: AnyNode[]): boolean {
+  for (const statement of statements) {
+    if (statement.type !== 'ExpressionStatement' || typeof statement.directive !== 'string') return false;
+    if (statement.directive === 'use strict') return true;
+  }
+  return false;
+}
+
+/**
+ * How the body names the running closure on the traced path, so that a session hooking one
+ * closure of a source function (lodash makes dozens of exports from one `function () {}`
+ * inside `overRest`) is not told of calls of the others: the function's own name where it
+ * can only mean the function, else `arguments.callee` (sloppy mode, simple parameters),
+ * else nothing when the function is evaluated once (one closure); otherwise it is left to
+ * pinning.
+ */
+function decideSelf(info: FunctionInfo, bindings: Map<string, number>, assigned: Set<string>): void {
+  const node = info.node;
+  const id = node.id as AnyNode | null | undefined;
+  const simple = (node.params as AnyNode[]).every((p) => p.type === 'Identifier');
+  if (info.ctorClassName !== undefined) {
+    // A class's own name inside its body is an immutable binding of the class.
+    if (!info.declared.has(info.ctorClassName)) info.self = info.ctorClassName;
+  } else if (node.type === 'FunctionExpression' && id !== null && id !== undefined && !info.method) {
+    // A named function expression's name is an immutable binding of itself.
+    if (!info.declared.has(id.name as string)) info.self = id.name as string;
+  } else if (node.type === 'FunctionDeclaration' && id !== null && id !== undefined) {
+    const name = id.name as string;
+    if (bindings.get(name) === 1 && !assigned.has(name) && !info.declared.has(name)) info.self = name;
+  }
+  if (info.self === undefined && !info.strict && !info.arrow && !info.method && simple) info.self = 'arguments.callee';
+  if (info.self === undefined && info.once) info.self = 'void 0';
+  if (info.self === undefined) info.safe = false;
 }
 
 function isNode(value: unknown): value is AnyNode {
@@ -372,7 +451,7 @@ function boundNames(pattern: AnyNode | null): string[] {
   }
 }
 
-function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, source: string, depth: number): FunctionInfo {
+function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, source: string, depth: number, strict: boolean, once: boolean): FunctionInfo {
   const arrow = node.type === 'ArrowFunctionExpression';
   const params = node.params as AnyNode[];
   const paramNames = params.flatMap((p) => boundNames(p));
@@ -380,9 +459,12 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
   let anchor = node.start;
   let name = node.id !== null && node.id !== undefined ? ((node.id as AnyNode).name as string) : '';
   let derived = false;
+  let method = false;
+  let ctorClassName: string | undefined;
   if (arrow && !params.every((p) => p.type === 'Identifier')) safe = false;
   if (parent !== undefined && (parent.type === 'MethodDefinition' || (parent.type === 'Property' && (parent.method === true || parent.kind !== 'init'))) && parent.value === node) {
     if (parent.kind === 'get' || parent.kind === 'set') safe = false;
+    method = true;
     const key = parent.key as AnyNode;
     if (key.type === 'Identifier' && parent.computed !== true) name = key.name as string;
     if (parent.kind === 'constructor') {
@@ -390,6 +472,7 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
       anchor = classNode?.start ?? node.start;
       derived = classNode !== undefined && classNode.superClass !== null && classNode.superClass !== undefined;
       name = classNode?.id !== null && classNode?.id !== undefined ? ((classNode.id as AnyNode).name as string) : name;
+      if (classNode?.id !== null && classNode?.id !== undefined) ctorClassName = name;
     } else if (parent.computed === true) {
       let at = key.start - 1;
       while (at >= 0 && /\s/.test(source[at]!)) at--;
@@ -410,7 +493,9 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
-  return { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new Set(), paramNames };
+  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new Set(), paramNames, declared: new Set(), strict, once, method };
+  if (ctorClassName !== undefined) info.ctorClassName = ctorClassName;
+  return info;
 }
 
 /** After the walk: a top-level function declaration must not collide once it sits in a block. */

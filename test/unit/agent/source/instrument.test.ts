@@ -184,6 +184,13 @@ describe('identity and text', () => {
     const e = load(rewrite(`exports.make = function () { return function inner() { return 1; }; };`));
     expect(bodySiteOf(e.make())).toBe(bodySiteOf(e.make()));
   });
+
+  it('a nested function with no way to name its closure is left to pinning (strict, anonymous)', () => {
+    const e = load(rewrite(`'use strict'; exports.make = function () { return function () { return 1; }; }; exports.top = () => 1;`));
+    expect(bodySiteOf(e.make())).toBeUndefined();
+    expect(bodySiteOf(e.make)).toBeDefined();
+    expect(bodySiteOf(e.top)).toBeDefined();
+  });
 });
 
 describe('tracing an instrumented function', () => {
@@ -225,6 +232,32 @@ describe('tracing an instrumented function', () => {
     expect(site.state.hooks).toBeNull();
     e.add(1, 1);
     expect(hook.endings.length).toBe(1);
+  });
+
+  it('hooking one closure of a source function reports that closure only (name binding, arguments.callee, class name)', () => {
+    const e = load(rewrite(`function rest(f) { return function () { return f.apply(this, arguments); }; }
+      exports.a = rest((x) => 'a' + x); exports.b = rest((x) => 'b' + x);
+      function named(k) { return function inner(x) { return k + x; }; }
+      exports.c = named('c'); exports.d = named('d');
+      function klass(k) { return class K { constructor() { this.k = k; } }; }
+      exports.E = klass('e'); exports.F = klass('f');`));
+    for (const [hooked, other] of [['a', 'b'], ['c', 'd'], ['E', 'F']] as const) {
+      expect(bodySiteOf(e[hooked])).toBe(bodySiteOf(e[other]));
+      const site = siteFor(propertyTarget(e, hooked));
+      if (typeof site === 'string') throw new Error(site);
+      expect(site.wrapper).toBe(e[hooked]);
+      const hook = new RecordingHook();
+      addHook(site, hook);
+      if (hooked === 'E') {
+        new e.F();
+        new e.E();
+      } else {
+        e[other](1);
+        e[hooked](1);
+      }
+      expect(hook.endings.length, hooked).toBe(1);
+      removeHook(site, hook);
+    }
   });
 
   it('nested calls see the enclosing call (call-tree parents run through the same dispatch)', () => {
