@@ -27,7 +27,7 @@ import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, threw, type ActiveCall, type Hook } from './dispatch.js';
 import type { SiteState } from './wrapper-compile.js';
 import { markedSites, stripInserted } from '../source/instrument.js';
-import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** A call some hook took: ended once, by whichever of r/x/f comes first. */
 interface BodyCall {
@@ -65,7 +65,7 @@ export class BodySite {
   hooks: readonly Hook[] | null = null;
   private hooked = 0;
   /** Per closure; for a function evaluated once, the one state. */
-  private readonly closures = new WeakMap<Function, ClosureState>();
+  private readonly closures = new SafeWeakMap<Function, ClosureState>();
   private only: ClosureState | undefined;
 
   constructor(
@@ -159,7 +159,7 @@ const nativeToString = Function.prototype.toString;
 
 function randomTag(): string {
   let tag = 'lt';
-  for (let i = 0; i < 10; i++) tag += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
+  for (let i = 0; i < 6; i++) tag += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
   return tag;
 }
 
@@ -172,7 +172,7 @@ export function bodyRegistry(): BodyRegistry {
     version: 1,
     tag: randomTag(),
     sites: [],
-    pending: new Map(),
+    pending: new SafeMap(),
     nextModule: 0,
     take(moduleId) {
       const sites = registry.pending.get(moduleId) ?? [];

@@ -39,7 +39,7 @@
  * A derived class's constructor hands no `this` (it does not exist before `super()`).
  */
 import { parse, type Node } from 'acorn';
-import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, ArrayPushBuiltin, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** One instrumented function, as the rewrite found it. */
 export interface BodySiteInfo {
@@ -162,7 +162,7 @@ interface FunctionInfo {
   ctorClassName?: string;
 }
 
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+const FUNCTION_TYPES = new SafeSet(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
 /**
  * Instruments `source` (a CommonJS module body). `firstId` is the site id of the module's
@@ -176,6 +176,8 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
   // The registry is reached through globalThis and Symbol: a module that declares either
   // itself would make the preamble read its own.
   if (/\b(?:var|let|const|function|class)\s+(?:globalThis|Symbol)\b/.test(source)) return undefined;
+  // acorn calls Array.prototype.push as the program left it: never run a replaced one (parse.ts).
+  if (Array.prototype.push !== ArrayPushBuiltin) return undefined;
   let program: AnyNode;
   try {
     program = parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true, preserveParens: true }) as unknown as AnyNode;
@@ -187,18 +189,19 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
   const insertions: Insertion[] = [];
   const sites: BodySiteInfo[] = [];
   const markers: [BodySiteInfo, Insertion, number][] = [];
+  const lineStarts = lineStartsOf(source);
   for (const info of functions) {
     if (!info.safe) continue;
     const index = sites.length;
     const plan = planFunction(info, names, firstId + index, index, source);
     if (plan === undefined) continue;
     for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
-    const site: BodySiteInfo = { index, name: info.name, line: lineAt(source, info.node.start), offset: 0, once: info.self === 'void 0' };
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0' };
     ArrayPrototypePush(sites, site);
     ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
   }
   if (sites.length === 0) return undefined;
-  const s = `$lt${tag}`;
+  const s = `$${tag}`;
   let preamble = `var ${s}S=${registryExpression}`;
   for (const site of sites) preamble += `,${s}s${site.index}=${s}S[${site.index}]`;
   preamble += ';';
@@ -206,29 +209,57 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
   // Stable: at one position, closings of inner functions before outer ones, then openings
   // of outer functions before inner ones (planFunction's orders).
   insertions.sort((a, b) => a.at - b.at || a.order - b.order);
-  let code = '';
+  const parts: string[] = [];
+  let length = 0;
   let last = 0;
-  const outputAt = new Map<Insertion, number>();
+  const outputAt = new SafeMap<Insertion, number>();
+  // Inserted length before each insertion (sorted): for an anchor, every insertion at or
+  // before its position lands before its character.
+  const insertedBefore: number[] = [];
+  let inserted = 0;
   for (const insertion of insertions) {
-    code += source.slice(last, insertion.at);
-    outputAt.set(insertion, code.length);
-    code += insertion.text;
+    const piece = source.slice(last, insertion.at);
+    ArrayPrototypePush(parts, piece, insertion.text);
+    length += piece.length;
+    outputAt.set(insertion, length);
+    length += insertion.text.length;
+    ArrayPrototypePush(insertedBefore, inserted);
+    inserted += insertion.text.length;
     last = insertion.at;
   }
-  code += source.slice(last);
+  ArrayPrototypePush(parts, source.slice(last));
+  const code = parts.join('');
   for (const [site, marker, anchor] of markers) {
-    // Every insertion at or before the anchor's position lands before the anchor's character.
-    let anchorOut = anchor;
-    for (const insertion of insertions) if (insertion.at <= anchor) anchorOut += insertion.text.length;
+    // The first insertion past the anchor: what comes before it is all before the anchor.
+    let lo = 0;
+    let hi = insertions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (insertions[mid]!.at <= anchor) lo = mid + 1;
+      else hi = mid;
+    }
+    const anchorOut = anchor + (lo < insertions.length ? insertedBefore[lo]! : inserted);
     site.offset = (outputAt.get(marker) ?? 0) - anchorOut;
   }
   return { code, sites };
 }
 
-function lineAt(source: string, pos: number): number {
-  let line = 1;
-  for (let i = source.indexOf('\n'); i !== -1 && i < pos; i = source.indexOf('\n', i + 1)) line++;
-  return line;
+/** 1-based line of a position, by binary search over the line starts. */
+function lineAt(lineStarts: number[], pos: number): number {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid]! <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+function lineStartsOf(source: string): number[] {
+  const starts = [0];
+  for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) ArrayPrototypePush(starts, i + 1);
+  return starts;
 }
 
 /** Before the first statement that is not a directive (so 'use strict' stays first). */
@@ -252,9 +283,9 @@ interface Plan {
 
 function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, index: number, source: string): Plan | undefined {
   const { tag } = names;
-  const s = `$lt${tag}s${index}`;
-  const t = `$lt${tag}t`;
-  const e = `$lt${tag}e`;
+  const s = `$${tag}s${index}`;
+  const t = `$${tag}t`;
+  const e = `$${tag}e`;
   const open = openMarker(tag);
   const close = closeMarker(tag);
   const node = info.node;
@@ -307,13 +338,13 @@ function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
   const stack: FunctionInfo[] = [];
   // Module-wide: how many times each name is bound, and which names are assigned, so a
   // function declaration's name is known to always mean that function.
-  const bindings = new Map<string, number>();
-  const assigned = new Set<string>();
+  const bindings = new SafeMap<string, number>();
+  const assigned = new SafeSet<string>();
   const bind = (name: string): void => {
     bindings.set(name, (bindings.get(name) ?? 0) + 1);
     stack[stack.length - 1]?.declared.add(name);
   };
-  const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
+  const LOOPS = new SafeSet(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
   const visit = (node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, strict: boolean, loops: number): void => {
     let info: FunctionInfo | undefined;
     let innerStrict = strict;
@@ -493,7 +524,7 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
-  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new Set(), paramNames, declared: new Set(), strict, once, method };
+  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
   if (ctorClassName !== undefined) info.ctorClassName = ctorClassName;
   return info;
 }
@@ -503,7 +534,7 @@ function finish(info: FunctionInfo): void {
   if (!info.safe) return;
   const body = info.node.body as AnyNode;
   if (body.type !== 'BlockStatement') return;
-  const seen = new Set<string>();
+  const seen = new SafeSet<string>();
   for (const statement of body.body as AnyNode[]) {
     if (statement.type !== 'FunctionDeclaration') continue;
     const name = (statement.id as AnyNode).name as string;
