@@ -275,6 +275,19 @@ describe('tracing an instrumented function', () => {
     expect(order).toEqual(['inner', 'outer']);
   });
 
+  it('a read-only place holding an instrumented function is traceable: nothing has to be written', () => {
+    const e = Object.freeze(load(rewrite(`exports.f = function (x) { return x + 1; };`)));
+    const site = siteFor(propertyTarget(e, 'f'));
+    if (typeof site === 'string') throw new Error(site);
+    const hook = new RecordingHook();
+    expect(addHook(site, hook)).toBe(true);
+    expect(e.f(1)).toBe(2);
+    expect(hook.endings.map((x) => x.value)).toEqual([2]);
+    removeHook(site, hook);
+    // A plain function there still can't be patched.
+    expect(siteFor(propertyTarget(Object.freeze({ g: () => 1 }), 'g'))).toMatch(/read-only/);
+  });
+
   it('pinning leaves an instrumented export as it is', () => {
     const module = { exports: load(rewrite(`exports.f = function () { return 1; }; exports.f.extra = 1;`)), filename: '/app/case.js' };
     const f = module.exports.f;
