@@ -13,8 +13,9 @@
  * lodash's dozens of exports made by one `function () {}` tells of that one only. The
  * calls it makes when hooked run the same dispatch as a wrapper
  * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
- * and makes the call the enclosing one for the call tree; `r` (a `return`), `x` (a throw)
- * and `f` (the body's end, an implicit `return`) end it once. Unlike a wrapper there is no
+ * and makes the call the enclosing one for the call tree; `r` (a `return`) and `x` (a
+ * throw) record how it is ending, and `f` (the body's own `finally`, after any of the
+ * user's) reports the last of them, once. Unlike a wrapper there is no
  * frame of ours between the function and its caller at all.
  *
  * How a patcher site knows a function is instrumented: the inserted text carries a marker
@@ -30,11 +31,18 @@ import { markedSites, stripInserted } from '../source/instrument.js';
 import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** A call some hook took: ended once, by whichever of r/x/f comes first. */
+/**
+ * A call some hook took. How it ends is known only in the body's own `finally` (a user's
+ * `finally` may still return another value or throw after a `return`): `r` and `x` record,
+ * `f` reports the last completion, once.
+ */
 interface BodyCall {
   call: ActiveCall;
-  done: boolean;
-  /** Called with `new`: the implicit result is `this`. */
+  /** Called with `new`: the result is `this` unless an object is returned. */
   constructed: boolean;
+  /** 0: no completion yet (falls off the end), 1: returned `value`, 2: threw `value`. */
+  ending: 0 | 1 | 2;
+  value: unknown;
 }
 
 /**
@@ -114,30 +122,31 @@ export class BodySite {
       // Hooks guard themselves; this is the last line so a bug never reaches the caller.
     }
     const call = first === undefined && hooks.length === 1 ? undefined : dispatchEnter(hooks, first, self, list, newTarget);
-    return call === undefined ? undefined : { call, done: false, constructed: newTarget !== undefined };
+    return call === undefined ? undefined : { call, constructed: newTarget !== undefined, ending: 0, value: undefined };
   }
 
-  /** `return value`: hands `value` back unchanged. */
-  r(token: BodyCall | undefined, value: unknown): unknown {
-    if (token !== undefined && !token.done) {
-      token.done = true;
-      returned(token.call, value);
-    }
+  /** `return value` of a traced call: recorded; hands `value` back unchanged. */
+  r(token: BodyCall, value: unknown): unknown {
+    token.ending = 1;
+    token.value = value;
     return value;
   }
 
   /** The body threw `error` (rethrown by the body itself). */
   x(token: BodyCall, error: unknown): void {
-    if (token.done) return;
-    token.done = true;
-    threw(token.call, error);
+    token.ending = 2;
+    token.value = error;
   }
 
-  /** The body ended: without a recorded `return` it returned undefined (or, constructed, `self`). */
+  /** The body's `finally`: reports the last completion (no `return`: undefined, or `self` when constructed). */
   f(token: BodyCall, self?: unknown): void {
-    if (token.done) return;
-    token.done = true;
-    returned(token.call, token.constructed ? self : undefined);
+    if (token.ending === 2) {
+      threw(token.call, token.value);
+      return;
+    }
+    let value = token.value;
+    if (token.constructed && (token.ending === 0 || value === null || (typeof value !== 'object' && typeof value !== 'function'))) value = self;
+    returned(token.call, value);
   }
 }
 

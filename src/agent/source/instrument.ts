@@ -379,8 +379,8 @@ function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
       if (node.type === 'ClassDeclaration') bind((node.id as AnyNode).name as string);
     } else if (node.type === 'CatchClause' && node.param !== null) {
       for (const name of boundNames(node.param as AnyNode)) bind(name);
-    } else if (node.type === 'AssignmentExpression' || node.type === 'UpdateExpression') {
-      const target = (node.type === 'AssignmentExpression' ? node.left : node.argument) as AnyNode;
+    } else if (node.type === 'AssignmentExpression' || node.type === 'UpdateExpression' || ((node.type === 'ForInStatement' || node.type === 'ForOfStatement') && (node.left as AnyNode).type !== 'VariableDeclaration')) {
+      const target = (node.type === 'AssignmentExpression' || node.type === 'ForInStatement' || node.type === 'ForOfStatement' ? node.left : node.argument) as AnyNode;
       for (const name of target.type === 'Identifier' ? [target.name as string] : boundNames(target)) assigned.add(name);
     } else if (node.type === 'Identifier' && node.name === 'arguments' && parent !== undefined && declares(parent, node)) {
       const owner = stack[stack.length - 1];

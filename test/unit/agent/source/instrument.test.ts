@@ -260,6 +260,30 @@ describe('tracing an instrumented function', () => {
     }
   });
 
+  it("reports a call's last completion: a user's finally that returns or throws after a return, a constructor's result", () => {
+    const e = load(rewrite(`exports.over = function () { try { return 1; } finally { return 2; } };
+      exports.late = function () { try { return 1; } finally { throw new Error('late'); } };
+      exports.Prim = function Prim() { this.p = 1; return 5; };
+      exports.Obj = function Obj() { return { o: 1 }; };
+      function shadowed() { return 1; } for (shadowed in {}) {} exports.shadowed = shadowed;`));
+    const hook = new RecordingHook();
+    for (const key of ['over', 'late', 'Prim', 'Obj']) {
+      const site = siteFor(propertyTarget(e, key));
+      if (typeof site === 'string') throw new Error(site);
+      addHook(site, hook);
+    }
+    expect(e.over()).toBe(2);
+    expect(() => e.late()).toThrow('late');
+    const p = new e.Prim();
+    const o = new e.Obj();
+    expect(hook.endings.map((x) => [x.threw, x.threw ? String(x.value) : x.value])).toEqual([
+      [false, 2],
+      [true, 'Error: late'],
+      [false, p],
+      [false, o],
+    ]);
+  });
+
   it('nested calls see the enclosing call (call-tree parents run through the same dispatch)', () => {
     const e = load(rewrite(`exports.outer = function () { return exports.inner() + 1; };
       exports.inner = function () { return 1; };`));
