@@ -311,7 +311,7 @@ function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, in
   if (body.type !== 'BlockStatement') {
     // An expression-bodied arrow becomes a block with one `return`.
     marker = { at: body.start, text: `${openMarker(tag, id)}{${enter}return ${returnOpen}${close}`, order: opening };
-    insertions.push(marker, { at: body.end, text: `${open}${returnClose}${tail}}${close}`, order: closing });
+    ArrayPrototypePush(insertions, marker, { at: body.end, text: `${open}${returnClose}${tail}}${close}`, order: closing });
   } else {
     if (source.charCodeAt(body.end - 1) !== 0x7d) return undefined;
     const statements = body.body as AnyNode[];
@@ -326,14 +326,14 @@ function planFunction(info: FunctionInfo, names: InstrumentNames, id: number, in
       return { insertions: [marker], marker };
     }
     marker = { at, text: `${openMarker(tag, id)}${enter}${close}`, order: opening };
-    insertions.push(marker);
+    ArrayPrototypePush(insertions, marker);
     for (const ret of info.returns) {
       const argument = ret.argument as AnyNode | null;
       if (argument === null) continue; // `return;` ends in finally, as undefined
-      insertions.push({ at: argument.start, text: `${open}${returnOpen}${close}`, order: opening });
-      insertions.push({ at: argument.end, text: `${open}${returnClose}${close}`, order: closing });
+      ArrayPrototypePush(insertions, { at: argument.start, text: `${open}${returnOpen}${close}`, order: opening });
+      ArrayPrototypePush(insertions, { at: argument.end, text: `${open}${returnClose}${close}`, order: closing });
     }
-    insertions.push({ at: body.end - 1, text: `${open}${tail}${close}`, order: closing });
+    ArrayPrototypePush(insertions, { at: body.end - 1, text: `${open}${tail}${close}`, order: closing });
   }
   return { insertions, marker };
 }
@@ -359,11 +359,11 @@ function collect(program: AnyNode, source: string, out: FunctionInfo[]): void {
       innerStrict = strict || (body.type === 'BlockStatement' && hasUseStrict(body.body as AnyNode[]));
       info = describe(node, parent, classNode, source, stack.length, innerStrict, stack.length === 0 && loops === 0);
       ArrayPrototypePush(out, info);
-      stack.push(info);
+      ArrayPrototypePush(stack, info);
       for (const name of info.paramNames) bind(name);
     } else if (node.type === 'ReturnStatement') {
       const owner = stack[stack.length - 1];
-      if (owner !== undefined) owner.returns.push(node);
+      if (owner !== undefined) ArrayPrototypePush(owner.returns, node);
     } else if (node.type === 'CallExpression' && (node.callee as AnyNode).type === 'Identifier' && (node.callee as AnyNode).name === 'eval') {
       // A direct eval sees (and may declare into) every enclosing function's scope.
       for (const f of stack) f.safe = false;

@@ -19,6 +19,7 @@ import { RUN_ENV } from '../../../protocol/run-request.js';
 import { moduleRefForFile } from '../../catalog/naming.js';
 import { bodyRegistry, registerSites, registryExpression } from '../../patcher/body-site.js';
 import { instrumentSource } from '../../source/instrument.js';
+import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
 /** The environment variable naming the modules to instrument (without `livetrace run`). */
 export const INSTRUMENT_ENV = 'LIVETRACE_INSTRUMENT';
@@ -35,7 +36,7 @@ export function instrumentGlobs(env: NodeJS.ProcessEnv = process.env): string[] 
   const listed = env[INSTRUMENT_ENV];
   // The way back to pinning only, for `livetrace run` too.
   if (listed === '0') return globs;
-  if (listed !== undefined) for (const glob of listed.split(',')) if (glob.trim() !== '') globs.push(glob.trim());
+  if (listed !== undefined) for (const glob of listed.split(',')) if (glob.trim() !== '') ArrayPrototypePush(globs, glob.trim());
   const run = env[RUN_ENV];
   if (run !== undefined) {
     try {
@@ -44,7 +45,7 @@ export function instrumentGlobs(env: NodeJS.ProcessEnv = process.env): string[] 
         for (const text of patterns) {
           if (typeof text !== 'string') continue;
           try {
-            globs.push(parsePattern(text).module);
+            ArrayPrototypePush(globs, parsePattern(text).module);
           } catch {
             // The run session reports a bad pattern itself.
           }
