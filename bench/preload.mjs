@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pinExports } from '../dist/esm/agent/engines/preload/cjs.js';
 import { rewriteModule } from '../dist/esm/agent/source/rewrite.js';
@@ -202,7 +202,8 @@ function timeLoad(main, args, extraEnv = {}) {
   try {
     const env = { ...process.env, ...extraEnv, LIVETRACE_SOCKET_DIR: socketDir };
     delete env.NODE_OPTIONS;
-    return JSON.parse(execFileSync(process.execPath, [...args, main], { env, encoding: 'utf8', timeout: 30_000 }));
+    // In the modules' folder: module ids (and so LIVETRACE_INSTRUMENT's glob) are relative to the app root, the cwd here.
+    return JSON.parse(execFileSync(process.execPath, [...args, main], { env, cwd: dirname(main), encoding: 'utf8', timeout: 30_000 }));
   } finally {
     rmSync(socketDir, { recursive: true, force: true });
   }
