@@ -22,6 +22,12 @@
  * - The app's files only; node_modules when LIVETRACE_PRELOAD_PACKAGES=1; never JSON,
  *   native addons, or livetrace itself.
  *
+ * Modules the user selected (instrument.ts: LIVETRACE_INSTRUMENT, `run` patterns) are
+ * instrumented before `_compile` compiles them: their functions' own bodies call the
+ * tracer, and the pinning that follows finds them instrumented and wraps none of them
+ * (patcher/site.ts), so they stay the very same objects. What instrumentation leaves
+ * alone (async functions, generators, ...) is pinned as here.
+ *
  * The hooks wrap `Module.prototype._compile` (pinning) and `load` (telling sessions), installed once per process (on a
  * global symbol, so a second copy of livetrace does not wrap it again). It calls the
  * original first and never throws: a failure to pin leaves the module as it loaded.
