@@ -537,6 +537,11 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
 /** After the walk: a top-level function declaration must not collide once it sits in a block. */
 function finish(info: FunctionInfo): void {
   if (!info.safe) return;
+  // Its own `arguments` (a destructured binding too): the inserted `arguments` would read it.
+  if (info.declared.has('arguments')) {
+    info.safe = false;
+    return;
+  }
   const body = info.node.body as AnyNode;
   if (body.type !== 'BlockStatement') return;
   const seen = new SafeSet<string>();

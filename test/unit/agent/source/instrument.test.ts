@@ -126,6 +126,9 @@ describe('the rewrite keeps semantics', () => {
     expect([...e.gen()]).toEqual([1]);
     expect(await e.asy()).toBe(1);
     for (const f of [e.evaluate, e.gen, e.asy]) expect(bodySiteOf(f)).toBeUndefined();
+    const own = load(rewrite(`exports.a = function () { var { arguments } = { arguments: 1 }; return arguments; }; exports.b = function () { return 1; };`));
+    expect(own.a()).toBe(1);
+    expect(bodySiteOf(own.a)).toBeUndefined();
     expect(bodySiteOf(e.plain)).toBeDefined();
   });
 
