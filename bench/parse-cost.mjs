@@ -10,6 +10,9 @@
 //    least an acorn parse of every module as it loads, which the CommonJS preload does not
 //    pay today (it pins exports after the body ran). Measured over the .js files of the
 //    given directories (e.g. the peer projects' own lib/ folders).
+//    Now built for the modules a user selects (LIVETRACE_INSTRUMENT, `run -t` module
+//    globs): the parse alone, and instrumentSource (parse + the body rewrite, as the
+//    `_compile` hook runs it), over the same files.
 // Each is timed cold (the first pass, as at start-up, parser JIT cold) and warm (mean of
 // three more passes), in CPU ms per module, in this process.
 import { execFileSync } from 'node:child_process';
@@ -19,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rewriteModule, rewriteModuleWithAcorn } from '../dist/esm/agent/source/rewrite.js';
 import { lexerReady, planWithLexer } from '../dist/esm/agent/source/rewrite-fast.js';
+import { instrumentSource } from '../dist/esm/agent/source/instrument.js';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,4 +72,8 @@ if (cjsDirs.length > 0) {
   console.log(`CommonJS: ${cjs.length} modules from ${cjsDirs.join(' ')}, ${kib(cjs)} KiB average`);
   time('acorn parse (the least a _compile rewrite needs)', cjs, (s) =>
     acorn.parse(s, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true }));
+  let functions = 0;
+  for (const s of cjs) functions += instrumentSource(s, { tag: 'ltbench0000' }, 0, 'undefined')?.sites.length ?? 0;
+  console.log(`  ${(functions / cjs.length).toFixed(1)} functions instrumented per module on average`);
+  time('instrumentSource (parse + body rewrite, what a selected module pays)', cjs, (s) => instrumentSource(s, { tag: 'ltbench0000' }, 0, 'undefined'));
 }

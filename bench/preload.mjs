@@ -3,6 +3,8 @@
 //
 // 1. Idle dispatcher: a CJS export pinned at load (what `const { add } = require()` holds
 //    under the preload) against the bare function, sync and async.
+//    Beside them, the same function with its body instrumented (a module selected with
+//    LIVETRACE_INSTRUMENT: src/agent/source/instrument.ts), idle.
 // 2. ESM rebinding: the rewrite turns a never-assigned `export const` into `let`; a
 //    caller's named import of each, called in a loop.
 // 3. Start-up: N generated modules (ESM, then CJS) loaded with and without the preload,
@@ -10,15 +12,17 @@
 //    counted), median of several processes; the difference divided by N is the cost per
 //    module. Beside it, a no-op `module.register` load hook (Node's own cost of having
 //    any async loader hook: one thread round trip per module), and our own per-module
-//    work measured in this process (the rewrite, the pinning).
+//    work measured in this process (the rewrite, the pinning, the body instrumentation),
+//    and for CJS a run with every module selected for body instrumentation.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pinExports } from '../dist/esm/agent/engines/preload/cjs.js';
 import { rewriteModule } from '../dist/esm/agent/source/rewrite.js';
+import { instrumentModule } from '../dist/esm/agent/engines/preload/instrument.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -39,18 +43,29 @@ try {
   if (pinExports(module) !== 2) throw new Error('the fixture exports were not pinned');
   const { add: pinnedAdd, addAsync: pinnedAsync } = module.exports;
   if (pinnedAdd === bareAdd) throw new Error('no dispatcher installed');
+  // The same text, its bodies instrumented, compiled as the preload's _compile hook would.
+  const instrumentedFile = join(work, 'instrumented.cjs');
+  const targetSource = readFileSync(file, 'utf8');
+  writeFileSync(instrumentedFile, targetSource);
+  const Module = require('node:module');
+  const instrumentedModule = new Module(instrumentedFile);
+  instrumentedModule.filename = instrumentedFile;
+  instrumentedModule._compile(instrumentModule(targetSource, instrumentedFile) ?? 'throw new Error("not instrumented")', instrumentedFile);
+  const { add: instrumentedAdd } = instrumentedModule.exports;
   // Bare and dispatcher loops alternate, several times, each keeping its best: on a busy
   // machine a single pass mostly measures which loop the scheduler disturbed.
-  const best = { bare: Infinity, pinned: Infinity, bareAsync: Infinity, pinnedAsync: Infinity };
+  const best = { bare: Infinity, pinned: Infinity, instrumented: Infinity, bareAsync: Infinity, pinnedAsync: Infinity };
   for (let pass = 0; pass < (quick ? 2 : 4); pass++) {
     best.bare = Math.min(best.bare, measure(bareAdd, 'target(i, 1)', opts));
     best.pinned = Math.min(best.pinned, measure(pinnedAdd, 'target(i, 1)', opts));
+    best.instrumented = Math.min(best.instrumented, measure(instrumentedAdd, 'target(i, 1)', opts));
     best.bareAsync = Math.min(best.bareAsync, await measureAsync(bareAsync, 'target(i, 1)', asyncOpts));
     best.pinnedAsync = Math.min(best.pinnedAsync, await measureAsync(pinnedAsync, 'target(i, 1)', asyncOpts));
   }
   const sync = [
     { name: 'bare call (destructured original)', ns: best.bare },
     { name: 'idle dispatcher (pinned, no session)', ns: best.pinned },
+    { name: 'instrumented body, idle (same object, no session)', ns: best.instrumented },
   ];
   const asyncRows = [
     { name: 'bare async call', ns: best.bareAsync },
@@ -102,6 +117,16 @@ try {
   let pinned = 0;
   for (const m of cjsModules) pinned += pinExports(m);
   const pinUs = cpuUs(t0) / N;
+  const cjsSources = Array.from({ length: N }, (_, i) => readFileSync(join(work, 'cjs', `m${i}.cjs`), 'utf8'));
+  const instrumentUs = (pass) => {
+    const t1 = process.cpuUsage();
+    cjsSources.forEach((source, i) => {
+      if (instrumentModule(source, join(work, 'cjs', `x${pass}${i}.cjs`)) === undefined) throw new Error('instrumentation failed');
+    });
+    return cpuUs(t1) / N;
+  };
+  const coldInstrument = instrumentUs('cold');
+  const warmInstrument = instrumentUs('warm');
 
   // End to end: whole processes, timed around the import/require of all N modules.
   const rows = [];
@@ -110,14 +135,21 @@ try {
     const plain = medians(runs, () => timeLoad(main, []));
     const hooksOnly = medians(runs, () => timeLoad(main, ['--import', registerNoop]));
     const preloaded = medians(runs, () => timeLoad(main, ['--import', register]));
-    rows.push({ kind, plain, hooksOnly, preloaded, perModuleUs: { wall: ((preloaded.wall - plain.wall) / N) * 1000, cpu: ((preloaded.cpu - plain.cpu) / N) * 1000 } });
+    const perModuleUs = (t) => ({ wall: ((t.wall - plain.wall) / N) * 1000, cpu: ((t.cpu - plain.cpu) / N) * 1000 });
+    const row = { kind, plain, hooksOnly, preloaded, perModuleUs: perModuleUs(preloaded) };
+    if (kind === 'cjs') {
+      row.instrumented = medians(runs, () => timeLoad(main, ['--import', register], { LIVETRACE_INSTRUMENT: '**/m*.cjs' }));
+      row.instrumentedPerModuleUs = perModuleUs(row.instrumented);
+    }
+    rows.push(row);
   }
   if (json) {
-    console.log(JSON.stringify({ title: 'preload: start-up', node: process.version, modules: N, runs, coldRewrite, warmRewrite, pinUs, pinned, rows }));
+    console.log(JSON.stringify({ title: 'preload: start-up', node: process.version, modules: N, runs, coldRewrite, warmRewrite, pinUs, pinned, coldInstrument, warmInstrument, rows }));
   } else {
     console.log(`\npreload: start-up work per module, in process (${N} generated modules, CPU time)`);
     console.log(`  ESM rewrite (acorn parse + edit)  cold ${coldRewrite.toFixed(0)} µs, warm ${warmRewrite.toFixed(0)} µs per module`);
     console.log(`  CJS pinning (${(pinned / N).toFixed(0)} dispatchers a module)   ${pinUs.toFixed(0)} µs per module`);
+    console.log(`  CJS body instrumentation (parse + rewrite)  cold ${coldInstrument.toFixed(0)} µs, warm ${warmInstrument.toFixed(0)} µs per module`);
     console.log(`\npreload: start-up end to end (ms to load all ${N} modules in a fresh process, wall / process CPU, median of ${runs})`);
     const ms = (t) => `${t.wall.toFixed(0).padStart(5)} / ${t.cpu.toFixed(0).padStart(5)}`;
     for (const r of rows) {
@@ -125,6 +157,9 @@ try {
         `  ${r.kind}  without ${ms(r.plain)}   no-op load hook ${ms(r.hooksOnly)}   with preload ${ms(r.preloaded)}` +
           `   => ${r.perModuleUs.wall.toFixed(0)} / ${r.perModuleUs.cpu.toFixed(0)} µs per module`,
       );
+      if (r.instrumented !== undefined) {
+        console.log(`  cjs  every module instrumented (LIVETRACE_INSTRUMENT) ${ms(r.instrumented)}   => ${r.instrumentedPerModuleUs.wall.toFixed(0)} / ${r.instrumentedPerModuleUs.cpu.toFixed(0)} µs per module`);
+      }
     }
   }
 } finally {
@@ -162,12 +197,13 @@ function generate(dir, kind, n) {
   writeFileSync(join(dir, `main.${ext}`), main);
 }
 
-function timeLoad(main, args) {
+function timeLoad(main, args, extraEnv = {}) {
   const socketDir = mkdtempSync(join(tmpdir(), 'lt-bench-sock-'));
   try {
-    const env = { ...process.env, LIVETRACE_SOCKET_DIR: socketDir };
+    const env = { ...process.env, ...extraEnv, LIVETRACE_SOCKET_DIR: socketDir };
     delete env.NODE_OPTIONS;
-    return JSON.parse(execFileSync(process.execPath, [...args, main], { env, encoding: 'utf8', timeout: 30_000 }));
+    // In the modules' folder: module ids (and so LIVETRACE_INSTRUMENT's glob) are relative to the app root, the cwd here.
+    return JSON.parse(execFileSync(process.execPath, [...args, main], { env, cwd: dirname(main), encoding: 'utf8', timeout: 30_000 }));
   } finally {
     rmSync(socketDir, { recursive: true, force: true });
   }

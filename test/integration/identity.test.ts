@@ -65,6 +65,32 @@ describe('identity and shape fixtures', () => {
     });
   }
 
+  for (const preload of ['import', 'require'] as const) {
+    it(`under the --${preload} preload with the fixtures instrumented (LIVETRACE_INSTRUMENT), nothing differs, the library's self-reference included`, async () => {
+      const [plain, traced] = await Promise.all([
+        untraced(),
+        runReach(preload, 'before', ['identity/**:**'], ['./identity/all.cjs'], { LIVETRACE_INSTRUMENT: 'identity/**' }),
+      ]);
+      expect(traced.stderr).toBe('');
+      expect(differences(plain, traced.output)).toEqual([]);
+      const fns = new Set(traced.calls.map((call) => call.fn));
+      for (const fn of [
+        'identity/aliases-lib.cjs:forEach',
+        'identity/aliases-fn.cjs:lodash.forEach',
+        'identity/copy-utils.cjs:decode',
+        'identity/self-lib.cjs:lodash.self',
+        'identity/self-validate.cjs:default',
+        'identity/statics-class.cjs:Application.create',
+        'identity/import-lib.cjs:Koa#handle',
+        'identity/metadata-controller.cjs:AppController#getHello',
+      ]) {
+        expect(fns, fn).toContain(fn);
+      }
+      // A call's arguments come through the body site as through a wrapper.
+      expect(traced.calls.find((call) => call.fn === 'identity/copy-utils.cjs:decode')?.args.length).toBeGreaterThan(0);
+    });
+  }
+
   it('attached, only references taken before the trace differ', async () => {
     const [plain, traced] = await Promise.all([untraced(), runReach('none', 'after', ['identity/**:**'], ['./identity/all.cjs'])]);
     expect(traced.stderr).toBe('');
@@ -97,5 +123,55 @@ describe('two copies of livetrace in one process (issue 12, item 9)', () => {
       ['lib/greet.mjs:hello', 'preload', 'namespace'],
       ['lib/greet.mjs:default', 'preload', 'default'],
     ]);
+  });
+});
+
+describe('body instrumentation under the preload (LIVETRACE_INSTRUMENT)', () => {
+  interface TreeCall {
+    fn: string;
+    id: number;
+    parent: number | null;
+    outcome: string;
+    args: unknown[];
+    value?: unknown;
+    error?: unknown;
+  }
+
+  async function treeRun(env: Record<string, string>): Promise<{ results: string; calls: TreeCall[] }> {
+    const app = await launchApp([join(reachDir, 'identity', 'tree-run.mjs'), 'cjs'], { preload: 'require', ready: null, env });
+    await app.waitForLine(/^DONE$/);
+    const exit = await app.exited;
+    expect(exit.code, app.stderr()).toBe(0);
+    expect(app.stderr()).toBe('');
+    const results = app.lines.find((line) => line.startsWith('RESULTS '))!.slice('RESULTS '.length);
+    const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as TreeCall);
+    return { results, calls };
+  }
+
+  it("sees a library's calls through its own references, with call-tree parents, returns and throws", async () => {
+    const { results, calls } = await treeRun({ LIVETRACE_INSTRUMENT: 'identity/tree-lib.cjs' });
+    expect(results).toBe(JSON.stringify([6, 'caught negative', 6]));
+    const byId = new Map(calls.map((c) => [c.id, c]));
+    const shape = calls.map((c) => [c.fn.replace('identity/tree-lib.cjs:', ''), c.parent === null ? null : byId.get(c.parent)?.fn.replace('identity/tree-lib.cjs:', ''), c.outcome]);
+    // Records come in the order calls end.
+    expect(shape).toEqual([
+      ['leaf', 'middle', 'return'],
+      ['leaf', 'middle', 'return'],
+      ['middle', 'top', 'return'],
+      ['top', null, 'return'],
+      ['leaf', 'middle', 'throw'],
+      ['middle', 'top', 'throw'],
+      ['top', null, 'return'],
+      ['leaf', null, 'return'],
+    ]);
+    const first = calls[0]!;
+    expect(JSON.stringify([first.args, first.value])).toBe(JSON.stringify([[1], 2]));
+    expect(JSON.stringify(calls[4]!.error)).toContain('negative');
+  });
+
+  it('without it (pinning), only the calls through the exports are seen', async () => {
+    const { results, calls } = await treeRun({});
+    expect(results).toBe(JSON.stringify([6, 'caught negative', 6]));
+    expect(calls.map((c) => c.fn.replace('identity/tree-lib.cjs:', ''))).toEqual(['top', 'top', 'leaf']);
   });
 });

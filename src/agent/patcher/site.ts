@@ -38,6 +38,7 @@ import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
+import { bodySiteOf } from './body-site.js';
 import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
@@ -64,8 +65,8 @@ export class Site {
   readonly places: PatchTarget[];
   readonly original: Function;
   readonly wrapper: Function;
-  /** A const object's field, read once per call: the idle check. */
-  readonly state: SiteState = { hooks: null };
+  /** A const object's field, read once per call: the idle check (an instrumented function's own body site). */
+  readonly state: SiteState;
   installed = false;
   /** Installed for good: never restored, never forgotten (see pinSite). */
   pinned = false;
@@ -74,7 +75,11 @@ export class Site {
     this.target = target;
     this.places = [target];
     this.original = original;
-    this.wrapper = makeWrapper(original, this.state);
+    // An instrumented function (body-site.ts) is its own dispatcher: its "wrapper" is
+    // itself, installing it changes nothing, and hooks land on its closure's state.
+    const body = bodySiteOf(original);
+    this.state = body !== undefined ? body.stateFor(original) : { hooks: null };
+    this.wrapper = body !== undefined ? original : makeWrapper(original, this.state);
     wrappers.set(this.wrapper, this);
     table.byOriginal.set(original, this);
   }
@@ -127,8 +132,9 @@ export function siteFor(target: PatchTarget): Site | string {
     dropPlace(existing, existing.places.find((p) => p.holder === target.holder && p.key === target.key) ?? target);
   }
   const why = target.unpatchable();
-  if (why !== undefined) return why;
   const current = target.read();
+  // A read-only place holding an instrumented function needs no write: hooks go on its body.
+  if (why !== undefined && (typeof current !== 'function' || bodySiteOf(current) === undefined)) return why;
   if (typeof current !== 'function') return 'not a function';
   // Already our wrapper (copied here from a patched place): share that site, never wrap a wrapper.
   const original = unwrap(current);
@@ -201,7 +207,8 @@ function install(site: Site): boolean {
 
 function installAt(site: Site, place: PatchTarget): boolean {
   const current = place.read();
-  const ok = (current === site.original || current === site.wrapper) && place.write(site.wrapper);
+  // Already there (an instrumented function is its own wrapper): nothing to write.
+  const ok = current === site.wrapper || (current === site.original && place.write(site.wrapper));
   if (ok) place.afterChange?.();
   return ok;
 }

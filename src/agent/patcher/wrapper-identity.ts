@@ -6,6 +6,7 @@
  */
 import { types } from 'node:util';
 import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
+import { originalText } from './body-site.js';
 
 // Pristine (src/safe/intrinsics.ts): a replaced Reflect.apply must never run for our own calls.
 const reflectApply = ReflectApply;
@@ -44,7 +45,8 @@ export function installToString(): void {
     const get = originals.get.bind(originals);
     const replacement = {
       toString(this: Function): string {
-        return reflectApply(native, get(this) ?? this, []);
+        // An instrumented function's text without what the rewrite inserted (body-site.ts).
+        return originalText(reflectApply(native, get(this) ?? this, []) as string);
       },
     }.toString;
     const desc = getOwnPropertyDescriptor(Function.prototype, 'toString');

@@ -22,6 +22,12 @@
  * - The app's files only; node_modules when LIVETRACE_PRELOAD_PACKAGES=1; never JSON,
  *   native addons, or livetrace itself.
  *
+ * Modules the user selected (instrument.ts: LIVETRACE_INSTRUMENT, `run` patterns) are
+ * instrumented before `_compile` compiles them: their functions' own bodies call the
+ * tracer, and the pinning that follows finds them instrumented and wraps none of them
+ * (patcher/site.ts), so they stay the very same objects. What instrumentation leaves
+ * alone (async functions, generators, ...) is pinned as here.
+ *
  * The hooks wrap `Module.prototype._compile` (pinning) and `load` (telling sessions), installed once per process (on a
  * global symbol, so a second copy of livetrace does not wrap it again). It calls the
  * original first and never throws: a failure to pin leaves the module as it loaded.
@@ -34,6 +40,7 @@ import { enumerateExports } from '../../catalog/exports-walk.js';
 import { heldElsewhere, markPreloaded, noteHeldElsewhere } from '../exports/modules.js';
 import { propertyTarget } from '../exports/target.js';
 import { isOwnFile } from '../../capture/stack.js';
+import { instrumentModule } from './instrument.js';
 
 interface CjsModule {
   filename: string;
@@ -50,7 +57,7 @@ const isProxy = types.isProxy;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 
 /** Wraps `Module.prototype.load` so every eligible module's exports get idle dispatchers. */
-export function installCjsPreload(options: { packages: boolean }): void {
+export function installCjsPreload(options: { packages: boolean; instrument?: (filename: string) => boolean }): void {
   const global = globalThis as Record<symbol, unknown>;
   if (global[INSTALLED] !== undefined) return;
   global[INSTALLED] = true;
@@ -60,7 +67,14 @@ export function installCjsPreload(options: { packages: boolean }): void {
   // `load` snapshots `module.exports` for the ESM loader before it returns, and an
   // `import()` of the module later would get the unpinned original (issue 12, item 4).
   const compile = Module.prototype._compile;
+  const instrument = options.instrument;
   Module.prototype._compile = function (this: CjsModule, ...args: unknown[]): unknown {
+    // A selected module's functions call the tracer from their own bodies (instrument.ts);
+    // pinning then finds them instrumented and leaves them as they are (patcher/site.ts).
+    if (instrument !== undefined && typeof args[0] === 'string' && typeof args[1] === 'string' && wanted(args[1]) && instrument(args[1])) {
+      const code = instrumentModule(args[0], args[1]);
+      if (code !== undefined) args[0] = code;
+    }
     const result = Reflect.apply(compile, this, args);
     afterCompile(this, options.packages);
     return result;

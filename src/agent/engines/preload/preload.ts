@@ -6,6 +6,9 @@
  * Settings (environment):
  *   LIVETRACE_PRELOAD=0            off: the agent starts, modules load untouched
  *   LIVETRACE_PRELOAD_PACKAGES=1   also node_modules (default: the app's own files only)
+ *   LIVETRACE_INSTRUMENT=<glob>,.. CommonJS modules whose function bodies call the tracer
+ *                                  instead of being pinned (instrument.ts); `livetrace run`
+ *                                  adds its patterns' module globs
  *
  * It only acts on the main thread of a process that names a preload on its command line
  * or in NODE_OPTIONS. Node runs `--require` preloads in its loader thread too, and in
@@ -19,6 +22,7 @@ import { agentEntry } from '../../../protocol/install.js';
 import { log } from '../../log.js';
 import { installCjsPreload } from './cjs.js';
 import { installEsmPreload } from './esm.js';
+import { instrumentGlobs, makeInstrumentFilter } from './instrument.js';
 import { installToString } from '../../patcher/wrapper.js';
 
 const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/;
@@ -30,7 +34,8 @@ export function installPreload(): void {
     // Before the program's first line: a library that keeps the native toString in a
     // variable would see a callable Proxy wrapper as native code (lodash's isNative).
     installToString();
-    installCjsPreload({ packages });
+    const instrument = makeInstrumentFilter(instrumentGlobs(), packages);
+    installCjsPreload(instrument === undefined ? { packages } : { packages, instrument });
     installEsmPreload({ packages, root: agentEntry().root });
   } catch (error) {
     log.debug({ err: error }, 'preload engine not installed');

@@ -1,0 +1,241 @@
+/**
+ * Body sites: the site of a function whose own body calls the tracer (source/instrument.ts
+ * rewrites the selected CommonJS modules as they compile). Nothing is wrapped: the traced
+ * function stays the very same object, so a library's own references to what it exports,
+ * `Object.create(fn)`, statics, `inspect` and `toString` are exactly as untraced.
+ *
+ * One body site per source function, shared by every closure made of it, with one
+ * `ClosureState` per closure a session asked for: that is the `SiteState` of the patcher's
+ * site (site.ts), so a session hooks a closure as it hooks a wrapper. The body checks the
+ * body site's `hooks` on entry (the idle path: one property read; non-null while any of
+ * its closures has hooks), then hands `enter` the running closure (its own name, or
+ * `arguments.callee`: instrument.ts decides), whose hooks alone are asked: hooking one of
+ * lodash's dozens of exports made by one `function () {}` tells of that one only. The
+ * calls it makes when hooked run the same dispatch as a wrapper
+ * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
+ * and makes the call the enclosing one for the call tree; `r` (a `return`) and `x` (a
+ * throw) record how it is ending, and `f` (the body's own `finally`, after any of the
+ * user's) reports the last of them, once. Unlike a wrapper there is no
+ * frame of ours between the function and its caller at all.
+ *
+ * How a patcher site knows a function is instrumented: the inserted text carries a marker
+ * comment with the site id, found in the pristine `Function.prototype.toString` text; the
+ * marker of the function itself (not of a nested one) is the one at the offset the rewrite
+ * recorded. The registry (sites by id, the per-process tag) lives on a global symbol so
+ * the ESM and CJS builds of livetrace share it, and the rewritten modules reach it.
+ */
+import { engine } from './guard.js';
+import { enter as dispatchEnter, returned, threw, type ActiveCall, type Hook } from './dispatch.js';
+import type { SiteState } from './wrapper-compile.js';
+import { markedSites, stripInserted } from '../source/instrument.js';
+import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
+
+/** A call some hook took: ended once, by whichever of r/x/f comes first. */
+/**
+ * A call some hook took. How it ends is known only in the body's own `finally` (a user's
+ * `finally` may still return another value or throw after a `return`): `r` and `x` record,
+ * `f` reports the last completion, once.
+ */
+interface BodyCall {
+  call: ActiveCall;
+  /** Called with `new`: the result is `this` unless an object is returned. */
+  constructed: boolean;
+  /** 0: no completion yet (falls off the end), 1: returned `value`, 2: threw `value`. */
+  ending: 0 | 1 | 2;
+  value: unknown;
+}
+
+/**
+ * The hooks of one closure of an instrumented function: the patcher site's state (site.ts
+ * assigns `hooks` as for a wrapper). Writing it also keeps the body site's `hooks` (the
+ * idle check in the body) non-null exactly while some closure of it has hooks.
+ */
+export class ClosureState implements SiteState {
+  private own: Hook[] | null = null;
+  constructor(private readonly body: BodySite) {}
+
+  get hooks(): Hook[] | null {
+    return this.own;
+  }
+
+  set hooks(value: Hook[] | null) {
+    const before = this.own !== null;
+    this.own = value;
+    const after = value !== null;
+    if (before !== after) this.body.hookedClosures(after ? 1 : -1);
+  }
+}
+
+const ANY: Hook[] = [];
+
+export class BodySite {
+  /** Non-null while any closure has hooks: the one field the body reads per call. */
+  hooks: readonly Hook[] | null = null;
+  private hooked = 0;
+  /** Per closure; for a function evaluated once, the one state. */
+  private readonly closures = new SafeWeakMap<Function, ClosureState>();
+  private only: ClosureState | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly file: string,
+    readonly name: string,
+    readonly line: number,
+    /** Where the site's marker sits in its function's toString text. */
+    readonly offset: number,
+    /** Evaluated once: every closure (there is one) shares one state, and the body hands none to `enter`. */
+    readonly once: boolean,
+  ) {}
+
+  /** The patcher state of closure `fn`. */
+  stateFor(fn: Function): ClosureState {
+    if (this.once) return (this.only ??= new ClosureState(this));
+    let state = this.closures.get(fn);
+    if (state === undefined) this.closures.set(fn, (state = new ClosureState(this)));
+    return state;
+  }
+
+  hookedClosures(delta: number): void {
+    this.hooked += delta;
+    this.hooks = this.hooked > 0 ? ANY : null;
+  }
+
+  /**
+   * At body entry, when some closure has hooks: `fn` is the running closure (undefined for
+   * a function evaluated once). Undefined lets the call go by. Never throws.
+   */
+  enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, fn?: Function): BodyCall | undefined {
+    if (engine.busy !== 0) return undefined;
+    const state = fn === undefined ? this.only : this.closures.get(fn);
+    const hooks = state?.hooks;
+    if (hooks === null || hooks === undefined) return undefined;
+    // A sloppy-mode function sees globalThis for a plain call; the wrapper (strict) sees
+    // the caller's undefined: report what a wrapper would.
+    if (self === globalThis) self = undefined;
+    // A copy: hooks expect an array, and a sloppy-mode `arguments` follows later writes to the parameters.
+    const list: unknown[] = [];
+    for (let i = 0; i < args.length; i++) list[i] = args[i];
+    let first: object | undefined;
+    try {
+      first = hooks[0]!.enter(self, list, newTarget);
+    } catch {
+      // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+    }
+    const call = first === undefined && hooks.length === 1 ? undefined : dispatchEnter(hooks, first, self, list, newTarget);
+    return call === undefined ? undefined : { call, constructed: newTarget !== undefined, ending: 0, value: undefined };
+  }
+
+  /** `return value` of a traced call: recorded; hands `value` back unchanged. */
+  r(token: BodyCall, value: unknown): unknown {
+    token.ending = 1;
+    token.value = value;
+    return value;
+  }
+
+  /** The body threw `error` (rethrown by the body itself). */
+  x(token: BodyCall, error: unknown): void {
+    token.ending = 2;
+    token.value = error;
+  }
+
+  /** The body's `finally`: reports the last completion (no `return`: undefined, or `self` when constructed). */
+  f(token: BodyCall, self?: unknown): void {
+    if (token.ending === 2) {
+      threw(token.call, token.value);
+      return;
+    }
+    let value = token.value;
+    if (token.constructed && (token.ending === 0 || value === null || (typeof value !== 'object' && typeof value !== 'function'))) value = self;
+    returned(token.call, value);
+  }
+}
+
+export interface BodyRegistry {
+  version: 1;
+  /** Marks inserted text and suffixes inserted identifiers: letters and digits. */
+  tag: string;
+  /** By site id. */
+  sites: (BodySite | undefined)[];
+  /** Site arrays of modules compiled but not yet evaluated, by module id. */
+  pending: Map<number, BodySite[]>;
+  nextModule: number;
+  /** Called by a rewritten module's first statement: its sites. */
+  take(moduleId: number): BodySite[];
+}
+
+const REGISTRY_KEY = Symbol.for('livetrace.body.v1');
+const nativeToString = Function.prototype.toString;
+
+function randomTag(): string {
+  let tag = 'lt';
+  for (let i = 0; i < 6; i++) tag += 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)];
+  return tag;
+}
+
+/** The process's registry (created on first use). */
+export function bodyRegistry(): BodyRegistry {
+  const global = globalThis as Record<symbol, unknown>;
+  const existing = global[REGISTRY_KEY] as BodyRegistry | undefined;
+  if (existing !== undefined) return existing;
+  const registry: BodyRegistry = {
+    version: 1,
+    tag: randomTag(),
+    sites: [],
+    pending: new SafeMap(),
+    nextModule: 0,
+    take(moduleId) {
+      const sites = registry.pending.get(moduleId) ?? [];
+      registry.pending.delete(moduleId);
+      return sites;
+    },
+  };
+  Object.defineProperty(global, REGISTRY_KEY, { value: registry, configurable: true, enumerable: false, writable: false });
+  return registry;
+}
+
+function existingRegistry(): BodyRegistry | undefined {
+  return (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as BodyRegistry | undefined;
+}
+
+/** The JavaScript expression a rewritten module reads its sites with. */
+export function registryExpression(moduleId: number): string {
+  return `globalThis[Symbol.for('livetrace.body.v1')].take(${moduleId})`;
+}
+
+/** The body site of an instrumented function, or undefined for any other function. Never throws. */
+export function bodySiteOf(fn: Function): BodySite | undefined {
+  const registry = existingRegistry();
+  if (registry === undefined || registry.sites.length === 0) return undefined;
+  try {
+    const text = ReflectApply(nativeToString, fn, []) as string;
+    for (const [id, at] of markedSites(text, registry.tag)) {
+      const site = registry.sites[id];
+      if (site !== undefined && site.offset === at) return site;
+    }
+  } catch {
+    // Not a function we can read: not instrumented.
+  }
+  return undefined;
+}
+
+/** A function's text without what the rewrite inserted (toString; texts without the tag are returned as they are). */
+export function originalText(text: string): string {
+  const registry = existingRegistry();
+  return registry === undefined ? text : stripInserted(text, registry.tag);
+}
+
+/**
+ * Registers the sites of one rewritten module, before it is evaluated: ids from `firstId`
+ * (the registry's `sites.length` when the rewrite ran), module id `registry.nextModule`.
+ */
+export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean }[], firstId: number): void {
+  const registry = bodyRegistry();
+  const moduleId = registry.nextModule++;
+  const sites: BodySite[] = [];
+  infos.forEach((info, i) => {
+    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once);
+    registry.sites[firstId + i] = site;
+    ArrayPrototypePush(sites, site);
+  });
+  registry.pending.set(moduleId, sites);
+}
