@@ -36,7 +36,9 @@ export class SessionReach {
 
   /** Hooks a pattern just attached: those of the exports engine are checked. */
   hooked(hooks: SessionHook[]): void {
-    for (const hook of hooks) if (hook.engine === 'exports') ArrayPrototypePush(this.unchecked, hook);
+    // An instrumented function (its body calls the tracer, patcher/body-site.ts) is seen
+    // however its callers hold it: nothing to check.
+    for (const hook of hooks) if (hook.engine === 'exports' && hook.site.wrapper !== hook.site.original) ArrayPrototypePush(this.unchecked, hook);
   }
 
   /** Starts checking the hooks added since the last call (after their records are queued). */
