@@ -44,7 +44,19 @@ export interface Ending {
   end: number;
 }
 
+/** A test of one argument that every call a hook takes passes (pattern/match/matcher.ts `Positional`). */
+export interface PositionalTest {
+  readonly at: number;
+  readonly test: (value: unknown) => boolean;
+}
+
 export interface Hook {
+  /**
+   * When set, every call this hook could take passes `test` on its argument `at`: the
+   * site's wrapper runs it first and lets a call that fails go by without asking the hook
+   * (site.ts refreshSite). May throw (the wrapper then asks the hook).
+   */
+  readonly pretest?: PositionalTest | undefined;
   /** Pre-call decision. Undefined lets the call go by untouched. Never throws. */
   enter(self: unknown, args: unknown[], newTarget: unknown): object | undefined;
   /** The call returned or threw. Never throws. */

@@ -38,6 +38,7 @@ import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
+import { idleState } from './wrapper-compile.js';
 import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
@@ -65,7 +66,7 @@ export class Site {
   readonly original: Function;
   readonly wrapper: Function;
   /** A const object's field, read once per call: the idle check. */
-  readonly state: SiteState = { hooks: null };
+  readonly state: SiteState = idleState();
   installed = false;
   /** Installed for good: never restored, never forgotten (see pinSite). */
   pinned = false;
@@ -156,7 +157,27 @@ export function addHook(site: Site, hook: Hook): boolean {
   if (!site.installed && !install(site)) return false;
   const hooks = site.state.hooks;
   site.state.hooks = hooks === null ? [hook] : [...hooks, hook];
+  refreshSite(site);
   return true;
+}
+
+/**
+ * Sets the site's positional pre-test (wrapper-compile.ts) from its hooks: only a site
+ * with one hook offering one (`Hook.pretest`, for one pattern) gets it, since a call the
+ * test rejects is then rejected by every hook the site has. Called whenever the hooks or
+ * a hook's patterns change.
+ */
+export function refreshSite(site: Site): void {
+  const state = site.state;
+  const hooks = state.hooks;
+  const pretest = hooks !== null && hooks.length === 1 ? hooks[0]!.pretest : undefined;
+  if (pretest !== undefined && pretest.at < state.arity) {
+    state.at = pretest.at;
+    state.pre = pretest.test;
+  } else {
+    state.pre = null;
+    state.at = 0;
+  }
 }
 
 /** Removes a hook; with the last one gone, restores the original if our wrapper is still installed. */
@@ -165,6 +186,7 @@ export function removeHook(site: Site, hook: Hook): void {
   if (hooks === null) return;
   const rest = hooks.filter((h) => h !== hook);
   site.state.hooks = rest.length === 0 ? null : rest;
+  refreshSite(site);
   if (rest.length > 0 || !site.installed || site.pinned) return;
   site.installed = false;
   for (const place of site.places) {

@@ -23,13 +23,31 @@ import { compileFunction } from 'node:vm';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
 import type { Hook } from './dispatch.js';
 
-/** The one field the wrapper reads per call: null while no hook is attached. */
+/**
+ * What the wrapper reads per call. `hooks` is null while no hook is attached (the idle
+ * check). The rest is the site's positional pre-test (site.ts sets it): when the site's
+ * one hook has one pattern whose first test looks at one argument, `pre` is that test
+ * and `at` the argument's position, and an arity-specialised wrapper (wrapper-function.ts)
+ * runs it on its named parameter before anything else; a call it rejects goes by
+ * untouched, counted in `skipped` (the hook's `entered` adds them up). `arity` is how many
+ * parameters the wrapper names (0-4); -1 for a wrapper that never looks at `pre` (a rest
+ * wrapper, a Proxy, the closures): the site sets `pre` only for `at < arity`.
+ */
 export interface SiteState {
   hooks: Hook[] | null;
+  pre: ((value: unknown) => boolean) | null;
+  at: number;
+  arity: number;
+  skipped: number;
+}
+
+/** A site's state before any hook. */
+export function idleState(): SiteState {
+  return { hooks: null, pre: null, at: 0, arity: -1, skipped: 0 };
 }
 
 /** What every factory, compiled or closure, takes, in this order. */
-export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf'] as const;
+export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf', 'direct', 'argsOf'] as const;
 
 export type Factory = (...params: unknown[]) => unknown;
 
