@@ -50,7 +50,21 @@ export interface PositionalTest {
   readonly test: (value: unknown) => boolean;
 }
 
+/**
+ * A rate limit the wrapper can apply itself (session/limiter.ts): no `tokens` left means
+ * the hook would drop the call; the wrapper then counts it in `dropped` instead of asking.
+ */
+export interface Gate {
+  readonly tokens: number;
+  dropped: number;
+}
+
 export interface Hook {
+  /**
+   * When set, the hook takes every call while `gate` has tokens and drops every call (as
+   * over the rate) while it has none: the site's wrapper drops those itself (site.ts).
+   */
+  readonly gate?: Gate | undefined;
   /**
    * When set, every call this hook could take passes `test` on its argument `at`: the
    * site's wrapper runs it first and lets a call that fails go by without asking the hook

@@ -162,15 +162,18 @@ export function addHook(site: Site, hook: Hook): boolean {
 }
 
 /**
- * Sets the site's positional pre-test (wrapper-compile.ts) from its hooks: only a site
- * with one hook offering one (`Hook.pretest`, for one pattern) gets it, since a call the
- * test rejects is then rejected by every hook the site has. Called whenever the hooks or
- * a hook's patterns change.
+ * Sets the site's positional pre-test and rate gate (wrapper-compile.ts) from its hooks:
+ * only a site with one hook offering one (`Hook.pretest`, `Hook.gate`, for one pattern)
+ * gets it, since a call the wrapper lets by is then one every hook the site has would
+ * let by. Called whenever the hooks or a hook's patterns change.
  */
 export function refreshSite(site: Site): void {
   const state = site.state;
   const hooks = state.hooks;
-  const pretest = hooks !== null && hooks.length === 1 ? hooks[0]!.pretest : undefined;
+  const sole = hooks !== null && hooks.length === 1 ? hooks[0]! : undefined;
+  const gate = sole?.gate;
+  state.gate = gate !== undefined && state.arity >= 0 ? gate : null;
+  const pretest = sole?.pretest;
   if (pretest !== undefined && pretest.at < state.arity) {
     state.at = pretest.at;
     state.pre = pretest.test;

@@ -21,7 +21,7 @@
  */
 import { compileFunction } from 'node:vm';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
-import type { Hook } from './dispatch.js';
+import type { Gate, Hook } from './dispatch.js';
 
 /**
  * What the wrapper reads per call. `hooks` is null while no hook is attached (the idle
@@ -30,20 +30,24 @@ import type { Hook } from './dispatch.js';
  * and `at` the argument's position, and an arity-specialised wrapper (wrapper-function.ts)
  * runs it on its named parameter before anything else; a call it rejects goes by
  * untouched, counted in `skipped` (the hook's `entered` adds them up). `arity` is how many
- * parameters the wrapper names (0-4); -1 for a wrapper that never looks at `pre` (a rest
- * wrapper, a Proxy, the closures): the site sets `pre` only for `at < arity`.
+ * parameters the wrapper names (0-4); -1 for a wrapper that never looks at `pre` or
+ * `gate` (a rest wrapper, a Proxy, the closures): the site sets `pre` only for `at < arity`.
+ * `gate` is the one hook's rate limit when its pattern takes every call (dispatch.ts
+ * Gate): while it has no tokens left the wrapper drops the call itself, counted in the
+ * gate and in `skipped`.
  */
 export interface SiteState {
   hooks: Hook[] | null;
   pre: ((value: unknown) => boolean) | null;
   at: number;
+  gate: Gate | null;
   arity: number;
   skipped: number;
 }
 
 /** A site's state before any hook. */
 export function idleState(): SiteState {
-  return { hooks: null, pre: null, at: 0, arity: -1, skipped: 0 };
+  return { hooks: null, pre: null, at: 0, gate: null, arity: -1, skipped: 0 };
 }
 
 /** What every factory, compiled or closure, takes, in this order. */

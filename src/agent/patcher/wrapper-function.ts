@@ -100,9 +100,10 @@ function arityText(k: number): { params: string; args: string; pick: string; dir
  * Whether the call goes on to the hooks: no positional pre-test, or the call passes it
  * (a test that throws leaves the decision to the hooks). A call it rejects is counted.
  */
-function preTest(k: number, pick: string): string {
-  if (k === 0) return 'true';
-  return `(state.pre === null || passes(state.pre, state.at${[...Array(k).keys()].map((i) => `, a${i}`).join('')}))`;
+function preTest(k: number): string {
+  const gate = '(state.gate === null || open(state.gate))';
+  if (k === 0) return gate;
+  return `(state.pre === null || passes(state.pre, state.at${[...Array(k).keys()].map((i) => `, a${i}`).join('')})) && ${gate}`;
 }
 
 // The wrapper's text is kept small: V8 inlines a function into its caller only under a
@@ -120,6 +121,12 @@ function callableArity(k: number): string {
     state.skipped++;
     return false;
   };
+  const open = (gate) => {
+    if (gate.tokens > 0) return true;
+    gate.dropped++;
+    state.skipped++;
+    return false;
+  };
   const ask = (hooks, self, args, newTarget) => {
     let first;
     try {
@@ -130,7 +137,7 @@ function callableArity(k: number): string {
   return { wrapper(${params}) {
     const n = arguments.length;
     const hooks = state.hooks;
-    if (hooks !== null && guard.busy === 0 && ${preTest(k, pick)}) {
+    if (hooks !== null && guard.busy === 0 && ${preTest(k)}) {
       const args = ${args};
       const call = ask(hooks, this, args, undefined);
       if (call !== undefined) {
@@ -161,6 +168,12 @@ function constructibleArity(k: number): string {
     state.skipped++;
     return false;
   };
+  const open = (gate) => {
+    if (gate.tokens > 0) return true;
+    gate.dropped++;
+    state.skipped++;
+    return false;
+  };
   const ask = (hooks, self, args, newTarget) => {
     let first;
     try {
@@ -173,7 +186,7 @@ function constructibleArity(k: number): string {
     const hooks = state.hooks;
     // A bound original must see itself as new.target to construct its target's instance.
     const newTarget = new.target === undefined ? undefined : bound && new.target === wrapper ? original : new.target;
-    if (hooks !== null && guard.busy === 0 && ${preTest(k, pick)}) {
+    if (hooks !== null && guard.busy === 0 && ${preTest(k)}) {
       const args = ${args};
       const call = ask(hooks, this, args, newTarget);
       if (call !== undefined) {

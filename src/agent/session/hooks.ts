@@ -18,7 +18,7 @@ import type { Bindings, Matcher, Positional } from '../../pattern/match/matcher.
 import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
 import type { Redactor } from '../capture/redaction.js';
 import { addHook, refreshSite, removeHook, siteFor, type Site } from '../patcher/site.js';
-import { type Ending, type Hook } from '../patcher/dispatch.js';
+import { type Ending, type Gate, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
 // Registers the ES modules of a process attached to without the preload (probes reach them).
@@ -31,6 +31,8 @@ import { ArrayPrototypePush, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** The session's hot path, as its hooks call it. */
 export interface HookOwner {
+  /** The session's rate limit as a gate for a hook whose one pattern is `matcher` (patcher/dispatch.ts Gate), if the wrapper may apply it. */
+  gate(matcher: Matcher): Gate | undefined;
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): object | undefined;
   exit(token: object, ending: Ending): void;
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
@@ -78,6 +80,12 @@ export class SessionHook implements Hook {
    */
   get entered(): number {
     return this.reached + (this.site.state.skipped - this.skippedBefore);
+  }
+
+  /** The session's rate limit, for the site's wrapper to drop over-the-rate calls itself, when the one pattern takes every call. */
+  get gate(): Gate | undefined {
+    const matcher = this.matchers.length === 1 ? this.matchers[0]! : undefined;
+    return matcher?.acceptsAll === true ? this.sessionKey.gate(matcher) : undefined;
   }
 
   /** The one pattern's positional test (pattern/match/matcher.ts), for the site's wrapper to run first. */

@@ -40,7 +40,7 @@ import { log } from '../log.js';
 import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
 import type { Ending } from '../patcher/dispatch.js';
-import { SessionHooks, type HookOwner, type SessionHook, type Token } from './hooks.js';
+import { SessionHooks, type HookOwner, type Hooked, type SessionHook, type Token } from './hooks.js';
 import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
 import { addedRecord, RECORD_PID, startedRecord, statsRecord, stoppedRecord } from './records.js';
@@ -118,9 +118,17 @@ export class Session implements TraceSession, HookOwner {
       for (const record of loaderThreadRecords(this.id, wallTime(this.startedAt), this.hooks, this.options, patterns, () => this.stats)) this.queue.push(record, 0, true);
       return;
     }
-    const { matched, unpatchable } = this.hooks.attach(patterns, true);
-    this.breaker.restart();
+    // Before the hooks: a site asks for the limiter as its gate when a hook is added.
     this.limiter = new RateLimiter(this.options.rate.count, this.options.rate.perMs);
+    let attached: Hooked;
+    try {
+      attached = this.hooks.attach(patterns, true);
+    } catch (error) {
+      this.limiter.close();
+      throw error;
+    }
+    const { matched, unpatchable } = attached;
+    this.breaker.restart();
     this.asyncParents.update(this.running, this.hooks.matched.length);
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
@@ -152,6 +160,7 @@ export class Session implements TraceSession, HookOwner {
   }
 
   get stats(): SessionStats {
+    this.takeGateDrops();
     return this.tally.stats(this.stopReasonValue, this.startedAt, this.hooks.matchers);
   }
 
@@ -271,6 +280,19 @@ export class Session implements TraceSession, HookOwner {
     if (this.running) this.breaker.add(ns);
   }
 
+  /**
+   * The limiter, as the gate of a site whose one hook is this session's with the one
+   * pattern `matcher` taking every call: a call it drops is one `admit` would drop over
+   * the rate (counted as matched and dropped). Not with `trip` (a drop stops the session
+   * instead), nor for a pattern that aggregates or has a post-guard (those pass the rate
+   * later or never). Once the queue is full or `max` reached, a call the gate drops is
+   * counted as over the rate rather than as a queue drop or not at all.
+   */
+  gate(matcher: Matcher): RateLimiter | undefined {
+    if (!this.running || this.options.trip || matcher.post !== undefined || matcher.actions.count || matcher.actions.hist) return undefined;
+    return this.limiter;
+  }
+
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
     const ending = token.ending;
     if (!this.running || ending === undefined) return;
@@ -374,7 +396,17 @@ export class Session implements TraceSession, HookOwner {
     }
   }
 
+  /** Calls the sites' wrappers dropped over the rate themselves (the limiter as their gate): matched, and dropped. */
+  private takeGateDrops(): void {
+    const dropped = this.limiter.dropped;
+    if (dropped === 0) return;
+    this.limiter.dropped = 0;
+    this.tally.calls += dropped;
+    this.tally.dropped.rate += dropped;
+  }
+
   private reportDrops(): void {
+    this.takeGateDrops();
     this.tally.reportDrops(this.id, (record) => this.queue.push(record, 0, true));
   }
 

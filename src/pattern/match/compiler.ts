@@ -123,6 +123,7 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
     tooBroad: isTooBroad(ast),
     actions,
     positional: pretest,
+    acceptsAll: minArgs === 0 && maxArgs === Number.POSITIVE_INFINITY && !filters && postGuard === undefined,
     guardErrors: 0,
     matchModule(module: ModuleRef): boolean {
       try {

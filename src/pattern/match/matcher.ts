@@ -74,6 +74,8 @@ export interface Matcher {
   /** Post-call test (the part of the guard that mentions ret, err, threw or ms); undefined when there is none. Never throws. */
   readonly post: ((bindings: Bindings, outcome: Outcome) => boolean) | undefined;
   readonly actions: Actions;
+  /** True when `pre` accepts every call (no arity, argument pattern or pre-guard) and there is no post-guard. */
+  readonly acceptsAll?: boolean;
   /** A necessary test of one argument, when the pattern has one (see Positional). */
   readonly positional?: Positional | undefined;
   /** Reads that would have run user code, or failed, while testing calls. */
