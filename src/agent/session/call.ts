@@ -69,6 +69,7 @@ export function entryToken(
     truncated,
     bytes,
     entryNs: 0,
+    timed: false,
     ending: undefined,
   };
 }

@@ -134,8 +134,10 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit. */
+  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit; 0 unless timed. */
   entryNs: number;
+  /** Its own time is measured with the clock (session.ts TIMED_EVERY), not estimated. */
+  timed: boolean;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }

@@ -14,9 +14,10 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is measured for every call it reports and for every probe hit
- *   (`charge`), and the overload breaker (breaker.ts) stops the session with 'overload'
- *   when a second's total passes the budget, or one call passes HARD_CEILING_MS. Calls
+ * - The engine's own time is measured for one reported call in TIMED_EVERY (and every
+ *   one that captures a stack or much data), the others being charged the measured
+ *   calls' running mean, and for every probe hit (`charge`); the overload breaker
+ *   (breaker.ts) stops the session with 'overload' when a second's total passes the budget, or one call passes HARD_CEILING_MS. Calls
  *   dropped before capture (pre-test, max, a full queue, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
@@ -61,6 +62,18 @@ export { activeSessions, engine } from './registry.js';
 
 export { HARD_CEILING_MS } from './breaker.js';
 
+/**
+ * One reported call in this many has its own time measured with the clock, entry and
+ * exit (and every call that captures a stack): a clock read costs about 60 ns here, and
+ * measuring every call took three of them, more than the rest of a reported call's own
+ * work. The others are charged the measured calls' running mean, so the breaker's
+ * second-budget sees the same sum; a call whose capture turns out large is measured at
+ * its exit whatever its turn.
+ */
+const TIMED_EVERY = 16;
+/** Captured bytes over which an untimed call's exit is measured all the same. */
+const TIMED_BYTES = 2048;
+
 let nextSessionNumber = 1;
 
 /** Starts a session. Throws LivetraceError for a bad pattern or option, or a pattern that matches nothing. */
@@ -81,6 +94,10 @@ export class Session implements TraceSession, HookOwner {
   private readonly unwatchModules: () => void;
 
   private running = true;
+  /** Reported calls until the next timed one (ownTime). */
+  private untimed = 0;
+  /** Running mean of a timed call's own ns, entry and exit: what an untimed call is charged. */
+  private meanOwnNs = 0;
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
   private readonly tally = new Tally();
@@ -241,15 +258,22 @@ export class Session implements TraceSession, HookOwner {
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
   private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
     engine.busy++;
-    const t0 = clock();
+    const stack = matcher.actions.stack || this.options.stack;
+    const timed = stack || --this.untimed < 0;
+    if (timed && !stack) this.untimed = TIMED_EVERY - 1;
+    const t0 = timed ? clock() : 0;
     try {
-      if (this.schedule.past(t0)) {
+      // An untimed call's deadline is checked at its exit, on the clock reading taken there.
+      if (timed && this.schedule.past(t0)) {
         this.expire();
         return undefined;
       }
       const parent = this.options.parents ? parentOf(this) : undefined;
       const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
-      token.entryNs = this.spent(clock() - t0);
+      if (timed) {
+        token.timed = true;
+        token.entryNs = this.spent(clock() - t0);
+      }
       return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
@@ -329,15 +353,32 @@ export class Session implements TraceSession, HookOwner {
       const event = callEvent(this.id, token, outcome, captured, result.truncated, durationNs, settleNs, start);
       // A call whose capture alone passed the ceiling is not queued: the session is over.
       accounted = true;
-      if (this.spent(clock() - t0, token.entryNs) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
+      if (this.ownTime(token, t0, token.bytes + result.bytes) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
       else if (this.running) this.tally.dropped.queue++;
       if (this.tally.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
-      if (!accounted && this.running) this.spent(clock() - t0);
+      if (!accounted && this.running) this.ownTime(token, t0, 0);
       engine.busy--;
     }
+  }
+
+  /**
+   * Accounts a reported call's own time at its exit (`t0`: the exit's first clock
+   * reading; `bytes`: what it captured). A timed call (see TIMED_EVERY) is measured,
+   * entry and exit, and teaches the running mean; an untimed one is charged the mean,
+   * unless its capture turned out large, when its exit is measured (its entry charged
+   * the mean). Returns what `spent` does.
+   */
+  private ownTime(token: Token, t0: number, bytes: number): number {
+    if (token.timed) {
+      const ns = this.spent(clock() - t0, token.entryNs);
+      if (ns !== 0) this.meanOwnNs += (token.entryNs + ns - this.meanOwnNs) / (this.meanOwnNs === 0 ? 1 : 8);
+      return ns;
+    }
+    if (bytes > TIMED_BYTES) return this.spent(clock() - t0 + this.meanOwnNs);
+    return this.spent(this.meanOwnNs);
   }
 
   /**
