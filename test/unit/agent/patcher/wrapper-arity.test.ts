@@ -108,7 +108,7 @@ describe('the positional pre-test', () => {
   });
 
   it('is not set for a position past the wrapper\'s named parameters, nor with two hooks on the site', () => {
-    const holder = { f: (a: unknown): unknown => a };
+    const holder = { f: (a: unknown, ..._more: unknown[]): unknown => a };
     const site = siteOf(holder, 'f');
     const far = new TestingHook({ at: 1, test: () => false });
     addHook(site, far);
