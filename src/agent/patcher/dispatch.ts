@@ -136,7 +136,8 @@ export function returned(call: ActiveCall, value: unknown): void {
     popFrame(call.frame);
     let pending = false;
     try {
-      pending = isNativePromise(value);
+      // A promise is an object: the typeof test spares most calls isPromise's C++ call.
+      pending = typeof value === 'object' && value !== null && isNativePromise(value);
     } catch {
       // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }
