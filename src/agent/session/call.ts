@@ -68,8 +68,7 @@ export function entryToken(
     stack,
     truncated,
     bytes,
-    entryNs: 0,
-    timed: false,
+    enteredAt: 0,
     ending: undefined,
   };
 }

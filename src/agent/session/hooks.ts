@@ -134,10 +134,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit; 0 unless timed. */
-  entryNs: number;
-  /** Its own time is measured with the clock (session.ts TIMED_EVERY), not estimated. */
-  timed: boolean;
+  /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
+  enteredAt: number;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }

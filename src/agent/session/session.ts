@@ -14,9 +14,9 @@
  *   the call; its limits are applied when the post-guard passes.
  * - Records go to a queue bounded in events and bytes; over either bound new records
  *   are dropped and counted, so memory stays bounded when nobody reads.
- * - The engine's own time is measured for one reported call in TIMED_EVERY (and every
- *   one that captures a stack or much data), the others being charged the measured
- *   calls' running mean, and for every probe hit (`charge`); the overload breaker
+ * - The engine's own time is measured for every call it reports (the exit's part on one
+ *   call in TIMED_EVERY and on every heavy one, the others charged the measured exits'
+ *   mean) and for every probe hit (`charge`); the overload breaker
  *   (breaker.ts) stops the session with 'overload' when a second's total passes the budget, or one call passes HARD_CEILING_MS. Calls
  *   dropped before capture (pre-test, max, a full queue, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
@@ -63,15 +63,15 @@ export { activeSessions, engine } from './registry.js';
 export { HARD_CEILING_MS } from './breaker.js';
 
 /**
- * One reported call in this many has its own time measured with the clock, entry and
- * exit (and every call that captures a stack): a clock read costs about 60 ns here, and
- * measuring every call took three of them, more than the rest of a reported call's own
- * work. The others are charged the measured calls' running mean, so the breaker's
- * second-budget sees the same sum; a call whose capture turns out large is measured at
- * its exit whatever its turn.
+ * One reported call in this many has the exit part of its own time measured with the
+ * clock (so does every call with a stack or a cut or large capture); the others are
+ * charged the measured exits' running mean. A clock read costs about 60 ns on this
+ * machine, and measuring every exit took a fourth read per reported call (after the
+ * reading before the entry's capture, the call's start and its end), more than half the
+ * rest of the exit's work. The entry part is measured on every call (ownTime).
  */
 const TIMED_EVERY = 16;
-/** Captured bytes over which an untimed call's exit is measured all the same. */
+/** Captured bytes (entry and exit) over which an exit is measured whatever its turn. */
 const TIMED_BYTES = 2048;
 
 let nextSessionNumber = 1;
@@ -94,10 +94,11 @@ export class Session implements TraceSession, HookOwner {
   private readonly unwatchModules: () => void;
 
   private running = true;
-  /** Reported calls until the next timed one (ownTime). */
+  /** Reported calls until the next one whose exit is timed (ownTime). */
   private untimed = 0;
-  /** Running mean of a timed call's own ns, entry and exit: what an untimed call is charged. */
-  private meanOwnNs = 0;
+  /** Running mean of a timed exit's own ns: what an untimed exit is charged. */
+  private meanExitNs = 0;
+  private measuredExits = 0;
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
   private readonly tally = new Tally();
@@ -258,22 +259,16 @@ export class Session implements TraceSession, HookOwner {
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
   private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
     engine.busy++;
-    const stack = matcher.actions.stack || this.options.stack;
-    const timed = stack || --this.untimed < 0;
-    if (timed && !stack) this.untimed = TIMED_EVERY - 1;
-    const t0 = timed ? clock() : 0;
+    const t0 = clock();
     try {
-      // An untimed call's deadline is checked at its exit, on the clock reading taken there.
-      if (timed && this.schedule.past(t0)) {
+      if (this.schedule.past(t0)) {
         this.expire();
         return undefined;
       }
       const parent = this.options.parents ? parentOf(this) : undefined;
       const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
-      if (timed) {
-        token.timed = true;
-        token.entryNs = this.spent(clock() - t0);
-      }
+      // The entry's own time ends at the call's start, which the site reads next (ownTime).
+      token.enteredAt = t0;
       return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
@@ -353,32 +348,40 @@ export class Session implements TraceSession, HookOwner {
       const event = callEvent(this.id, token, outcome, captured, result.truncated, durationNs, settleNs, start);
       // A call whose capture alone passed the ceiling is not queued: the session is over.
       accounted = true;
-      if (this.ownTime(token, t0, token.bytes + result.bytes) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
+      const heavy = token.truncated || result.truncated || token.stack !== undefined || token.bytes + result.bytes > TIMED_BYTES;
+      if (this.ownTime(token, start, t0, heavy) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
       else if (this.running) this.tally.dropped.queue++;
       if (this.tally.reported >= this.options.max) void this.stop('max');
     } catch (error) {
       this.internalError(error, 'reporting a call');
     } finally {
-      if (!accounted && this.running) this.ownTime(token, t0, 0);
+      if (!accounted && this.running) this.ownTime(token, start, t0, true);
       engine.busy--;
     }
   }
 
   /**
-   * Accounts a reported call's own time at its exit (`t0`: the exit's first clock
-   * reading; `bytes`: what it captured). A timed call (see TIMED_EVERY) is measured,
-   * entry and exit, and teaches the running mean; an untimed one is charged the mean,
-   * unless its capture turned out large, when its exit is measured (its entry charged
-   * the mean). Returns what `spent` does.
+   * Accounts a reported call's own time at its exit. The entry's part is measured on
+   * every call, without a clock read of its own: from the reading before its capture
+   * (`token.enteredAt`) to the site's reading of the call's `start`. The exit's part, from
+   * the call's end (`t0`, the site's reading) to now, is measured on one call in
+   * TIMED_EVERY and on every `heavy` one (a stack, a cut or large capture: the captures
+   * that can take long); the others are charged the measured exits' running mean.
+   * Returns what `spent` does.
    */
-  private ownTime(token: Token, t0: number, bytes: number): number {
-    if (token.timed) {
-      const ns = this.spent(clock() - t0, token.entryNs);
-      if (ns !== 0) this.meanOwnNs += (token.entryNs + ns - this.meanOwnNs) / (this.meanOwnNs === 0 ? 1 : 8);
-      return ns;
+  private ownTime(token: Token, start: number, t0: number, heavy: boolean): number {
+    const entryNs = start - token.enteredAt;
+    this.breaker.add(entryNs);
+    let exitNs = this.meanExitNs;
+    const timed = --this.untimed < 0;
+    if (timed || heavy) {
+      exitNs = clock() - t0;
+      if (timed) {
+        this.untimed = TIMED_EVERY - 1;
+        this.meanExitNs += (exitNs - this.meanExitNs) / (this.measuredExits++ === 0 ? 1 : 8);
+      }
     }
-    if (bytes > TIMED_BYTES) return this.spent(clock() - t0 + this.meanOwnNs);
-    return this.spent(this.meanOwnNs);
+    return this.spent(exitNs, entryNs);
   }
 
   /**
