@@ -6,7 +6,9 @@
  * site, the call to the original and the call to the site's first hook (`hooks[0].enter`,
  * which holds the pattern's pre-test and the rate limit) see one target each, so V8 can
  * inline the whole reject and drop path into the wrapper and drop the argument array that
- * never escapes it.
+ * never escapes it. The positional pre-test and the rate gate in the state (site.ts) go
+ * further for a plain function of 0-4 parameters: the wrapper rejects or drops such a call
+ * before any argument array or hook call exists (wrapper-function.ts).
  *
  * The text is fixed; nothing from the target or a pattern is ever part of it. It is
  * compiled by `vm.compileFunction` with the file name `livetrace-wrapper`, not by

@@ -7,10 +7,12 @@
  * - idle (`state.hooks` null): a plain call of the original, which V8 inlines down to about
  *   the cost of the bare call;
  * - livetrace's own call (`guard.busy` raised, dispatch.ts): the same plain call;
- * - hooked: the site's first hook decides right here (`hooks[0].enter`, one target per
- *   site, so V8 inlines the pattern's pre-test and the rate limit into the wrapper and the
- *   rest array never leaves it on a reject or a drop); `enter` is called only when that hook
- *   took the call or there are others to ask;
+ * - hooked: for a plain function of 0-4 parameters (named `a0`..`a3`, no argument array),
+ *   first the site's positional pre-test on its argument and its rate gate (site.ts
+ *   refreshSite), which let a call go by without any array or hook call; then the site's
+ *   first hook decides (`hooks[0].enter` through the per-site `ask`, one target per site,
+ *   so V8 can inline the pattern's pre-test and the rate limit); `enter` is called only
+ *   when that hook took the call or there are others to ask;
  * - taken: the original runs between `enter` and `returned`/`threw`, which have both
  *   returned while it runs, so the wrapper is the one frame of ours in its stack.
  *
@@ -106,13 +108,9 @@ function preTest(k: number): string {
   return `(state.pre === null || passes(state.pre, state.at${[...Array(k).keys()].map((i) => `, a${i}`).join('')})) && ${gate}`;
 }
 
-// The wrapper's text is kept small: V8 inlines a function into its caller only under a
-// bytecode size (460 bytes), and an idle or rejected call costs a bare call only inlined.
-// So the argument array and the call of the original are each written once.
-function callableArity(k: number): string {
-  const { params, args, pick, direct } = arityText(k);
-  return `'use strict';
-  const passes = (pre, at${params.replace('...more', '').replace(/, $/, '').replace(/^(?=a)/, ', ')}) => {
+/** The per-site helpers of an arity-specialised wrapper: the pre-test, the gate, the first hook's question. */
+function helpers(params: string, pick: string): string {
+  return `  const passes = (pre, at${params.replace('...more', '').replace(/, $/, '').replace(/^(?=a)/, ', ')}) => {
     try {
       if (pre(${pick})) return true;
     } catch {
@@ -134,7 +132,16 @@ function callableArity(k: number): string {
     } catch {}
     return first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, self, args, newTarget);
   };
-  return { wrapper(${params}) {
+`;
+}
+
+// The wrapper's text is kept small: V8 inlines a function into its caller only under a
+// bytecode size (460 bytes), and an idle or rejected call costs a bare call only inlined.
+// So the argument array and the call of the original are each written once.
+function callableArity(k: number): string {
+  const { params, args, pick, direct } = arityText(k);
+  return `'use strict';
+${helpers(params, pick)}  return { wrapper(${params}) {
     const n = arguments.length;
     const hooks = state.hooks;
     if (hooks !== null && guard.busy === 0 && ${preTest(k)}) {
@@ -159,29 +166,7 @@ function callableArity(k: number): string {
 function constructibleArity(k: number): string {
   const { params, args, pick, direct, list } = arityText(k);
   return `'use strict';
-  const passes = (pre, at${params.replace('...more', '').replace(/, $/, '').replace(/^(?=a)/, ', ')}) => {
-    try {
-      if (pre(${pick})) return true;
-    } catch {
-      return true;
-    }
-    state.skipped++;
-    return false;
-  };
-  const open = (gate) => {
-    if (gate.tokens > 0) return true;
-    gate.dropped++;
-    state.skipped++;
-    return false;
-  };
-  const ask = (hooks, self, args, newTarget) => {
-    let first;
-    try {
-      first = hooks[0].enter(self, args, newTarget);
-    } catch {}
-    return first === undefined && hooks.length === 1 ? undefined : enter(hooks, first, self, args, newTarget);
-  };
-  return function wrapper(${params}) {
+${helpers(params, pick)}  return function wrapper(${params}) {
     const n = arguments.length;
     const hooks = state.hooks;
     // A bound original must see itself as new.target to construct its target's instance.
