@@ -52,6 +52,13 @@ interface BodyCall {
  */
 export class ClosureState implements SiteState {
   private own: Hook[] | null = null;
+  // A body has no compiled wrapper (arity -1): refreshSite never gives it a positional
+  // pre-test or a rate gate, so every call reaches the hooks and `skipped` stays 0.
+  pre: SiteState['pre'] = null;
+  at = 0;
+  gate: SiteState['gate'] = null;
+  arity = -1;
+  skipped = 0;
   constructor(private readonly body: BodySite) {}
 
   get hooks(): Hook[] | null {

@@ -44,7 +44,33 @@ export interface Ending {
   end: number;
 }
 
+/** A test of one argument that every call a hook takes passes (pattern/match/matcher.ts `Positional`). */
+export interface PositionalTest {
+  readonly at: number;
+  readonly test: (value: unknown) => boolean;
+}
+
+/**
+ * A rate limit the wrapper can apply itself (session/limiter.ts): no `tokens` left means
+ * the hook would drop the call; the wrapper then counts it in `dropped` instead of asking.
+ */
+export interface Gate {
+  readonly tokens: number;
+  dropped: number;
+}
+
 export interface Hook {
+  /**
+   * When set, the hook takes every call while `gate` has tokens and drops every call (as
+   * over the rate) while it has none: the site's wrapper drops those itself (site.ts).
+   */
+  readonly gate?: Gate | undefined;
+  /**
+   * When set, every call this hook could take passes `test` on its argument `at`: the
+   * site's wrapper runs it first and lets a call that fails go by without asking the hook
+   * (site.ts refreshSite). May throw (the wrapper then asks the hook).
+   */
+  readonly pretest?: PositionalTest | undefined;
   /** Pre-call decision. Undefined lets the call go by untouched. Never throws. */
   enter(self: unknown, args: unknown[], newTarget: unknown): object | undefined;
   /** The call returned or threw. Never throws. */
@@ -110,7 +136,8 @@ export function returned(call: ActiveCall, value: unknown): void {
     popFrame(call.frame);
     let pending = false;
     try {
-      pending = isNativePromise(value);
+      // A promise is an object: the typeof test spares most calls isPromise's C++ call.
+      pending = typeof value === 'object' && value !== null && isNativePromise(value);
     } catch {
       // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }

@@ -39,6 +39,7 @@ import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
 import { bodySiteOf } from './body-site.js';
+import { idleState } from './wrapper-compile.js';
 import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** Where a function lives and how to swap it. */
@@ -78,7 +79,7 @@ export class Site {
     // An instrumented function (body-site.ts) is its own dispatcher: its "wrapper" is
     // itself, installing it changes nothing, and hooks land on its closure's state.
     const body = bodySiteOf(original);
-    this.state = body !== undefined ? body.stateFor(original) : { hooks: null };
+    this.state = body !== undefined ? body.stateFor(original) : idleState();
     this.wrapper = body !== undefined ? original : makeWrapper(original, this.state);
     wrappers.set(this.wrapper, this);
     table.byOriginal.set(original, this);
@@ -162,7 +163,30 @@ export function addHook(site: Site, hook: Hook): boolean {
   if (!site.installed && !install(site)) return false;
   const hooks = site.state.hooks;
   site.state.hooks = hooks === null ? [hook] : [...hooks, hook];
+  refreshSite(site);
   return true;
+}
+
+/**
+ * Sets the site's positional pre-test and rate gate (wrapper-compile.ts) from its hooks:
+ * only a site with one hook offering one (`Hook.pretest`, `Hook.gate`, for one pattern)
+ * gets it, since a call the wrapper lets by is then one every hook the site has would
+ * let by. Called whenever the hooks or a hook's patterns change.
+ */
+export function refreshSite(site: Site): void {
+  const state = site.state;
+  const hooks = state.hooks;
+  const sole = hooks !== null && hooks.length === 1 ? hooks[0]! : undefined;
+  const gate = sole?.gate;
+  state.gate = gate !== undefined && state.arity >= 0 ? gate : null;
+  const pretest = sole?.pretest;
+  if (pretest !== undefined && pretest.at < state.arity) {
+    state.at = pretest.at;
+    state.pre = pretest.test;
+  } else {
+    state.pre = null;
+    state.at = 0;
+  }
 }
 
 /** Removes a hook; with the last one gone, restores the original if our wrapper is still installed. */
@@ -171,6 +195,7 @@ export function removeHook(site: Site, hook: Hook): void {
   if (hooks === null) return;
   const rest = hooks.filter((h) => h !== hook);
   site.state.hooks = rest.length === 0 ? null : rest;
+  refreshSite(site);
   if (rest.length > 0 || !site.installed || site.pinned) return;
   site.installed = false;
   for (const place of site.places) {

@@ -6,7 +6,9 @@
  * site, the call to the original and the call to the site's first hook (`hooks[0].enter`,
  * which holds the pattern's pre-test and the rate limit) see one target each, so V8 can
  * inline the whole reject and drop path into the wrapper and drop the argument array that
- * never escapes it.
+ * never escapes it. The positional pre-test and the rate gate in the state (site.ts) go
+ * further for a plain function of 0-4 parameters: the wrapper rejects or drops such a call
+ * before any argument array or hook call exists (wrapper-function.ts).
  *
  * The text is fixed; nothing from the target or a pattern is ever part of it. It is
  * compiled by `vm.compileFunction` with the file name `livetrace-wrapper`, not by
@@ -21,15 +23,37 @@
  */
 import { compileFunction } from 'node:vm';
 import { WRAPPER_SOURCE_URL } from '../capture/stack.js';
-import type { Hook } from './dispatch.js';
+import type { Gate, Hook } from './dispatch.js';
 
-/** The one field the wrapper reads per call: null while no hook is attached. */
+/**
+ * What the wrapper reads per call. `hooks` is null while no hook is attached (the idle
+ * check). The rest is the site's positional pre-test (site.ts sets it): when the site's
+ * one hook has one pattern whose first test looks at one argument, `pre` is that test
+ * and `at` the argument's position, and an arity-specialised wrapper (wrapper-function.ts)
+ * runs it on its named parameter before anything else; a call it rejects goes by
+ * untouched, counted in `skipped` (the hook's `entered` adds them up). `arity` is how many
+ * parameters the wrapper names (0-4); -1 for a wrapper that never looks at `pre` or
+ * `gate` (a rest wrapper, a Proxy, the closures): the site sets `pre` only for `at < arity`.
+ * `gate` is the one hook's rate limit when its pattern takes every call (dispatch.ts
+ * Gate): while it has no tokens left the wrapper drops the call itself, counted in the
+ * gate and in `skipped`.
+ */
 export interface SiteState {
   hooks: Hook[] | null;
+  pre: ((value: unknown) => boolean) | null;
+  at: number;
+  gate: Gate | null;
+  arity: number;
+  skipped: number;
+}
+
+/** A site's state before any hook. */
+export function idleState(): SiteState {
+  return { hooks: null, pre: null, at: 0, gate: null, arity: -1, skipped: 0 };
 }
 
 /** What every factory, compiled or closure, takes, in this order. */
-export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf'] as const;
+export const FACTORY_PARAMS = ['original', 'state', 'guard', 'enter', 'returned', 'threw', 'reflectApply', 'reflectConstruct', 'bound', 'reflectGet', 'viewOf', 'direct', 'argsOf'] as const;
 
 export type Factory = (...params: unknown[]) => unknown;
 

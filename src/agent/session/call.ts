@@ -68,7 +68,7 @@ export function entryToken(
     stack,
     truncated,
     bytes,
-    entryNs: 0,
+    enteredAt: 0,
     ending: undefined,
   };
 }

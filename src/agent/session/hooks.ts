@@ -14,11 +14,11 @@ import type { Value } from '../../protocol/value.js';
 import { LivetraceError } from '../../protocol/errors.js';
 import type { ResolvedOptions } from '../../protocol/options.js';
 import { compilePatterns } from '../../pattern/index.js';
-import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
+import type { Bindings, Matcher, Positional } from '../../pattern/match/matcher.js';
 import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
 import type { Redactor } from '../capture/redaction.js';
-import { addHook, removeHook, siteFor, type Site } from '../patcher/site.js';
-import { type Ending, type Hook } from '../patcher/dispatch.js';
+import { addHook, refreshSite, removeHook, siteFor, type Site } from '../patcher/site.js';
+import { type Ending, type Gate, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
 // Registers the ES modules of a process attached to without the preload (probes reach them).
@@ -31,6 +31,8 @@ import { ArrayPrototypePush, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 
 /** The session's hot path, as its hooks call it. */
 export interface HookOwner {
+  /** The session's rate limit as a gate for a hook whose one pattern is `matcher` (patcher/dispatch.ts Gate), if the wrapper may apply it. */
+  gate(matcher: Matcher): Gate | undefined;
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): object | undefined;
   exit(token: object, ending: Ending): void;
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
@@ -54,8 +56,10 @@ export class SessionHook implements Hook {
   readonly redaction: ArgumentRedaction | undefined;
   readonly loaded: LoadedModule;
   matchers: Matcher[];
-  /** Calls that reached this hook, matching or not: the reach check compares it with its breakpoint's count. */
-  entered = 0;
+  /** Calls that reached `enter`. */
+  private reached = 0;
+  /** The site's count of calls its positional pre-test let by, when this hook was made. */
+  private readonly skippedBefore: number;
 
   constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
     this.redaction = redaction;
@@ -66,11 +70,32 @@ export class SessionHook implements Hook {
     this.loaded = candidate.module;
     this.engine = site.target.engine;
     this.matchers = candidate.matchers;
+    this.skippedBefore = site.state.skipped;
+  }
+
+  /**
+   * Calls that reached this hook, matching or not: the reach check compares it with V8's
+   * count. Those the site's positional pre-test let by count too: the site runs one only
+   * while this is its one hook (patcher/site.ts refreshSite).
+   */
+  get entered(): number {
+    return this.reached + (this.site.state.skipped - this.skippedBefore);
+  }
+
+  /** The session's rate limit, for the site's wrapper to drop over-the-rate calls itself, when the one pattern takes every call. */
+  get gate(): Gate | undefined {
+    const matcher = this.matchers.length === 1 ? this.matchers[0]! : undefined;
+    return matcher?.acceptsAll === true ? this.sessionKey.gate(matcher) : undefined;
+  }
+
+  /** The one pattern's positional test (pattern/match/matcher.ts), for the site's wrapper to run first. */
+  get pretest(): Positional | undefined {
+    return this.matchers.length === 1 ? this.matchers[0]!.positional : undefined;
   }
 
   enter(self: unknown, args: unknown[]): object | undefined {
     // patcher/dispatch.ts enter() has checked engine.busy already: livetrace's own calls never get here.
-    this.entered++;
+    this.reached++;
     const matchers = this.matchers;
     for (let i = 0; i < matchers.length; i++) {
       const matcher = matchers[i]!;
@@ -109,8 +134,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  /** livetrace's own ns spent on the call at entry (capture), counted again against the hard ceiling at exit. */
-  entryNs: number;
+  /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
+  enteredAt: number;
   /** Set while a returned promise is pending. */
   ending: Ending | undefined;
 }
@@ -227,6 +252,8 @@ export class SessionHooks {
       if (existing !== undefined) {
         // Another pattern of this session reaches the same function: one hook, more matchers.
         for (const m of candidate.matchers) if (!existing.matchers.includes(m)) existing.matchers = [...existing.matchers, m];
+        // Two patterns: no single positional test rejects for both.
+        refreshSite(site);
         continue;
       }
       // Parameter names are read once per function and session, from its source (never by calling it).

@@ -2,8 +2,12 @@
  * The rate limit: at most `count` reported calls per `perMs`. The budget is refilled
  * by a timer, never by reading the clock on each call: a clock read costs more than the
  * whole idle path, and the limiter runs on every matching call, including the ones it
- * drops. A drop is then one decrement and one compare.
+ * drops. A drop is then one decrement and one compare; for a pattern that takes every
+ * call, the site's wrapper reads the budget itself and drops without asking the session
+ * (the limiter is the site's gate, patcher/site.ts).
  */
+import type { Gate } from '../patcher/dispatch.js';
+
 export interface Timers {
   setInterval(fn: () => void, ms: number): unknown;
   clearInterval(handle: unknown): void;
@@ -20,8 +24,11 @@ const realTimers: Timers = {
   },
 };
 
-export class RateLimiter {
-  private tokens: number;
+export class RateLimiter implements Gate {
+  /** Calls the budget allows until the next refill (negative once overdrawn). */
+  tokens: number;
+  /** Calls a site's wrapper dropped itself while no tokens were left (patcher/dispatch.ts Gate); the session takes them into its tally. */
+  dropped = 0;
   private readonly count: number;
   private handle: unknown;
   private readonly timers: Timers;

@@ -19,12 +19,12 @@
  * counting as undefined (as JavaScript parameters see it); `...` allows more; `/n`
  * wants exactly n.
  */
-import { namesIn, splitGuard, type PatternAst, isTooBroad } from '../ast.js';
+import { namesIn, splitGuard, type ArgPattern, type Expr, type PatternAst, isTooBroad } from '../ast.js';
 import { compileFunctionGlob, compileModuleGlob } from '../glob.js';
-import type { Actions, Bindings, Matcher, ModuleRef, Outcome } from './matcher.js';
+import type { Actions, Bindings, Matcher, ModuleRef, Outcome, Positional } from './matcher.js';
 import { printPattern } from '../printer.js';
 import { compileArg, compileArgumentTests } from './args.js';
-import { compileExpr, reads, type Evaluate, type Frame } from './guards.js';
+import { compileExpr, compileValueComparison, reads, type Evaluate, type Frame } from './guards.js';
 import { Scope, type Test } from './scope.js';
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
@@ -63,10 +63,12 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
     ArrayPrototypePush(argTests, compileArg(pattern, scope));
   });
   const argsMatch = compileArgumentTests(argIndexes, argTests);
+  const positional = positionalTest(patterns, argIndexes, argTests);
 
   const { pre: preExpr, post: postExpr } = splitGuard(ast.guard);
   const preGuard = preExpr === null ? undefined : compileExpr(preExpr, scope);
   const postGuard = postExpr === null ? undefined : compileExpr(postExpr, scope);
+  const pretest = positional ?? (preExpr === null ? undefined : guardPositional(patterns, preExpr));
   const postReads = reads(postExpr);
   const filters = argTests.length > 0 || preGuard !== undefined;
   const captures = postReads.names || postReads.self || postReads.args;
@@ -120,6 +122,8 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
     functionGlob: ast.function,
     tooBroad: isTooBroad(ast),
     actions,
+    positional: pretest,
+    acceptsAll: minArgs === 0 && maxArgs === Number.POSITIVE_INFINITY && !filters && postGuard === undefined,
     guardErrors: 0,
     matchModule(module: ModuleRef): boolean {
       try {
@@ -174,4 +178,42 @@ export function compileChecked(ast: PatternAst, source: string): CompiledMatcher
           },
   };
   return matcher;
+}
+
+/**
+ * The first argument test that binds no name (a test that binds would leave its binding
+ * in the scope when run alone): run on its own it rejects exactly the calls it rejects
+ * inside `pre`.
+ */
+function positionalTest(patterns: readonly ArgPattern[], indexes: number[], tests: Test[]): Positional | undefined {
+  for (let i = 0; i < indexes.length; i++) {
+    const at = indexes[i]!;
+    if (namesIn(patterns[at]!).length === 0) return { at, test: tests[i]! };
+  }
+  return undefined;
+}
+
+/**
+ * A pre-guard conjunct `X < 3` (any comparison or `==` with a constant) where X is a whole
+ * argument (`f(X, _)`): X is that argument's value in every call that gets to the guard
+ * (bound there, or checked equal to it), so the comparison on the argument alone is a
+ * necessary test.
+ */
+function guardPositional(patterns: readonly ArgPattern[], guard: Expr): Positional | undefined {
+  const conjuncts: Expr[] = [];
+  const pending: Expr[] = [guard];
+  while (pending.length > 0) {
+    const expr = pending.pop()!;
+    if (expr.kind === 'logical' && expr.operator === '&&') ArrayPrototypePush(pending, expr.right, expr.left);
+    else ArrayPrototypePush(conjuncts, expr);
+  }
+  for (const expr of conjuncts) {
+    if (expr.kind !== 'binary' || expr.left.kind !== 'name') continue;
+    const name = expr.left.name;
+    const at = patterns.findIndex((pattern) => pattern.kind === 'bind' && pattern.name === name);
+    if (at === -1) continue;
+    const test = compileValueComparison(expr.operator, expr.right);
+    if (test !== undefined) return { at, test };
+  }
+  return undefined;
 }

@@ -69,6 +69,31 @@ function compileComparison(operator: Comparison, left: Evaluate, right: Evaluate
   return (f) => compare(operator, left(f), right(f));
 }
 
+/**
+ * `value <op> constant` as a test of one value, with the guard's own semantics, or undefined when `right` is no constant
+ * or the operator is not a comparison or `==`.
+ * Kept beside compileComparison: the same fast path, the same fallback.
+ */
+export function compileValueComparison(operator: string, right: Expr): ((value: unknown) => boolean) | undefined {
+  const constant = constantOf(right);
+  if (constant === undefined) return undefined;
+  const value = constant.value;
+  if (operator === '==') return (v) => sameValue(v, value);
+  if (!COMPARISONS.has(operator)) return undefined;
+  const op = operator as Comparison;
+  if (typeof value !== 'number') return (v) => compare(op, v, value);
+  switch (op) {
+    case '<':
+      return (v) => (typeof v === 'number' ? v < value : compare(op, v, value));
+    case '<=':
+      return (v) => (typeof v === 'number' ? v <= value : compare(op, v, value));
+    case '>':
+      return (v) => (typeof v === 'number' ? v > value : compare(op, v, value));
+    default:
+      return (v) => (typeof v === 'number' ? v >= value : compare(op, v, value));
+  }
+}
+
 export function compileExpr(expr: Expr, scope: Scope): Evaluate {
   const constant = constantOf(expr);
   if (constant !== undefined) {

@@ -39,6 +39,18 @@ export interface Actions {
   hist: boolean;
 }
 
+/**
+ * One argument's test that every call `pre` accepts passes: the first argument pattern
+ * that binds no name, else a pre-guard conjunct comparing a name bound by a whole
+ * argument with a constant (`when X < 0`). The engine may run it inline before `pre`
+ * (patcher/site.ts); a call it rejects is one `pre` rejects. Reads like `pre`, never runs
+ * user code; may throw (then ask `pre`, which counts the error).
+ */
+export interface Positional {
+  readonly at: number;
+  readonly test: (value: unknown) => boolean;
+}
+
 export interface Matcher {
   /** The pattern as given. */
   readonly source: string;
@@ -62,6 +74,10 @@ export interface Matcher {
   /** Post-call test (the part of the guard that mentions ret, err, threw or ms); undefined when there is none. Never throws. */
   readonly post: ((bindings: Bindings, outcome: Outcome) => boolean) | undefined;
   readonly actions: Actions;
+  /** True when `pre` accepts every call (no arity, argument pattern or pre-guard) and there is no post-guard. */
+  readonly acceptsAll?: boolean;
+  /** A necessary test of one argument, when the pattern has one (see Positional). */
+  readonly positional?: Positional | undefined;
   /** Reads that would have run user code, or failed, while testing calls. */
   guardErrors: number;
 }
