@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
-import type { CallEvent, SessionRecord } from '../../src/protocol/events.js';
+import type { CallEvent, DroppedRecord, NoteRecord, SessionRecord, StoppedRecord } from '../../src/protocol/events.js';
+import { describeStop } from '../../src/cli/format/pretty.js';
 import { attach } from '../../src/attach/attach.js';
 import { cleanup, launchApp, waitForSocket, type Preload } from './fixture-app.js';
 
@@ -71,4 +72,87 @@ describe('worker threads', () => {
       await session.stop();
     }, 60_000);
   }
+});
+
+/** Reads `records` to the session's end. */
+async function allRecords(records: AsyncIterator<SessionRecord>): Promise<SessionRecord[]> {
+  const all: SessionRecord[] = [];
+  for (;;) {
+    const next = await records.next();
+    if (next.done) return all;
+    all.push(next.value);
+  }
+}
+
+describe("worker threads' stop reasons and drops", () => {
+  /** pool.cjs under the preload, with a client; `square` runs in its two workers only. */
+  async function pool(): Promise<{ client: AgentClient; workers: number[] }> {
+    const app = await launchApp('pool.cjs', { preload: 'require' });
+    await waitForSocket(app.socketPath);
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    return { client, workers: app.lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1])) };
+  }
+
+  it('counts max across threads and lists each worker in the stopped record', async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { max: 10, rate: false, waitForModules: true });
+    const records = await allRecords(session[Symbol.asyncIterator]());
+    const stopped = records.at(-1) as StoppedRecord;
+    expect(stopped).toMatchObject({ type: 'stopped', reason: 'max' });
+    expect(records.filter((r) => r.type === 'call')).toHaveLength(10);
+    expect(stopped.stats.reported).toBe(10);
+    // The workers' calls are the session's (the main thread never runs square).
+    expect(stopped.stats.calls).toBeGreaterThanOrEqual(10);
+    // Each worker that ran the session by then (one may have had no call yet: it may not be listed).
+    const threads = [...new Set(records.flatMap((r) => (r.type === 'call' ? [r.thread] : [])))];
+    for (const thread of threads) expect(stopped.threads?.map((t) => t.thread)).toContain(thread);
+    for (const end of stopped.threads!) expect(workers).toContain(end.thread);
+    expect(stopped.stats.calls).toBe(stopped.threads!.reduce((sum, t) => sum + t.calls, 0));
+  }, 60_000);
+
+  it("sums the workers' rate drops into the session's dropped records and stats", async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { rate: '1/1s', max: 10_000, waitForModules: true });
+    const iterator = session[Symbol.asyncIterator]();
+    const seen: SessionRecord[] = [];
+    // The workers drop about 24 calls a second each; the main thread tells them once a second.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) throw new Error('the session ended early');
+      seen.push(next.value);
+      if (next.value.type === 'dropped' && next.value.reason === 'rate') break;
+    }
+    await session.stop();
+    const records = [...seen, ...(await allRecords(iterator))];
+    const stopped = records.at(-1) as StoppedRecord;
+    expect(stopped.reason).toBe('user');
+    const told = records.filter((r): r is DroppedRecord => r.type === 'dropped' && r.reason === 'rate').reduce((sum, r) => sum + r.count, 0);
+    expect(stopped.stats.dropped.rate).toBeGreaterThan(0);
+    expect(told).toBe(stopped.stats.dropped.rate);
+    const threads = stopped.threads!;
+    expect(threads.map((t) => t.thread).sort()).toEqual(workers.sort());
+    expect(threads.reduce((sum, t) => sum + t.dropped.rate, 0)).toBe(stopped.stats.dropped.rate);
+    // Every call that passed the pattern was reported or dropped.
+    expect(stopped.stats.calls).toBe(stopped.stats.reported + stopped.stats.dropped.rate);
+  }, 60_000);
+
+  it("reports a worker's own end (a rate trip) in a note and in the stop line's record, and goes on", async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { rate: '1/1s', trip: true, max: 10_000, waitForModules: true });
+    const iterator = session[Symbol.asyncIterator]();
+    const notes: NoteRecord[] = [];
+    while (notes.length < workers.length) {
+      const next = await iterator.next();
+      if (next.done) throw new Error('the session ended early');
+      if (next.value.type === 'note' && next.value.kind === 'thread-stopped') notes.push(next.value);
+    }
+    for (const note of notes) expect(note.message).toMatch(/^the session stopped in thread \d+: rate over 1\/1s \(--trip\) \(rate\); the other threads go on$/);
+    expect(session.stopped).toBeUndefined();
+    await session.stop();
+    const stopped = (await allRecords(iterator)).at(-1) as StoppedRecord;
+    expect(stopped.reason).toBe('user');
+    expect(stopped.threads!.map((t) => t.reason)).toEqual(workers.map(() => 'rate'));
+    expect(describeStop(stopped)).toMatch(/, ended earlier in threads \d+ \(rate\), \d+ \(rate\)$/);
+  }, 60_000);
 });
