@@ -3,8 +3,8 @@
  * runs in the program's worker threads (test/fixtures/apps/pool.cjs, a pool in piscina's
  * shape whose task module loads in the workers only), in workers running when the trace
  * began and in one started after; each call says which thread it ran in. Under the
- * preload (each form); attached to a program started without it, the workers running
- * when the trace began (a later one comes online unharmed, untraced: threads/inject.ts).
+ * preload (each form) and attached to a program started without it (the agent loads
+ * itself into each worker once the worker's module system is set up: threads/inject.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
@@ -34,7 +34,7 @@ async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: C
 
 describe('worker threads', () => {
   for (const preload of ['require', 'import', 'node-options-require', 'attached'] satisfies (Preload | 'attached')[]) {
-    const what = preload === 'attached' ? 'the workers running when the trace began' : 'every worker, one started after the trace too';
+    const what = 'every worker, one started after the trace too';
     it(`traces calls in ${what} (${preload})`, async () => {
       const app =
         preload === 'attached'
@@ -61,12 +61,8 @@ describe('worker threads', () => {
       process.kill(app.pid, 'SIGUSR2');
       const late = Number((await app.stdout.waitForLine(/^worker (\d+)/, { from, timeoutMs: 20_000 })).match[1]);
       expect(firstWorkers).not.toContain(late);
-      // Attached without the preload, a worker started after the trace began is left alone
-      // (threads/inject.ts): it must come online unharmed; its calls are not traced.
-      if (preload === 'attached') {
-        await session.stop();
-        return;
-      }
+      // Attached without the preload, the agent loads itself into a worker started after
+      // the trace began once Node has set up its module system (threads/inject.ts).
       const after = await callsUntil(records, (calls) => threadsOf(calls).has(late));
       expect(threadsOf(after).has(late)).toBe(true);
       await session.stop();
@@ -155,4 +151,32 @@ describe("worker threads' stop reasons and drops", () => {
     expect(stopped.threads!.map((t) => t.reason)).toEqual(workers.map(() => 'rate'));
     expect(describeStop(stopped)).toMatch(/, ended earlier in threads \d+ \(rate\), \d+ \(rate\)$/);
   }, 60_000);
+});
+
+describe('attached: a worker pool started after the trace began', () => {
+  it('traces every worker of the pool, started all at once, and harms none', async () => {
+    const app = await launchApp('late-pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], env: { POOL_SIZE: '4' } });
+    await attach(app.pid, { socketDir: app.socketDir });
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    // No worker yet: the task module loads in the workers only.
+    const session = await client.trace('lib/tasks:square', { max: 100_000, rate: false, waitForModules: true });
+    const records = session[Symbol.asyncIterator]();
+    for (const batch of [1, 2]) {
+      let from = app.lines.length;
+      process.kill(app.pid, 'SIGUSR2');
+      const workers: number[] = [];
+      while (workers.length < 4) {
+        const line = await app.stdout.waitForLine(/^worker(?:-\w+)? (\d+)/, { from, timeoutMs: 20_000 });
+        expect(line.match[0], `batch ${batch}`).toMatch(/^worker \d+$/);
+        workers.push(Number(line.match[1]));
+        from = line.index + 1;
+      }
+      const calls = await callsUntil(records, (seen) => workers.every((t) => seen.some((c) => c.thread === t)));
+      for (const thread of workers) expect(calls.some((c) => c.thread === thread && c.fn === 'lib/tasks.cjs:square')).toBe(true);
+    }
+    await session.stop();
+    expect(app.lines.filter((line) => /^worker-(error|exit)/.test(line))).toEqual([]);
+    expect(app.child.exitCode).toBeNull();
+  }, 90_000);
 });

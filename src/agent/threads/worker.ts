@@ -5,8 +5,8 @@
  * (calls, drops, errors) and, once it ended on its own, why (session/thread-accounts.ts). Its sessions wait
  * for modules (a worker loads its code after it starts, and a pattern that matches
  * nothing here is not an error: the function may live in the main thread only). It does
- * nothing in the main thread, in Node's module loader thread, or in livetrace's own probe
- * worker.
+ * nothing in the main thread, in Node's module loader thread, or in livetrace's own
+ * workers.
  */
 import { isMainThread, threadId, workerData } from 'node:worker_threads';
 import type { StoppedRecord } from '../../protocol/events.js';
@@ -18,9 +18,14 @@ import { IN_LOADER_THREAD } from '../thread.js';
 import { openChannel, type ThreadAccount, type ThreadMessage } from './channel.js';
 import type { BroadcastChannel } from 'node:worker_threads';
 
-/** livetrace's probe worker (engines/probes/link.ts) starts with a trampoline key in its workerData. */
-function isProbeWorker(): boolean {
-  return typeof workerData === 'object' && workerData !== null && typeof (workerData as { trampolineKey?: unknown }).trampolineKey === 'string';
+/**
+ * livetrace's own workers start with a key in their workerData: the probe worker
+ * (engines/probes/link.ts) a trampoline key, the observer's inspector worker a hook key.
+ */
+function isOwnWorker(): boolean {
+  if (typeof workerData !== 'object' || workerData === null) return false;
+  const data = workerData as { trampolineKey?: unknown; hookKey?: unknown };
+  return typeof data.trampolineKey === 'string' || typeof data.hookKey === 'string';
 }
 
 /** One thread agent per thread, whichever copy (the preload's ESM or CJS build, or inject.ts) comes first. */
@@ -28,7 +33,7 @@ const STARTED = Symbol.for('livetrace.threadAgent');
 
 /** Starts the thread agent in a worker thread; a no-op anywhere else, and the second time. */
 export function startThreadAgent(): void {
-  if ((globalThis as { [STARTED]?: boolean })[STARTED] === true || isMainThread || IN_LOADER_THREAD || isProbeWorker()) return;
+  if ((globalThis as { [STARTED]?: boolean })[STARTED] === true || isMainThread || IN_LOADER_THREAD || isOwnWorker()) return;
   Object.defineProperty(globalThis, STARTED, { value: true });
   const sessions = new SafeMap<string, Session>();
   let channel: BroadcastChannel;
