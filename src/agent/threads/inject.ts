@@ -34,7 +34,7 @@ import { log } from '../log.js';
 /** Between two probes of a starting worker, ms. */
 const PROBE_EVERY_MS = 10;
 /** A worker not started after this long is left alone, ms. */
-const PROBE_LIMIT_MS = 10_000;
+const PROBE_LIMIT_MS = 60_000;
 
 let session: Session | undefined;
 let nextId = 1;
@@ -102,24 +102,49 @@ function detached(message: unknown): void {
   }
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-/** Waits until the worker has started (startedProbe), then loads the thread agent into it. */
-async function reach(sessionId: string, url: string, expression: string): Promise<void> {
+/**
+ * Waits until the worker has started (startedProbe), then loads the thread agent into it.
+ * Probes go out on a timer (backing off from PROBE_EVERY_MS to a second) without waiting
+ * for the previous answer: on Node 24, under many workers starting at once, a worker's
+ * answer was seen to reach the main thread 10 to 15 s late, and only when something else
+ * made the main thread process the inspector's queue; the next probe sent does.
+ */
+function reach(sessionId: string, url: string, expression: string): Promise<void> {
   const probe = startedProbe(url);
   const deadline = Date.now() + PROBE_LIMIT_MS;
-  for (;;) {
-    const answer = await ask(sessionId, 'Runtime.evaluate', { expression: probe, throwOnSideEffect: true, returnByValue: true, silent: true });
-    if (answer === undefined) return;
-    if (answer.result?.result?.value === true) break;
-    if (Date.now() > deadline) {
-      log.debug({ url }, 'threads: a worker never showed its script in argv[1]; left alone');
-      return;
-    }
-    await pause(PROBE_EVERY_MS);
-  }
-  const loaded = await ask(sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, silent: true });
-  if (loaded?.result?.result?.value === undefined) log.debug({ url, answer: loaded }, 'threads: could not load the thread agent into a worker');
+  return new Promise<void>((done) => {
+    let settled = false;
+    let every = PROBE_EVERY_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (load: boolean): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (!load) return done();
+      ask(sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, silent: true }).then((loaded) => {
+        if (loaded?.result?.result?.value === undefined) log.debug({ url, answer: loaded }, 'threads: could not load the thread agent into a worker');
+        done();
+      }, done);
+    };
+    const send = (): void => {
+      if (settled) return;
+      if (Date.now() > deadline) {
+        log.debug({ url }, 'threads: a worker never showed its script in argv[1]; left alone');
+        return finish(false);
+      }
+      ask(sessionId, 'Runtime.evaluate', { expression: probe, throwOnSideEffect: true, returnByValue: true, silent: true }).then(
+        (answer) => {
+          if (answer === undefined) finish(false);
+          else if (answer.result?.result?.value === true) finish(true);
+        },
+        () => finish(false),
+      );
+      timer = setTimeout(send, every);
+      timer.unref();
+      every = Math.min(1000, every * 2);
+    };
+    send();
+  });
 }
 
 /** From now on, every worker thread of the process runs the thread agent. Once; never throws. */
