@@ -16,7 +16,7 @@
  * last second before a stop the main thread decided (time, the user) may not be.
  */
 import type { StopReason, ThreadEnd } from '../../protocol/events.js';
-import { SafeMap } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 import type { ThreadAccount } from '../threads/channel.js';
 
 export type { ThreadAccount };
@@ -52,7 +52,7 @@ export class ThreadAccounts {
     if (this.last.size === 0) return undefined;
     const ends: ThreadEnd[] = [];
     for (const [thread, account] of this.last) {
-      ends.push({ thread, reason: account.stopped?.reason ?? null, detail: account.stopped?.detail ?? null, calls: account.calls, dropped: { ...account.dropped } });
+      ArrayPrototypePush(ends, { thread, reason: account.stopped?.reason ?? null, detail: account.stopped?.detail ?? null, calls: account.calls, dropped: { ...account.dropped } });
     }
     return ends.sort((a, b) => a.thread - b.thread);
   }
