@@ -5,6 +5,7 @@
 import { trace as startSession, activeSessions as sessions } from './agent/session/session.js';
 import type { TraceSession } from './agent/session/trace-session.js';
 import type { TraceOptions } from './protocol/options.js';
+import { installFleetJoiner } from './fleet/joiner.js';
 
 export { LivetraceError } from './protocol/errors.js';
 export type { ErrorCode, ErrorRecord } from './protocol/errors.js';
@@ -16,6 +17,9 @@ export type { TraceOptions, OptionSpec, OptionName, OptionKind } from './protoco
 export { OPTIONS } from './protocol/options.js';
 export { parsePattern, compilePattern, explainPattern, printPattern } from './pattern/index.js';
 export type { PatternAst } from './pattern/ast.js';
+
+// An agent the library started (startAgent) can join a fleet on request too (`attach --fleet`).
+installFleetJoiner();
 
 /** Starts a session in this process. Throws LivetraceError for a bad pattern or option, or a pattern that matches nothing. */
 export function trace(patterns: string | string[], options: TraceOptions = {}): TraceSession {

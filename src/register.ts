@@ -10,6 +10,7 @@ import { startAgent } from './agent/agent.js';
 import { startRunSession } from './agent/session/run-session.js';
 import { installPreload } from './agent/engines/preload/preload.js';
 import { startThreadAgent } from './agent/threads/worker.js';
+import { installFleetJoiner } from './fleet/joiner.js';
 
 // Node also runs preloads in worker threads and (for --require) in its module loader
 // thread: an agent there would take over the process's socket path. A worker gets the
@@ -21,9 +22,11 @@ if (isMainThread) {
   // Under `livetrace run`, the session starts now, before the program's main module loads.
   startRunSession(agent.then((info) => info.listening));
   // A fleet (docs/fleet.md) only when asked: without LIVETRACE_FLEET neither the member nor
-  // ioredis is loaded. joinFleet never rejects; the catch covers a failed load.
+  // ioredis is loaded. joinFleet never rejects; the catch covers a failed load. The joiner
+  // is what `livetrace attach <pid> --fleet` asks for later; it loads nothing until then.
+  installFleetJoiner();
   if (process.env.LIVETRACE_FLEET !== undefined && process.env.LIVETRACE_FLEET !== '') {
-    import('./fleet/member.js').then((fleet) => fleet.joinFleet(agent), () => undefined).catch(() => undefined);
+    import('./fleet/join.js').then((fleet) => fleet.joinFleet(agent), () => undefined).catch(() => undefined);
   }
 } else {
   startThreadAgent();

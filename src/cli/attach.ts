@@ -1,16 +1,43 @@
 /**
  * `livetrace attach <pid>`: load the agent into a Node process started without livetrace,
  * then close the inspector that attach opened. See src/attach/attach.ts and docs/security.md.
+ *
+ * With `--fleet <url> [--service NAME]` the agent then joins that fleet (docs/fleet.md), as
+ * if the process had been started with LIVETRACE_FLEET: the CLI asks over the socket (the
+ * `join` op) and the agent connects outward to Redis with the process's own policy. The
+ * URL is checked before anything touches the process, and a Redis that refuses or cannot
+ * be reached comes back as its LT_FLEET_* code; the agent stays attached either way.
  */
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { attach, type AttachResult } from '../attach/attach.js';
+import { connect } from '../client/connect.js';
+import { parseFleetUrl } from '../fleet/redis.js';
 import { LivetraceError } from '../protocol/errors.js';
+import type { FleetJoined } from '../protocol/fleet-join.js';
 import { parsePid } from './agent-connection.js';
+import { formatMs } from './format/duration.js';
+import { escapeText } from './format/escape.js';
 
 interface AttachCommandOptions {
   port?: number;
   timeout: number;
   verbose?: boolean;
+  /** A URL, or true for a bare --fleet (LIVETRACE_FLEET). */
+  fleet?: string | true;
+  service?: string;
+}
+
+/** The fleet to join, or undefined without --fleet; LT_FLEET_URL / LT_OPTION_INVALID before attaching. */
+function fleetOf(options: AttachCommandOptions): string | undefined {
+  if (options.fleet === undefined) {
+    if (options.service !== undefined) throw new LivetraceError('LT_OPTION_INVALID', '--service names the service of a fleet: give --fleet too', { input: options.service });
+    return undefined;
+  }
+  const url = options.fleet === true ? process.env.LIVETRACE_FLEET : options.fleet;
+  if (url === undefined || url === '') throw new LivetraceError('LT_FLEET_URL', 'a bare --fleet takes the URL from LIVETRACE_FLEET, which is not set', { input: '' });
+  parseFleetUrl(url);
+  return url;
 }
 
 export function register(program: Command): void {
@@ -21,10 +48,33 @@ export function register(program: Command): void {
     .option('--port <port>', 'inspector port the process opens on SIGUSR1 (default: its --inspect-port, else 9229)', parsePort)
     .option('--timeout <ms>', 'give up after this many milliseconds', parseTimeout, 5000)
     .option('--verbose', 'print how long each phase took')
+    .option('--fleet [url]', 'then join this fleet, redis://[user:password@]host[:port] (bare: LIVETRACE_FLEET), as LIVETRACE_FLEET would (docs/fleet.md)')
+    .option('--service <name>', "with --fleet: the service to join as (default: the process's LIVETRACE_SERVICE, else its package name)")
     .action(async (pid: number, options: AttachCommandOptions) => {
+      const fleet = fleetOf(options);
       const result = await attach(pid, { port: options.port, timeoutMs: options.timeout });
       process.stdout.write(formatAttachResult(result, options.verbose === true));
+      if (fleet === undefined) return;
+      const client = await connect(pid, { socketDir: dirname(result.socketPath) });
+      try {
+        const joined = await client.joinFleet(fleet, options.service === undefined ? {} : { service: options.service });
+        process.stdout.write(formatJoined(pid, joined));
+      } finally {
+        await client.close();
+      }
     });
+}
+
+/** What `attach --fleet` prints once the agent joined; the URL as the agent shows it (no password). */
+export function formatJoined(pid: number, joined: FleetJoined): string {
+  const what = joined.already ? `process ${pid} is already in the fleet` : `process ${pid} joined the fleet`;
+  const policy = joined.policy;
+  const rules = [
+    policy.modules === null ? 'any module' : `modules ${policy.modules.length === 0 ? '(none)' : policy.modules.join(', ')}`,
+    policy.values ? 'values may leave the host' : 'values stay on the host',
+    policy.maxSessionMs === null ? 'sessions as long as asked' : `sessions at most ${formatMs(policy.maxSessionMs)}`,
+  ];
+  return `${escapeText(`${what} ${joined.fleet} as service '${joined.service}' (agent ${joined.agent})`)}\npolicy (the process's own): ${escapeText(rules.join('; '))}\n`;
 }
 
 export function formatAttachResult(result: AttachResult, verbose: boolean): string {

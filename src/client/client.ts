@@ -13,6 +13,7 @@
  * process.ts tells a gone process from a foreign one.
  */
 import { LivetraceError } from '../protocol/errors.js';
+import type { FleetJoined } from '../protocol/fleet-join.js';
 import {
   LIVETRACE_VERSION,
   PROTOCOL_VERSION,
@@ -136,6 +137,17 @@ export class AgentClient {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     return reply.result;
+  }
+
+  /**
+   * Makes the process join a fleet (docs/fleet.md): its agent connects outward to that Redis
+   * under `service` (default: the target's LIVETRACE_SERVICE, else its package name), with
+   * the target's own policy. Rejects with LT_FLEET_URL, LT_FLEET_AUTH, LT_FLEET_DENIED,
+   * LT_FLEET_UNREACHABLE, or LT_FLEET_MEMBER when the process is in another fleet already.
+   */
+  async joinFleet(fleet: string, options: { service?: string } = {}): Promise<FleetJoined> {
+    const reply = await this.connection.request('join', options.service === undefined ? { fleet } : { fleet, service: options.service });
+    return reply.joined;
   }
 
   /**

@@ -17,3 +17,4 @@ export type { ConnectionEnd } from './session.js';
 export { discover } from './discover.js';
 export type { DiscoverOptions } from './discover.js';
 export type { AgentHello, ClientInfo, ModuleListing, SessionStatsEntry, TraceOptions } from '../protocol/messages.js';
+export type { FleetJoined } from '../protocol/fleet-join.js';

@@ -1,7 +1,8 @@
 /**
  * A target's membership in a fleet: what runs in the process when it was started with
- * LIVETRACE_FLEET=redis://… (register.ts loads this module only then, so a process without
- * it pays nothing and never loads ioredis).
+ * LIVETRACE_FLEET=redis://…, or when an operator asked it to join (`livetrace attach <pid>
+ * --fleet …`). join.ts loads this module only then, so a process that joins no fleet pays
+ * nothing and never loads ioredis.
  *
  * The member connects outward to Redis and opens no port. It registers the agent under
  * livetrace:agent:<service>:<host>:<pid> (refreshed every second, gone three seconds after
@@ -20,6 +21,9 @@
  * - the *log* (log.ts): every request (trace, stop) is logged with who asked and what,
  *   before it is acted on.
  *
+ * A process joins at most one fleet, under one service (join.ts): at startup from its
+ * environment, or later on an operator's request through its agent (`attach --fleet`).
+ *
  * Never harming the target: every timer and socket is unref'd (a fleet never keeps the
  * process alive), nothing here throws into the program (every promise is caught), and
  * memory is bounded: records go to Redis with XADD MAXLEN as they come, at most
@@ -32,6 +36,7 @@ import { connect } from '../client/connect.js';
 import type { AgentClient } from '../client/client.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
+import type { FleetJoined } from '../protocol/fleet-join.js';
 import type { SessionRecord } from '../protocol/events.js';
 import { LIVETRACE_VERSION } from '../protocol/messages.js';
 import {
@@ -108,6 +113,35 @@ export class FleetMember {
       fleetLog({ event: 'join-failed', fleet: this.url.shown, code: toLivetraceError(error).code, message: toLivetraceError(error).message });
       this.scheduleReconnect();
     }
+  }
+
+  /**
+   * Connects and registers now, or rejects with the coded reason (LT_FLEET_AUTH,
+   * LT_FLEET_DENIED, LT_FLEET_UNREACHABLE) and leaves nothing behind: an operator's join
+   * (join.ts) answers with the error instead of retrying in the background. Once joined,
+   * a lost connection is retried as for a member the environment made.
+   */
+  async joinNow(who?: string): Promise<void> {
+    try {
+      await this.connectRedis();
+    } catch (error) {
+      const lt = toLivetraceError(error);
+      fleetLog({ event: 'join-failed', fleet: this.url.shown, service: this.service, who, code: lt.code, message: lt.message });
+      this.closed = true;
+      throw lt;
+    }
+    fleetLog({ event: 'joined', fleet: this.url.shown, service: this.service, agent: this.id, who });
+  }
+
+  /** Where this member is, as the join op answers (no password). */
+  describe(already: boolean): FleetJoined {
+    return {
+      fleet: this.url.shown,
+      service: this.service,
+      agent: this.id,
+      already,
+      policy: { modules: this.policy.modules, values: this.policy.values, maxSessionMs: this.policy.maxSessionMs },
+    };
   }
 
   /** Leaves the fleet: stops its sessions, removes the registration, closes the connections. */
@@ -333,32 +367,4 @@ export class FleetMember {
 function unrefSocket(client: Redis): void {
   const stream = (client as unknown as { stream?: { unref?: () => void } }).stream;
   stream?.unref?.();
-}
-
-let member: FleetMember | undefined;
-
-/**
- * register.ts's entry: joins the fleet LIVETRACE_FLEET names, once per process. Never
- * rejects and never throws: a bad URL or policy is logged and the process goes on.
- */
-export function joinFleet(agentReady: Promise<unknown>, env: NodeJS.ProcessEnv = process.env): Promise<FleetMember | undefined> {
-  if (member !== undefined) return Promise.resolve(member);
-  const url = env.LIVETRACE_FLEET;
-  if (url === undefined || url === '') return Promise.resolve(undefined);
-  try {
-    member = new FleetMember({ url, service: env.LIVETRACE_SERVICE, policy: env.LIVETRACE_FLEET_POLICY, agentReady });
-  } catch (error) {
-    const lt = toLivetraceError(error);
-    try {
-      process.stderr.write(`livetrace fleet: not joining: ${lt.message} [${lt.code}]\n`);
-    } catch {
-      // nothing to do
-    }
-    return Promise.resolve(undefined);
-  }
-  const joined = member;
-  return joined.start().then(
-    () => joined,
-    () => joined,
-  );
 }

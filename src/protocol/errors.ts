@@ -129,6 +129,7 @@ export const errorTable = {
   LT_FLEET_DENIED: { exit: 2, hint: "The Redis user's ACL does not allow this; docs/fleet.md gives the rule a livetrace user needs." },
   LT_FLEET_NO_AGENTS: { exit: 2, hint: "Run 'livetrace fleet ls --fleet <url>' to see the services and their agents." },
   LT_FLEET_POLICY: { exit: 2, hint: "The agent's LIVETRACE_FLEET_POLICY does not allow this; it has the last word." },
+  LT_FLEET_MEMBER: { exit: 2, hint: "A process is a member of one fleet, under one service; 'livetrace fleet ls' shows where it is." },
   LT_INTERNAL: { exit: 1, hint: 'This is a bug in livetrace; please report it with LIVETRACE_LOG=debug output.' },
 } as const satisfies Record<string, { exit: 1 | 2; hint: string }>;
 

@@ -151,7 +151,7 @@ export interface NoteRecord {
   message: string;
 }
 
-export type NoteKind = 'switched' | 'unchecked';
+export type NoteKind = 'switched' | 'unchecked' | 'thread-stopped';
 
 export interface FunctionStats {
   fn: string;
@@ -200,7 +200,20 @@ export interface StoppedRecord {
   reason: StopReason;
   /** Human detail for the reason, e.g. 'max 20 calls'. */
   detail: string;
+  /** The whole session's: the calls and drops of its worker threads are counted in. */
   stats: SessionStats;
+  /** Each worker thread that ran the session, as it last reported (docs/events.md#threads); absent when none did. */
+  threads?: ThreadEnd[];
+}
+
+/** A worker thread's part of a session, as its own session there reported it to the main thread. */
+export interface ThreadEnd {
+  thread: number;
+  /** Why the session ended in that thread on its own; null when it ran until the main thread's stop. */
+  reason: StopReason | null;
+  detail: string | null;
+  calls: number;
+  dropped: { rate: number; queue: number; overload: number };
 }
 
 export type SessionRecord = CallEvent | StartedRecord | AddedRecord | DroppedRecord | NoteRecord | StatsRecord | StoppedRecord;

@@ -10,9 +10,11 @@ import type { AddedRecord, SessionRecord, SessionStats, StartedRecord } from './
 import type { Callee, DeeperResult, FunctionKind, FunctionListing, ModuleListing } from './listing.js';
 import type { EvalResult, GetResult, ProcessInfo } from './observer.js';
 import type { TraceOptions } from './options.js';
+import { parseJoin, type JoinReply, type JoinRequest } from './fleet-join.js';
 
 export type { EvalResult, GetResult, ProcessInfo, TraceOptions };
 export type { Callee, DeeperResult, FunctionKind, FunctionListing, ModuleListing };
+export type { JoinReply, JoinRequest };
 
 export interface AgentInfo {
   pid: number;
@@ -32,7 +34,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get', 'eval'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get', 'eval', 'join'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -129,7 +131,8 @@ export type Request =
   | DeeperRequest
   | InfoRequest
   | GetRequest
-  | EvalRequest;
+  | EvalRequest
+  | JoinRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
 export interface AgentHello {
@@ -215,7 +218,7 @@ export interface EvalReply {
   ok: true;
   result: EvalResult;
 }
-export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | EvalReply | ErrorReply;
+export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | EvalReply | JoinReply | ErrorReply;
 
 /** The reply type for each op. */
 export interface ReplyFor {
@@ -230,6 +233,7 @@ export interface ReplyFor {
   info: InfoReply;
   get: GetReply;
   eval: EvalReply;
+  join: JoinReply;
 }
 
 /** One record of a session the connection started, in session order. */
@@ -377,6 +381,8 @@ export function parseRequest(frame: unknown): Request {
       if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
       return request;
     }
+    case 'join':
+      return parseJoin(id, frame);
     default:
       throw new LivetraceError(
         'LT_PROTOCOL_UNKNOWN_OP',

@@ -3,12 +3,13 @@
  * runs in the program's worker threads (test/fixtures/apps/pool.cjs, a pool in piscina's
  * shape whose task module loads in the workers only), in workers running when the trace
  * began and in one started after; each call says which thread it ran in. Under the
- * preload (each form); attached to a program started without it, the workers running
- * when the trace began (a later one comes online unharmed, untraced: threads/inject.ts).
+ * preload (each form) and attached to a program started without it (the agent loads
+ * itself into each worker once the worker's module system is set up: threads/inject.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
-import type { CallEvent, SessionRecord } from '../../src/protocol/events.js';
+import type { CallEvent, DroppedRecord, NoteRecord, SessionRecord, StoppedRecord } from '../../src/protocol/events.js';
+import { describeStop } from '../../src/cli/format/pretty.js';
 import { attach } from '../../src/attach/attach.js';
 import { cleanup, launchApp, waitForSocket, type Preload } from './fixture-app.js';
 
@@ -33,7 +34,7 @@ async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: C
 
 describe('worker threads', () => {
   for (const preload of ['require', 'import', 'node-options-require', 'attached'] satisfies (Preload | 'attached')[]) {
-    const what = preload === 'attached' ? 'the workers running when the trace began' : 'every worker, one started after the trace too';
+    const what = 'every worker, one started after the trace too';
     it(`traces calls in ${what} (${preload})`, async () => {
       const app =
         preload === 'attached'
@@ -60,15 +61,122 @@ describe('worker threads', () => {
       process.kill(app.pid, 'SIGUSR2');
       const late = Number((await app.stdout.waitForLine(/^worker (\d+)/, { from, timeoutMs: 20_000 })).match[1]);
       expect(firstWorkers).not.toContain(late);
-      // Attached without the preload, a worker started after the trace began is left alone
-      // (threads/inject.ts): it must come online unharmed; its calls are not traced.
-      if (preload === 'attached') {
-        await session.stop();
-        return;
-      }
+      // Attached without the preload, the agent loads itself into a worker started after
+      // the trace began once Node has set up its module system (threads/inject.ts).
       const after = await callsUntil(records, (calls) => threadsOf(calls).has(late));
       expect(threadsOf(after).has(late)).toBe(true);
       await session.stop();
     }, 60_000);
   }
+});
+
+/** Reads `records` to the session's end. */
+async function allRecords(records: AsyncIterator<SessionRecord>): Promise<SessionRecord[]> {
+  const all: SessionRecord[] = [];
+  for (;;) {
+    const next = await records.next();
+    if (next.done) return all;
+    all.push(next.value);
+  }
+}
+
+describe("worker threads' stop reasons and drops", () => {
+  /** pool.cjs under the preload, with a client; `square` runs in its two workers only. */
+  async function pool(): Promise<{ client: AgentClient; workers: number[] }> {
+    const app = await launchApp('pool.cjs', { preload: 'require' });
+    await waitForSocket(app.socketPath);
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    return { client, workers: app.lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1])) };
+  }
+
+  it('counts max across threads and lists each worker in the stopped record', async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { max: 10, rate: false, waitForModules: true });
+    const records = await allRecords(session[Symbol.asyncIterator]());
+    const stopped = records.at(-1) as StoppedRecord;
+    expect(stopped).toMatchObject({ type: 'stopped', reason: 'max' });
+    expect(records.filter((r) => r.type === 'call')).toHaveLength(10);
+    expect(stopped.stats.reported).toBe(10);
+    // The workers' calls are the session's (the main thread never runs square).
+    expect(stopped.stats.calls).toBeGreaterThanOrEqual(10);
+    // Each worker that ran the session by then (one may have had no call yet: it may not be listed).
+    const threads = [...new Set(records.flatMap((r) => (r.type === 'call' ? [r.thread] : [])))];
+    for (const thread of threads) expect(stopped.threads?.map((t) => t.thread)).toContain(thread);
+    for (const end of stopped.threads!) expect(workers).toContain(end.thread);
+    expect(stopped.stats.calls).toBe(stopped.threads!.reduce((sum, t) => sum + t.calls, 0));
+  }, 60_000);
+
+  it("sums the workers' rate drops into the session's dropped records and stats", async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { rate: '1/1s', max: 10_000, waitForModules: true });
+    const iterator = session[Symbol.asyncIterator]();
+    const seen: SessionRecord[] = [];
+    // The workers drop about 24 calls a second each; the main thread tells them once a second.
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) throw new Error('the session ended early');
+      seen.push(next.value);
+      if (next.value.type === 'dropped' && next.value.reason === 'rate') break;
+    }
+    await session.stop();
+    const records = [...seen, ...(await allRecords(iterator))];
+    const stopped = records.at(-1) as StoppedRecord;
+    expect(stopped.reason).toBe('user');
+    const told = records.filter((r): r is DroppedRecord => r.type === 'dropped' && r.reason === 'rate').reduce((sum, r) => sum + r.count, 0);
+    expect(stopped.stats.dropped.rate).toBeGreaterThan(0);
+    expect(told).toBe(stopped.stats.dropped.rate);
+    const threads = stopped.threads!;
+    expect(threads.map((t) => t.thread).sort()).toEqual(workers.sort());
+    expect(threads.reduce((sum, t) => sum + t.dropped.rate, 0)).toBe(stopped.stats.dropped.rate);
+    // Every call that passed the pattern was reported or dropped.
+    expect(stopped.stats.calls).toBe(stopped.stats.reported + stopped.stats.dropped.rate);
+  }, 60_000);
+
+  it("reports a worker's own end (a rate trip) in a note and in the stop line's record, and goes on", async () => {
+    const { client, workers } = await pool();
+    const session = await client.trace('lib/tasks:square', { rate: '1/1s', trip: true, max: 10_000, waitForModules: true });
+    const iterator = session[Symbol.asyncIterator]();
+    const notes: NoteRecord[] = [];
+    while (notes.length < workers.length) {
+      const next = await iterator.next();
+      if (next.done) throw new Error('the session ended early');
+      if (next.value.type === 'note' && next.value.kind === 'thread-stopped') notes.push(next.value);
+    }
+    for (const note of notes) expect(note.message).toMatch(/^the session stopped in thread \d+: rate over 1\/1s \(--trip\) \(rate\); the other threads go on$/);
+    expect(session.stopped).toBeUndefined();
+    await session.stop();
+    const stopped = (await allRecords(iterator)).at(-1) as StoppedRecord;
+    expect(stopped.reason).toBe('user');
+    expect(stopped.threads!.map((t) => t.reason)).toEqual(workers.map(() => 'rate'));
+    expect(describeStop(stopped)).toMatch(/, ended earlier in threads \d+ \(rate\), \d+ \(rate\)$/);
+  }, 60_000);
+});
+
+describe('attached: a worker pool started after the trace began', () => {
+  it('traces every worker of the pool, started all at once, and harms none', async () => {
+    const app = await launchApp('late-pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], env: { POOL_SIZE: '4' } });
+    await attach(app.pid, { socketDir: app.socketDir });
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    // No worker yet: the task module loads in the workers only.
+    const session = await client.trace('lib/tasks:square', { max: 100_000, rate: false, waitForModules: true });
+    const records = session[Symbol.asyncIterator]();
+    for (const batch of [1, 2]) {
+      let from = app.lines.length;
+      process.kill(app.pid, 'SIGUSR2');
+      const workers: number[] = [];
+      while (workers.length < 4) {
+        const line = await app.stdout.waitForLine(/^worker(?:-\w+)? (\d+)/, { from, timeoutMs: 20_000 });
+        expect(line.match[0], `batch ${batch}`).toMatch(/^worker \d+$/);
+        workers.push(Number(line.match[1]));
+        from = line.index + 1;
+      }
+      const calls = await callsUntil(records, (seen) => workers.every((t) => seen.some((c) => c.thread === t)));
+      for (const thread of workers) expect(calls.some((c) => c.thread === thread && c.fn === 'lib/tasks.cjs:square')).toBe(true);
+    }
+    await session.stop();
+    expect(app.lines.filter((line) => /^worker-(error|exit)/.test(line))).toEqual([]);
+    expect(app.child.exitCode).toBeNull();
+  }, 90_000);
 });

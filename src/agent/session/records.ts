@@ -20,6 +20,7 @@ import type {
   StatsRecord,
   StoppedRecord,
   StopReason,
+  ThreadEnd,
   UnpatchableFunction,
 } from '../../protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../protocol/events.js';
@@ -88,8 +89,9 @@ export function statsRecord(session: string, final: boolean, functions: Function
   return { ...header('stats', session), final, functions };
 }
 
-export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats, detail?: string): StoppedRecord {
-  return { ...header('stopped', session), reason, detail: detail ?? stopDetail(reason, o), stats };
+/** `threads`: the worker threads' ends (thread-accounts.ts), when any ran the session. */
+export function stoppedRecord(session: string, reason: StopReason, o: ResolvedOptions, stats: SessionStats, detail?: string, threads?: ThreadEnd[]): StoppedRecord {
+  return { ...header('stopped', session), reason, detail: detail ?? stopDetail(reason, o), stats, ...(threads === undefined ? {} : { threads }) };
 }
 
 function stopDetail(reason: StopReason, o: ResolvedOptions): string {

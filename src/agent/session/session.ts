@@ -44,13 +44,14 @@ import type { Ending } from '../patcher/dispatch.js';
 import { SessionHooks, type HookOwner, type Hooked, type SessionHook, type Token } from './hooks.js';
 import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
-import { addedRecord, RECORD_PID, startedRecord, statsRecord, stoppedRecord } from './records.js';
+import { addedRecord, noteRecord, RECORD_PID, startedRecord, statsRecord, stoppedRecord } from './records.js';
 import { AsyncParents } from './async-parents.js';
 import { callEvent, entryToken, RECORD_OVERHEAD_BYTES } from './call.js';
 import { loaderThreadRecords } from './loader-thread.js';
 import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
 import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
+import { ThreadAccounts, type ThreadAccount } from './thread-accounts.js';
 import { Breaker } from './breaker.js';
 import { Schedule } from './schedule.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
@@ -102,6 +103,7 @@ export class Session implements TraceSession, HookOwner {
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
   private readonly tally = new Tally();
+  private readonly threads = new ThreadAccounts();
   private readonly breaker: Breaker;
   /** The deadline, the expiry and the tick (schedule.ts). */
   private readonly schedule: Schedule;
@@ -215,7 +217,7 @@ export class Session implements TraceSession, HookOwner {
       this.step('stopping in worker threads', () => unshareWithThreads(this.id));
       this.step('reporting drops', () => this.reportDrops());
       if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
-      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats), 0, true);
+      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats, undefined, this.threads.ends()), 0, true);
     } finally {
       engine.busy--;
     }
@@ -294,6 +296,12 @@ export class Session implements TraceSession, HookOwner {
     if (this.queue.push(event, bytes, false)) this.tally.reported++;
     else this.tally.dropped.queue++;
     if (this.tally.reported >= this.options.max) void this.stop('max');
+  }
+
+  /** A worker thread's figures for this session (threads/relay.ts), counted in; its own end is told in a note (thread-accounts.ts). */
+  relayedAccount(thread: number, account: ThreadAccount): void {
+    const note = this.running ? this.threads.apply(this.tally, thread, account) : undefined;
+    if (note !== undefined) this.queue.push(noteRecord(this.id, 'thread-stopped', note), 0, true);
   }
 
   charge(ns: number): void {

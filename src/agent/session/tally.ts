@@ -17,11 +17,13 @@ export class Tally {
   /** Calls reported as events (or aggregated by count/hist). */
   reported = 0;
   internalErrors = 0;
+  /** Guard errors of the session's sessions in worker threads (thread-accounts.ts); the main thread's are its matchers'. */
+  guardErrorsElsewhere = 0;
   readonly dropped = { rate: 0, queue: 0, overload: 0 };
   private readonly droppedReported = { rate: 0, queue: 0, overload: 0 };
 
   stats(stopReason: StopReason | null, startedAt: number, matchers: readonly Matcher[]): SessionStats {
-    let guardErrors = 0;
+    let guardErrors = this.guardErrorsElsewhere;
     for (const m of matchers) guardErrors += m.guardErrors;
     return {
       calls: this.calls,

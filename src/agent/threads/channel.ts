@@ -6,7 +6,7 @@
  * thread alive.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { CallEvent } from '../../protocol/events.js';
+import type { CallEvent, StopReason } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 
 export type ThreadMessage =
@@ -17,7 +17,22 @@ export type ThreadMessage =
   /** main -> workers: the session stopped. */
   | { kind: 'stop'; session: string }
   /** worker -> main: a call of the session in this worker, as its record. */
-  | { kind: 'call'; session: string; event: CallEvent; bytes: number };
+  | { kind: 'call'; session: string; event: CallEvent; bytes: number }
+  /** worker -> main: the session's counts in this worker so far (totals), and how it ended there once it has. */
+  | { kind: 'account'; session: string; thread: number; account: ThreadAccount };
+
+/**
+ * A worker session's own figures: calls that passed its patterns, its drops, its errors,
+ * and, once it stopped, why. Totals, not deltas: a lost or repeated message changes
+ * nothing, the main thread keeps the last one of each thread (session/thread-accounts.ts).
+ */
+export interface ThreadAccount {
+  calls: number;
+  dropped: { rate: number; queue: number; overload: number };
+  guardErrors: number;
+  internalErrors: number;
+  stopped?: { reason: StopReason; detail: string };
+}
 
 const NAME = 'livetrace:threads';
 

@@ -7,14 +7,15 @@
  * `thread`). A worker that starts later says hello and is handed the running sessions, so
  * workers started after the trace began are covered. Workers without the preload get the
  * thread agent from the main thread (inject.ts) when the first session is shared. The main session's `max` counts the
- * calls of every thread; stopping it stops its sessions in the workers.
+ * calls of every thread, and its stats count every thread's drops (each worker reports its
+ * figures and its own end: session/thread-accounts.ts); stopping it stops its sessions in the workers.
  */
 import { isMainThread } from 'node:worker_threads';
 import type { BroadcastChannel } from 'node:worker_threads';
 import type { CallEvent } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
-import { openChannel, type ThreadMessage } from './channel.js';
+import { openChannel, type ThreadAccount, type ThreadMessage } from './channel.js';
 import { reachWorkerThreads } from './inject.js';
 
 /** What the relay needs of a main-thread session. */
@@ -23,6 +24,8 @@ export interface SharedSession {
   readonly patterns: string[];
   /** Queues a call a worker reported as one of this session's. */
   relayed(event: CallEvent, bytes: number): void;
+  /** Counts a worker's calls, drops and end in (session/thread-accounts.ts). */
+  relayedAccount(thread: number, account: ThreadAccount): void;
 }
 
 const shared = new SafeMap<string, { session: SharedSession; options: TraceOptions }>();
@@ -33,6 +36,8 @@ function receive(message: ThreadMessage): void {
     for (const { session, options } of shared.values()) post(session, options);
   } else if (message.kind === 'call') {
     shared.get(message.session)?.session.relayed(message.event, message.bytes);
+  } else if (message.kind === 'account') {
+    shared.get(message.session)?.session.relayedAccount(message.thread, message.account);
   }
 }
 

@@ -1,24 +1,31 @@
 /**
  * livetrace in a worker thread of the program: it joins the process's thread channel
  * (channel.ts), says hello, and runs every session the main thread shares (relay.ts) as a
- * session of its own, whose call records it posts to the main thread. Its sessions wait
+ * session of its own, whose call records it posts to the main thread, with its figures
+ * (calls, drops, errors) and, once it ended on its own, why (session/thread-accounts.ts). Its sessions wait
  * for modules (a worker loads its code after it starts, and a pattern that matches
  * nothing here is not an error: the function may live in the main thread only). It does
- * nothing in the main thread, in Node's module loader thread, or in livetrace's own probe
- * worker.
+ * nothing in the main thread, in Node's module loader thread, or in livetrace's own
+ * workers.
  */
-import { isMainThread, workerData } from 'node:worker_threads';
+import { isMainThread, threadId, workerData } from 'node:worker_threads';
+import type { StoppedRecord } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
 import { trace, type Session } from '../session/session.js';
 import { IN_LOADER_THREAD } from '../thread.js';
-import { openChannel, type ThreadMessage } from './channel.js';
+import { openChannel, type ThreadAccount, type ThreadMessage } from './channel.js';
 import type { BroadcastChannel } from 'node:worker_threads';
 
-/** livetrace's probe worker (engines/probes/link.ts) starts with a trampoline key in its workerData. */
-function isProbeWorker(): boolean {
-  return typeof workerData === 'object' && workerData !== null && typeof (workerData as { trampolineKey?: unknown }).trampolineKey === 'string';
+/**
+ * livetrace's own workers start with a key in their workerData: the probe worker
+ * (engines/probes/link.ts) a trampoline key, the observer's inspector worker a hook key.
+ */
+function isOwnWorker(): boolean {
+  if (typeof workerData !== 'object' || workerData === null) return false;
+  const data = workerData as { trampolineKey?: unknown; hookKey?: unknown };
+  return typeof data.trampolineKey === 'string' || typeof data.hookKey === 'string';
 }
 
 /** One thread agent per thread, whichever copy (the preload's ESM or CJS build, or inject.ts) comes first. */
@@ -26,18 +33,46 @@ const STARTED = Symbol.for('livetrace.threadAgent');
 
 /** Starts the thread agent in a worker thread; a no-op anywhere else, and the second time. */
 export function startThreadAgent(): void {
-  if ((globalThis as { [STARTED]?: boolean })[STARTED] === true || isMainThread || IN_LOADER_THREAD || isProbeWorker()) return;
+  if ((globalThis as { [STARTED]?: boolean })[STARTED] === true || isMainThread || IN_LOADER_THREAD || isOwnWorker()) return;
   Object.defineProperty(globalThis, STARTED, { value: true });
   const sessions = new SafeMap<string, Session>();
   let channel: BroadcastChannel;
 
+  // The session's figures here, for the main thread's stats and stop line
+  // (session/thread-accounts.ts); `stopped` once it ended, from its 'stopped' record.
+  const account = (session: Session, stopped: StoppedRecord | undefined): ThreadAccount => {
+    const stats = stopped?.stats ?? session.stats;
+    return {
+      calls: stats.calls,
+      dropped: { ...stats.dropped },
+      guardErrors: stats.guardErrors,
+      internalErrors: stats.internalErrors,
+      ...(stopped === undefined ? {} : { stopped: { reason: stopped.reason, detail: stopped.detail } }),
+    };
+  };
+
   const pump = async (id: string, session: Session): Promise<void> => {
+    let told = '';
+    const tell = (stopped?: StoppedRecord): void => {
+      const figures = account(session, stopped);
+      const text = JSON.stringify(figures);
+      if (text === told) return;
+      told = text;
+      channel.postMessage({ kind: 'account', session: id, thread: threadId, account: figures } satisfies ThreadMessage);
+    };
     while (!session.ended) {
-      for (const record of session.take()) {
+      const records = session.take();
+      // Before the calls: a call that makes the main session reach `max` finds this
+      // thread's drops up to it counted already.
+      tell();
+      let stopped: StoppedRecord | undefined;
+      for (const record of records) {
+        if (record.type === 'stopped') stopped = record;
         if (record.type !== 'call') continue;
         const message: ThreadMessage = { kind: 'call', session: id, event: record, bytes: JSON.stringify(record).length };
         channel.postMessage(message);
       }
+      if (stopped !== undefined) tell(stopped);
       await session.readable();
     }
   };

@@ -335,6 +335,10 @@ export function describeStop(record: StoppedRecord): string {
   parts.push(`${dropped} dropped`);
   if (stats.guardErrors > 0) parts.push(`${stats.guardErrors} guard error${stats.guardErrors === 1 ? '' : 's'}`);
   if (stats.internalErrors > 0) parts.push(`${stats.internalErrors} internal error${stats.internalErrors === 1 ? '' : 's'}`);
+  // Worker threads whose part of the session ended on its own before this stop (the stats
+  // above already count their calls and drops).
+  const early = (record.threads ?? []).filter((t) => t.reason !== null && t.reason !== record.reason && t.reason !== 'user');
+  if (early.length > 0) parts.push(`ended earlier in thread${early.length === 1 ? '' : 's'} ${early.map((t) => `${t.thread} (${t.reason})`).join(', ')}`);
   return parts.join(', ');
 }
 

@@ -5,6 +5,7 @@
 import type { Request } from '../../../protocol/messages.js';
 import type { OpContext } from './context.js';
 import { hello } from './hello.js';
+import { join } from './fleet.js';
 import { deeper, list } from './inspect.js';
 import { evalOp, get, info } from './observer.js';
 import { add, claim, stats, stop, trace } from './sessions.js';
@@ -33,5 +34,7 @@ export function runOp(ctx: OpContext, request: Request): void {
       return void get(ctx, request);
     case 'eval':
       return void evalOp(ctx, request);
+    case 'join':
+      return void join(ctx, request);
   }
 }

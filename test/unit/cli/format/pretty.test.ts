@@ -199,6 +199,22 @@ describe('describeStop', () => {
   });
 });
 
+describe('describeStop with worker threads', () => {
+  it('names the threads whose part ended on its own, not those the stop ended', () => {
+    const drops = { rate: 0, queue: 0, overload: 0 };
+    const record = stopped({
+      threads: [
+        { thread: 1, reason: 'overload', detail: 'livetrace spent over 50ms per second in the target', calls: 4, dropped: drops },
+        { thread: 2, reason: null, detail: null, calls: 9, dropped: drops },
+        { thread: 3, reason: 'max', detail: 'max 20 calls', calls: 20, dropped: drops },
+        { thread: 4, reason: 'rate', detail: 'rate over 1/1s (--trip)', calls: 2, dropped: drops },
+      ],
+    });
+    expect(describeStop(record)).toBe('stopped: max 20 calls in 3.2s, 0 dropped, ended earlier in threads 1 (overload), 4 (rate)');
+    expect(describeStop(stopped({ threads: [{ thread: 2, reason: null, detail: null, calls: 9, dropped: drops }] }))).toBe('stopped: max 20 calls in 3.2s, 0 dropped');
+  });
+});
+
 describe('describeStop wording', () => {
   it('does not repeat "stopped"', () => {
     expect(describeStop(stopped({ reason: 'user', detail: 'stopped by the user' }))).toBe('stopped: by the user in 3.2s, 20 calls, 0 dropped');
