@@ -7,6 +7,13 @@
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
+/** The agent's own workers, which are not the program's (observer/workers.ts leaves them out). */
+const own = new WeakSet<Worker>();
+
+export function isOwnWorker(worker: Worker): boolean {
+  return own.has(worker);
+}
+
 export function startOwnWorker(main: () => void, workerData: object, port: MessagePort): Worker {
   const worker = new Worker(`(${main.toString()})()`, {
     eval: true,
@@ -15,6 +22,8 @@ export function startOwnWorker(main: () => void, workerData: object, port: Messa
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   });
+  // Before Node announces it (process 'worker' is emitted on the next tick).
+  own.add(worker);
   worker.unref();
   return worker;
 }

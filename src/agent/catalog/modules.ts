@@ -166,6 +166,15 @@ export function cjsCacheFiles(): string[] {
   return Object.keys(requireCache()).filter((file) => !isOwnFile(file));
 }
 
+/**
+ * Changes when the CommonJS cache gains or loses a file: the count and the file added last
+ * (a new key goes to the end). Far cheaper than cjsCacheFiles, so `info` recounts only then.
+ */
+export function cjsCacheStamp(): string {
+  const keys = Object.keys(requireCache());
+  return `${keys.length}\0${keys[keys.length - 1] ?? ''}`;
+}
+
 /** The modules other engines know (the preload's ES modules), without the CommonJS cache or builtins. */
 export function sourceModules(): LoadedModule[] {
   const out: LoadedModule[] = [];
