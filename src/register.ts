@@ -10,15 +10,12 @@ import { startAgent } from './agent/agent.js';
 import { startRunSession } from './agent/session/run-session.js';
 import { installPreload } from './agent/engines/preload/preload.js';
 import { startThreadAgent } from './agent/threads/worker.js';
-import { workersKnownFromStart } from './agent/observer/workers.js';
 
 // Node also runs preloads in worker threads and (for --require) in its module loader
 // thread: an agent there would take over the process's socket path. A worker gets the
 // thread agent instead, which runs the main thread's sessions there (agent/threads/);
 // the loader thread gets nothing (startThreadAgent knows it).
 if (isMainThread) {
-  // Nothing of the program has run: every worker it starts will be counted (observer/workers.ts).
-  workersKnownFromStart();
   installPreload();
   const agent = startAgent();
   // Under `livetrace run`, the session starts now, before the program's main module loads.

@@ -7,8 +7,13 @@
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
-/** The agent's own workers, which are not the program's (observer/workers.ts leaves them out). */
-const own = new WeakSet<Worker>();
+/**
+ * The agent's own workers, which are not the program's (observer/workers.ts leaves them
+ * out). On globalThis: a second copy of livetrace in the process must know them too.
+ */
+const OWN_KEY = Symbol.for('livetrace.own-workers');
+const own: WeakSet<Worker> = ((globalThis as Record<symbol, unknown>)[OWN_KEY] as WeakSet<Worker> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[OWN_KEY] = new WeakSet<Worker>());
 
 export function isOwnWorker(worker: Worker): boolean {
   return own.has(worker);

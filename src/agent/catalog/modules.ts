@@ -176,10 +176,11 @@ export function cjsCacheStamp(): string {
 }
 
 /** The modules other engines know (the preload's ES modules), without the CommonJS cache or builtins. */
-export function sourceModules(): LoadedModule[] {
+export function sourceModules(options: { cheap?: boolean } = {}): LoadedModule[] {
   const out: LoadedModule[] = [];
   for (const source of extraSources) {
-    for (const loaded of source.modules()) if (loaded.file === undefined || !inOwnDependencies(loaded.file)) ArrayPrototypePush(out, loaded);
+    const list = options.cheap === true && source.known !== undefined ? source.known() : source.modules();
+    for (const loaded of list) if (loaded.file === undefined || !inOwnDependencies(loaded.file)) ArrayPrototypePush(out, loaded);
   }
   return out;
 }

@@ -66,7 +66,7 @@ function resourceCounts(): Record<string, number> {
 let counted: { stamp: string; modules: ProcessInfo['modules'] } | undefined;
 
 function moduleCounts(): ProcessInfo['modules'] {
-  const esm = sourceModules();
+  const esm = sourceModules({ cheap: true });
   const last = esm[esm.length - 1];
   const stamp = `${cjsCacheStamp()}\0${esm.length}\0${last?.file ?? last?.ref.id ?? ''}`;
   if (counted === undefined || counted.stamp !== stamp) counted = { stamp, modules: countModules(esm) };
