@@ -26,7 +26,8 @@ import { LivetraceError } from '../../protocol/errors.js';
 import type { WorkerThreadInfo } from '../../protocol/observer.js';
 import { Session } from 'node:inspector';
 import type { Worker } from 'node:worker_threads';
-import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
+import { EventEmitter } from 'node:events';
+import { ArrayPrototypePush, ReflectApply, SafeMap, SafeSet } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
 import { isOwnWorker } from '../own-worker.js';
 import { inspectorLink } from './inspector-link.js';
@@ -37,15 +38,20 @@ const WORKER_ANSWER_MS = 500;
 export type WorkerMemory = Map<number, { idle: number; active: number }>;
 
 /** The program's workers this thread started since the agent loaded, still running, by thread id. */
-const running = new Map<number, Worker>();
+const running = new SafeMap<number, Worker>();
 /** Their inspector titles and urls, once the inspector has listed them. */
-const named = new Map<number, { title: string; url: string }>();
+const named = new SafeMap<number, { title: string; url: string }>();
 /** Thread ids of livetrace's own workers (left out of the listing). */
-const ownIds = new Set<number>();
+const ownIds = new SafeSet<number>();
 /** Workers started before the agent loaded may be running (only the inspector sees those). */
 let unseenBefore = true;
 /** The synchronous listing ran once (it settles unseenBefore for a process without older workers). */
 let listedOnce = false;
+
+// Node's own `once`, as the program found it: a Worker (or a replaced EventEmitter method)
+// runs none of the program's code when we listen. Pristine collections for the same reason:
+// these run in the program's events, where a replaced Set#delete would throw into it.
+const emitterOnce = EventEmitter.prototype.once;
 
 process.on('worker', (worker) => {
   try {
@@ -55,11 +61,18 @@ process.on('worker', (worker) => {
     const own = isOwnWorker(worker);
     if (own) ownIds.add(id);
     else running.set(id, worker);
-    worker.once('exit', () => {
-      running.delete(id);
-      named.delete(id);
-      ownIds.delete(id);
-    });
+    ReflectApply(emitterOnce, worker, [
+      'exit',
+      () => {
+        try {
+          running.delete(id);
+          named.delete(id);
+          ownIds.delete(id);
+        } catch {
+          // As above: nothing of ours reaches the program.
+        }
+      },
+    ]);
   } catch {
     // Counting is ours; nothing of it may reach the program.
   }
@@ -141,7 +154,7 @@ export async function workerThreads(previous: WorkerMemory): Promise<WorkerThrea
     }
     readings.sort((a, b) => a.threadId - b.threadId);
   }
-  const seen = new Set<number>();
+  const seen = new SafeSet<number>();
   const out: WorkerThreadInfo[] = [];
   for (const reading of readings) {
     seen.add(reading.threadId);
