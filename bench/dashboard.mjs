@@ -7,6 +7,11 @@
 //
 //   npm run build && node bench/dashboard.mjs [--rounds 3] [--window 10] [--rate 10000] [--json]
 //
+// The environment passes through to the target, LIVETRACE_REACH_CHECK_MS included: until
+// the reach check stops switching V8's precise coverage on after each session starts (it
+// makes every call 10-20x slower for its window), measure with LIVETRACE_REACH_CHECK_MS=0.
+// The report says which was in force.
+//
 // The page is driven over HTTP exactly as the browser drives it (the live channel is an
 // EventSource GET, Run a POST); the browser's own cost is the browser's, not the target's.
 import { spawn } from 'node:child_process';
@@ -129,11 +134,12 @@ try {
     rounds: windows.map((w) => ({ baselinePercent: +w.base.toFixed(2), latencyOpenPercent: +w.open.toFixed(2), addedPercent: +(w.open - w.base).toFixed(2), latencyEvents: w.points, histStopped: w.stopReason })),
     medianAddedPercent: +median(windows.map((w) => w.open - w.base)).toFixed(2),
     node: process.version,
+    reachCheckMs: env.LIVETRACE_REACH_CHECK_MS ?? null,
     loadavg: loadavg().map((n) => +n.toFixed(2)),
   };
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log(`target: 2 functions x ${rate} calls/s; windows of ${windowS} s; load average ${result.loadavg.join(' ')}`);
+    console.log(`target: 2 functions x ${rate} calls/s; windows of ${windowS} s; LIVETRACE_REACH_CHECK_MS=${result.reachCheckMs ?? '(unset)'}; load average ${result.loadavg.join(' ')}`);
     console.log('round  baseline %core  latency open %core  added %core  latency events  hist session');
     result.rounds.forEach((r, i) => console.log(`${String(i + 1).padEnd(6)} ${String(r.baselinePercent).padStart(14)} ${String(r.latencyOpenPercent).padStart(19)} ${String(r.addedPercent).padStart(12)} ${String(r.latencyEvents).padStart(15)}  ${r.histStopped === null ? 'ran the whole window' : `stopped early: ${r.histStopped}`}`));
     console.log(`median added: ${result.medianAddedPercent}% of a core`);

@@ -7,6 +7,18 @@
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 
+/**
+ * The agent's own workers, which are not the program's (observer/workers.ts leaves them
+ * out). On globalThis: a second copy of livetrace in the process must know them too.
+ */
+const OWN_KEY = Symbol.for('livetrace.own-workers');
+const own: WeakSet<Worker> = ((globalThis as Record<symbol, unknown>)[OWN_KEY] as WeakSet<Worker> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[OWN_KEY] = new WeakSet<Worker>());
+
+export function isOwnWorker(worker: Worker): boolean {
+  return own.has(worker);
+}
+
 export function startOwnWorker(main: () => void, workerData: object, port: MessagePort): Worker {
   const worker = new Worker(`(${main.toString()})()`, {
     eval: true,
@@ -15,6 +27,8 @@ export function startOwnWorker(main: () => void, workerData: object, port: Messa
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   });
+  // Before Node announces it (process 'worker' is emitted on the next tick).
+  own.add(worker);
   worker.unref();
   return worker;
 }

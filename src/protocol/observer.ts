@@ -96,7 +96,9 @@ export interface WorkerThreadInfo {
   /**
    * Share of time the worker's loop was busy, 0..1: over the interval when this connection
    * read the worker before, else since the worker started (`sinceStart`). Null when the
-   * worker did not answer within 500 ms (a loop blocked in Atomics.wait).
+   * worker did not answer within 500 ms (a loop blocked in Atomics.wait): only a worker
+   * started before the agent loaded is asked that way; the others are read from the main
+   * thread (docs/observer.md).
    */
   utilization: number | null;
   sinceStart: boolean;

@@ -1,8 +1,9 @@
 /**
- * `livetrace/dashboard` mounted in an app, in Express and in a plain node:http server
- * (test/fixtures/apps/dashboard/mounted.cjs): behind the app's auth, it shows the process
- * it runs in, traces a function of that process from the page, and closing the page
- * removes the patch (the app's export is its original function again).
+ * `livetrace/dashboard` mounted in an app, in Express, Fastify, Koa and a plain node:http
+ * server (test/fixtures/apps/dashboard/mounted.cjs): behind the app's auth, it shows the
+ * process it runs in, traces a function of that process from the page, and closing the
+ * page removes the patch (the app's export is its original function again); under the
+ * mount path the Origin check holds, and the Host check when `allowedHosts` is given.
  */
 import { get } from 'node:http';
 import type { Browser } from 'playwright-core';
@@ -24,8 +25,10 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function start(mode: 'express' | 'http'): Promise<{ app: RunningApp; base: string }> {
-  const app = await launchApp(['dashboard/mounted.cjs', mode], { preload: 'none', ready: /^ready \d+ \d+/, timeoutMs: 20_000 });
+type Mode = 'express' | 'fastify' | 'koa' | 'http';
+
+async function start(mode: Mode, env: Record<string, string> = {}): Promise<{ app: RunningApp; base: string }> {
+  const app = await launchApp(['dashboard/mounted.cjs', mode], { preload: 'none', ready: /^ready \d+ \d+/, timeoutMs: 20_000, env });
   apps.push(app);
   const port = /^ready \d+ (\d+)/.exec(app.lines.find((line) => line.startsWith('ready'))!)![1]!;
   return { app, base: `http://127.0.0.1:${port}` };
@@ -42,7 +45,7 @@ function text(url: string): Promise<string> {
   });
 }
 
-describe.each(['express', 'http'] as const)('the dashboard mounted in %s', (mode) => {
+describe.each(['express', 'fastify', 'koa', 'http'] as const)('the dashboard mounted in %s', (mode) => {
   it('stays behind the app auth and refuses a foreign Origin', async () => {
     const { base } = await start(mode);
     expect((await http(`${base}/livetrace/`)).status).toBe(401);
@@ -56,6 +59,31 @@ describe.each(['express', 'http'] as const)('the dashboard mounted in %s', (mode
     expect(foreign.status).toBe(403);
     const foreignStart = await http(`${base}/livetrace/api/trace`, { method: 'POST', headers: { 'x-admin': 'yes', Origin: 'http://evil.example' }, body: '{}' });
     expect(foreignStart.status).toBe(403);
+  }, 30_000);
+
+  it('with allowedHosts, refuses any other Host (DNS rebinding) under the mount path, and reads the body of a POST itself', async () => {
+    const { base } = await start(mode, { MOUNT_ALLOWED_HOSTS: 'admin.test:8443' });
+    const admin = { 'x-admin': 'yes' };
+    expect((await http(`${base}/livetrace/`, { headers: admin })).status).toBe(403);
+    expect((await http(`${base}/livetrace/`, { headers: { ...admin, Host: 'rebound.example:8443' } })).status).toBe(403);
+    const page = await http(`${base}/livetrace/`, { headers: { ...admin, Host: 'admin.test:8443' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/<script[^>]+src=/);
+    // Same Host, same Origin: past the guard, the handler reads the JSON body and answers for it
+    // (no such page channel), which it could not if the framework had consumed the body.
+    const posted = await http(`${base}/livetrace/api/trace`, {
+      method: 'POST',
+      headers: { ...admin, Host: 'admin.test:8443', Origin: 'http://admin.test:8443', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channel: 'no-such-channel', pid: process.pid, patterns: ['x:y'] }),
+    });
+    expect(posted.body).toMatch(/LT_SESSION_UNKNOWN/);
+    expect(posted.body).toContain('no-such-channel');
+    const foreign = await http(`${base}/livetrace/api/trace`, {
+      method: 'POST',
+      headers: { ...admin, Host: 'admin.test:8443', Origin: 'http://evil.example', 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(foreign.status).toBe(403);
   }, 30_000);
 
   it.skipIf(chromiumPath === undefined)('shows its own process, traces it from the page, and closing the page removes the patch', async () => {

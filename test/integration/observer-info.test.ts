@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { attach } from '../../src/attach/attach.js';
 import { connect, type AgentClient } from '../../src/client/index.js';
 import type { ProcessInfo } from '../../src/protocol/messages.js';
 import { cleanup, launchApp, repoRoot, waitForSocket, type RunningApp } from './fixture-app.js';
@@ -103,6 +104,40 @@ describe('info', () => {
     expect(byId.get(idle)!.utilization).toBeLessThan(0.2);
     // A light info (top's) does not ask for them.
     expect((await client.info({ light: true })).workers).toBeNull();
+  });
+});
+
+describe('worker threads without the inspector worker', () => {
+  it('follows a worker the program starts and ends from the main thread: named, read from this side even when its loop is stuck in Atomics.wait', async () => {
+    const { app, client } = await open('observer/late-worker.cjs');
+    expect((await client.info()).workers).toEqual([]);
+    app.child.kill('SIGUSR2');
+    const threadId = Number((await app.waitForLine(/^started (\d+)/)).match[1]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const first = await client.info();
+    expect(first.workers).toEqual([{ threadId, title: `[worker ${threadId}] late`, url: expect.any(String), utilization: expect.any(Number), sinceStart: true }]);
+    // The inspector could not ask a loop in Atomics.wait (it would be 'no answer', null);
+    // the Worker object's own reading sees it busy.
+    const second = await after(client, 300);
+    expect(second.workers?.[0]).toMatchObject({ threadId, sinceStart: false });
+    expect(second.workers?.[0]?.utilization).toBeGreaterThan(0.9);
+    app.child.kill('SIGUSR2');
+    await app.waitForLine(/^stopped/);
+    expect((await client.info()).workers).toEqual([]);
+  });
+
+  it('lists the workers of a process attached to after they started (the inspector names and reads them)', async () => {
+    const app = await launchApp('observer/workers.cjs', { preload: 'none', ready: /^ready \d+ \d+ \d+/ });
+    const ready = await app.waitForLine(/^ready \d+ (\d+) (\d+)/);
+    await attach(app.pid, { socketDir: app.socketDir });
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    const ids = [Number(ready.match[1]), Number(ready.match[2])].sort();
+    for (let i = 0; i < 3; i++) {
+      const info = await client.info();
+      expect(info.workers?.map((w) => w.threadId).sort()).toEqual(ids);
+      expect(info.workers?.map((w) => w.title).sort()).toEqual([`[worker ${ready.match[1]}] busy-worker`, `[worker ${ready.match[2]}] idle-worker`].sort());
+    }
   });
 });
 

@@ -32,6 +32,11 @@ export interface LoadedModule {
 /** Other engines contribute modules (ESM through the preload hooks). */
 export interface ModuleSource {
   modules(): Iterable<LoadedModule>;
+  /**
+   * What the source knows without doing work for it, for readers that must stay cheap
+   * (`livetrace info`, read every second or two); modules() when left out.
+   */
+  known?(): Iterable<LoadedModule>;
 }
 
 /**

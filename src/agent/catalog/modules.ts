@@ -166,11 +166,21 @@ export function cjsCacheFiles(): string[] {
   return Object.keys(requireCache()).filter((file) => !isOwnFile(file));
 }
 
+/**
+ * Changes when the CommonJS cache gains or loses a file: the count and the file added last
+ * (a new key goes to the end). Far cheaper than cjsCacheFiles, so `info` recounts only then.
+ */
+export function cjsCacheStamp(): string {
+  const keys = Object.keys(requireCache());
+  return `${keys.length}\0${keys[keys.length - 1] ?? ''}`;
+}
+
 /** The modules other engines know (the preload's ES modules), without the CommonJS cache or builtins. */
-export function sourceModules(): LoadedModule[] {
+export function sourceModules(options: { cheap?: boolean } = {}): LoadedModule[] {
   const out: LoadedModule[] = [];
   for (const source of extraSources) {
-    for (const loaded of source.modules()) if (loaded.file === undefined || !inOwnDependencies(loaded.file)) ArrayPrototypePush(out, loaded);
+    const list = options.cheap === true && source.known !== undefined ? source.known() : source.modules();
+    for (const loaded of list) if (loaded.file === undefined || !inOwnDependencies(loaded.file)) ArrayPrototypePush(out, loaded);
   }
   return out;
 }

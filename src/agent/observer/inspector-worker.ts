@@ -351,7 +351,11 @@ export function inspectorWorkerMain(): void {
         (reply) => port.postMessage({ ...reply, id: request.id }),
         (error: unknown) => port.postMessage({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
       )
-      .finally(() => session.post('Runtime.releaseObjectGroup', { objectGroup: group }, () => {}));
+      // The worker list makes no remote object on the main thread; releasing its (empty)
+      // group would still cost the main thread an inspector dispatch per info.
+      .finally(() => {
+        if (request.op !== 'workers') session.post('Runtime.releaseObjectGroup', { objectGroup: group }, () => {});
+      });
   });
   port.postMessage({ ready: true });
 }

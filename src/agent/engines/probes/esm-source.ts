@@ -183,6 +183,11 @@ function exportsOf(program: Program): [string, string][] {
 }
 
 addModuleSource({
+  // The last scan, if any: a scan costs the process tens of milliseconds, which `info`
+  // (asking every second or two while watched) must not pay.
+  known() {
+    return scanned?.modules ?? [];
+  },
   modules() {
     if (listing) return [];
     if (insideProbe()) return scanned?.modules ?? [];
