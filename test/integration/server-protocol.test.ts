@@ -330,9 +330,15 @@ describe('fuzzing', () => {
         // handled in order); junk before it makes it malformed, and the agent closes.
         peer.sendRaw('{"id":"sentinel","op":"stats","session":"none"}\n');
         if (cutMidFrame) peer.sendRaw('{"id":99,"op":"tra');
-        await Promise.race([peer.closed, until(() => peer.received().some((f) => f.id === 'sentinel'), 2000)]);
+        // received() hands each frame over once: keep them, to count the sessions after.
+        const got: Record<string, unknown>[] = [];
+        const take = (): Record<string, unknown>[] => {
+          for (const frame of peer.received()) got.push(frame);
+          return got;
+        };
+        await Promise.race([peer.closed, until(() => take().some((f) => f.id === 'sentinel'), 2000)]);
         peer.socket.destroy();
-        sessionsStarted += peer.received().filter((f) => f.ok === true && typeof f.session === 'string').length;
+        sessionsStarted += take().filter((f) => f.ok === true && typeof f.session === 'string').length;
       }),
       { numRuns: 150, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
     );
