@@ -135,28 +135,11 @@ class ProbeEngine {
 
   /** Arms a probe on `subject` running `site`'s hooks. False (and logged) when it can't. */
   arm(subject: ProbeSubject, site: Site): boolean {
-    if (this.armed.has(subject)) return true;
-    this.lastFailure = undefined;
-    if (insideProbe()) {
-      this.lastFailure = 'a probe cannot be armed from inside another probe';
-      return false;
-    }
-    let started = false;
-    try {
-      if (this.link === undefined) {
-        this.start();
-        started = true;
-      }
-      const armed = this.place(this.link!, subject, site);
+    return this.setUp(subject, 'a probe cannot be armed from inside another probe', 'probe not armed', (link) => {
+      const armed = this.place(link, subject, site);
       this.armed.set(subject, armed);
       if (armed.async) retainOuterPromises();
-      return true;
-    } catch (error) {
-      log.debug({ err: error, fn: subject.path, url: subject.url }, 'probe not armed');
-      this.lastFailure = `the probe could not be armed: ${error instanceof Error ? error.message : String(error)}`;
-      if (started || this.armed.size === 0) this.shutdown();
-      return false;
-    }
+    }, (message) => `the probe could not be armed: ${message}`);
   }
 
   /**
@@ -169,19 +152,7 @@ class ProbeEngine {
    * `lastFailure`) when it can't be set.
    */
   count(subject: ProbeSubject, hit: () => void): boolean {
-    if (this.armed.has(subject)) return true;
-    this.lastFailure = undefined;
-    if (insideProbe()) {
-      this.lastFailure = 'a breakpoint cannot be set from inside a probe';
-      return false;
-    }
-    let started = false;
-    try {
-      if (this.link === undefined) {
-        this.start();
-        started = true;
-      }
-      const link = this.link!;
+    return this.setUp(subject, 'a breakpoint cannot be set from inside a probe', 'counting breakpoint not set', (link) => {
       const { entry } = this.locate(link, subject);
       const id = this.nextId++;
       registerCounter(id, hit);
@@ -192,10 +163,32 @@ class ProbeEngine {
         throw error;
       }
       this.armed.set(subject, { id, async: false });
+    }, (message) => message);
+  }
+
+  /**
+   * What arming a probe and setting a counting breakpoint share: never from inside a
+   * probe, the worker started on first use (and shut down again if this first use fails),
+   * and a failure kept in `lastFailure` instead of thrown.
+   */
+  private setUp(subject: ProbeSubject, inside: string, logLine: string, body: (link: DebuggerLink) => void, failure: (message: string) => string): boolean {
+    if (this.armed.has(subject)) return true;
+    this.lastFailure = undefined;
+    if (insideProbe()) {
+      this.lastFailure = inside;
+      return false;
+    }
+    let started = false;
+    try {
+      if (this.link === undefined) {
+        this.start();
+        started = true;
+      }
+      body(this.link!);
       return true;
     } catch (error) {
-      log.debug({ err: error, fn: subject.path, url: subject.url }, 'counting breakpoint not set');
-      this.lastFailure = error instanceof Error ? error.message : String(error);
+      log.debug({ err: error, fn: subject.path, url: subject.url }, logLine);
+      this.lastFailure = failure(error instanceof Error ? error.message : String(error));
       if (started || this.armed.size === 0) this.shutdown();
       return false;
     }
