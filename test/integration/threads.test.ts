@@ -22,11 +22,14 @@ afterEach(async () => {
 });
 
 /** Reads `records` until `done` says so; returns the calls seen. */
+/** The calls until `done` says enough; a session that ends first fails with how it ended (its stopped record). */
 async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: CallEvent[]) => boolean): Promise<CallEvent[]> {
   const calls: CallEvent[] = [];
+  let last: SessionRecord | undefined;
   for (;;) {
     const next = await records.next();
-    if (next.done) return calls;
+    if (next.done) throw new Error(`the session ended after ${calls.length} calls, before the test saw what it waits for: ${JSON.stringify(last)}`);
+    last = next.value;
     if (next.value.type === 'call') calls.push(next.value);
     if (done(calls)) return calls;
   }
