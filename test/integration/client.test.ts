@@ -8,10 +8,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, discover, type AgentClient } from '../../src/client/index.js';
-import { LivetraceError } from '../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord } from '../../src/protocol/events.js';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 import { cleanup, launchApp, tempDir, waitForSocket, type RunningApp } from './fixture-app.js';
+import { refusal } from '../support/errors.js';
 
 const clients = new Set<AgentClient>();
 const servers = new Set<Server>();
@@ -34,16 +34,6 @@ async function open(app: RunningApp): Promise<AgentClient> {
   const client = await connect(app.pid, { socketDir: app.socketDir });
   clients.add(client);
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LivetraceError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LivetraceError);
-    return error as LivetraceError;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function all(session: AsyncIterable<SessionRecord>): Promise<SessionRecord[]> {
@@ -91,29 +81,29 @@ const helloReply = (id: unknown) => ({
 describe('connect', () => {
   it('LT_PID_NOT_FOUND for a process that does not exist, or a pid that is not one', async () => {
     const pid = await deadPid();
-    expect((await rejection(connect(pid, { socketDir: tempDir() }))).code).toBe('LT_PID_NOT_FOUND');
-    expect((await rejection(connect(-3))).code).toBe('LT_PID_NOT_FOUND');
-    expect((await rejection(connect(1.5))).code).toBe('LT_PID_NOT_FOUND');
+    expect((await refusal(connect(pid, { socketDir: tempDir() }))).code).toBe('LT_PID_NOT_FOUND');
+    expect((await refusal(connect(-3))).code).toBe('LT_PID_NOT_FOUND');
+    expect((await refusal(connect(1.5))).code).toBe('LT_PID_NOT_FOUND');
   });
 
   it('LT_NO_AGENT for a live process without an agent', async () => {
     const plain = await launchApp('timer.cjs', { preload: 'none' });
-    const error = await rejection(connect(plain.pid, { socketDir: plain.socketDir }));
+    const error = await refusal(connect(plain.pid, { socketDir: plain.socketDir }));
     expect(error.code).toBe('LT_NO_AGENT');
     expect(error.input).toBe(plain.pid);
-    expect((await rejection(connect(plain.pid, { socketDir: join(tempDir(), 'missing') }))).code).toBe('LT_NO_AGENT');
+    expect((await refusal(connect(plain.pid, { socketDir: join(tempDir(), 'missing') }))).code).toBe('LT_NO_AGENT');
   });
 
   it('LT_SOCKET_DIR_UNSAFE before connecting through an open directory', async () => {
     const app = await agentApp();
     chmodSync(app.socketDir, 0o777);
-    expect((await rejection(connect(app.pid, { socketDir: app.socketDir }))).code).toBe('LT_SOCKET_DIR_UNSAFE');
+    expect((await refusal(connect(app.pid, { socketDir: app.socketDir }))).code).toBe('LT_SOCKET_DIR_UNSAFE');
     chmodSync(app.socketDir, 0o700);
   });
 
   it('LT_AGENT_TIMEOUT for a socket that accepts but never answers', async () => {
     const dir = await fakeAgent(() => undefined);
-    expect((await rejection(connect(process.pid, { socketDir: dir, timeoutMs: 150 }))).code).toBe('LT_AGENT_TIMEOUT');
+    expect((await refusal(connect(process.pid, { socketDir: dir, timeoutMs: 150 }))).code).toBe('LT_AGENT_TIMEOUT');
   });
 
   it("passes on the agent's refusal of the protocol version", async () => {
@@ -122,7 +112,7 @@ describe('connect', () => {
       ok: false,
       error: { code: 'LT_PROTOCOL_VERSION', message: 'agent speaks 2', hint: 'upgrade', input: 1 },
     }));
-    const error = await rejection(connect(process.pid, { socketDir: dir }));
+    const error = await refusal(connect(process.pid, { socketDir: dir }));
     expect(error).toMatchObject({ code: 'LT_PROTOCOL_VERSION', message: 'agent speaks 2', hint: 'upgrade' });
   });
 
@@ -158,10 +148,10 @@ describe('requests', () => {
 
   it('a bad pattern rejects with the engine error', async () => {
     const client = await open(await agentApp());
-    const error = await rejection(client.trace('lib/users:findUser(nil'));
+    const error = await refusal(client.trace('lib/users:findUser(nil'));
     expect(error.code).toBe('LT_PATTERN_SYNTAX');
     expect(error.hint).toBeTruthy();
-    expect((await rejection(client.trace('lib/nope:none'))).code).toBe('LT_PATTERN_NO_MATCH');
+    expect((await refusal(client.trace('lib/nope:none'))).code).toBe('LT_PATTERN_NO_MATCH');
   });
 });
 
@@ -198,7 +188,7 @@ describe('sessions', () => {
     expect(seen.at(-1)).toMatchObject({ type: 'stopped', reason: 'user' });
     expect(seen.some((r) => r.type === 'added')).toBe(true);
     expect(await session.stop()).toBe(session.stopped);
-    expect((await rejection(session.add('lib/math:add'))).code).toBe('LT_SESSION_STOPPED');
+    expect((await refusal(session.add('lib/math:add'))).code).toBe('LT_SESSION_STOPPED');
     expect((await client.hello()).sessions).toBe(0);
   });
 
@@ -221,7 +211,7 @@ describe('sessions', () => {
     const calls = records.filter((r) => r.type === 'call').length;
     expect(last.type === 'stopped' && last.stats.reported).toBe(calls);
     expect(client.closed).toBe(true);
-    expect((await rejection(client.hello())).code).toBe('LT_AGENT_GONE');
+    expect((await refusal(client.hello())).code).toBe('LT_AGENT_GONE');
     expect((await app.exited).code).toBe(0);
   });
 
@@ -272,7 +262,7 @@ describe('sessions', () => {
     });
     const client = await connect(process.pid, { socketDir: dir });
     clients.add(client);
-    expect((await rejection(client.list())).code).toBe('LT_AGENT_GONE');
+    expect((await refusal(client.list())).code).toBe('LT_AGENT_GONE');
   });
 });
 
@@ -298,6 +288,6 @@ describe('discover', () => {
     expect(await discover({ socketDir: join(tempDir(), 'none') })).toEqual([]);
     const open = tempDir();
     chmodSync(open, 0o755);
-    expect((await rejection(discover({ socketDir: open }))).code).toBe('LT_SOCKET_DIR_UNSAFE');
+    expect((await refusal(discover({ socketDir: open }))).code).toBe('LT_SOCKET_DIR_UNSAFE');
   });
 });

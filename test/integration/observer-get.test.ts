@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
-import { LivetraceError } from '../../src/protocol/errors.js';
 import { cleanup, launchApp, waitForSocket } from './fixture-app.js';
+import { refusal } from '../support/errors.js';
 
 let client: AgentClient | undefined;
 
@@ -22,16 +22,6 @@ async function open(): Promise<AgentClient> {
   await waitForSocket(app.socketPath);
   client = await connect(app.pid, { socketDir: app.socketDir });
   return client;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<LivetraceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LivetraceError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('get', () => {

@@ -7,8 +7,8 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type AgentClient } from '../../src/client/index.js';
-import { LivetraceError } from '../../src/protocol/errors.js';
 import { cleanup, launchApp, waitForSocket, type RunningApp } from './fixture-app.js';
+import { refusal } from '../support/errors.js';
 
 let client: AgentClient | undefined;
 
@@ -38,16 +38,6 @@ function fetchText(port: number, path: string): Promise<string> {
     req.on('error', reject);
     req.end();
   });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<LivetraceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LivetraceError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('shell', () => {

@@ -181,6 +181,16 @@ export function inspectorWorkerMain(): void {
     return { ok: true, outcome: 'value' };
   };
 
+  /** What the main thread left in hook.pending[token] for this request. */
+  const pendingOf = (hookId: string, token: unknown, group: string): Promise<{ result: RemoteObject }> =>
+    post<{ result: RemoteObject }>('Runtime.callFunctionOn', {
+      objectId: hookId,
+      functionDeclaration: 'function (token) { return this.pending(token); }',
+      arguments: [{ value: token }],
+      objectGroup: group,
+      silent: true,
+    });
+
   /**
    * A module-internal binding: the closures the main thread put in hook.pending[token] are
    * the module's functions; V8 lists the contexts each one closes over in its [[Scopes]],
@@ -189,13 +199,7 @@ export function inspectorWorkerMain(): void {
    */
   const binding = async (request: Extract<InspectorRequest, { op: 'binding' }>, group: string): Promise<InspectorReply> => {
     const hookId = await hook(group);
-    const pending = await post<{ result: RemoteObject }>('Runtime.callFunctionOn', {
-      objectId: hookId,
-      functionDeclaration: 'function (token) { return this.pending(token); }',
-      arguments: [{ value: request.token }],
-      objectGroup: group,
-      silent: true,
-    });
+    const pending = await pendingOf(hookId, request.token, group);
     if (pending.result.objectId === undefined) return { ok: true, found: false, names: [] };
     const names = new Set<string>();
     const list = await properties(pending.result.objectId);
@@ -225,13 +229,7 @@ export function inspectorWorkerMain(): void {
   /** Live objects whose prototype is hook.pending[token], after a full collection. */
   const instances = async (request: Extract<InspectorRequest, { op: 'instances' }>, group: string): Promise<InspectorReply> => {
     const hookId = await hook(group);
-    const prototype = await post<{ result: RemoteObject }>('Runtime.callFunctionOn', {
-      objectId: hookId,
-      functionDeclaration: 'function (token) { return this.pending(token); }',
-      arguments: [{ value: request.token }],
-      objectGroup: group,
-      silent: true,
-    });
+    const prototype = await pendingOf(hookId, request.token, group);
     if (prototype.result.objectId === undefined) throw new Error('the class has no prototype object');
     await post('HeapProfiler.collectGarbage');
     const found = await post<{ objects: RemoteObject }>('Runtime.queryObjects', { prototypeObjectId: prototype.result.objectId, objectGroup: group });
