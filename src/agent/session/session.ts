@@ -72,6 +72,8 @@ export { HARD_CEILING_MS } from './breaker.js';
  * rest of the exit's work. The entry part is measured on every call (ownTime).
  */
 const TIMED_EVERY = 16;
+/** A timed exit longer than this (1 ms) is not a sample of what exits cost: see ownTime. */
+const MEAN_SAMPLE_MAX_NS = 1_000_000;
 /** Captured bytes (entry and exit) over which an exit is measured whatever its turn. */
 const TIMED_BYTES = 2048;
 
@@ -387,7 +389,10 @@ export class Session implements TraceSession, HookOwner {
       exitNs = clock() - t0;
       if (timed) {
         this.untimed = TIMED_EVERY - 1;
-        this.meanExitNs += (exitNs - this.meanExitNs) / (this.measuredExits++ === 0 ? 1 : 8);
+        // A span this long is a thread that waited for a core, not an exit's work (long
+        // captures are `heavy`, timed every time): charged once, never folded into the mean
+        // that the next untimed exits are charged, or it would count TIMED_EVERY times over.
+        if (exitNs < MEAN_SAMPLE_MAX_NS) this.meanExitNs += (exitNs - this.meanExitNs) / (this.measuredExits++ === 0 ? 1 : 8);
       }
     }
     return this.spent(exitNs, entryNs);
