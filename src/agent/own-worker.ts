@@ -19,9 +19,26 @@ export function isOwnWorker(worker: Worker): boolean {
   return own.has(worker);
 }
 
+/**
+ * The name every own worker is given. The inspector shows it in the worker's title
+ * (`[worker <threadId>] livetrace`), which is what a NodeWorker session sees before it
+ * could ask the worker anything: inject.ts and the observer's inspector worker leave such
+ * workers alone without sending them a message. That matters: a command that reaches a
+ * worker while Node is tearing it down is run inside FreeEnvironment, and an evaluation
+ * there (seen with the command-line API) crashed the whole process with SIGSEGV (Node 20).
+ * The probe worker ends with every session, so it was the worker most often caught.
+ */
+export const OWN_WORKER_NAME = 'livetrace';
+
+/** The inspector's title of an own worker. */
+export function isOwnWorkerTitle(title: string): boolean {
+  return title.endsWith(`] ${OWN_WORKER_NAME}`);
+}
+
 export function startOwnWorker(main: () => void, workerData: object, port: MessagePort): Worker {
   const worker = new Worker(`(${main.toString()})()`, {
     eval: true,
+    name: OWN_WORKER_NAME,
     workerData,
     transferList: [port],
     execArgv: [],

@@ -21,7 +21,7 @@ import { capture } from '../capture/capturer.js';
 import type { Captured } from '../capture/capturer.js';
 import { log } from '../log.js';
 import { inspectorWorkerMain, type InspectorReply, type InspectorRequest, type InspectorWorkerData } from './inspector-worker.js';
-import { startOwnWorker } from '../own-worker.js';
+import { OWN_WORKER_NAME, startOwnWorker } from '../own-worker.js';
 
 const HOOK_KEY = 'livetrace.observer.hook';
 const START_TIMEOUT_MS = 10_000;
@@ -79,7 +79,7 @@ export class InspectorLink {
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
     try {
-      const data: InspectorWorkerData = { port: port2, hookKey: HOOK_KEY };
+      const data: InspectorWorkerData = { port: port2, hookKey: HOOK_KEY, ownName: OWN_WORKER_NAME };
       worker = startOwnWorker(inspectorWorkerMain, data, port2);
     } catch (error) {
       port1.close();

@@ -28,6 +28,8 @@ export interface InspectorWorkerData {
   port: import('node:worker_threads').MessagePort;
   /** Symbol.for key of the main thread's hook (deliver, pending values). */
   hookKey: string;
+  /** The name own workers carry (own-worker.ts); such workers are never sent a message. */
+  ownName: string;
 }
 
 /** One request from the main thread. */
@@ -66,7 +68,7 @@ export interface InspectorReply {
 
 export function inspectorWorkerMain(): void {
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { port, hookKey } = workerData as InspectorWorkerData;
+  const { port, hookKey, ownName } = workerData as InspectorWorkerData;
   let session: import('node:inspector').Session;
   try {
     const inspector = require('node:inspector') as typeof import('node:inspector');
@@ -294,7 +296,13 @@ export function inspectorWorkerMain(): void {
       "JSON.stringify({ own: typeof require === 'function' && (function () { try { var d = require('node:worker_threads').workerData; return !!d && typeof d === 'object' && ('hookKey' in d || 'trampolineKey' in d); } catch (e) { return false; } })(), elu: performance.eventLoopUtilization() })";
     await Promise.all(
       [...attachedWorkers.values()]
-        .filter((worker) => threadOf(worker.workerInfo.title) !== threadId && !worker.workerInfo.url.startsWith('node:internal/') && !ownWorkers.has(worker.sessionId))
+        .filter(
+          (worker) =>
+            threadOf(worker.workerInfo.title) !== threadId &&
+            !worker.workerInfo.title.endsWith(`] ${ownName}`) &&
+            !worker.workerInfo.url.startsWith('node:internal/') &&
+            !ownWorkers.has(worker.sessionId),
+        )
         .map(async (worker) => {
           const id = ++workerMessages;
           const answer = await new Promise<{ result?: { result?: { value?: unknown } } } | undefined>((resolve) => {

@@ -4,9 +4,12 @@
  * agent into each worker itself, through the inspector's NodeWorker domain on an
  * in-process session. Enabling the domain reports every running worker, and every worker
  * started later as it starts; into each, one fixed expression is evaluated that requires
- * threads/worker.js from this installation and starts it (the inspector's command-line
- * API lends `require`). livetrace's own probe worker is skipped, and a worker whose
- * preload already started the thread agent keeps that one (worker.ts: one per thread).
+ * threads/worker.js from this installation and starts it (through
+ * process.getBuiltinModule('node:module').createRequire, not the inspector's command-line
+ * API: installing that API in a worker Node was tearing down crashed the process with
+ * SIGSEGV, see own-worker.ts). livetrace's own workers are never sent anything (told by
+ * their inspector title), and a worker whose preload already started the thread agent
+ * keeps that one (worker.ts: one per thread).
  *
  * When: a worker is reported as soon as its inspector exists, long before Node has set up
  * its module system. An evaluation that needs `require` then either finds none or loads
@@ -30,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { agentEntry } from '../../protocol/install.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
+import { isOwnWorkerTitle } from '../own-worker.js';
 
 /** Between two probes of a starting worker, ms. */
 const PROBE_EVERY_MS = 10;
@@ -42,9 +46,9 @@ let nextId = 1;
 const pending = new SafeMap<string, (reply: { result?: { result?: { value?: unknown } } } | undefined) => void>();
 
 function injection(): string {
-  const file = join(agentEntry().root, 'dist', 'cjs', 'agent', 'threads', 'worker.js');
-  // livetrace's own workers (the probe worker, the observer's inspector worker) are told by their workerData (own-worker.ts).
-  return `(() => { const d = require('node:worker_threads').workerData; if (d && (typeof d.trampolineKey === 'string' || typeof d.hookKey === 'string')) return false; require(${JSON.stringify(file)}).startThreadAgent(); return true; })()`;
+  const file = JSON.stringify(join(agentEntry().root, 'dist', 'cjs', 'agent', 'threads', 'worker.js'));
+  // getBuiltinModule is in every Node livetrace supports (20.16+); without it the worker is left alone.
+  return `(() => { if (typeof process.getBuiltinModule !== 'function') return false; process.getBuiltinModule('node:module').createRequire(${file})(${file}).startThreadAgent(); return true; })()`;
 }
 
 /** True once the worker's bootstrap has put its script at argv[1]: its module loaders are set up. */
@@ -121,7 +125,7 @@ function reach(sessionId: string, url: string, expression: string): Promise<void
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       if (!load) return done();
-      ask(sessionId, 'Runtime.evaluate', { expression, includeCommandLineAPI: true, silent: true }).then((loaded) => {
+      ask(sessionId, 'Runtime.evaluate', { expression, silent: true }).then((loaded) => {
         if (loaded?.result?.result?.value === undefined) log.debug({ url, answer: loaded }, 'threads: could not load the thread agent into a worker');
         done();
       }, done);
@@ -157,7 +161,8 @@ export function reachWorkerThreads(): void {
     session.on('NodeWorker.receivedMessageFromWorker', received);
     session.on('NodeWorker.detachedFromWorker', detached);
     session.on('NodeWorker.attachedToWorker', (message) => {
-      const { sessionId, workerInfo } = (message as { params: { sessionId: string; workerInfo: { url?: string } } }).params;
+      const { sessionId, workerInfo } = (message as { params: { sessionId: string; workerInfo: { url?: string; title?: string } } }).params;
+      if (isOwnWorkerTitle(workerInfo.title ?? '')) return;
       reach(sessionId, workerInfo.url ?? '', expression).catch((error: unknown) => log.debug({ err: error }, 'threads: reaching a worker failed'));
     });
     session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, (error) => {
