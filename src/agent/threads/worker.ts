@@ -13,7 +13,7 @@ import type { StoppedRecord } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
-import { trace, type Session } from '../session/session.js';
+import type { Session } from '../session/session.js';
 import { IN_LOADER_THREAD } from '../thread.js';
 import { openChannel, type ThreadAccount, type ThreadMessage } from './channel.js';
 import type { BroadcastChannel } from 'node:worker_threads';
@@ -84,12 +84,12 @@ export function startThreadAgent(): void {
       if (added.length > 0 && !running.stopped) running.add(added);
       return;
     }
-    const session = trace(patterns, { ...options, waitForModules: true });
+    const session = tracer!(patterns, { ...options, waitForModules: true });
     sessions.set(id, session);
     pump(id, session).catch((error: unknown) => log.debug({ err: error, session: id }, 'thread agent: relaying a session failed'));
   };
 
-  channel = openChannel((message) => {
+  const handle = (message: ThreadMessage): void => {
     try {
       if (message.kind === 'start') start(message.session, message.patterns, message.options);
       else if (message.kind === 'stop') {
@@ -100,6 +100,33 @@ export function startThreadAgent(): void {
     } catch (error) {
       log.debug({ err: error }, 'thread agent: a session could not start in this worker');
     }
+  };
+
+  // The session machinery (patterns, patcher, capture: most of livetrace) loads when the
+  // first session reaches this worker, not when the worker starts: a worker of a process
+  // nobody traces pays for the channel only. Messages that arrive meanwhile wait, in order.
+  let tracer: typeof import('../session/session.js').trace | undefined;
+  let waiting: ThreadMessage[] | undefined;
+  channel = openChannel((message) => {
+    if (tracer !== undefined) return handle(message);
+    if (message.kind !== 'start' && message.kind !== 'stop') return;
+    if (waiting !== undefined) {
+      waiting[waiting.length] = message;
+      return;
+    }
+    waiting = [message];
+    import('../session/session.js').then(
+      (loaded) => {
+        tracer = loaded.trace;
+        const queued = waiting ?? [];
+        waiting = undefined;
+        for (let i = 0; i < queued.length; i++) handle(queued[i]!);
+      },
+      (error: unknown) => {
+        waiting = undefined;
+        log.debug({ err: error }, 'thread agent: the session machinery could not load in this worker');
+      },
+    );
   });
   channel.postMessage({ kind: 'hello' } satisfies ThreadMessage);
 }

@@ -23,9 +23,27 @@
  * therefore the one place a pattern's pre-test may call a built-in the application
  * replaced (docs/security.md).
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSClass } from 're2js';
+import { livetraceRoot } from '../../protocol/install.js';
 import { RegExpPrototypeExec } from '../../safe/intrinsics.js';
 import { hardenRegExp } from '../../safe/read.js';
+
+/**
+ * RE2 loads on the first regex that needs it: it is a large module (tens of ms to load,
+ * measured in a worker thread), and most patterns have no regex with a quantifier, while
+ * this module is loaded by every process the agent starts in. Loaded synchronously from
+ * livetrace's own installation (a pattern compiles synchronously), in either build.
+ */
+let re2: typeof RE2JSClass | undefined;
+function RE2(): typeof RE2JSClass {
+  if (re2 === undefined) {
+    // (When the root can't be told, in a bundle, from the working directory.)
+    const load = createRequire(`${livetraceRoot() ?? process.cwd()}/package.json`);
+    re2 = (load('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS;
+  }
+  return re2;
+}
 
 /** What a compiled pattern regex offers: a search anywhere in the subject, like RegExp#test. */
 export interface LinearRegex {
@@ -33,6 +51,7 @@ export interface LinearRegex {
 }
 
 function flagBits(flags: string): number {
+  const RE2JS = RE2();
   let bits = 0;
   if (flags.includes('i')) bits |= RE2JS.CASE_INSENSITIVE;
   if (flags.includes('m')) bits |= RE2JS.MULTILINE;
@@ -47,6 +66,7 @@ export function linearRegex(source: string, flags: string): LinearRegex {
     const native = hardenRegExp(new RegExp(source, flags));
     return { test: (subject) => RegExpPrototypeExec(native, subject) !== null };
   }
+  const RE2JS = RE2();
   const compiled = RE2JS.compile(RE2JS.translateRegExp(source), flagBits(flags));
   return { test: (subject) => compiled.test(subject) };
 }
