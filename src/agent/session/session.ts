@@ -32,7 +32,7 @@ import type { AddedRecord, CallEvent, CallOutcome, MatchedFunction, SessionRecor
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
-import { aggregating, Aggregator } from './aggregate.js';
+import { aggregating, Aggregator, reportsCalls } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
 import { parentOf } from '../patcher/context.js';
@@ -151,7 +151,7 @@ export class Session implements TraceSession, HookOwner {
     }
     const { matched, unpatchable } = attached;
     this.breaker.restart();
-    this.asyncParents.update(this.running, this.hooks.matched.length);
+    this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
     this.schedule.start(() => this.expire(), () => this.tick());
@@ -193,7 +193,7 @@ export class Session implements TraceSession, HookOwner {
     }
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
-    this.asyncParents.update(this.running, this.hooks.matched.length);
+    this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
     this.queue.push(record, 0, true);
     this.reach.check();
     shareWithThreads(this, {});
@@ -270,7 +270,8 @@ export class Session implements TraceSession, HookOwner {
         this.expire();
         return undefined;
       }
-      const parent = this.options.parents ? parentOf(this) : undefined;
+      // A call that is only counted or timed is reported in no call record: it has no use for a parent.
+      const parent = this.options.parents && !aggregate ? parentOf(this) : undefined;
       const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
       // The entry's own time ends at the call's start, which the site reads next (ownTime).
       token.enteredAt = t0;
@@ -478,7 +479,7 @@ export class Session implements TraceSession, HookOwner {
     try {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
-      this.asyncParents.update(this.running, this.hooks.matched.length);
+      this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
       this.reach.check();
     } catch (error) {
