@@ -187,3 +187,8 @@ function lateUnhook(): void {
 export function pendingWatches(): number {
   return pending;
 }
+
+/** For tests: whether V8's promise hook is installed (it outlives the last watch by one check phase). */
+export function promiseHookOn(): boolean {
+  return stopHook !== undefined;
+}
