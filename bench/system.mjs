@@ -107,9 +107,9 @@ function lineOf(child, pattern, what) {
   );
 }
 
-function exited(child, what) {
+function exited(child, what, ms = WAIT_MS) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return within(new Promise((resolve) => child.once('exit', (code) => resolve(code))), what);
+  return within(new Promise((resolve) => child.once('exit', (code) => resolve(code))), what, ms);
 }
 
 async function stopChild(child) {

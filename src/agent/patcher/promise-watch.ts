@@ -23,7 +23,10 @@
  * reacting to a subclass instance would run its constructor (species), and a foreign
  * thenable (a lazy query builder) must never be `.then`ed. Those are reported as plain
  * return values. The promise hook is installed only while something is pending, so it
- * costs nothing when no traced async call is in flight.
+ * costs nothing when no traced async call is in flight; it is taken off at the next
+ * check phase of the event loop after the last one settled, not at once: installing and
+ * removing it cost more than the rest of a watch together, and a hot async function that
+ * is awaited in a loop would otherwise pay both on every call.
  *
  * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
  * receives is the mirror, not the original (the reason is the same). A promise that was
@@ -68,6 +71,10 @@ const collected = new FinalizationRegistry<Watch['counted']>((counted) => {
   }
 });
 let stopHook: (() => void) | undefined;
+/** A late unhook is scheduled (see above). */
+let unhookScheduled = false;
+// Livetrace's own: an application's replacement installed later must not run for us.
+const schedule = setImmediate;
 /** True while we attach our own reactions, so the hook ignores them. */
 let attaching = false;
 
@@ -84,7 +91,7 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
   if (watches.has(promise)) return;
   const watch: Watch = { promise, matched, handled: false, mirror: undefined, counted: { live: true } };
   watches.set(promise, watch);
-  if (pending++ === 0) stopHook = promiseHooks.onInit(onInit) as () => void;
+  if (pending++ === 0 && stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
   try {
     then.call(
@@ -157,7 +164,20 @@ function release(watch: Watch): void {
 }
 
 function unhook(): void {
-  if (--pending === 0 && stopHook !== undefined) {
+  if (--pending === 0 && stopHook !== undefined && !unhookScheduled) {
+    unhookScheduled = true;
+    try {
+      // Unref'd: the hook never keeps the process alive.
+      schedule(lateUnhook).unref();
+    } catch {
+      lateUnhook();
+    }
+  }
+}
+
+function lateUnhook(): void {
+  unhookScheduled = false;
+  if (pending === 0 && stopHook !== undefined) {
     stopHook();
     stopHook = undefined;
   }
@@ -166,4 +186,9 @@ function unhook(): void {
 /** For tests: how many watched promises are pending (the hook is on while > 0). */
 export function pendingWatches(): number {
   return pending;
+}
+
+/** For tests: whether V8's promise hook is installed (it outlives the last watch by one check phase). */
+export function promiseHookOn(): boolean {
+  return stopHook !== undefined;
 }

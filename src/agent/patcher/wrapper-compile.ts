@@ -32,8 +32,9 @@ import type { Gate, Hook } from './dispatch.js';
  * and `at` the argument's position, and an arity-specialised wrapper (wrapper-function.ts)
  * runs it on its named parameter before anything else; a call it rejects goes by
  * untouched, counted in `skipped` (the hook's `entered` adds them up). `arity` is how many
- * parameters the wrapper names (0-4); -1 for a wrapper that never looks at `pre` or
- * `gate` (a rest wrapper, a Proxy, the closures): the site sets `pre` only for `at < arity`.
+ * parameters the wrapper names (0-4); ANY_ARITY for a compiled Proxy, whose traps hold the
+ * argument array; -1 for a wrapper that never looks at `pre` or `gate` (a rest wrapper,
+ * the closures): the site sets `pre` only for `at < arity`.
  * `gate` is the one hook's rate limit when its pattern takes every call (dispatch.ts
  * Gate): while it has no tokens left the wrapper drops the call itself, counted in the
  * gate and in `skipped`.
@@ -46,6 +47,9 @@ export interface SiteState {
   arity: number;
   skipped: number;
 }
+
+/** The `arity` of a wrapper that can pre-test any argument position (a compiled Proxy). */
+export const ANY_ARITY = 0x7fffffff;
 
 /** A site's state before any hook. */
 export function idleState(): SiteState {

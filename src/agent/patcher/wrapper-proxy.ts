@@ -14,24 +14,45 @@
  * lines carry Node's `node-do-not-add-exception-line` marker for the same reason.
  */
 import { ask, type WrapperParts } from './wrapper-function.js';
-import { compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
+import { ANY_ARITY, compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
 
 const reflectGet = Reflect.get;
 const { getOwnPropertyDescriptor } = Reflect;
 
 export function makeProxyWrapper(original: Function, state: SiteState, parts: WrapperParts): Function {
-  const factory = compileFactory(PROXY_BODY) ?? proxyFactory;
+  const compiled = compileFactory(PROXY_BODY);
+  const factory = compiled ?? proxyFactory;
+  // The traps hold the argument array already: any position can be pre-tested.
+  state.arity = compiled === undefined ? -1 : ANY_ARITY;
   return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf) as Function;
 }
 
-// A Proxy's traps: `target` is the original. A `new` through the Proxy itself hands the
+// A Proxy's traps: `target` is the original. Like the arity-specialised function wrapper,
+// they run the site's positional pre-test and rate gate before asking any hook: a Proxy
+// call already costs a trap (the floor for async functions, which keep the Proxy for
+// inspect's sake), so a rejected or dropped call should cost no more than that. A `new` through the Proxy itself hands the
 // original its own new.target (`new.target === App` inside holds, as untraced); a
 // subclass's `new` keeps the subclass.
 const PROXY_BODY = `'use strict';
+  const passes = (pre, value) => {
+    try {
+      if (pre(value)) return true;
+    } catch {
+      return true;
+    }
+    state.skipped++;
+    return false;
+  };
+  const open = (gate) => {
+    if (gate.tokens > 0) return true;
+    gate.dropped++;
+    state.skipped++;
+    return false;
+  };
   const proxy = new Proxy(original, {
     apply(target, self, args) {
       const hooks = state.hooks;
-      if (hooks !== null && guard.busy === 0) {
+      if (hooks !== null && guard.busy === 0 && (state.pre === null || passes(state.pre, args[state.at])) && (state.gate === null || open(state.gate))) {
         let first;
         try {
           first = hooks[0].enter(self, args, undefined);
@@ -54,7 +75,7 @@ const PROXY_BODY = `'use strict';
     construct(target, args, newTarget) {
       const hooks = state.hooks;
       const nt = newTarget === proxy ? original : newTarget;
-      if (hooks !== null && guard.busy === 0) {
+      if (hooks !== null && guard.busy === 0 && (state.pre === null || passes(state.pre, args[state.at])) && (state.gate === null || open(state.gate))) {
         let first;
         try {
           first = hooks[0].enter(undefined, args, nt);

@@ -59,3 +59,12 @@ export class Aggregator {
 export function aggregating(matchers: readonly Matcher[]): boolean {
   return matchers.some((m) => m.actions.count || m.actions.hist);
 }
+
+/**
+ * Whether any of a session's patterns reports calls one by one (and so may give them a
+ * parent): a session that only counts or times its calls sends stats, whose calls have no
+ * parent, and so never needs the async call-tree context (async-parents.ts).
+ */
+export function reportsCalls(matchers: readonly Matcher[]): boolean {
+  return matchers.some((m) => !m.actions.count && !m.actions.hist);
+}

@@ -6,6 +6,9 @@
  * that function in itself, so it does without: its recursion is seen within a
  * synchronous call, not across await. Once it traces a second function (at start, by
  * `add`, or as modules load) it takes the storage, for calls that begin from then on.
+ * A session whose patterns only count or time calls (`count`, `hist`: the dashboard's
+ * Latency page) reports no parent at all, so it never takes it, however many functions
+ * it traces: on Node 20 the storage made each of its calls cost several times more.
  */
 import { releaseAsyncContext, retainAsyncContext } from '../patcher/context.js';
 
@@ -16,9 +19,9 @@ export class AsyncParents {
 
   constructor(private readonly wanted: boolean) {}
 
-  /** After the session's functions changed: takes the context once it traces two or more. */
-  update(running: boolean, matchedFunctions: number): void {
-    if (this.held || !this.wanted || !running) return;
+  /** After the session's functions changed: takes the context once it traces two or more, if it reports calls with parents. */
+  update(running: boolean, matchedFunctions: number, reportsCalls: boolean): void {
+    if (this.held || !this.wanted || !running || !reportsCalls) return;
     if (matchedFunctions < 2) return;
     this.held = true;
     retainAsyncContext();

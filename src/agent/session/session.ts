@@ -32,7 +32,7 @@ import type { AddedRecord, CallEvent, CallOutcome, MatchedFunction, SessionRecor
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
-import { aggregating, Aggregator } from './aggregate.js';
+import { aggregating, Aggregator, reportsCalls } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
 import { parentOf } from '../patcher/context.js';
@@ -69,7 +69,10 @@ export { HARD_CEILING_MS } from './breaker.js';
  * charged the measured exits' running mean. A clock read costs about 60 ns on this
  * machine, and measuring every exit took a fourth read per reported call (after the
  * reading before the entry's capture, the call's start and its end), more than half the
- * rest of the exit's work. The entry part is measured on every call (ownTime).
+ * rest of the exit's work. The entry part likewise: measured (a read before its capture)
+ * on one call in TIMED_EVERY and on every call whose capture could take long (lightEntry
+ * says which cannot), the others charged the measured entries' mean. A call that is only
+ * timed (`hist`) thus reads the clock twice, for its start and its end, and nothing else.
  */
 const TIMED_EVERY = 16;
 /** A timed exit longer than this (1 ms) is not a sample of what exits cost: see ownTime. */
@@ -78,6 +81,25 @@ const MEAN_SAMPLE_MAX_NS = 1_000_000;
 const TIMED_BYTES = 2048;
 
 let nextSessionNumber = 1;
+
+/** Longest string argument whose capture counts as light (bounded by the string limits anyway). */
+const LIGHT_STRING = 1024;
+
+/**
+ * Whether capturing a call's entry is light whatever the call: nothing captured
+ * (`aggregate`), or a few primitive arguments, no `this`, no stack. Such an entry's time
+ * is sampled (snapshot); any other is measured every time.
+ */
+function lightEntry(matcher: Matcher, stack: boolean, aggregate: boolean, args: unknown[]): boolean {
+  if (aggregate) return true;
+  if (stack || matcher.actions.stack || matcher.actions.this || args.length > 8) return false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const type = typeof arg;
+    if (type === 'string' ? (arg as string).length > LIGHT_STRING : type === 'function' || (type === 'object' && arg !== null)) return false;
+  }
+  return true;
+}
 
 /** Starts a session. Throws LivetraceError for a bad pattern or option, or a pattern that matches nothing. */
 export function trace(patterns: string | string[], options: TraceOptions = {}): Session {
@@ -102,6 +124,11 @@ export class Session implements TraceSession, HookOwner {
   /** Running mean of a timed exit's own ns: what an untimed exit is charged. */
   private meanExitNs = 0;
   private measuredExits = 0;
+  /** Admitted calls until the next light one whose entry is timed (snapshot). */
+  private untimedEntries = 0;
+  /** Running mean of a timed light entry's own ns: what an untimed entry is charged. */
+  private meanEntryNs = 0;
+  private measuredEntries = 0;
   private stopReasonValue: StopReason | null = null;
   private admitted = 0;
   private readonly tally = new Tally();
@@ -151,7 +178,7 @@ export class Session implements TraceSession, HookOwner {
     }
     const { matched, unpatchable } = attached;
     this.breaker.restart();
-    this.asyncParents.update(this.running, this.hooks.matched.length);
+    this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
     sessionStarted(this);
     this.unwatchModules = onModulesLoaded((files) => this.modulesLoaded(files.map((f) => f.filename)));
     this.schedule.start(() => this.expire(), () => this.tick());
@@ -193,7 +220,7 @@ export class Session implements TraceSession, HookOwner {
     }
     const list = Array.isArray(patterns) ? patterns : [patterns];
     const record = addedRecord(this.id, list, this.hooks.attach(list, false));
-    this.asyncParents.update(this.running, this.hooks.matched.length);
+    this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
     this.queue.push(record, 0, true);
     this.reach.check();
     shareWithThreads(this, {});
@@ -264,15 +291,21 @@ export class Session implements TraceSession, HookOwner {
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
   private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
     engine.busy++;
-    const t0 = clock();
     try {
-      if (this.schedule.past(t0)) {
-        this.expire();
-        return undefined;
+      // An untimed entry skips the deadline check too: the exit makes it, before reporting.
+      let t0 = NaN;
+      if (--this.untimedEntries < 0 || !lightEntry(matcher, this.options.stack, aggregate, args)) {
+        if (this.untimedEntries < 0) this.untimedEntries = TIMED_EVERY - 1;
+        t0 = clock();
+        if (this.schedule.past(t0)) {
+          this.expire();
+          return undefined;
+        }
       }
-      const parent = this.options.parents ? parentOf(this) : undefined;
+      // A call that is only counted or timed is reported in no call record: it has no use for a parent.
+      const parent = this.options.parents && !aggregate ? parentOf(this) : undefined;
       const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
-      // The entry's own time ends at the call's start, which the site reads next (ownTime).
+      // The entry's own time ends at the call's start, which the site reads next (ownTime); NaN: untimed.
       token.enteredAt = t0;
       return this.running ? token : undefined;
     } catch (error) {
@@ -350,6 +383,9 @@ export class Session implements TraceSession, HookOwner {
       if (token.aggregate) {
         this.aggregator.record(token.hook.fn, settleNs ?? durationNs, failed, token.matcher.actions.hist);
         this.tally.reported++;
+        // Counting into a sketch is light: timed in its turn, like any light exit.
+        accounted = true;
+        this.ownTime(token, start, t0, false);
         return;
       }
       const capturer = this.capturer;
@@ -381,7 +417,15 @@ export class Session implements TraceSession, HookOwner {
    * Returns what `spent` does.
    */
   private ownTime(token: Token, start: number, t0: number, heavy: boolean): number {
-    const entryNs = start - token.enteredAt;
+    const enteredAt = token.enteredAt;
+    let entryNs = this.meanEntryNs;
+    if (enteredAt === enteredAt) {
+      entryNs = start - enteredAt;
+      // Only a light entry is a sample of what the untimed (light) ones cost; a long one is
+      // a thread that waited for a core, charged once (as exits below).
+      const light = token.aggregate || (!token.truncated && token.stack === undefined && token.bytes <= TIMED_BYTES);
+      if (light && entryNs < MEAN_SAMPLE_MAX_NS) this.meanEntryNs += (entryNs - this.meanEntryNs) / (this.measuredEntries++ === 0 ? 1 : 8);
+    }
     this.breaker.add(entryNs);
     let exitNs = this.meanExitNs;
     const timed = --this.untimed < 0;
@@ -478,7 +522,7 @@ export class Session implements TraceSession, HookOwner {
     try {
       const hooked = this.hooks.loaded(files);
       if (hooked.matched.length === 0 && hooked.unpatchable.length === 0) return;
-      this.asyncParents.update(this.running, this.hooks.matched.length);
+      this.asyncParents.update(this.running, this.hooks.matched.length, reportsCalls(this.hooks.matchers));
       this.queue.push(addedRecord(this.id, [], hooked), 0, true);
       this.reach.check();
     } catch (error) {

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { siteOfWrapper } from '../../../../src/agent/patcher/site.js';
+import { asyncContextActive } from '../../../../src/agent/patcher/context.js';
 import { activeSessions, trace } from '../../../../src/agent/session/session.js';
 import type { SessionHook } from '../../../../src/agent/session/hooks.js';
 
@@ -13,6 +14,7 @@ const require = createRequire(import.meta.url);
 const users = require('../../../fixtures/engine/users.cjs') as {
   findUser: (id: unknown, options?: unknown) => unknown;
   inner: (n: number) => number;
+  query: (sql: unknown) => Promise<unknown>;
 };
 const M = 'test/fixtures/engine/users';
 
@@ -72,5 +74,34 @@ describe('fast paths seen from the session', () => {
     const state = siteOfWrapper(users.inner)!.state;
     expect(state.gate).toBeNull();
     expect(state.pre).toBeNull();
+  });
+
+  it('an async function (a Proxy wrapper) gets the pre-test and the gate too, in its apply trap', async () => {
+    const session = trace(`${M}:query('bad')`, { rate: false });
+    const state = siteOfWrapper(users.query)!.state;
+    expect(state.pre).not.toBeNull();
+    const results = await Promise.allSettled([users.query('a'), users.query('b'), users.query('bad')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(state.skipped).toBe(2);
+    expect(session.stats).toMatchObject({ calls: 1, reported: 1 });
+    expect(hookOf(users.query).entered).toBe(3);
+    await session.stop();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    const limited = trace(`${M}:query`, { rate: '1/1s' });
+    expect(siteOfWrapper(users.query)!.state.gate).not.toBeNull();
+    const values = await Promise.all([users.query('x'), users.query('y'), users.query('z')]);
+    expect(values).toEqual([[{ sql: 'x' }], [{ sql: 'y' }], [{ sql: 'z' }]]);
+    expect(limited.stats).toMatchObject({ calls: 3, reported: 1, dropped: { rate: 2 } });
+  });
+
+  it('a session that only times calls (hist) takes no async call-tree context, whatever it traces', () => {
+    const hist = trace([`${M}:inner -> hist`, `${M}:findUser -> hist`], { rate: false });
+    expect(hist.stats.calls).toBe(0);
+    expect(asyncContextActive()).toBe(false);
+    const plain = trace([`${M}:inner`, `${M}:findUser`], { rate: false });
+    expect(asyncContextActive()).toBe(true);
+    void plain.stop();
+    void hist.stop();
+    expect(asyncContextActive()).toBe(false);
   });
 });
