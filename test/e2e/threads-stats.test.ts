@@ -18,6 +18,7 @@ afterEach(async () => {
 
 interface JsonRecord {
   type: string;
+  fn?: string;
   thread?: number;
   durationNs?: number;
   final?: boolean;
