@@ -168,6 +168,22 @@ describe("worker threads' stop reasons and drops", () => {
   }, 60_000);
 });
 
+describe('a worker started from code', () => {
+  it('traces calls in a worker started with eval: true (its argv[1] is not a path)', async () => {
+    const worker = `const tasks = require(require('node:path').resolve('lib/tasks.cjs')); setInterval(() => tasks.square(3), 20); require('node:worker_threads').parentPort.postMessage(0)`;
+    const code = `const { Worker } = require('node:worker_threads'); const w = new Worker(${JSON.stringify(worker)}, { eval: true }); w.unref(); w.once('message', () => console.log('ready ' + process.pid + ' ' + w.threadId)); setInterval(() => {}, 1000)`;
+    const app = await launchApp(['-e', code], { preload: 'require', timeoutMs: LAUNCH_MS });
+    const thread = Number(app.lines.find((l) => l.startsWith('ready '))!.split(' ')[2]);
+    await waitForSocket(app.socketPath);
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    const session = await client.trace('lib/tasks:square', { max: 10_000, rate: false, waitForModules: true, overloadMsPerSec: UNLOADED });
+    const calls = await callsUntil(session[Symbol.asyncIterator](), (seen) => seen.length >= 3);
+    for (const call of calls) expect(call).toMatchObject({ fn: 'lib/tasks.cjs:square', thread, value: 9 });
+    await session.stop();
+  }, 60_000);
+});
+
 describe('attached: a worker pool started after the trace began', () => {
   it('traces every worker of the pool, started all at once, and harms none', async () => {
     const app = await launchApp('late-pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], env: { POOL_SIZE: '4' }, timeoutMs: LAUNCH_MS });
