@@ -41,6 +41,8 @@ export interface TraceConsoleOptions {
    * is printed too.
    */
   merge?: { perProcess: boolean; everyMs?: number };
+  /** One target: a count/hist table of a session that ran in worker threads is followed by each thread's own. */
+  perThread?: boolean;
 }
 
 /** What typed commands act on: one session, or every session of a multi-target trace. */
@@ -85,7 +87,7 @@ export class TraceConsole {
     this.merger = options.merge === undefined ? undefined : new StatsMerger();
     this.perProcess = options.merge?.perProcess === true;
     this.mergedEveryMs = options.merge?.everyMs ?? MERGED_EVERY_MS;
-    if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style, perProcess: this.perProcess });
+    if (options.format === 'pretty') this.pretty = new PrettyFormatter({ style: options.style, perProcess: this.perProcess, perThread: this.perProcess || options.perThread === true });
     if (options.format === 'pino') this.pino = createPinoWriter({ write: (line: string) => this.screen.raw(line) });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();

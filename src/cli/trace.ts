@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--no-attach', 'do not attach when the process has no agent (fail instead)')
     .option('--children', 'also trace every Node process below the given ones (a cluster primary and its workers)')
     .option('--match <glob>', "trace every Node process whose command line matches ('*' any text, '?' one character)")
-    .option('--per-process', 'with several targets, print each process\'s count/hist table besides the merged one')
+    .option('--per-process', "print each process's count/hist table besides the merged one (several targets), and each worker thread's")
     .option('--fleet <url>', 'trace every agent of --service in this Redis fleet, redis://[user:password@]host[:port] (docs/fleet.md)')
     .option('--service <name>', 'with --fleet: the service whose agents to trace')
     .option('--lease <duration>', 'with --fleet: agents end the session this long after the CLI stops renewing it (default 5s)');
@@ -93,6 +93,7 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
         style: styleFor(output.stream),
         drained: () => output.drained(),
         deeper: async (fn) => renderDeeper(await client.deeper(fn), pid),
+        perThread: options.perProcess === true,
       });
       const input = readCommands(process.stdin, (command) => view.command(command, session));
       const stopOnInterrupt = onInterrupt(() => void session.stop().catch(() => undefined));

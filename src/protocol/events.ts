@@ -174,7 +174,15 @@ export interface StatsRecord {
   pid: number;
   ts: number;
   final: boolean;
-  /** Since the session started. */
+  /** Since the session started; with worker threads, every thread's calls together. */
+  functions: FunctionStats[];
+  /** When worker threads ran the session: each thread's own table (thread 0 is the main thread), sorted by thread. */
+  threads?: ThreadFunctionStats[];
+}
+
+/** One thread's part of a `count`/`hist` table. */
+export interface ThreadFunctionStats {
+  thread: number;
   functions: FunctionStats[];
 }
 

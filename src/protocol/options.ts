@@ -132,7 +132,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   row('queueEvents', 'count', [1, 1_000_000], 10_000, null, 'call records held for a reader before new ones are dropped'),
   row('queueBytes', 'count', [1024, 1024 * MiB], 4 * MiB, null, 'bytes of call records held for a reader before new ones are dropped'),
   row('parents', 'switch', [0, 0], true, null, 'track parent calls (call trees); across await and callbacks once the session traces more than one function'),
-  row('waitForModules', 'switch', [0, 0], false, null, 'start even if nothing matches yet; patterns apply to modules that load later'),
+  row('waitForModules', 'switch', [0, 0], false, '--wait', 'start even if nothing matches yet: patterns apply to modules that load later, and to functions that run only in worker threads'),
 ]);
 
 const BY_NAME: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((spec) => [spec.name, spec]));

@@ -5,7 +5,7 @@
  * here is tracked and removed by `cleanup()` (call it in afterEach).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,8 +114,16 @@ export async function launchApp(script: string | string[], options: LaunchOption
   stderr.read(child.stderr!);
   const stdout = new Output(`stdout of ${scriptArgs.join(' ')}`, () => `stderr: ${stderr.tail()}`);
   stdout.read(child.stdout!);
+  let killedByTest = false;
   const exited = new Promise<Exit>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit({ code, signal, at: performance.now() }));
+    child.once('exit', (code, signal) => {
+      // Soak runs (LT_TEST_EXITS=<file>) log every target that ended before the test ended it, with why.
+      const log = process.env.LT_TEST_EXITS;
+      if (log !== undefined && log !== '' && !killedByTest) {
+        appendFileSync(log, `${new Date().toISOString()} ${process.version} pid ${child.pid} ${scriptArgs.join(' ')} exited code=${code} signal=${signal}\nstderr: ${stderr.text.slice(-4000)}\n\n`);
+      }
+      resolveExit({ code, signal, at: performance.now() });
+    });
   });
   const waitForLine = (pattern: RegExp, timeoutMs = options.timeoutMs ?? 10_000) => stdout.waitForLine(pattern, { timeoutMs });
   const app: RunningApp = {
@@ -129,7 +137,10 @@ export async function launchApp(script: string | string[], options: LaunchOption
     waitForLine,
     exited,
     kill: (signal = 'SIGKILL') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        killedByTest = true;
+        child.kill(signal);
+      }
       return exited;
     },
   };

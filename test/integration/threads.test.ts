@@ -14,6 +14,14 @@ import { attach } from '../../src/attach/attach.js';
 import { cleanup, launchApp, waitForSocket, type Preload } from './fixture-app.js';
 
 const clients = new Set<AgentClient>();
+/** Starting a pool under the preload takes seconds on a loaded machine. */
+const LAUNCH_MS = 30_000;
+/**
+ * The overload budget, out of the way where a worker's own end would fail the test: a
+ * worker's first calls (code compiled in a fresh isolate) on a loaded machine passed 50 ms
+ * in a second and ended the session there ('overload' in one of 8 Node 22 runs).
+ */
+const UNLOADED = 1000;
 
 afterEach(async () => {
   await Promise.all([...clients].map((c) => c.close()));
@@ -41,8 +49,8 @@ describe('worker threads', () => {
     it(`traces calls in ${what} (${preload})`, async () => {
       const app =
         preload === 'attached'
-          ? await launchApp('pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'] })
-          : await launchApp('pool.cjs', { preload });
+          ? await launchApp('pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], timeoutMs: LAUNCH_MS })
+          : await launchApp('pool.cjs', { preload, timeoutMs: LAUNCH_MS });
       if (preload === 'attached') await attach(app.pid, { socketDir: app.socketDir });
       const firstWorkers = app.lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1]));
       expect(firstWorkers).toHaveLength(2);
@@ -50,7 +58,7 @@ describe('worker threads', () => {
       const client = await connect(app.pid, { socketDir: app.socketDir });
       clients.add(client);
       // The task module loads in the workers only: the main thread waits for it.
-      const session = await client.trace('lib/tasks:square', { max: 10_000, rate: false, waitForModules: true });
+      const session = await client.trace('lib/tasks:square', { max: 10_000, rate: false, waitForModules: true, overloadMsPerSec: UNLOADED });
       const records = session[Symbol.asyncIterator]();
       const threadsOf = (calls: CallEvent[]) => new Set(calls.map((c) => c.thread));
       const before = await callsUntil(records, (calls) => firstWorkers.every((t) => threadsOf(calls).has(t)));
@@ -86,7 +94,7 @@ async function allRecords(records: AsyncIterator<SessionRecord>): Promise<Sessio
 describe("worker threads' stop reasons and drops", () => {
   /** pool.cjs under the preload, with a client; `square` runs in its two workers only. */
   async function pool(): Promise<{ client: AgentClient; workers: number[] }> {
-    const app = await launchApp('pool.cjs', { preload: 'require' });
+    const app = await launchApp('pool.cjs', { preload: 'require', timeoutMs: LAUNCH_MS });
     await waitForSocket(app.socketPath);
     const client = await connect(app.pid, { socketDir: app.socketDir });
     clients.add(client);
@@ -115,12 +123,16 @@ describe("worker threads' stop reasons and drops", () => {
     const session = await client.trace('lib/tasks:square', { rate: '1/1s', max: 10_000, waitForModules: true });
     const iterator = session[Symbol.asyncIterator]();
     const seen: SessionRecord[] = [];
-    // The workers drop about 24 calls a second each; the main thread tells them once a second.
-    for (;;) {
+    // The workers drop about 24 calls a second each; the main thread tells them once a
+    // second. Each worker runs the session once it has heard of it: until a call of each
+    // came, one may not have reported yet.
+    const threadsSeen = new Set<number>();
+    for (let dropped = false; !dropped || !workers.every((t) => threadsSeen.has(t)); ) {
       const next = await iterator.next();
       if (next.done) throw new Error('the session ended early');
       seen.push(next.value);
-      if (next.value.type === 'dropped' && next.value.reason === 'rate') break;
+      if (next.value.type === 'call') threadsSeen.add(next.value.thread);
+      if (next.value.type === 'dropped' && next.value.reason === 'rate') dropped = true;
     }
     await session.stop();
     const records = [...seen, ...(await allRecords(iterator))];
@@ -156,14 +168,30 @@ describe("worker threads' stop reasons and drops", () => {
   }, 60_000);
 });
 
+describe('a worker started from code', () => {
+  it('traces calls in a worker started with eval: true (its argv[1] is not a path)', async () => {
+    const worker = `const tasks = require(require('node:path').resolve('lib/tasks.cjs')); setInterval(() => tasks.square(3), 20); require('node:worker_threads').parentPort.postMessage(0)`;
+    const code = `const { Worker } = require('node:worker_threads'); const w = new Worker(${JSON.stringify(worker)}, { eval: true }); w.unref(); w.once('message', () => console.log('ready ' + process.pid + ' ' + w.threadId)); setInterval(() => {}, 1000)`;
+    const app = await launchApp(['-e', code], { preload: 'require', timeoutMs: LAUNCH_MS });
+    const thread = Number(app.lines.find((l) => l.startsWith('ready '))!.split(' ')[2]);
+    await waitForSocket(app.socketPath);
+    const client = await connect(app.pid, { socketDir: app.socketDir });
+    clients.add(client);
+    const session = await client.trace('lib/tasks:square', { max: 10_000, rate: false, waitForModules: true, overloadMsPerSec: UNLOADED });
+    const calls = await callsUntil(session[Symbol.asyncIterator](), (seen) => seen.length >= 3);
+    for (const call of calls) expect(call).toMatchObject({ fn: 'lib/tasks.cjs:square', thread, value: 9 });
+    await session.stop();
+  }, 60_000);
+});
+
 describe('attached: a worker pool started after the trace began', () => {
   it('traces every worker of the pool, started all at once, and harms none', async () => {
-    const app = await launchApp('late-pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], env: { POOL_SIZE: '4' } });
+    const app = await launchApp('late-pool.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], env: { POOL_SIZE: '4' }, timeoutMs: LAUNCH_MS });
     await attach(app.pid, { socketDir: app.socketDir });
     const client = await connect(app.pid, { socketDir: app.socketDir });
     clients.add(client);
     // No worker yet: the task module loads in the workers only.
-    const session = await client.trace('lib/tasks:square', { max: 100_000, rate: false, waitForModules: true });
+    const session = await client.trace('lib/tasks:square', { max: 100_000, rate: false, waitForModules: true, overloadMsPerSec: UNLOADED });
     const records = session[Symbol.asyncIterator]();
     for (const batch of [1, 2]) {
       let from = app.lines.length;

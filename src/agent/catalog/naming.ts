@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, normalize, relative, sep } from 'node:path';
+import { dirname, isAbsolute, normalize, relative, sep } from 'node:path';
 import type { ModuleRef } from '../../pattern/match/matcher.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 
@@ -15,7 +15,9 @@ let cachedRoot: string | undefined;
 export function appRoot(): string {
   if (cachedRoot !== undefined) return cachedRoot;
   const main = process.argv[1];
-  let dir = main ? dirname(main) : process.cwd();
+  // Not a path in a worker started from code (`new Worker(code, { eval: true })`: '[worker
+  // eval]'), whose relative dirname made every session there fail in createRequire.
+  let dir = main && isAbsolute(main) ? dirname(main) : process.cwd();
   for (;;) {
     if (!dir.split(sep).includes('node_modules') && existsSync(normalize(dir + sep + 'package.json'))) {
       return (cachedRoot = dir);

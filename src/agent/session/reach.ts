@@ -5,6 +5,7 @@
  * could not be checked gets a note naming the `~` pattern that would reach it. A silent
  * "0 calls" for a function that was called is what this prevents.
  */
+import { isMainThread } from 'node:worker_threads';
 import type { SessionRecord } from '../../protocol/events.js';
 import { reachCheck, type ReachSubject, type Verdict } from '../engines/reach/check.js';
 import { INTERNAL_MARK } from '../source/locate.js';
@@ -41,11 +42,18 @@ export class SessionReach {
     for (const hook of hooks) if (hook.engine === 'exports' && hook.site.wrapper !== hook.site.original) ArrayPrototypePush(this.unchecked, hook);
   }
 
-  /** Starts checking the hooks added since the last call (after their records are queued). */
+  /**
+   * Starts checking the hooks added since the last call (after their records are queued).
+   * Not in a worker thread: the check's probe worker debugs the process's main thread
+   * (Session#connectToMainThread), not the worker whose function it would watch, so it
+   * would watch the wrong isolate, and it cost each traced worker one more thread (a pool
+   * of four: 16 threads, up to 20 while its sessions started); its notes would not reach
+   * the operator either (a worker relays calls and figures only, threads/worker.ts).
+   */
   check(): void {
     const hooks = this.unchecked;
     this.unchecked = [];
-    if (hooks.length === 0 || !this.ctx.running()) return;
+    if (hooks.length === 0 || !this.ctx.running() || !isMainThread) return;
     // Functions found idle are decided in one poll of the check: told in one line, after it.
     let idle: { hook: SessionHook; probePath: string | undefined; windowMs: number }[] = [];
     const flushIdle = (): void => {

@@ -21,6 +21,7 @@ import type {
   StoppedRecord,
   StopReason,
   ThreadEnd,
+  ThreadFunctionStats,
   UnpatchableFunction,
 } from '../../protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../protocol/events.js';
@@ -85,8 +86,8 @@ export function noteRecord(session: string, kind: NoteKind, message: string, abo
   return { ...header('note', session), kind, ...about, message };
 }
 
-export function statsRecord(session: string, final: boolean, functions: FunctionStats[]): StatsRecord {
-  return { ...header('stats', session), final, functions };
+export function statsRecord(session: string, final: boolean, functions: FunctionStats[], threads?: ThreadFunctionStats[]): StatsRecord {
+  return { ...header('stats', session), final, functions, ...(threads === undefined ? {} : { threads }) };
 }
 
 /** `threads`: the worker threads' ends (thread-accounts.ts), when any ran the session. */

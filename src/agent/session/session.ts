@@ -28,7 +28,7 @@
  * Stopping removes every hook (restoring originals) before `stop()` resolves; calls
  * still in flight then finish untraced.
  */
-import type { AddedRecord, CallEvent, CallOutcome, MatchedFunction, SessionRecord, SessionStats, StopReason, UnpatchableFunction } from '../../protocol/events.js';
+import type { AddedRecord, CallEvent, CallOutcome, FunctionStats, MatchedFunction, SessionRecord, SessionStats, StopReason, UnpatchableFunction } from '../../protocol/events.js';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
 import { resolveOptions, type ResolvedOptions, type TraceOptions } from '../../protocol/options.js';
 import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
@@ -50,8 +50,8 @@ import { callEvent, entryToken, RECORD_OVERHEAD_BYTES } from './call.js';
 import { loaderThreadRecords } from './loader-thread.js';
 import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
-import { shareWithThreads, unshareWithThreads } from '../threads/relay.js';
-import { ThreadAccounts, type ThreadAccount } from './thread-accounts.js';
+import { releaseShared, shareWithThreads, unshareWithThreads } from '../threads/relay.js';
+import { ThreadAccounts, ThreadStats, type ThreadAccount } from './thread-accounts.js';
 import { Breaker } from './breaker.js';
 import { Schedule } from './schedule.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
@@ -79,6 +79,8 @@ const TIMED_EVERY = 16;
 const MEAN_SAMPLE_MAX_NS = 1_000_000;
 /** Captured bytes (entry and exit) over which an exit is measured whatever its turn. */
 const TIMED_BYTES = 2048;
+/** How long a stopping `count`/`hist` session waits for its workers' final figures (thread-accounts.ts ThreadStats), ms. */
+const THREAD_FINAL_WAIT_MS = 500;
 
 let nextSessionNumber = 1;
 
@@ -133,6 +135,11 @@ export class Session implements TraceSession, HookOwner {
   private admitted = 0;
   private readonly tally = new Tally();
   private readonly threads = new ThreadAccounts();
+  private readonly threadStats = new ThreadStats();
+  /** Stopped, waiting for the workers' final figures before the final 'stats' and 'stopped' records. */
+  private finishing = false;
+  /** Resolves once the 'stopped' record is queued. */
+  private finished: Promise<void> = Promise.resolve();
   private readonly breaker: Breaker;
   /** The deadline, the expiry and the tick (schedule.ts). */
   private readonly schedule: Schedule;
@@ -205,12 +212,15 @@ export class Session implements TraceSession, HookOwner {
 
   /** Stopped, and every record taken. */
   get ended(): boolean {
-    return !this.running && this.queue.empty;
+    return !this.running && !this.finishing && this.queue.empty;
   }
 
   get stats(): SessionStats {
     this.takeGateDrops();
-    return this.tally.stats(this.stopReasonValue, this.startedAt, this.hooks.matchers);
+    const stats = this.tally.stats(this.stopReasonValue, this.startedAt, this.hooks.matchers);
+    // The workers' `count`/`hist` calls are reported as the main thread's own are: aggregated.
+    stats.reported += this.threadStats.aggregated();
+    return stats;
   }
 
   /** Adds patterns to the running session ("one level deeper"). */
@@ -227,9 +237,13 @@ export class Session implements TraceSession, HookOwner {
     return record;
   }
 
-  /** Ends the session; its patches are gone when this resolves. Idempotent. */
+  /**
+   * Ends the session; its patches are gone when this resolves, and its 'stopped' record
+   * queued (a `count`/`hist` session that ran in worker threads first waits a little for
+   * their final figures: THREAD_FINAL_WAIT_MS). Idempotent.
+   */
   stop(reason: StopReason = 'user'): Promise<void> {
-    if (!this.running) return Promise.resolve();
+    if (!this.running) return this.finished;
     this.running = false;
     this.stopReasonValue = reason;
     engine.busy++;
@@ -244,13 +258,40 @@ export class Session implements TraceSession, HookOwner {
       this.step('releasing the call context', () => this.asyncParents.release());
       this.step('unregistering', () => sessionStopped(this));
       this.step('stopping in worker threads', () => unshareWithThreads(this.id));
-      this.step('reporting drops', () => this.reportDrops());
-      if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(statsRecord(this.id, true, this.aggregator.snapshot()), 0, true));
-      this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats, undefined, this.threads.ends()), 0, true);
+      const waitFor = aggregating(this.hooks.matchers) ? this.threadStats.pending(this.threads.running()) : [];
+      if (waitFor.length === 0) this.finish(reason);
+      else {
+        this.finishing = true;
+        this.finished = this.threadStats.settled(waitFor, THREAD_FINAL_WAIT_MS).then(() => {
+          this.finishing = false;
+          engine.busy++;
+          try {
+            this.finish(reason);
+          } finally {
+            engine.busy--;
+          }
+        });
+      }
     } finally {
       engine.busy--;
     }
-    return Promise.resolve();
+    return this.finished;
+  }
+
+  /** The last records: drops, the final stats, 'stopped'. */
+  private finish(reason: StopReason): void {
+    this.step('forgetting worker threads', () => releaseShared(this.id));
+    this.step('reporting drops', () => this.reportDrops());
+    if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(this.statsRecord(true), 0, true));
+    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats, undefined, this.threads.ends()), 0, true);
+  }
+
+  /** The session's table: this thread's calls and every worker's (thread-accounts.ts ThreadStats). */
+  private statsRecord(final: boolean): SessionRecord {
+    const own = this.aggregator.snapshot();
+    if (this.threadStats.size === 0) return statsRecord(this.id, final, own);
+    const threads = [{ thread: 0, functions: own }, ...this.threadStats.byThread()].filter((t) => t.functions.length > 0);
+    return statsRecord(this.id, final, this.threadStats.merged(own), threads);
   }
 
   private step(doing: string, work: () => void): void {
@@ -268,7 +309,7 @@ export class Session implements TraceSession, HookOwner {
 
   /** Resolves when `take()` has something, or the session is over and drained. */
   readable(): Promise<void> {
-    return this.queue.readable(this.running);
+    return this.queue.readable(this.running || this.finishing);
   }
 
   /** `for await` over the records (reader.ts); leaving the loop early ends the session. */
@@ -335,8 +376,19 @@ export class Session implements TraceSession, HookOwner {
 
   /** A worker thread's figures for this session (threads/relay.ts), counted in; its own end is told in a note (thread-accounts.ts). */
   relayedAccount(thread: number, account: ThreadAccount): void {
-    const note = this.running ? this.threads.apply(this.tally, thread, account) : undefined;
-    if (note !== undefined) this.queue.push(noteRecord(this.id, 'thread-stopped', note), 0, true);
+    if (!this.running && !this.finishing) return;
+    const note = this.threads.apply(this.tally, thread, account);
+    if (note !== undefined && this.running) this.queue.push(noteRecord(this.id, 'thread-stopped', note), 0, true);
+  }
+
+  /** A worker thread's `count`/`hist` figures for this session (threads/relay.ts), merged into its stats records. */
+  relayedStats(thread: number, functions: FunctionStats[], final: boolean): void {
+    if (this.running || this.finishing) this.threadStats.apply(thread, functions, final);
+  }
+
+  /** A worker thread is exiting (threads/relay.ts): its final figures are not awaited. */
+  threadGone(thread: number): void {
+    this.threadStats.exited(thread);
   }
 
   charge(ns: number): void {
@@ -492,7 +544,7 @@ export class Session implements TraceSession, HookOwner {
         return;
       }
       this.reportDrops();
-      if (aggregating(this.hooks.matchers)) this.queue.push(statsRecord(this.id, false, this.aggregator.snapshot()), 0, true);
+      if (aggregating(this.hooks.matchers)) this.queue.push(this.statsRecord(false), 0, true);
     } catch (error) {
       this.internalError(error, 'periodic work');
     }

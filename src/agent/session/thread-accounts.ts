@@ -15,7 +15,8 @@
  * dropped up to a call that made the main session reach `max` is counted; drops in the
  * last second before a stop the main thread decided (time, the user) may not be.
  */
-import type { StopReason, ThreadEnd } from '../../protocol/events.js';
+import type { FunctionStats, StopReason, ThreadEnd, ThreadFunctionStats } from '../../protocol/events.js';
+import { Sketch } from '../../protocol/sketch.js';
 import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 import type { ThreadAccount } from '../threads/channel.js';
 
@@ -47,6 +48,13 @@ export class ThreadAccounts {
     return `the session stopped in thread ${thread}: ${stopped.detail} (${stopped.reason}); the other threads go on`;
   }
 
+  /** The workers that ran the session and had not ended it on their own when they last reported. */
+  running(): number[] {
+    const out: number[] = [];
+    for (const [thread, account] of this.last) if (account.stopped === undefined) ArrayPrototypePush(out, thread);
+    return out;
+  }
+
   /** Every worker that reported, for the 'stopped' record; undefined when none did. */
   ends(): ThreadEnd[] | undefined {
     if (this.last.size === 0) return undefined;
@@ -56,4 +64,117 @@ export class ThreadAccounts {
     }
     return ends.sort((a, b) => a.thread - b.thread);
   }
+}
+
+/**
+ * The workers' `count`/`hist` figures of a session, merged with the main thread's into the
+ * one table the operator sees (per function: calls and errors added, latency sketches
+ * merged bucket by bucket, protocol/sketch.ts, so a merged p99 is within 1% of the p99 of
+ * every thread's calls). Each worker reports its session's cumulative 'stats' record
+ * (threads/worker.ts), so the last one of each thread is all that is kept.
+ *
+ * Stopping: the worker's final figures come after the main thread told it to stop. The
+ * session waits for them (settled) up to FINAL_WAIT_MS before its own final 'stats' and
+ * 'stopped' records: from each worker that reported and has not ended or exited, so a
+ * `--count` over 5 s counts the workers' last second too.
+ */
+export class ThreadStats {
+  private readonly latest = new SafeMap<number, { functions: FunctionStats[]; final: boolean }>();
+  private readonly gone = new SafeMap<number, true>();
+  private waiting: { threads: number[]; done: () => void } | undefined;
+
+  get size(): number {
+    return this.latest.size;
+  }
+
+  apply(thread: number, functions: FunctionStats[], final: boolean): void {
+    if (this.latest.get(thread)?.final === true) return;
+    this.latest.set(thread, { functions, final });
+    this.check();
+  }
+
+  exited(thread: number): void {
+    this.gone.set(thread, true);
+    this.check();
+  }
+
+  /** The threads among `reported` (the threads that ran the session) still to send their final figures. */
+  pending(reported: readonly number[]): number[] {
+    return reported.filter((thread) => this.gone.get(thread) !== true && this.latest.get(thread)?.final !== true);
+  }
+
+  /** Resolves once every thread of `threads` sent its final figures or exited, or after `ms`. */
+  settled(threads: number[], ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(), ms);
+      timer.unref();
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiting = undefined;
+        resolve();
+      };
+      this.waiting = { threads, done: finish };
+      this.check();
+    });
+  }
+
+  private check(): void {
+    if (this.waiting !== undefined && this.pending(this.waiting.threads).length === 0) this.waiting.done();
+  }
+
+  /** The session's table: `own` (the main thread's) with every worker's. */
+  merged(own: FunctionStats[]): FunctionStats[] {
+    if (this.latest.size === 0) return own;
+    const lists: FunctionStats[][] = [own];
+    for (const { functions } of this.latest.values()) ArrayPrototypePush(lists, functions);
+    return mergeFunctionStats(lists);
+  }
+
+  /** The calls the workers aggregated (their tables' calls). */
+  aggregated(): number {
+    let calls = 0;
+    for (const { functions } of this.latest.values()) for (const f of functions) calls += f.calls;
+    return calls;
+  }
+
+  /** Each worker's own table, for a per-thread view. */
+  byThread(): ThreadFunctionStats[] {
+    const out: ThreadFunctionStats[] = [];
+    for (const [thread, { functions }] of this.latest) if (functions.length > 0) ArrayPrototypePush(out, { thread, functions });
+    return out.sort((a, b) => a.thread - b.thread);
+  }
+}
+
+/** Function stats of several threads merged by function name (as client/merge-stats.ts does across processes). */
+function mergeFunctionStats(lists: FunctionStats[][]): FunctionStats[] {
+  const byFn = new SafeMap<string, { calls: number; errors: number; sketch: Sketch | undefined }>();
+  for (const list of lists) {
+    for (const f of list) {
+      let entry = byFn.get(f.fn);
+      if (entry === undefined) byFn.set(f.fn, (entry = { calls: 0, errors: 0, sketch: undefined }));
+      entry.calls += f.calls;
+      entry.errors += f.errors;
+      if (f.sketch !== undefined) (entry.sketch ??= new Sketch(f.sketch.alpha)).merge(f.sketch);
+    }
+  }
+  const out: FunctionStats[] = [];
+  for (const [fn, { calls, errors, sketch }] of byFn) {
+    ArrayPrototypePush(
+      out,
+      sketch === undefined
+        ? { fn, calls, errors }
+        : {
+            fn,
+            calls,
+            errors,
+            // Rounded to whole ns as aggregate.ts's own quantiles are.
+            p50: Math.round(sketch.quantile(0.5)),
+            p90: Math.round(sketch.quantile(0.9)),
+            p99: Math.round(sketch.quantile(0.99)),
+            max: Math.round(sketch.max),
+            sketch: sketch.toData(),
+          },
+    );
+  }
+  return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
 }

@@ -6,12 +6,14 @@
  * thread alive.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import type { CallEvent, StopReason } from '../../protocol/events.js';
+import type { CallEvent, FunctionStats, StopReason } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 
 export type ThreadMessage =
   /** worker -> main: an agent started in a worker; the main thread answers with its sessions. */
   | { kind: 'hello' }
+  /** worker -> main: the worker is exiting; no more of its reports will come. */
+  | { kind: 'bye'; thread: number }
   /** main -> workers: run this session here too (sent again, with every pattern so far, on `add` and to late workers). */
   | { kind: 'start'; session: string; patterns: string[]; options: TraceOptions }
   /** main -> workers: the session stopped. */
@@ -19,7 +21,14 @@ export type ThreadMessage =
   /** worker -> main: a call of the session in this worker, as its record. */
   | { kind: 'call'; session: string; event: CallEvent; bytes: number }
   /** worker -> main: the session's counts in this worker so far (totals), and how it ended there once it has. */
-  | { kind: 'account'; session: string; thread: number; account: ThreadAccount };
+  | { kind: 'account'; session: string; thread: number; account: ThreadAccount }
+  /**
+   * worker -> main: a `count`/`hist` session's figures in this worker since it started
+   * (its 'stats' record: cumulative, so the last one of each thread is all the main thread
+   * keeps). `final` once the session ended there; a worker that never ran the session
+   * answers its 'stop' with an empty final one, so the main thread waits for nobody.
+   */
+  | { kind: 'stats'; session: string; thread: number; functions: FunctionStats[]; final: boolean };
 
 /**
  * A worker session's own figures: calls that passed its patterns, its drops, its errors,

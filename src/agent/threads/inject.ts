@@ -110,8 +110,12 @@ function detached(message: unknown): void {
  * Waits until the worker has started (startedProbe), then loads the thread agent into it.
  * Probes go out on a timer (backing off from PROBE_EVERY_MS to a second) without waiting
  * for the previous answer: on Node 24, under many workers starting at once, a worker's
- * answer was seen to reach the main thread 10 to 15 s late, and only when something else
- * made the main thread process the inspector's queue; the next probe sent does.
+ * answer was once seen to reach the main thread 10 to 15 s late, and only when something
+ * else made the main thread process the inspector's queue; the next probe sent does.
+ * Not seen again (Node 24.22, 20.20; pools of four started at once, load 10 to 18): each
+ * answer came within 2 to 25 ms and a worker was found started 40 to 100 ms after it was
+ * reported. What a late worker waits for is CPU: loading the thread agent (0.5 to 1.3 s
+ * on that load) and starting its session (threads.perf.test.ts measures the whole).
  */
 function reach(sessionId: string, url: string, expression: string): Promise<void> {
   const probe = startedProbe(url);

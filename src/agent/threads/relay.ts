@@ -12,7 +12,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { BroadcastChannel } from 'node:worker_threads';
-import type { CallEvent } from '../../protocol/events.js';
+import type { CallEvent, FunctionStats } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { openChannel, type ThreadAccount, type ThreadMessage } from './channel.js';
@@ -26,18 +26,27 @@ export interface SharedSession {
   relayed(event: CallEvent, bytes: number): void;
   /** Counts a worker's calls, drops and end in (session/thread-accounts.ts). */
   relayedAccount(thread: number, account: ThreadAccount): void;
+  /** A worker's `count`/`hist` figures so far, merged into the session's (session/thread-accounts.ts). */
+  relayedStats(thread: number, functions: FunctionStats[], final: boolean): void;
+  /** A worker is exiting: nothing more will come from it. */
+  threadGone(thread: number): void;
 }
 
-const shared = new SafeMap<string, { session: SharedSession; options: TraceOptions }>();
+/** `stopping`: told to stop; its workers' last figures are still routed to it until releaseShared. */
+const shared = new SafeMap<string, { session: SharedSession; options: TraceOptions; stopping: boolean }>();
 let channel: BroadcastChannel | undefined;
 
 function receive(message: ThreadMessage): void {
   if (message.kind === 'hello') {
-    for (const { session, options } of shared.values()) post(session, options);
+    for (const { session, options, stopping } of shared.values()) if (!stopping) post(session, options);
   } else if (message.kind === 'call') {
     shared.get(message.session)?.session.relayed(message.event, message.bytes);
   } else if (message.kind === 'account') {
     shared.get(message.session)?.session.relayedAccount(message.thread, message.account);
+  } else if (message.kind === 'stats') {
+    shared.get(message.session)?.session.relayedStats(message.thread, message.functions, message.final);
+  } else if (message.kind === 'bye') {
+    for (const { session } of shared.values()) session.threadGone(message.thread);
   }
 }
 
@@ -50,15 +59,25 @@ function post(session: SharedSession, options: TraceOptions): void {
 export function shareWithThreads(session: SharedSession, options: TraceOptions): void {
   if (!isMainThread) return;
   reachWorkerThreads();
-  const entry = shared.get(session.id) ?? { session, options };
+  const entry = shared.get(session.id) ?? { session, options, stopping: false };
   shared.set(session.id, entry);
   post(session, entry.options);
 }
 
-/** The session stopped: so do its sessions in the workers. */
+/**
+ * The session stopped: so do its sessions in the workers. What they report from now on
+ * (their final figures) still reaches it, until releaseShared.
+ */
 export function unshareWithThreads(id: string): void {
-  if (!shared.delete(id) || channel === undefined) return;
+  const entry = shared.get(id);
+  if (entry === undefined || channel === undefined) return;
+  entry.stopping = true;
   channel.postMessage({ kind: 'stop', session: id } satisfies ThreadMessage);
+}
+
+/** The session has its workers' last word (or gave up waiting): forget it. */
+export function releaseShared(id: string): void {
+  if (!shared.delete(id) || channel === undefined) return;
   // Closed with the last session: a new one opens it again.
   if (shared.size === 0) {
     channel.close();

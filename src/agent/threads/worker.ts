@@ -9,7 +9,7 @@
  * workers.
  */
 import { isMainThread, threadId, workerData } from 'node:worker_threads';
-import type { StoppedRecord } from '../../protocol/events.js';
+import type { StatsRecord, StoppedRecord } from '../../protocol/events.js';
 import type { TraceOptions } from '../../protocol/options.js';
 import { SafeMap } from '../../safe/intrinsics.js';
 import { log } from '../log.js';
@@ -66,13 +66,19 @@ export function startThreadAgent(): void {
       // thread's drops up to it counted already.
       tell();
       let stopped: StoppedRecord | undefined;
+      let stats: StatsRecord | undefined;
       for (const record of records) {
         if (record.type === 'stopped') stopped = record;
+        // The newest only: each is cumulative.
+        if (record.type === 'stats') stats = record;
         if (record.type !== 'call') continue;
         const message: ThreadMessage = { kind: 'call', session: id, event: record, bytes: JSON.stringify(record).length };
         channel.postMessage(message);
       }
       if (stopped !== undefined) tell(stopped);
+      // After the account: the final figures end the main thread's wait for this worker,
+      // which then finds its last drops counted too.
+      if (stats !== undefined) channel.postMessage({ kind: 'stats', session: id, thread: threadId, functions: stats.functions, final: stats.final } satisfies ThreadMessage);
       await session.readable();
     }
   };
@@ -95,7 +101,10 @@ export function startThreadAgent(): void {
       else if (message.kind === 'stop') {
         const session = sessions.get(message.session);
         sessions.delete(message.session);
-        void session?.stop('user');
+        // The main thread waits for each worker's final figures of a count/hist session:
+        // one that never ran it says so at once (its pump sends the final ones otherwise).
+        if (session === undefined) channel.postMessage({ kind: 'stats', session: message.session, thread: threadId, functions: [], final: true } satisfies ThreadMessage);
+        else void session.stop('user');
       }
     } catch (error) {
       log.debug({ err: error }, 'thread agent: a session could not start in this worker');
@@ -129,4 +138,12 @@ export function startThreadAgent(): void {
     );
   });
   channel.postMessage({ kind: 'hello' } satisfies ThreadMessage);
+  // So the main thread stops waiting for this worker's final figures (relay.ts).
+  process.once('exit', () => {
+    try {
+      channel.postMessage({ kind: 'bye', thread: threadId } satisfies ThreadMessage);
+    } catch {
+      // The channel is already closed: the main thread's wait ends on its own.
+    }
+  });
 }

@@ -57,6 +57,8 @@ export interface PrettyOptions {
   listLimit?: number;
   /** Stats tables name their process (a trace of several targets). */
   perProcess?: boolean;
+  /** Each thread's own count/hist table after the session's (stats records with `threads`). */
+  perThread?: boolean;
 }
 
 interface Node {
@@ -77,6 +79,7 @@ export class PrettyFormatter {
   private readonly valueWidth: number;
   private readonly listLimit: number;
   private readonly perProcess: boolean;
+  private readonly perThread: boolean;
   /** Calls that arrived and wait (with their subtrees) for their parent, by call key. */
   private readonly held = new Map<string, Node>();
   /** Top-most waiting calls grouped by the key of the parent they wait for, oldest group first. */
@@ -93,6 +96,7 @@ export class PrettyFormatter {
     this.valueWidth = options.valueWidth ?? 200;
     this.listLimit = options.listLimit ?? 20;
     this.perProcess = options.perProcess === true;
+    this.perThread = options.perThread === true;
   }
 
   /** Calls held back, waiting for their parent. */
@@ -115,7 +119,7 @@ export class PrettyFormatter {
       case 'note':
         return [{ to: 'info', text: this.style.dim(`note: ${record.message}`) }];
       case 'stats':
-        return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts), perProcess: this.perProcess }).join('\n') }];
+        return [{ to: 'table', text: renderStatsTable(record, { style: this.style, time: (ts) => this.time(ts), perProcess: this.perProcess, perThread: this.perThread }).join('\n') }];
       case 'stopped':
         this.starts.delete(record.session);
         return this.drain();

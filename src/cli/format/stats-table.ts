@@ -17,6 +17,8 @@ export interface StatsTableOptions {
   time?: (ts: number) => string;
   /** Name the process in the heading (a trace of several targets shows one table per process). */
   perProcess?: boolean;
+  /** Follow the table with each thread's own (a session that ran in worker threads: the record's `threads`). */
+  perThread?: boolean;
 }
 
 /** Whose calls a table counts: one session, one process of several, or several merged. */
@@ -33,7 +35,14 @@ export function renderStatsTable(record: StatsRecord, options: StatsTableOptions
   const style = options.style ?? plain;
   const time = options.time ?? ((ts: number) => new Date(ts).toLocaleTimeString());
   const heading = `${record.final ? 'final stats' : 'stats'} of ${subjectOf(record, options.perProcess === true)} at ${time(record.ts)}`;
-  const functions = [...record.functions].sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
+  const lines = tableLines(style, heading, record.functions);
+  if (options.perThread !== true || record.threads === undefined) return lines;
+  for (const { thread, functions } of record.threads) lines.push(...tableLines(style, `  ${thread === 0 ? 'main thread' : `thread ${thread}`}`, functions));
+  return lines;
+}
+
+function tableLines(style: Style, heading: string, list: FunctionStats[]): string[] {
+  const functions = [...list].sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
   if (functions.length === 0) return [style.bold(heading), '  no calls yet'];
   const quantiles = functions.some((f) => f.p50 !== undefined);
   const rows = functions.map((f) => [escapeText(f.fn), ...cells(f, quantiles)]);

@@ -91,6 +91,28 @@ describe('stats table', () => {
     ]);
   });
 
+  it("follows the table with each thread's own when asked (a session that ran in worker threads)", () => {
+    const counted = { ...record, functions: [{ fn: 'lib/tasks.cjs:square', calls: 5, errors: 0 }] };
+    const threaded = {
+      ...counted,
+      threads: [
+        { thread: 2, functions: [{ fn: 'lib/tasks.cjs:square', calls: 3, errors: 0 }] },
+        { thread: 3, functions: [{ fn: 'lib/tasks.cjs:square', calls: 2, errors: 0 }] },
+      ],
+    };
+    const session = ['final stats of session 4242-1 at t', 'function              calls  errors', 'lib/tasks.cjs:square      5       0'];
+    expect(renderStatsTable(threaded, { time: () => 't' })).toEqual(session);
+    expect(renderStatsTable(threaded, { time: () => 't', perThread: true })).toEqual([
+      ...session,
+      '  thread 2',
+      'function              calls  errors',
+      'lib/tasks.cjs:square      3       0',
+      '  thread 3',
+      'function              calls  errors',
+      'lib/tasks.cjs:square      2       0',
+    ]);
+  });
+
   it('says when there are no calls yet', () => {
     expect(renderStatsTable({ ...record, final: false, functions: [] }, { time: () => 't' })).toEqual([
       'stats of session 4242-1 at t',
