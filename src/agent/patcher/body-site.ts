@@ -27,7 +27,7 @@
 import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, threw, type ActiveCall, type Hook } from './dispatch.js';
 import type { SiteState } from './wrapper-compile.js';
-import { markedSites, stripInserted } from '../source/instrument.js';
+import { markedSites, stripInserted } from '../source/instrument-markers.js';
 import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /** A call some hook took: ended once, by whichever of r/x/f comes first. */
