@@ -21,6 +21,9 @@ export interface FunctionInfo {
   arrow: boolean;
   /** `return` statements of this function's own body. */
   returns: AnyNode[];
+  /** An async function (not a generator): its own `await` expressions, in source order. */
+  async: boolean;
+  awaits: AnyNode[];
   safe: boolean;
   /** How many functions enclose it. */
   depth: number;
@@ -59,6 +62,11 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
   const visit = (node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode | undefined, strict: boolean, loops: number): void => {
     let info: FunctionInfo | undefined;
     let innerStrict = strict;
+    if ((node.type === 'ForOfStatement' && node.await === true) || (node.type === 'VariableDeclaration' && node.kind === 'await using')) {
+      // Suspends where no expression of ours can sit before it (instrument.ts).
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) owner.safe = false;
+    }
     if (FUNCTION_TYPES.has(node.type)) {
       if (node.type === 'FunctionDeclaration' && node.id !== null) bind((node.id as AnyNode).name as string);
       const body = node.body as AnyNode;
@@ -70,6 +78,9 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
     } else if (node.type === 'ReturnStatement') {
       const owner = stack[stack.length - 1];
       if (owner !== undefined) ArrayPrototypePush(owner.returns, node);
+    } else if (node.type === 'AwaitExpression') {
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) ArrayPrototypePush(owner.awaits, node);
     } else if (node.type === 'CallExpression' && (node.callee as AnyNode).type === 'Identifier' && (node.callee as AnyNode).name === 'eval') {
       // A direct eval sees (and may declare into) every enclosing function's scope.
       for (const f of stack) f.safe = false;
@@ -197,7 +208,7 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
   const arrow = node.type === 'ArrowFunctionExpression';
   const params = node.params as AnyNode[];
   const paramNames = params.flatMap((p) => boundNames(p));
-  let safe = node.generator !== true && node.async !== true;
+  let safe = node.generator !== true;
   let anchor = node.start;
   let name = node.id !== null && node.id !== undefined ? ((node.id as AnyNode).name as string) : '';
   let derived = false;
@@ -224,6 +235,13 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     } else {
       anchor = key.start;
     }
+    if (node.async === true && parent.kind !== 'constructor') {
+      // An async method's text starts at its `async` (after any `static`).
+      let at = anchor - 1;
+      while (at >= 0 && /\s/.test(source[at]!)) at--;
+      if (source.slice(at - 4, at + 1) === 'async') anchor = at - 4;
+      else safe = false;
+    }
   } else if (parent !== undefined && parent.type === 'Property' && parent.value === node && (parent.key as AnyNode).type === 'Identifier') {
     if (name === '') name = (parent.key as AnyNode).name as string;
   } else if (parent !== undefined && parent.type === 'VariableDeclarator' && name === '' && (parent.id as AnyNode).type === 'Identifier') {
@@ -235,7 +253,7 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
-  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
+  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], async: node.async === true, awaits: [], safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
   if (ctorClassName !== undefined) info.ctorClassName = ctorClassName;
   return info;
 }

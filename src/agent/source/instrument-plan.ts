@@ -40,7 +40,7 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
   // makes it print none. The error's own stack is untouched.
-  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived ? '' : ',this'})}`;
+  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived || info.async ? '' : ',this'})}`;
   // Openings: outer functions first at one position; closings: inner ones first.
   const opening = 1000 + info.depth;
   const closing = -info.depth;
@@ -72,6 +72,24 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
       ArrayPrototypePush(insertions, { at: argument.end, text: `${open}${returnClose}${close}`, order: closing });
     }
     ArrayPrototypePush(insertions, { at: body.end - 1, text: `${open}${tail}${close}`, order: closing });
+  }
+  if (info.async) {
+    // `await X` -> `$s.w($t,await($v=(X),$t===void 0?$v:$s.a($t,$v)))`: `a` runs after X,
+    // just before the await suspends (the first time is where the caller gets its promise
+    // back: the call's synchronous end), `w` just after it resumes. The segment starts with
+    // an identifier, not a paren: an await that starts a statement after a line with no
+    // semicolon must still end that line by ASI (`f()\n(...)` would call f's result). Idle,
+    // an await gains an assignment, a test and a call that returns its value. At one
+    // position, an enclosing await's segment opens before (and closes after) an inner one's,
+    // after (and before) the function's own `return` segments and before (after) any nested
+    // function's.
+    for (const node of info.awaits) {
+      const argument = node.argument as AnyNode;
+      const size = 0.25 / (1 + node.end - node.start);
+      ArrayPrototypePush(insertions, { at: node.start, text: `${open}${s}.w(${t},${close}`, order: opening + 0.25 + size });
+      ArrayPrototypePush(insertions, { at: argument.start, text: `${open}(${v}=(${close}`, order: opening + 0.25 + size });
+      ArrayPrototypePush(insertions, { at: argument.end, text: `${open}),${t}===void 0?${v}:${s}.a(${t},${v})))${close}`, order: closing - 0.25 - size });
+    }
   }
   return { insertions, marker };
 }

@@ -19,6 +19,16 @@
  * module's first statement (after a directive prologue, so 'use strict' stays first).
  * Idle, a call costs that one `hooks` check.
  *
+ * An async function gets the same, and each of its own `await X` becomes
+ * `<open>$s.w($t,<close>await <open>($v=(<close>X<open>),$t===void 0?$v:$s.a($t,$v)))<close>`:
+ * `a` is called just before the await suspends (the first time is the call's synchronous
+ * end: the caller gets its promise there, which is where a wrapper sees the call return),
+ * `w` as it resumes (the call is the enclosing one again for the call tree). Its result is
+ * what its promise settles with (the body's `finally`: a throw, a returned value, or the
+ * outcome of a returned native promise it adopts), reported as the wrapper path's
+ * promise-watch reports it. The body never touches the promise itself, so what is handled
+ * or unhandled is the program's alone.
+ *
  * Every line of the module keeps its number; columns move only on a function's first body
  * line and after a rewritten `return` on its line. `<open>`/`<close>` are comments carrying a
  * per-process random tag, so `Function.prototype.toString` can cut exactly the inserted
@@ -27,8 +37,14 @@
  *
  * What is left to pinning (left exactly as written), because its semantics would change
  * or could not be kept exactly:
- * - generators and async functions (their body runs after the call returned), getters and
- *   setters;
+ * - generators and async generators: their body runs at the first `next()`, not at the
+ *   call, so no inserted statement sees the call a wrapper reports (at the call, with the
+ *   generator object, which does not exist yet while parameters are bound; only a hidden
+ *   parameter could run code then, which would change `arguments` and forbid a 'use strict'
+ *   body: docs/transparency.md);
+ * - async functions with a `for await` or `await using` (they suspend where no expression
+ *   of ours can run first);
+ * - getters and setters;
  * - functions that use a direct `eval` or declare their own `arguments`;
  * - functions whose top-level function declarations would conflict once inside the `try`
  *   block (a name declared twice, also by `var` or as a parameter): in a block a function
@@ -60,6 +76,8 @@ export interface BodySiteInfo {
   offset: number;
   /** Evaluated once (one closure): the body hands no closure to `enter`. */
   once: boolean;
+  /** An async function: its call ends at its first `await`, its result is what it settles with. */
+  async: boolean;
 }
 
 export interface Instrumented {
@@ -105,7 +123,7 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
     const plan = planFunction(info, tag, firstId + index, index, source);
     if (plan === undefined) continue;
     for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
-    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0' };
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0', async: info.async };
     ArrayPrototypePush(sites, site);
     ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
   }
