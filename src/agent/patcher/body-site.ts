@@ -18,6 +18,12 @@
  * user's) reports the last of them, once. Unlike a wrapper there is no
  * frame of ours between the function and its caller at all.
  *
+ * An async function's call ends, for its hooks, where a wrapper would see it return: at
+ * its first suspension (`a`, called by each of its awaits just before it suspends), told
+ * as a pending ending; `w` makes it the enclosing call again each time it resumes, and `f`
+ * settles it with what its promise settles with (`settle`). Its promise itself is never
+ * touched, so no mirror is needed for unhandled rejections (promise-watch.ts).
+ *
  * How a patcher site knows a function is instrumented: the inserted text carries a marker
  * comment with the site id, found in the pristine `Function.prototype.toString` text; the
  * marker of the function itself (not of a nested one) is the one at the offset the rewrite
