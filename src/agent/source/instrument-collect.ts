@@ -106,7 +106,9 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
     if (node.type === 'Program') innerStrict = hasUseStrict(node.body as AnyNode[]);
     if (node.type === 'ClassBody') innerStrict = true;
     const nextClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression' ? node : classNode;
-    const nextLoops = LOOPS.has(node.type) ? loops + 1 : loops;
+    // An instance field's initializer runs once per `new`, like a loop's body: a function
+    // written there has a closure per instance.
+    const nextLoops = LOOPS.has(node.type) || (node.type === 'PropertyDefinition' && node.static !== true) ? loops + 1 : loops;
     for (const key in node) {
       if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
       const value = node[key];

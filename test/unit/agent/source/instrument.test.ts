@@ -195,6 +195,11 @@ describe('identity and text', () => {
     expect(bodySiteOf(e.make())).toBeUndefined();
     expect(bodySiteOf(e.make)).toBeDefined();
     expect(bodySiteOf(e.top)).toBeDefined();
+    // An instance field's arrow: one closure per instance, none named; a static field's: one.
+    const f = load(rewrite(`class A { f = () => 1; static s = () => 2; } exports.a = new A(); exports.b = new A(); exports.A = A;`));
+    expect(bodySiteOf(f.a.f)).toBeUndefined();
+    expect(f.a.f()).toBe(1);
+    expect(bodySiteOf(f.A.s)).toBeDefined();
   });
 });
 
