@@ -54,16 +54,21 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
     if (source.charCodeAt(body.end - 1) !== 0x7d) return undefined;
     const statements = body.body as AnyNode[];
     let at = body.start + 1;
+    // After a directive written without its semicolon (`"use strict"` then a new line), the
+    // inserted `let` would continue its line: the segment then starts with the `;` that
+    // ASI would have put there.
+    let semicolon = '';
     for (const statement of statements) {
-      if (statement.type === 'ExpressionStatement' && typeof statement.directive === 'string') at = statement.end;
-      else break;
+      if (statement.type !== 'ExpressionStatement' || typeof statement.directive !== 'string') break;
+      at = statement.end;
+      semicolon = source.charCodeAt(at - 1) === 0x3b ? '' : ';';
     }
     if (statements.length === 0) {
       // An empty body: the opening and the closing meet at one position; one insertion keeps their order.
-      marker = { at, text: `${openMarker(tag, id)}${enter}${tail}${close}`, order: opening };
+      marker = { at, text: `${openMarker(tag, id)}${semicolon}${enter}${tail}${close}`, order: opening };
       return { insertions: [marker], marker };
     }
-    marker = { at, text: `${openMarker(tag, id)}${enter}${close}`, order: opening };
+    marker = { at, text: `${openMarker(tag, id)}${semicolon}${enter}${close}`, order: opening };
     ArrayPrototypePush(insertions, marker);
     for (const ret of info.returns) {
       const argument = ret.argument as AnyNode | null;

@@ -77,6 +77,21 @@ describe('the rewrite keeps semantics', () => {
     );
   });
 
+  it('a directive prologue written without semicolons keeps its meaning', () => {
+    same(
+      `exports.f = function () {
+        "use strict"
+        'another'
+        return this === undefined;
+      };
+      exports.g = function () { "use strict" };`,
+      (e) => {
+        const f = e.f;
+        return [f(), e.g()];
+      },
+    );
+  });
+
   it('default parameters, rest, destructuring, directive prologues', () => {
     same(
       `'use strict';
