@@ -18,6 +18,12 @@
  * user's) reports the last of them, once. Unlike a wrapper there is no
  * frame of ours between the function and its caller at all.
  *
+ * An async function's call ends, for its hooks, where a wrapper would see it return: at
+ * its first suspension (`a`, called by each of its awaits just before it suspends), told
+ * as a pending ending; `w` makes it the enclosing call again each time it resumes, and `f`
+ * settles it with what its promise settles with (`settle`). Its promise itself is never
+ * touched, so no mirror is needed for unhandled rejections (promise-watch.ts).
+ *
  * How a patcher site knows a function is instrumented: the inserted text carries a marker
  * comment with the site id, found in the pristine `Function.prototype.toString` text; the
  * marker of the function itself (not of a nested one) is the one at the offset the rewrite
@@ -25,12 +31,13 @@
  * the ESM and CJS builds of livetrace share it, and the rewritten modules reach it.
  */
 import { engine } from './guard.js';
-import { enter as dispatchEnter, returned, threw, type ActiveCall, type Hook } from './dispatch.js';
+import { enter as dispatchEnter, returned, settled, suspended, threw, type ActiveCall, type Hook } from './dispatch.js';
+import { resumeFrame } from './context.js';
+import { isNativePromise } from './promise-watch.js';
 import type { SiteState } from './wrapper-compile.js';
-import { markedSites, stripInserted } from '../source/instrument.js';
+import { markedSites, stripInserted } from '../source/instrument-markers.js';
 import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
-/** A call some hook took: ended once, by whichever of r/x/f comes first. */
 /**
  * A call some hook took. How it ends is known only in the body's own `finally` (a user's
  * `finally` may still return another value or throw after a `return`): `r` and `x` record,
@@ -43,6 +50,10 @@ interface BodyCall {
   /** 0: no completion yet (falls off the end), 1: returned `value`, 2: threw `value`. */
   ending: 0 | 1 | 2;
   value: unknown;
+  /** An async function's call: it ends at its first `await` (`a`) and settles at `f`. */
+  async: boolean;
+  /** The async call has been reported ended (its caller holds its promise). */
+  suspended: boolean;
 }
 
 /**
@@ -92,6 +103,8 @@ export class BodySite {
     readonly offset: number,
     /** Evaluated once: every closure (there is one) shares one state, and the body hands none to `enter`. */
     readonly once: boolean,
+    /** An async function (its body's awaits call `a` and `w`). */
+    readonly async: boolean = false,
   ) {}
 
   /** The patcher state of closure `fn`. */
@@ -129,7 +142,7 @@ export class BodySite {
       // Hooks guard themselves; this is the last line so a bug never reaches the caller.
     }
     const call = first === undefined && hooks.length === 1 ? undefined : dispatchEnter(hooks, first, self, list, newTarget);
-    return call === undefined ? undefined : { call, constructed: newTarget !== undefined, ending: 0, value: undefined };
+    return call === undefined ? undefined : { call, constructed: newTarget !== undefined, ending: 0, value: undefined, async: this.async, suspended: false };
   }
 
   /** `return value` of a traced call: recorded; hands `value` back unchanged. */
@@ -145,8 +158,31 @@ export class BodySite {
     token.value = error;
   }
 
+  /**
+   * An async body is about to suspend at an `await` (after its operand was evaluated): the
+   * first time, the caller is about to get the promise, so the call is reported ended
+   * (pending) as a wrapper reports the return of a promise. Hands `value` back unchanged.
+   */
+  a(token: BodyCall, value: unknown): unknown {
+    if (!token.suspended) {
+      token.suspended = true;
+      suspended(token.call);
+    }
+    return value;
+  }
+
+  /** An async body resumed from an `await` with `value` (handed back unchanged); `token` is undefined on an untraced call. */
+  w(token: BodyCall | undefined, value: unknown): unknown {
+    if (token !== undefined) resumeFrame(token.call.frame);
+    return value;
+  }
+
   /** The body's `finally`: reports the last completion (no `return`: undefined, or `self` when constructed). */
   f(token: BodyCall, self?: unknown): void {
+    if (token.async) {
+      this.settle(token);
+      return;
+    }
     if (token.ending === 2) {
       threw(token.call, token.value);
       return;
@@ -155,7 +191,50 @@ export class BodySite {
     if (token.constructed && (token.ending === 0 || value === null || (typeof value !== 'object' && typeof value !== 'function'))) value = self;
     returned(token.call, value);
   }
+
+  /**
+   * An async call's body ended: the promise its caller holds settles with this completion.
+   * A throw rejects it; a returned native promise is adopted, so the call settles as that
+   * promise does (a reaction of our own on it, as the wrapper path's promise-watch has on
+   * the call's promise: the adoption has marked it handled already, so nothing changes for
+   * the program); any other value fulfils it. A thenable that is not a native promise is
+   * adopted too, but learning its outcome would call its `then` a second time: the call is
+   * reported settled with the thenable itself (docs/transparency.md).
+   */
+  private settle(token: BodyCall): void {
+    if (!token.suspended) {
+      // Ended without suspending: the caller gets the promise only now.
+      token.suspended = true;
+      suspended(token.call);
+    }
+    if (token.ending === 2) {
+      settled(token.call, true, token.value);
+      return;
+    }
+    const value = token.ending === 1 ? token.value : undefined;
+    let native = false;
+    try {
+      native = typeof value === 'object' && value !== null && isNativePromise(value);
+    } catch {
+      // Not reachable for a value V8 calls a promise; as dispatch.ts.
+    }
+    if (!native) {
+      settled(token.call, false, value);
+      return;
+    }
+    const call = token.call;
+    engine.busy++;
+    try {
+      ReflectApply(promiseThen, value, [(v: unknown) => settled(call, false, v), (e: unknown) => settled(call, true, e)]);
+    } catch {
+      // Nothing of the program's runs in a pristine `then` on a native promise.
+    } finally {
+      engine.busy--;
+    }
+  }
 }
+
+const promiseThen = Promise.prototype.then;
 
 export interface BodyRegistry {
   version: 1;
@@ -235,12 +314,12 @@ export function originalText(text: string): string {
  * Registers the sites of one rewritten module, before it is evaluated: ids from `firstId`
  * (the registry's `sites.length` when the rewrite ran), module id `registry.nextModule`.
  */
-export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean }[], firstId: number): void {
+export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean; async?: boolean }[], firstId: number): void {
   const registry = bodyRegistry();
   const moduleId = registry.nextModule++;
   const sites: BodySite[] = [];
   infos.forEach((info, i) => {
-    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once);
+    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once, info.async === true);
     registry.sites[firstId + i] = site;
     ArrayPrototypePush(sites, site);
   });

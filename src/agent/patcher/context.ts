@@ -162,6 +162,22 @@ export function popFrame(frame: PushedFrame): void {
   }
 }
 
+/**
+ * An instrumented async call resumes after an `await` (patcher/body-site.ts): its frame is
+ * the enclosing call again for the rest of this execution. Its first `await` put the
+ * caller's store back before suspending (the caller runs on from there), so the
+ * continuation inherited the caller's. Never throws.
+ */
+export function resumeFrame(frame: PushedFrame): void {
+  if (frame.storage !== undefined && frame.storage === storage) {
+    try {
+      alsEnterWith(frame.storage, frame);
+    } catch {
+      // As above.
+    }
+  }
+}
+
 /** A probed call begins: its frame is the context from here on in this execution. Never throws. */
 export function openFrame(matched: readonly unknown[]): PushedFrame {
   return makeFrame(matched, true);

@@ -154,6 +154,36 @@ export function returned(call: ActiveCall, value: unknown): void {
   }
 }
 
+/**
+ * An instrumented async function suspended for the first time (body-site.ts): its caller
+ * now holds its promise, as a wrapper's `returned` would have been told of it; `settled`
+ * follows when the body ends. The body has no promise to hand over: `value` is undefined
+ * (a pending ending's value is not reported). Never throws.
+ */
+export function suspended(call: ActiveCall): void {
+  engine.busy++;
+  try {
+    const end = clock();
+    popFrame(call.frame);
+    finish(call.frame.matched, { threw: false, pending: true, value: undefined, start: call.start, end });
+  } finally {
+    engine.busy--;
+  }
+}
+
+/** What a call's promise settled with, to every hook that took it (as promise-watch.ts tells them). Never throws. */
+export function settled(call: ActiveCall, rejected: boolean, value: unknown): void {
+  const at = clock();
+  const m = call.frame.matched;
+  for (let i = 0; i < m.length; i += 2) {
+    try {
+      (m[i] as Hook).settle(m[i + 1] as object, rejected, value, at);
+    } catch {
+      // Hooks guard themselves.
+    }
+  }
+}
+
 /** The original threw `error` (which the wrapper rethrows itself). Never throws. */
 export function threw(call: ActiveCall, error: unknown): void {
   engine.busy++;

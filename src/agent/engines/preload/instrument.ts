@@ -12,6 +12,7 @@
  * package without a wildcard. A module the rewrite can't handle compiles as it came.
  * LIVETRACE_INSTRUMENT=0 turns it off, `livetrace run`'s selection included.
  */
+import { compileFunction } from 'node:vm';
 import { compileModuleGlob } from '../../../pattern/glob.js';
 import { parsePattern } from '../../../pattern/index.js';
 import type { ModuleRef } from '../../../pattern/index.js';
@@ -87,10 +88,28 @@ export function instrumentModule(content: string, filename: string): string | un
     const registry = bodyRegistry();
     const firstId = registry.sites.length;
     const result = instrumentSource(content, { tag: registry.tag }, firstId, registryExpression(registry.nextModule));
-    if (result === undefined) return undefined;
+    if (result === undefined || !compiles(result.code)) return undefined;
     registerSites(filename, result.sites, firstId);
     return result.code;
   } catch {
     return undefined;
+  }
+}
+
+const WRAPPER_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'];
+
+/**
+ * The rewritten text compiles as the module's body, as `_compile` will compile it: a
+ * rewrite that broke the syntax (a case the rewrite did not foresee) must never reach
+ * `_compile`, whose SyntaxError would end the program; the module then compiles as it
+ * came. V8 compiles only the top level eagerly and pre-parses the functions, a fraction of
+ * the acorn parse already paid. Nothing runs.
+ */
+export function compiles(code: string): boolean {
+  try {
+    compileFunction(code, WRAPPER_PARAMETERS);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -77,6 +77,21 @@ describe('the rewrite keeps semantics', () => {
     );
   });
 
+  it('a directive prologue written without semicolons keeps its meaning', () => {
+    same(
+      `exports.f = function () {
+        "use strict"
+        'another'
+        return this === undefined;
+      };
+      exports.g = function () { "use strict" };`,
+      (e) => {
+        const f = e.f;
+        return [f(), e.g()];
+      },
+    );
+  });
+
   it('default parameters, rest, destructuring, directive prologues', () => {
     same(
       `'use strict';
@@ -115,17 +130,19 @@ describe('the rewrite keeps semantics', () => {
     );
   });
 
-  it('leaves eval users, getters, generators and async functions to pinning, and they still work', async () => {
+  it('leaves eval users, getters, generators and for-await users to pinning, and they still work', async () => {
     const code = `exports.evaluate = function () { var x = 1; return eval('x + 1'); };
        exports.obj = { get g() { return 1; } };
        exports.gen = function* () { yield 1; };
-       exports.asy = async function () { return 1; };`;
+       exports.agen = async function* () { yield 1; };
+       exports.forAwait = async function (xs) { let n = 0; for await (const x of xs) n += x; return n; };`;
     const e = load(rewrite(code + 'exports.plain = function () { return 1; };'));
     expect(e.evaluate()).toBe(2);
     expect(e.obj.g).toBe(1);
     expect([...e.gen()]).toEqual([1]);
-    expect(await e.asy()).toBe(1);
-    for (const f of [e.evaluate, e.gen, e.asy]) expect(bodySiteOf(f)).toBeUndefined();
+    expect((await e.agen().next()).value).toBe(1);
+    expect(await e.forAwait([1, 2])).toBe(3);
+    for (const f of [e.evaluate, e.gen, e.agen, e.forAwait]) expect(bodySiteOf(f)).toBeUndefined();
     const own = load(rewrite(`exports.a = function () { var { arguments } = { arguments: 1 }; return arguments; }; exports.b = function () { return 1; };`));
     expect(own.a()).toBe(1);
     expect(bodySiteOf(own.a)).toBeUndefined();
@@ -193,6 +210,11 @@ describe('identity and text', () => {
     expect(bodySiteOf(e.make())).toBeUndefined();
     expect(bodySiteOf(e.make)).toBeDefined();
     expect(bodySiteOf(e.top)).toBeDefined();
+    // An instance field's arrow: one closure per instance, none named; a static field's: one.
+    const f = load(rewrite(`class A { f = () => 1; static s = () => 2; } exports.a = new A(); exports.b = new A(); exports.A = A;`));
+    expect(bodySiteOf(f.a.f)).toBeUndefined();
+    expect(f.a.f()).toBe(1);
+    expect(bodySiteOf(f.A.s)).toBeDefined();
   });
 });
 

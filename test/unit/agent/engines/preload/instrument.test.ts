@@ -1,6 +1,6 @@
 // Which CommonJS modules the preload instruments (src/agent/engines/preload/instrument.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { instrumentGlobs, makeInstrumentFilter } from '../../../../../src/agent/engines/preload/instrument.js';
+import { compiles, instrumentGlobs, instrumentModule, makeInstrumentFilter } from '../../../../../src/agent/engines/preload/instrument.js';
 import { resetAppRoot } from '../../../../../src/agent/catalog/naming.js';
 
 afterEach(() => resetAppRoot());
@@ -34,5 +34,16 @@ describe('the selection', () => {
     expect(wide('/app/node_modules/qs/lib/parse.js')).toBe(false);
     expect(makeInstrumentFilter(['**/*.js'], true)!('/app/node_modules/qs/lib/parse.js')).toBe(true);
     expect(makeInstrumentFilter(['qs/lib/*.js'], false)!('/app/node_modules/qs/lib/parse.js')).toBe(true);
+  });
+});
+
+describe('the compile check', () => {
+  it('lets through what compiles as a CommonJS body (return, hashbang) and nothing that does not', () => {
+    expect(compiles('return module.exports')).toBe(true);
+    expect(compiles('#!/usr/bin/env node\nexports.f = function () { return __dirname; };')).toBe(true);
+    expect(compiles('"use strict" let x = 1')).toBe(false);
+    expect(compiles('exports.f = function () {')).toBe(false);
+    // A hashbang module is still instrumented (it compiles).
+    expect(instrumentModule('#!/usr/bin/env node\nexports.f = function () { return 1; };', '/app/bin.js')).toContain('exports.f');
   });
 });
