@@ -137,6 +137,15 @@ describe('probes on internal functions', () => {
     expect(run.json<{ returnPauses: number }>('WORKER').returnPauses).toBe(2);
   });
 
+  it('parks the return breakpoints of a probe whose calls are rejected, and has them back for the next call taken', async () => {
+    // tick(0..29) are rejected: their return conditions find no call open, and the
+    // return breakpoints go after 8 of them. tick(30) pauses at its entry to have them
+    // back; it and every later call are reported with their value.
+    const run = await runHarness(['users:~tick(I) when I >= 30'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '0' });
+    expect(run.calls.map((c) => [c.args[0], c.outcome, c.value])).toEqual([...Array(20).keys()].map((k) => [30 + k, 'return', 2 * (30 + k)]));
+    expect(run.json<{ parked: number; unparked: number; returnPauses: number }>('WORKER')).toMatchObject({ parked: 1, unparked: 1, returnPauses: 20 });
+  });
+
   it('leaves return breakpoints out with LIVETRACE_PROBE_RETURNS=0: no pause, no value', async () => {
     const run = await runHarness(['users:~hashPassword'], {}, 'run', { LIVETRACE_PROBE_RETURNS: '0' });
     expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', NOT_VISIBLE]]);

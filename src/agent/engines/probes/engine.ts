@@ -16,7 +16,10 @@
  * - a synchronous function's return breakpoints (its value, its duration) cost a second
  *   condition per call and a pause per reported call (about 1.5 ms); pauses are limited
  *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
- *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
+ *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out. A probe whose calls the
+ *   sessions keep rejecting parks its return breakpoints (trampoline.ts `parked`): a
+ *   rejected call then costs one condition, as an inspector logpoint does, and the next
+ *   call a session takes pauses once at its entry to have them set again.
  *
  * The reach check (engines/reach/check.ts) sets its counting breakpoints here too
  * (`count`): a probe whose only condition counts calls, under the same bookkeeping, so
@@ -49,6 +52,7 @@ import {
   registerProbe,
   unregisterProbe,
   SecondWindow,
+  PARK_AFTER,
   type ProbeRecord,
 } from './trampoline.js';
 import type { BreakpointSpec } from './worker-program.js';
@@ -311,10 +315,14 @@ class ProbeEngine {
       returns: breakpoints.length > 1,
       overBudget: (probe) => this.cool(probe),
       releaseReturns: (probe) => this.link?.notify('coolReturns', { probe: probe.id }),
+      park: (probe) => this.link?.notify('park', { probe: probe.id }),
       open: [],
       hits: new SecondWindow(),
       cooling: false,
       returnsHeld: false,
+      parked: false,
+      idleReturns: 0,
+      parkAfter: PARK_AFTER,
     };
     registerProbe(record);
     try {

@@ -68,18 +68,32 @@ export function debuggerWorkerMain(): void {
   }
 
   interface Probe {
+    id: number;
     specs: BreakpointSpec[];
     /** The breakpoint id of each spec while it is set. */
     ids: (string | undefined)[];
     cooling: ReturnType<typeof setTimeout> | undefined;
+    /** Its return breakpoints are away until a call pauses at its entry to have them back. */
+    parked: boolean;
+    /** Changes to its breakpoints, one after the other (a park still removing must not undo an unpark). */
+    queue: Promise<unknown>;
   }
+
+  /** Runs `change` on `probe`'s breakpoints once its earlier changes are done. */
+  const serial = <T>(probe: Probe, change: () => Promise<T>): Promise<T> => {
+    const next = probe.queue.then(change, change);
+    probe.queue = next.catch(() => {});
+    return next;
+  };
 
   const scripts = new Map<string, string>();
   const probes = new Map<number, Probe>();
   const exitBreakpoints = new Set<string>();
+  /** Entry breakpoint id -> its probe's id: a pause there asks for the return breakpoints back. */
+  const entryBreakpoints = new Map<string, number>();
   let enabled = false;
   let trampolineId: string | undefined;
-  const counts = { returnPauses: 0, foreignPauses: 0, cooled: 0, rearmed: 0 };
+  const counts = { returnPauses: 0, foreignPauses: 0, cooled: 0, rearmed: 0, parked: 0, unparked: 0 };
 
   const post = <T>(method: string, params?: object): Promise<T> =>
     new Promise((resolve, reject) => {
@@ -97,6 +111,33 @@ export function debuggerWorkerMain(): void {
     const resume = (): void => {
       session.post('Debugger.resume', {}, () => {});
     };
+    const entry = hitBreakpoints.find((id) => entryBreakpoints.has(id));
+    if (!ours && entry !== undefined && trampolineId !== undefined) {
+      // A parked probe's call that a session took: its return breakpoints go back first.
+      const id = entryBreakpoints.get(entry)!;
+      const probe = probes.get(id);
+      const tell = (ok: boolean): void => {
+        session.post(
+          'Runtime.callFunctionOn',
+          { objectId: trampolineId, functionDeclaration: `function () { this.unparked(${id}, ${ok}); }`, silent: true },
+          resume,
+        );
+      };
+      if (probe === undefined) {
+        tell(false);
+        return;
+      }
+      counts.unparked++;
+      serial(probe, async () => {
+        probe.parked = false;
+        // Set even while the probe cools: this call must meet its return.
+        await setBreakpoints(probe, isExit);
+      }).then(
+        () => tell(true),
+        () => tell(false),
+      );
+      return;
+    }
     if (!ours || trampolineId === undefined) {
       counts.foreignPauses++;
       resume();
@@ -140,6 +181,7 @@ export function debuggerWorkerMain(): void {
       }
       probe.ids[i] = result.breakpointId;
       if (spec.exit) exitBreakpoints.add(result.breakpointId);
+      else if (spec.url === undefined) entryBreakpoints.set(result.breakpointId, probe.id);
       located++;
     }
     return located;
@@ -152,6 +194,7 @@ export function debuggerWorkerMain(): void {
       if (id === undefined || !which(probe.specs[i]!)) continue;
       probe.ids[i] = undefined;
       exitBreakpoints.delete(id);
+      entryBreakpoints.delete(id);
       await post('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
     }
   };
@@ -178,6 +221,7 @@ export function debuggerWorkerMain(): void {
       for (const probe of probes.values()) if (probe.cooling !== undefined) clearTimeout(probe.cooling);
       probes.clear();
       exitBreakpoints.clear();
+      entryBreakpoints.clear();
       if (trampolineId !== undefined) await post('Runtime.releaseObject', { objectId: trampolineId }).catch(() => {});
       trampolineId = undefined;
       if (enabled) await post('Debugger.disable');
@@ -201,7 +245,7 @@ export function debuggerWorkerMain(): void {
     },
     async arm(request) {
       const id = request.probe as number;
-      const probe: Probe = { specs: request.breakpoints as BreakpointSpec[], ids: [], cooling: undefined };
+      const probe: Probe = { id, specs: request.breakpoints as BreakpointSpec[], ids: [], cooling: undefined, parked: false, queue: Promise.resolve() };
       probes.set(id, probe);
       try {
         return await setBreakpoints(probe);
@@ -217,7 +261,7 @@ export function debuggerWorkerMain(): void {
       if (probe === undefined) return false;
       probes.delete(id);
       if (probe.cooling !== undefined) clearTimeout(probe.cooling);
-      await removeBreakpoints(probe);
+      await serial(probe, () => removeBreakpoints(probe));
       return true;
     },
     /**
@@ -231,20 +275,31 @@ export function debuggerWorkerMain(): void {
       const probe = probes.get(id);
       if (probe === undefined || probe.cooling !== undefined) return false;
       counts.cooled++;
-      await removeBreakpoints(probe, request.returns === true ? undefined : isEntry);
       probe.cooling = setTimeout(() => {
         probe.cooling = undefined;
         if (probes.get(id) !== probe) return;
         counts.rearmed++;
-        setBreakpoints(probe).catch(() => {});
+        serial(probe, () => setBreakpoints(probe, (spec) => !(spec.exit && probe.parked))).catch(() => {});
       }, request.ms as number);
+      await serial(probe, () => removeBreakpoints(probe, request.returns === true ? undefined : isEntry));
       return true;
     },
     /** The calls that were open when the probe cooled are over: its return breakpoints can go too. */
     async coolReturns(request) {
       const probe = probes.get(request.probe as number);
       if (probe === undefined || probe.cooling === undefined) return false;
-      await removeBreakpoints(probe, isExit);
+      await serial(probe, () => removeBreakpoints(probe, isExit));
+      return true;
+    },
+    /** No reported call of the probe is open and its return conditions keep finding none: its return breakpoints go. */
+    async park(request) {
+      const probe = probes.get(request.probe as number);
+      if (probe === undefined) return false;
+      counts.parked++;
+      await serial(probe, async () => {
+        probe.parked = true;
+        await removeBreakpoints(probe, isExit);
+      });
       return true;
     },
     async counts() {
