@@ -152,6 +152,20 @@ describe('probes on internal functions', () => {
     expect(run.json<{ returnPauses: number; breakpoints: number }>('WORKER')).toMatchObject({ returnPauses: 0, breakpoints: 1 });
   });
 
+  it('scans the ES modules of a process without the preload again only when a script loaded since', async () => {
+    const app = await launchApp([join(repoRoot, 'test/fixtures/probes/esm-scan.mjs')], { preload: 'none', ready: null });
+    const { match } = await app.waitForLine(/^SCANS (.*)$/, 15_000);
+    const first = ['esm-scan-first.mjs'];
+    const both = ['esm-scan-first.mjs', 'esm-scan-later.mjs'];
+    expect(JSON.parse(match[1]!)).toEqual({
+      first: { names: first, counts: { scans: 1, unchanged: 0 } },
+      again: { names: first, counts: { scans: 1, unchanged: 1 } },
+      later: { names: both, counts: { scans: 2, unchanged: 1 } },
+      last: { names: both, counts: { scans: 2, unchanged: 2 } },
+      kept: true,
+    });
+  });
+
   it('shares one probe between two sessions; each stop removes only its own', async () => {
     const app = await launchApp([join(repoRoot, 'test/fixtures/probes/two-sessions.mjs')], { preload: 'none', ready: null });
     const { match } = await app.waitForLine(/^SHARED (.*)$/, 15_000);

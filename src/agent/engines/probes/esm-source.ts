@@ -151,9 +151,10 @@ function found(url: string): void {
   byFile.set(file, esModule(file));
 }
 
-function scan(): LoadedModule[] {
+/** The ES modules loaded, from a check (and a scan if need be) at most `ttlMs` old. */
+function scan(ttlMs = SCAN_TTL_MS): LoadedModule[] {
   const now = performance.now();
-  if (scanned !== undefined && now - scanned.at < SCAN_TTL_MS) return scanned.modules;
+  if (scanned !== undefined && now - scanned.at < ttlMs) return scanned.modules;
   const before = byFile.size;
   if (!update()) return scanned?.modules ?? [];
   let modules = scanned?.modules;
@@ -163,6 +164,11 @@ function scan(): LoadedModule[] {
   }
   scanned = { at: now, modules };
   return modules;
+}
+
+/** For tests and bench/esm-scan.mjs: the modules as a catalog read after SCAN_TTL_MS would find them. */
+export function scanEsModulesNow(): LoadedModule[] {
+  return scan(0);
 }
 
 function esModule(file: string): LoadedModule {
