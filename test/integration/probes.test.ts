@@ -128,6 +128,8 @@ describe('probes on internal functions', () => {
     expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', 'h(h(pw))']]);
     expect(run.line('DEBUGGER-AFTER')).toBe('false');
     expect(run.line('PROBES-ACTIVE')).toBe('false');
+    // The worker stays for the next session, its Debugger off (it keeps nothing alive: the harness exited).
+    expect(run.line('PROBES-LINGERING')).toBe('true');
   });
 
   it('pauses for return values only so many times a second', async () => {
