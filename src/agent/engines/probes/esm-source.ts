@@ -15,7 +15,7 @@
  * modules loaded): V8 reports every script again at each enable, and enabling also
  * clears its compilation cache. So a scan is done only when a script may have loaded
  * since the last one. V8 numbers its scripts in order, one id after another, and the
- * Runtime domain (no Debugger needed) compiles a throwaway script, never run, and tells its id: the
+ * Runtime domain (no Debugger needed) compiles a throwaway script (a syntax error: nothing runs) and tells its id: the
  * id right after the previous check's throwaway means no script at all was compiled in
  * between (no ES module, no CommonJS module, no eval), and the last scan stands. A check
  * costs a fraction of a millisecond. Only the scripts with ids past the last scan's are
@@ -74,25 +74,19 @@ function post<T>(session: Session, method: string, params?: object): T {
 }
 
 /**
- * Compiles a throwaway script (never run) and returns its id: the next script id V8
- * hands out. Its text is new each time, since a text compiled before comes back from
- * the compilation cache with its old script and id.
+ * Has V8 compile a throwaway script and returns its id: the next script id V8 hands
+ * out. The script is a syntax error, so nothing runs, and the error's details name its
+ * script; Runtime.evaluate needs no Runtime.enable (which would replay the console
+ * messages V8 stored while any session was connected). Its text is new each time, since
+ * a text compiled before may come back from the compilation cache with its old script.
  */
 function nextScriptId(session: Session): number {
-  // compileScript wants the Runtime domain on; it runs nothing (no program code, no console replay for a fresh session).
-  post(session, 'Runtime.enable');
-  let scriptId: string | undefined;
-  try {
-    ({ scriptId } = post<{ scriptId?: string }>(session, 'Runtime.compileScript', {
-      expression: `// livetrace: script id mark ${markSerial++}`,
-      sourceURL: '',
-      persistScript: true,
-    }));
-  } finally {
-    post(session, 'Runtime.disable');
-  }
-  const id = Number(scriptId);
-  if (!Number.isInteger(id)) throw new Error(`no script id from Runtime.compileScript: ${String(scriptId)}`);
+  const { exceptionDetails } = post<{ exceptionDetails?: { scriptId?: string } }>(session, 'Runtime.evaluate', {
+    expression: `}// livetrace: script id mark ${markSerial++}`,
+    silent: true,
+  });
+  const id = Number(exceptionDetails?.scriptId);
+  if (!Number.isInteger(id)) throw new Error(`no script id from Runtime.evaluate: ${String(exceptionDetails?.scriptId)}`);
   return id;
 }
 

@@ -100,12 +100,12 @@ export function debuggerWorkerMain(): void {
       session.post(method, params ?? {}, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result as T)));
     });
 
-  session.on('Debugger.scriptParsed', (message: { params: { url: string; scriptId: string } }) => {
+  const onScriptParsed = (message: { params: { url: string; scriptId: string } }): void => {
     const { url, scriptId } = message.params;
     if (url) scripts.set(url, scriptId);
-  });
+  };
 
-  session.on('Debugger.paused', (message: { params: { hitBreakpoints?: string[]; callFrames: { returnValue?: Record<string, unknown> }[] } }) => {
+  const onPaused = (message: { params: { hitBreakpoints?: string[]; callFrames: { returnValue?: Record<string, unknown> }[] } }): void => {
     const { hitBreakpoints = [], callFrames } = message.params;
     const ours = hitBreakpoints.some((id) => exitBreakpoints.has(id));
     const resume = (): void => {
@@ -158,7 +158,20 @@ export function debuggerWorkerMain(): void {
       { objectId: trampolineId, functionDeclaration: 'function (value) { this.returned(value); }', arguments: [argument], silent: true },
       resume,
     );
-  });
+  };
+
+  /**
+   * The session is connected only while the Debugger is wanted: while any session is
+   * connected, Node hands every console call to V8's inspector console too (a stack
+   * trace and a stored message each, about 6-10 us a console.log measured), so the
+   * worker waiting for a next session's probes (engine.ts LINGER_MS) holds none.
+   */
+  let connected = true;
+  const listen = (): void => {
+    session.on('Debugger.scriptParsed', onScriptParsed);
+    session.on('Debugger.paused', onPaused);
+  };
+  listen();
 
   /** Sets the probe's breakpoints that `which` selects and are not set yet. */
   const setBreakpoints = async (probe: Probe, which: (spec: BreakpointSpec) => boolean = () => true): Promise<number> => {
@@ -205,6 +218,12 @@ export function debuggerWorkerMain(): void {
   const handlers: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
     async enable() {
       if (enabled) return { enabled: true };
+      if (!connected) {
+        session = new inspector.Session();
+        session.connectToMainThread();
+        connected = true;
+        listen();
+      }
       scripts.clear();
       // Scripts the debugger saw and the program no longer uses are not kept: every
       // condition evaluation compiles one.
@@ -227,6 +246,8 @@ export function debuggerWorkerMain(): void {
       if (enabled) await post('Debugger.disable');
       enabled = false;
       scripts.clear();
+      session.disconnect();
+      connected = false;
       return { enabled: false };
     },
     async script(request) {
