@@ -13,6 +13,7 @@
 import { LivetraceError, toLivetraceError, type ErrorRecord } from '../protocol/errors.js';
 import { LIVETRACE_VERSION, type AgentInfo } from '../protocol/messages.js';
 import { log } from './log.js';
+import { probeEngine } from './engines/probes/engine.js';
 import { AgentServer } from './server/server.js';
 import { IN_LOADER_THREAD } from './thread.js';
 
@@ -93,4 +94,6 @@ export async function stopAgent(): Promise<void> {
   } catch (error) {
     log.debug({ err: error }, 'stopping the agent failed');
   }
+  // The probe worker that waits for a next session's probes (probes/engine.ts LINGER_MS).
+  probeEngine.endIdle();
 }

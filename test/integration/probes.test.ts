@@ -128,6 +128,8 @@ describe('probes on internal functions', () => {
     expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', 'h(h(pw))']]);
     expect(run.line('DEBUGGER-AFTER')).toBe('false');
     expect(run.line('PROBES-ACTIVE')).toBe('false');
+    // The worker stays for the next session, its Debugger off (it keeps nothing alive: the harness exited).
+    expect(run.line('PROBES-LINGERING')).toBe('true');
   });
 
   it('pauses for return values only so many times a second', async () => {
@@ -137,10 +139,33 @@ describe('probes on internal functions', () => {
     expect(run.json<{ returnPauses: number }>('WORKER').returnPauses).toBe(2);
   });
 
+  it('parks the return breakpoints of a probe whose calls are rejected, and has them back for the next call taken', async () => {
+    // tick(0..29) are rejected: their return conditions find no call open, and the
+    // return breakpoints go after 8 of them. tick(30) pauses at its entry to have them
+    // back; it and every later call are reported with their value.
+    const run = await runHarness(['users:~tick(I) when I >= 30'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '0' });
+    expect(run.calls.map((c) => [c.args[0], c.outcome, c.value])).toEqual([...Array(20).keys()].map((k) => [30 + k, 'return', 2 * (30 + k)]));
+    expect(run.json<{ parked: number; unparked: number; returnPauses: number }>('WORKER')).toMatchObject({ parked: 1, unparked: 1, returnPauses: 20 });
+  });
+
   it('leaves return breakpoints out with LIVETRACE_PROBE_RETURNS=0: no pause, no value', async () => {
     const run = await runHarness(['users:~hashPassword'], {}, 'run', { LIVETRACE_PROBE_RETURNS: '0' });
     expect(run.calls.map(summary)).toEqual([['users.cjs:~hashPassword', [PASSWORD, 2], 'return', NOT_VISIBLE]]);
     expect(run.json<{ returnPauses: number; breakpoints: number }>('WORKER')).toMatchObject({ returnPauses: 0, breakpoints: 1 });
+  });
+
+  it('scans the ES modules of a process without the preload again only when a script loaded since', async () => {
+    const app = await launchApp([join(repoRoot, 'test/fixtures/probes/esm-scan.mjs')], { preload: 'none', ready: null });
+    const { match } = await app.waitForLine(/^SCANS (.*)$/, 15_000);
+    const first = ['esm-scan-first.mjs'];
+    const both = ['esm-scan-first.mjs', 'esm-scan-later.mjs'];
+    expect(JSON.parse(match[1]!)).toEqual({
+      first: { names: first, counts: { scans: 1, unchanged: 0 } },
+      again: { names: first, counts: { scans: 1, unchanged: 1 } },
+      later: { names: both, counts: { scans: 2, unchanged: 1 } },
+      last: { names: both, counts: { scans: 2, unchanged: 2 } },
+      kept: true,
+    });
   });
 
   it('shares one probe between two sessions; each stop removes only its own', async () => {

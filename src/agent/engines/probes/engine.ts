@@ -16,7 +16,10 @@
  * - a synchronous function's return breakpoints (its value, its duration) cost a second
  *   condition per call and a pause per reported call (about 1.5 ms); pauses are limited
  *   to LIVETRACE_PROBE_PAUSES_PER_SEC (default 30) in the process, and
- *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out.
+ *   LIVETRACE_PROBE_RETURNS=0 leaves return breakpoints out. A probe whose calls the
+ *   sessions keep rejecting parks its return breakpoints (trampoline.ts `parked`): a
+ *   rejected call then costs one condition, as an inspector logpoint does, and the next
+ *   call a session takes pauses once at its entry to have them set again.
  *
  * The reach check (engines/reach/check.ts) sets its counting breakpoints here too
  * (`count`): a probe whose only condition counts calls, under the same bookkeeping, so
@@ -49,6 +52,7 @@ import {
   registerProbe,
   unregisterProbe,
   SecondWindow,
+  PARK_AFTER,
   type ProbeRecord,
 } from './trampoline.js';
 import type { BreakpointSpec } from './worker-program.js';
@@ -78,6 +82,13 @@ const DEFAULT_HITS_PER_SECOND = 200;
 const DEFAULT_PAUSES_PER_SECOND = 30;
 /** How long a foreign-debugger check is trusted, ms. */
 const CHECK_TTL_MS = 1000;
+/**
+ * How long the worker outlives the last probe, its Debugger off, ms. Starting it costs
+ * the process some 35-40 ms of CPU (and the program's thread waits for it), which every
+ * session start paid again when the last session's check had just ended it; idle with
+ * the Debugger off, it costs the program nothing, and it is unref'd.
+ */
+export const LINGER_MS = 30_000;
 
 function perSecondFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -97,6 +108,8 @@ export const returns = { enabled: process.env.LIVETRACE_PROBE_RETURNS !== '0' };
 
 class ProbeEngine {
   private link: DebuggerLink | undefined;
+  /** The worker after the last probe went, its Debugger off, until LINGER_MS is over. */
+  private idle: { link: DebuggerLink; timer: NodeJS.Timeout } | undefined;
   private readonly armed = new Map<ProbeSubject, Armed>();
   /** Why the last `arm` failed, for the session's list of what could not be traced. */
   lastFailure: string | undefined;
@@ -194,13 +207,30 @@ class ProbeEngine {
     }
   }
 
-  /** Starts the worker and enables the Debugger (the first probe). */
+  /** Starts the worker (or takes the idle one) and enables the Debugger (the first probe). */
   private start(): void {
     this.ensureUsable();
     installTrampoline();
-    this.link = DebuggerLink.open(TRAMPOLINE_KEY);
+    const idle = this.idle;
+    this.idle = undefined;
+    if (idle !== undefined) clearTimeout(idle.timer);
+    this.link = idle !== undefined && !idle.link.isClosed ? idle.link : DebuggerLink.open(TRAMPOLINE_KEY);
     this.link.request('enable');
     calibrateCondition();
+  }
+
+  /** True while the worker waits, its Debugger off, for a probe to come (LINGER_MS). */
+  get lingering(): boolean {
+    return this.idle !== undefined;
+  }
+
+  /** Ends the idle worker now (tests, and an agent that stops). */
+  endIdle(): void {
+    const idle = this.idle;
+    this.idle = undefined;
+    if (idle === undefined) return;
+    clearTimeout(idle.timer);
+    idle.link.close();
   }
 
   /**
@@ -259,13 +289,26 @@ class ProbeEngine {
     this.link = undefined;
     this.scripts.clear();
     if (link === undefined) return;
+    let disabled = false;
     try {
-      if (!link.isClosed) link.request('disable');
+      if (!link.isClosed) {
+        link.request('disable');
+        disabled = true;
+      }
     } catch (error) {
       log.debug({ err: error }, 'disabling the Debugger failed');
-    } finally {
-      link.close();
     }
+    if (!disabled) {
+      link.close();
+      return;
+    }
+    // Kept for the next session's probes or reach check, its Debugger off.
+    this.endIdle();
+    const timer = setTimeout(() => {
+      if (this.idle?.link === link) this.endIdle();
+    }, LINGER_MS);
+    timer.unref();
+    this.idle = { link, timer };
   }
 
   private script(link: DebuggerLink, url: string): { scriptId: string; source: string; parsed: ParsedSource } {
@@ -311,10 +354,14 @@ class ProbeEngine {
       returns: breakpoints.length > 1,
       overBudget: (probe) => this.cool(probe),
       releaseReturns: (probe) => this.link?.notify('coolReturns', { probe: probe.id }),
+      park: (probe) => this.link?.notify('park', { probe: probe.id }),
       open: [],
       hits: new SecondWindow(),
       cooling: false,
       returnsHeld: false,
+      parked: false,
+      idleReturns: 0,
+      parkAfter: PARK_AFTER,
     };
     registerProbe(record);
     try {

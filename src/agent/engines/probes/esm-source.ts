@@ -9,8 +9,18 @@
  * `isModule` for an ES module. So when the catalog is read and no other source knows any
  * ES module, a short in-process session (main thread, where the inspector answers
  * synchronously) enables the Debugger, keeps the `file:` URLs of the modules, and
- * disables it again. That costs some tens of ms per scan in a small app, so a scan is
- * reused for SCAN_TTL_MS.
+ * disables it again.
+ *
+ * That scan costs the process tens of milliseconds (about 30 ms of CPU with 500 ES
+ * modules loaded): V8 reports every script again at each enable, and enabling also
+ * clears its compilation cache. So a scan is done only when a script may have loaded
+ * since the last one. V8 numbers its scripts in order, one id after another, and the
+ * Runtime domain (no Debugger needed) compiles a throwaway script (a syntax error: nothing runs) and tells its id: the
+ * id right after the previous check's throwaway means no script at all was compiled in
+ * between (no ES module, no CommonJS module, no eval), and the last scan stands. A check
+ * costs a fraction of a millisecond. Only the scripts with ids past the last scan's are
+ * looked at, and the modules found are kept (the same objects from one read to the
+ * next). A read within SCAN_TTL_MS of the last check reuses it without checking.
  *
  * Such a module's exports are live bindings nobody can replace, so its exported
  * functions are listed under their exported names with the probe engine: the pattern a
@@ -33,7 +43,7 @@ import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { internalFunctions } from './internal-source.js';
 import { insideProbe } from './trampoline.js';
 
-/** How long one scan of the loaded ES modules is reused, ms. */
+/** How long one check (and scan) of the loaded ES modules is reused, ms. */
 export const SCAN_TTL_MS = 2000;
 
 const NOTE = "ES module loaded without livetrace's preload: its exported functions are traced by probes";
@@ -41,25 +51,80 @@ const NOTE = "ES module loaded without livetrace's preload: its exported functio
 let scanned: { at: number; modules: LoadedModule[] } | undefined;
 /** Set while a scan runs: a catalog read from inside it gets nothing from this source. */
 let listing = false;
+/** The modules found so far, by file (kept from one scan to the next). */
+const byFile = new SafeMap<string, LoadedModule>();
+/** The highest script id the last scan saw (ids only grow). */
+let lastScriptId = -1;
+/** The id of the last check's throwaway script; -1 before the first. */
+let lastMarkId = -1;
+let markSerial = 0;
 
-/** The file: URLs of the ES modules V8 has loaded, or undefined when the inspector can't tell. */
-function esModuleUrls(): string[] | undefined {
+/** Figures for tests and bench/esm-scan.mjs: full scans done, and checks that found nothing new. */
+export const scanCounts = { scans: 0, unchanged: 0 };
+
+/** Posts on a connected main-thread session, which answers synchronously. */
+function post<T>(session: Session, method: string, params?: object): T {
+  let out: { error: Error | null; result: T } | undefined;
+  session.post(method, params ?? {}, (error: Error | null, result?: object) => {
+    out = { error, result: result as T };
+  });
+  if (out === undefined) throw new Error(`no synchronous answer to ${method}`);
+  if (out.error !== null) throw out.error;
+  return out.result;
+}
+
+/**
+ * Has V8 compile a throwaway script and returns its id: the next script id V8 hands
+ * out. The script is a syntax error, so nothing runs, and the error's details name its
+ * script; Runtime.evaluate needs no Runtime.enable (which would replay the console
+ * messages V8 stored while any session was connected). Its text is new each time, since
+ * a text compiled before may come back from the compilation cache with its old script.
+ */
+function nextScriptId(session: Session): number {
+  const { exceptionDetails } = post<{ exceptionDetails?: { scriptId?: string } }>(session, 'Runtime.evaluate', {
+    expression: `}// livetrace: script id mark ${markSerial++}`,
+    silent: true,
+  });
+  const id = Number(exceptionDetails?.scriptId);
+  if (!Number.isInteger(id)) throw new Error(`no script id from Runtime.evaluate: ${String(exceptionDetails?.scriptId)}`);
+  return id;
+}
+
+/**
+ * Looks at the scripts V8 loaded since the last scan and adds their ES modules to
+ * `byFile`. False when the inspector can't tell.
+ */
+function update(): boolean {
   const session = new Session();
-  const urls: string[] = [];
   try {
     session.connect();
-    session.on('Debugger.scriptParsed', (message: { params: { url?: unknown; isModule?: unknown } }) => {
+    const mark = nextScriptId(session);
+    // Nothing compiled since the last check's mark: the last scan is whole.
+    if (lastMarkId !== -1 && mark === lastMarkId + 1) {
+      lastMarkId = mark;
+      scanCounts.unchanged++;
+      return true;
+    }
+    scanCounts.scans++;
+    let highest = lastScriptId;
+    session.on('Debugger.scriptParsed', (message: { params: { scriptId?: unknown; url?: unknown; isModule?: unknown } }) => {
       const { url, isModule } = message.params;
-      if (isModule === true && typeof url === 'string' && url.startsWith('file:')) ArrayPrototypePush(urls, url);
+      const id = Number(message.params.scriptId);
+      if (!(id > lastScriptId)) return;
+      if (id > highest) highest = id;
+      if (isModule === true && typeof url === 'string' && url.startsWith('file:')) found(url);
     });
     // On the main thread the session dispatches synchronously: every scriptParsed has
     // been emitted by the time post() returns.
-    session.post('Debugger.enable');
-    session.post('Debugger.disable');
-    return urls;
+    post(session, 'Debugger.enable');
+    post(session, 'Debugger.disable');
+    lastScriptId = highest;
+    // The mark after the scan: the scan's own compiles are behind it.
+    lastMarkId = nextScriptId(session);
+    return true;
   } catch (error) {
     log.debug({ err: error }, 'no ES module list from the inspector');
-    return undefined;
+    return false;
   } finally {
     try {
       session.disconnect();
@@ -69,24 +134,35 @@ function esModuleUrls(): string[] | undefined {
   }
 }
 
-function scan(): LoadedModule[] {
+function found(url: string): void {
+  let file: string;
+  try {
+    file = fileURLToPath(url);
+  } catch {
+    return;
+  }
+  if (byFile.has(file) || isOwnFile(file)) return;
+  byFile.set(file, esModule(file));
+}
+
+/** The ES modules loaded, from a check (and a scan if need be) at most `ttlMs` old. */
+function scan(ttlMs = SCAN_TTL_MS): LoadedModule[] {
   const now = performance.now();
-  if (scanned !== undefined && now - scanned.at < SCAN_TTL_MS) return scanned.modules;
-  const modules: LoadedModule[] = [];
-  const seen = new SafeMap<string, true>();
-  for (const url of esModuleUrls() ?? []) {
-    let file: string;
-    try {
-      file = fileURLToPath(url);
-    } catch {
-      continue;
-    }
-    if (seen.has(file) || isOwnFile(file)) continue;
-    seen.set(file, true);
-    ArrayPrototypePush(modules, esModule(file));
+  if (scanned !== undefined && now - scanned.at < ttlMs) return scanned.modules;
+  const before = byFile.size;
+  if (!update()) return scanned?.modules ?? [];
+  let modules = scanned?.modules;
+  if (modules === undefined || byFile.size !== before) {
+    modules = [];
+    byFile.forEach((module) => ArrayPrototypePush(modules!, module));
   }
   scanned = { at: now, modules };
   return modules;
+}
+
+/** For tests and bench/esm-scan.mjs: the modules as a catalog read after SCAN_TTL_MS would find them. */
+export function scanEsModulesNow(): LoadedModule[] {
+  return scan(0);
 }
 
 function esModule(file: string): LoadedModule {

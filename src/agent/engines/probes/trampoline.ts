@@ -83,6 +83,8 @@ export interface ProbeRecord {
   readonly overBudget: (probe: ProbeRecord) => void;
   /** Called when the calls that were open as the probe cooled are over (see `returnsHeld`). */
   readonly releaseReturns: (probe: ProbeRecord) => void;
+  /** Called when the probe's return breakpoints are to be taken away (`parked`). */
+  readonly park: (probe: ProbeRecord) => void;
   open: OpenCall[];
   readonly hits: SecondWindow;
   /** Over budget this second: the worker has been asked to take the breakpoints away. */
@@ -92,7 +94,21 @@ export interface ProbeRecord {
    * those calls are over, since a call that never meets its return is taken for a throw.
    */
   returnsHeld: boolean;
+  /**
+   * Its return breakpoints are away: their conditions ran `parkAfter` times in a row
+   * with no reported call open (the sessions reject its calls). The next call a session
+   * takes pauses at its entry, where the worker sets them again (`unparked`).
+   */
+  parked: boolean;
+  /** Return conditions run in a row with no reported call open. */
+  idleReturns: number;
+  /** Idle returns that park the return breakpoints; doubled at each unpark, so a probe that keeps taking a call now and then stops pausing for it. */
+  parkAfter: number;
 }
+
+/** Idle returns that first park a probe's return breakpoints, and the most it grows to. */
+export const PARK_AFTER = 8;
+const PARK_AFTER_MAX = 4096;
 
 /**
  * Hits a probe may take per second before it is cooled, and pauses (to read a returned
@@ -163,6 +179,13 @@ export function countingHits(): number {
   return countHits;
 }
 let pending: { call: OpenCall; end: number } | undefined;
+/**
+ * A call that paused at its entry for its probe's return breakpoints to be set again,
+ * until the worker says they are (`unparked`). Left at the next microtask checkpoint,
+ * the pause never came (the worker stopped): its call is closed without an outcome
+ * rather than taken for a throw, since no return breakpoint was there to see it return.
+ */
+let unparking: { probe: ProbeRecord; call: OpenCall } | undefined;
 let sweepQueued = false;
 /** How many trampoline calls are running (a condition, or a pause's value hand-over). */
 let running = 0;
@@ -224,6 +247,7 @@ function sweep(): void {
       pending = undefined;
       complete(call.matched, false, NOT_VISIBLE, call.start, end);
     }
+    if (unparking !== undefined) unparkFailed();
     // forEach of the safe map: a for-of would go through the program's iterator protocol.
     probes.forEach((probe) => {
       if (probe.open.length > 0) {
@@ -237,6 +261,18 @@ function sweep(): void {
   } catch {
     // Never into the program's microtask queue.
   }
+}
+
+/** The return breakpoints were not set again: the call that asked is closed with no outcome, the probe stays parked. */
+function unparkFailed(): void {
+  const { probe, call } = unparking!;
+  unparking = undefined;
+  probe.parked = true;
+  const at = probe.open.indexOf(call);
+  if (at === -1) return;
+  probe.open.splice(at, 1);
+  closeFrame(call.frame, false);
+  complete(call.matched, false, NOT_VISIBLE, call.start, call.start);
 }
 
 /** A cooling probe with no call open any more lets its return breakpoints go. */
@@ -282,6 +318,7 @@ const trampoline = {
       }
       hooksNs += clock() - h0;
       if (matched === undefined) return false;
+      probe.idleReturns = 0;
       const start = clock();
       if (probe.async) {
         // Its duration is unknown (the call runs on after entry); its settle time is not.
@@ -290,10 +327,25 @@ const trampoline = {
       } else if (probe.returns) {
         // The call's callees (and what it schedules) nest under it, as under a wrapper.
         const frame = openFrame(matched);
-        ArrayPrototypePush(probe.open, { matched, depth: frameDepth(), start, frame });
+        const call: OpenCall = { matched, depth: frameDepth(), start, frame };
+        ArrayPrototypePush(probe.open, call);
         if (!sweepQueued) {
           sweepQueued = true;
           queueMicrotask(sweep);
+        }
+        if (probe.parked && unparking === undefined) {
+          // Pause here: the worker sets the return breakpoints before this call goes on.
+          probe.parked = false;
+          probe.parkAfter = Math.min(probe.parkAfter * 2, PARK_AFTER_MAX);
+          unparking = { probe, call };
+          pauseAskedAt = clock();
+          return true;
+        }
+        if (probe.parked) {
+          // Another probe's call is unparking (a nested call in its pause): this one can't.
+          probe.open.pop();
+          closeFrame(frame, false);
+          complete(matched, false, NOT_VISIBLE, start, start);
         }
       } else {
         complete(matched, false, NOT_VISIBLE, start, start);
@@ -315,7 +367,16 @@ const trampoline = {
     let probe: ProbeRecord | undefined;
     try {
       probe = probes.get(id);
-      if (probe === undefined || probe.open.length === 0) return false;
+      if (probe === undefined) return false;
+      if (probe.open.length === 0) {
+        // No reported call is waiting for its return: this condition was for nothing.
+        if (++probe.idleReturns >= probe.parkAfter && !probe.parked && !probe.cooling && !probe.returnsHeld) {
+          probe.parked = true;
+          probe.idleReturns = 0;
+          probe.park(probe);
+        }
+        return false;
+      }
       const depth = frameDepth();
       const open = probe.open;
       let at = open.length - 1;
@@ -369,6 +430,22 @@ const trampoline = {
   /** What `calibrateCondition` runs: the shape of a condition that takes no call. */
   noop(): boolean {
     return false;
+  },
+
+  /** The worker set the probe's return breakpoints again during the entry pause `enter` asked for (`ok` false: it could not). */
+  unparked(id: number, ok: boolean): void {
+    running++;
+    try {
+      const taken = unparking;
+      if (taken === undefined || taken.probe.id !== id) return;
+      chargeMatched(taken.call.matched, clock() - pauseAskedAt);
+      if (ok) unparking = undefined;
+      else unparkFailed();
+    } catch {
+      // Swept at the next microtask.
+    } finally {
+      running--;
+    }
   },
 
   /** The worker hands over the value of the paused return. */

@@ -68,35 +68,76 @@ export function debuggerWorkerMain(): void {
   }
 
   interface Probe {
+    id: number;
     specs: BreakpointSpec[];
     /** The breakpoint id of each spec while it is set. */
     ids: (string | undefined)[];
     cooling: ReturnType<typeof setTimeout> | undefined;
+    /** Its return breakpoints are away until a call pauses at its entry to have them back. */
+    parked: boolean;
+    /** Changes to its breakpoints, one after the other (a park still removing must not undo an unpark). */
+    queue: Promise<unknown>;
   }
+
+  /** Runs `change` on `probe`'s breakpoints once its earlier changes are done. */
+  const serial = <T>(probe: Probe, change: () => Promise<T>): Promise<T> => {
+    const next = probe.queue.then(change, change);
+    probe.queue = next.catch(() => {});
+    return next;
+  };
 
   const scripts = new Map<string, string>();
   const probes = new Map<number, Probe>();
   const exitBreakpoints = new Set<string>();
+  /** Entry breakpoint id -> its probe's id: a pause there asks for the return breakpoints back. */
+  const entryBreakpoints = new Map<string, number>();
   let enabled = false;
   let trampolineId: string | undefined;
-  const counts = { returnPauses: 0, foreignPauses: 0, cooled: 0, rearmed: 0 };
+  const counts = { returnPauses: 0, foreignPauses: 0, cooled: 0, rearmed: 0, parked: 0, unparked: 0 };
 
   const post = <T>(method: string, params?: object): Promise<T> =>
     new Promise((resolve, reject) => {
       session.post(method, params ?? {}, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result as T)));
     });
 
-  session.on('Debugger.scriptParsed', (message: { params: { url: string; scriptId: string } }) => {
+  const onScriptParsed = (message: { params: { url: string; scriptId: string } }): void => {
     const { url, scriptId } = message.params;
     if (url) scripts.set(url, scriptId);
-  });
+  };
 
-  session.on('Debugger.paused', (message: { params: { hitBreakpoints?: string[]; callFrames: { returnValue?: Record<string, unknown> }[] } }) => {
+  const onPaused = (message: { params: { hitBreakpoints?: string[]; callFrames: { returnValue?: Record<string, unknown> }[] } }): void => {
     const { hitBreakpoints = [], callFrames } = message.params;
     const ours = hitBreakpoints.some((id) => exitBreakpoints.has(id));
     const resume = (): void => {
       session.post('Debugger.resume', {}, () => {});
     };
+    const entry = hitBreakpoints.find((id) => entryBreakpoints.has(id));
+    if (!ours && entry !== undefined && trampolineId !== undefined) {
+      // A parked probe's call that a session took: its return breakpoints go back first.
+      const id = entryBreakpoints.get(entry)!;
+      const probe = probes.get(id);
+      const tell = (ok: boolean): void => {
+        session.post(
+          'Runtime.callFunctionOn',
+          { objectId: trampolineId, functionDeclaration: `function () { this.unparked(${id}, ${ok}); }`, silent: true },
+          resume,
+        );
+      };
+      if (probe === undefined) {
+        tell(false);
+        return;
+      }
+      counts.unparked++;
+      serial(probe, async () => {
+        probe.parked = false;
+        // Set even while the probe cools: this call must meet its return.
+        await setBreakpoints(probe, isExit);
+      }).then(
+        () => tell(true),
+        () => tell(false),
+      );
+      return;
+    }
     if (!ours || trampolineId === undefined) {
       counts.foreignPauses++;
       resume();
@@ -117,7 +158,20 @@ export function debuggerWorkerMain(): void {
       { objectId: trampolineId, functionDeclaration: 'function (value) { this.returned(value); }', arguments: [argument], silent: true },
       resume,
     );
-  });
+  };
+
+  /**
+   * The session is connected only while the Debugger is wanted: while any session is
+   * connected, Node hands every console call to V8's inspector console too (a stack
+   * trace and a stored message each, about 6-10 us a console.log measured), so the
+   * worker waiting for a next session's probes (engine.ts LINGER_MS) holds none.
+   */
+  let connected = true;
+  const listen = (): void => {
+    session.on('Debugger.scriptParsed', onScriptParsed);
+    session.on('Debugger.paused', onPaused);
+  };
+  listen();
 
   /** Sets the probe's breakpoints that `which` selects and are not set yet. */
   const setBreakpoints = async (probe: Probe, which: (spec: BreakpointSpec) => boolean = () => true): Promise<number> => {
@@ -140,6 +194,7 @@ export function debuggerWorkerMain(): void {
       }
       probe.ids[i] = result.breakpointId;
       if (spec.exit) exitBreakpoints.add(result.breakpointId);
+      else if (spec.url === undefined) entryBreakpoints.set(result.breakpointId, probe.id);
       located++;
     }
     return located;
@@ -152,6 +207,7 @@ export function debuggerWorkerMain(): void {
       if (id === undefined || !which(probe.specs[i]!)) continue;
       probe.ids[i] = undefined;
       exitBreakpoints.delete(id);
+      entryBreakpoints.delete(id);
       await post('Debugger.removeBreakpoint', { breakpointId: id }).catch(() => {});
     }
   };
@@ -162,6 +218,12 @@ export function debuggerWorkerMain(): void {
   const handlers: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
     async enable() {
       if (enabled) return { enabled: true };
+      if (!connected) {
+        session = new inspector.Session();
+        session.connectToMainThread();
+        connected = true;
+        listen();
+      }
       scripts.clear();
       // Scripts the debugger saw and the program no longer uses are not kept: every
       // condition evaluation compiles one.
@@ -178,11 +240,14 @@ export function debuggerWorkerMain(): void {
       for (const probe of probes.values()) if (probe.cooling !== undefined) clearTimeout(probe.cooling);
       probes.clear();
       exitBreakpoints.clear();
+      entryBreakpoints.clear();
       if (trampolineId !== undefined) await post('Runtime.releaseObject', { objectId: trampolineId }).catch(() => {});
       trampolineId = undefined;
       if (enabled) await post('Debugger.disable');
       enabled = false;
       scripts.clear();
+      session.disconnect();
+      connected = false;
       return { enabled: false };
     },
     async script(request) {
@@ -201,7 +266,7 @@ export function debuggerWorkerMain(): void {
     },
     async arm(request) {
       const id = request.probe as number;
-      const probe: Probe = { specs: request.breakpoints as BreakpointSpec[], ids: [], cooling: undefined };
+      const probe: Probe = { id, specs: request.breakpoints as BreakpointSpec[], ids: [], cooling: undefined, parked: false, queue: Promise.resolve() };
       probes.set(id, probe);
       try {
         return await setBreakpoints(probe);
@@ -217,7 +282,7 @@ export function debuggerWorkerMain(): void {
       if (probe === undefined) return false;
       probes.delete(id);
       if (probe.cooling !== undefined) clearTimeout(probe.cooling);
-      await removeBreakpoints(probe);
+      await serial(probe, () => removeBreakpoints(probe));
       return true;
     },
     /**
@@ -231,20 +296,31 @@ export function debuggerWorkerMain(): void {
       const probe = probes.get(id);
       if (probe === undefined || probe.cooling !== undefined) return false;
       counts.cooled++;
-      await removeBreakpoints(probe, request.returns === true ? undefined : isEntry);
       probe.cooling = setTimeout(() => {
         probe.cooling = undefined;
         if (probes.get(id) !== probe) return;
         counts.rearmed++;
-        setBreakpoints(probe).catch(() => {});
+        serial(probe, () => setBreakpoints(probe, (spec) => !(spec.exit && probe.parked))).catch(() => {});
       }, request.ms as number);
+      await serial(probe, () => removeBreakpoints(probe, request.returns === true ? undefined : isEntry));
       return true;
     },
     /** The calls that were open when the probe cooled are over: its return breakpoints can go too. */
     async coolReturns(request) {
       const probe = probes.get(request.probe as number);
       if (probe === undefined || probe.cooling === undefined) return false;
-      await removeBreakpoints(probe, isExit);
+      await serial(probe, () => removeBreakpoints(probe, isExit));
+      return true;
+    },
+    /** No reported call of the probe is open and its return conditions keep finding none: its return breakpoints go. */
+    async park(request) {
+      const probe = probes.get(request.probe as number);
+      if (probe === undefined) return false;
+      counts.parked++;
+      await serial(probe, async () => {
+        probe.parked = true;
+        await removeBreakpoints(probe, isExit);
+      });
       return true;
     },
     async counts() {
