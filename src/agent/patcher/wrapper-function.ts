@@ -109,6 +109,15 @@ function preTest(k: number): string {
 }
 
 /** The per-site helpers of an arity-specialised wrapper: the pre-test, the gate, the first hook's question. */
+/** The rate gate's test in a compiled wrapper (this one's and the Proxy wrapper's): a token left, or the call is dropped and counted. */
+export const OPEN_GATE = `  const open = (gate) => {
+    if (gate.tokens > 0) return true;
+    gate.dropped++;
+    state.skipped++;
+    return false;
+  };
+`;
+
 function helpers(params: string, pick: string): string {
   return `  const passes = (pre, at${params.replace('...more', '').replace(/, $/, '').replace(/^(?=a)/, ', ')}) => {
     try {
@@ -119,13 +128,7 @@ function helpers(params: string, pick: string): string {
     state.skipped++;
     return false;
   };
-  const open = (gate) => {
-    if (gate.tokens > 0) return true;
-    gate.dropped++;
-    state.skipped++;
-    return false;
-  };
-  const ask = (hooks, self, args, newTarget) => {
+${OPEN_GATE}  const ask = (hooks, self, args, newTarget) => {
     let first;
     try {
       first = hooks[0].enter(self, args, newTarget);

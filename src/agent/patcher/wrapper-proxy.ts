@@ -13,7 +13,7 @@
  * trap itself, and a taken call run between `enter` and `returned`/`threw`. The rethrow
  * lines carry Node's `node-do-not-add-exception-line` marker for the same reason.
  */
-import { ask, type WrapperParts } from './wrapper-function.js';
+import { ask, OPEN_GATE, type WrapperParts } from './wrapper-function.js';
 import { ANY_ARITY, compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
 
 const reflectGet = Reflect.get;
@@ -43,13 +43,7 @@ const PROXY_BODY = `'use strict';
     state.skipped++;
     return false;
   };
-  const open = (gate) => {
-    if (gate.tokens > 0) return true;
-    gate.dropped++;
-    state.skipped++;
-    return false;
-  };
-  const proxy = new Proxy(original, {
+${OPEN_GATE}  const proxy = new Proxy(original, {
     apply(target, self, args) {
       const hooks = state.hooks;
       if (hooks !== null && guard.busy === 0 && (state.pre === null || passes(state.pre, args[state.at])) && (state.gate === null || open(state.gate))) {

@@ -3,9 +3,8 @@
 // the order of its microtasks, and a hooked async function is reported as the wrapper path
 // reports one: its call ends (pending) where the caller gets its promise, and settles with
 // what the promise settles with.
-import { runInThisContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { instrumentModule } from '../../../../src/agent/engines/preload/instrument.js';
+import { load, rewrite as rewriteAt } from './module-case.js';
 import { bodySiteOf, originalText } from '../../../../src/agent/patcher/body-site.js';
 import { parentOf, releaseAsyncContext, retainAsyncContext } from '../../../../src/agent/patcher/context.js';
 import type { Ending } from '../../../../src/agent/patcher/dispatch.js';
@@ -14,19 +13,7 @@ import { addHook, removeHook, siteFor } from '../../../../src/agent/patcher/site
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
 const nativeToString = Function.prototype.toString;
-
-function load(code: string): Record<string, any> {
-  const module = { exports: {} as Record<string, any> };
-  const fn = runInThisContext(`(function (exports, module) {${code}\n})`) as (e: unknown, m: unknown) => void;
-  fn.call(module.exports, module.exports, module);
-  return module.exports;
-}
-
-function rewrite(code: string): string {
-  const out = instrumentModule(code, '/app/async-case.js');
-  if (out === undefined) throw new Error('not instrumented');
-  return out;
-}
+const rewrite = (code: string): string => rewriteAt(code, '/app/async-case.js');
 
 async function settle(p: unknown): Promise<unknown> {
   try {

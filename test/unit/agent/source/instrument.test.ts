@@ -1,9 +1,8 @@
 // Body instrumentation (src/agent/source/instrument.ts, src/agent/patcher/body-site.ts): each
 // case runs a module's code as written and as rewritten, and compares; then hooks a function
 // through the patcher and checks the events.
-import { runInThisContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { instrumentModule } from '../../../../src/agent/engines/preload/instrument.js';
+import { load, rewrite } from './module-case.js';
 import { bodyRegistry, bodySiteOf, originalText } from '../../../../src/agent/patcher/body-site.js';
 import { markedSites, stripInserted } from '../../../../src/agent/source/instrument.js';
 import { addHook, removeHook, siteFor, siteOfWrapper } from '../../../../src/agent/patcher/site.js';
@@ -12,20 +11,6 @@ import { pinExports } from '../../../../src/agent/engines/preload/cjs.js';
 import { RecordingHook } from '../patcher/recording-hook.js';
 
 const nativeToString = Function.prototype.toString;
-
-/** Evaluates a CommonJS module body; returns its exports. */
-function load(code: string): Record<string, any> {
-  const module = { exports: {} as Record<string, any> };
-  const fn = runInThisContext(`(function (exports, module) {${code}\n})`) as (e: unknown, m: unknown) => void;
-  fn.call(module.exports, module.exports, module);
-  return module.exports;
-}
-
-function rewrite(code: string): string {
-  const out = instrumentModule(code, '/app/case.js');
-  if (out === undefined) throw new Error('not instrumented');
-  return out;
-}
 
 /** Runs `code` both ways; `run` gets the exports and returns something comparable. */
 function same(code: string, run: (exports: Record<string, any>) => unknown): { plain: unknown; instrumented: unknown; exports: Record<string, any> } {
