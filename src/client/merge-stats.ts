@@ -7,8 +7,8 @@
  * only its latest loses nothing, and a target that stopped keeps counting with its final
  * record.
  */
-import type { FunctionStats, StatsRecord } from '../protocol/events.js';
-import { Sketch, mergeSketches, type SketchData } from '../protocol/sketch.js';
+import type { StatsRecord } from '../protocol/events.js';
+import { mergeFunctionStats } from '../protocol/function-stats.js';
 
 /** A stats record standing for several targets: `pids` says which; `session` is 'merged'. */
 export interface MergedStatsRecord extends StatsRecord {
@@ -54,34 +54,4 @@ export class StatsMerger {
       functions: mergeFunctionStats(records.map((r) => r.functions)),
     };
   }
-}
-
-/** Function stats of several targets merged by function name. */
-export function mergeFunctionStats(lists: FunctionStats[][]): FunctionStats[] {
-  const byFn = new Map<string, { calls: number; errors: number; sketches: SketchData[]; hist: boolean }>();
-  for (const list of lists) {
-    for (const f of list) {
-      let entry = byFn.get(f.fn);
-      if (entry === undefined) byFn.set(f.fn, (entry = { calls: 0, errors: 0, sketches: [], hist: false }));
-      entry.calls += f.calls;
-      entry.errors += f.errors;
-      if (f.sketch !== undefined) entry.sketches.push(f.sketch);
-      if (f.p50 !== undefined) entry.hist = true;
-    }
-  }
-  const out: FunctionStats[] = [];
-  for (const [fn, entry] of byFn) {
-    const stats: FunctionStats = { fn, calls: entry.calls, errors: entry.errors };
-    if (entry.hist && entry.sketches.length > 0) {
-      const sketch: Sketch = mergeSketches(entry.sketches);
-      // Rounded to whole ns as the agent's own quantiles are.
-      stats.p50 = Math.round(sketch.quantile(0.5));
-      stats.p90 = Math.round(sketch.quantile(0.9));
-      stats.p99 = Math.round(sketch.quantile(0.99));
-      stats.max = sketch.count === 0 ? 0 : sketch.max;
-      stats.sketch = sketch.toData();
-    }
-    out.push(stats);
-  }
-  return out;
 }

@@ -5,10 +5,9 @@
  * text, name, length, inspect), and the calls it makes through its own references are
  * reported with their settled values and with the call tree across await.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, launchApp } from './fixture-app.js';
-import { reachDir } from './reach-harness.js';
+import { cleanup } from './fixture-app.js';
+import { runIdentityScript } from './reach-harness.js';
 
 afterEach(cleanup);
 
@@ -21,15 +20,8 @@ interface Call {
   error?: unknown;
 }
 
-async function run(flavour: 'plain' | 'cjs', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
-  const app = await launchApp([join(reachDir, 'identity', 'async-run.mjs'), flavour], { preload: flavour === 'plain' ? 'none' : 'require', ready: null, env });
-  await app.waitForLine(/^DONE$/);
-  const exit = await app.exited;
-  expect(exit.code, app.stderr()).toBe(0);
-  expect(app.stderr()).toBe('');
-  const observed = app.lines.find((line) => line.startsWith('OBSERVED '))!.slice('OBSERVED '.length);
-  const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as Call);
-  return { observed, calls };
+function run(flavour: 'plain' | 'cjs', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
+  return runIdentityScript<Call>('async-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : 'require', env });
 }
 
 describe('async functions under body instrumentation', () => {

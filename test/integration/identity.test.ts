@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, launchApp } from './fixture-app.js';
-import { reachDir, runReach, type SeenCall } from './reach-harness.js';
+import { reachDir, runIdentityScript, runReach, type SeenCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
@@ -138,14 +138,8 @@ describe('body instrumentation under the preload (LIVETRACE_INSTRUMENT)', () => 
   }
 
   async function treeRun(env: Record<string, string>): Promise<{ results: string; calls: TreeCall[] }> {
-    const app = await launchApp([join(reachDir, 'identity', 'tree-run.mjs'), 'cjs'], { preload: 'require', ready: null, env });
-    await app.waitForLine(/^DONE$/);
-    const exit = await app.exited;
-    expect(exit.code, app.stderr()).toBe(0);
-    expect(app.stderr()).toBe('');
-    const results = app.lines.find((line) => line.startsWith('RESULTS '))!.slice('RESULTS '.length);
-    const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as TreeCall);
-    return { results, calls };
+    const { observed, calls } = await runIdentityScript<TreeCall>('tree-run.mjs', 'cjs', 'RESULTS', { preload: 'require', env });
+    return { results: observed, calls };
   }
 
   it("sees a library's calls through its own references, with call-tree parents, returns and throws", async () => {

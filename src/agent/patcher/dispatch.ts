@@ -161,14 +161,7 @@ export function returned(call: ActiveCall, value: unknown): void {
  * (a pending ending's value is not reported). Never throws.
  */
 export function suspended(call: ActiveCall): void {
-  engine.busy++;
-  try {
-    const end = clock();
-    popFrame(call.frame);
-    finish(call.frame.matched, { threw: false, pending: true, value: undefined, start: call.start, end });
-  } finally {
-    engine.busy--;
-  }
+  end(call, false, true, undefined);
 }
 
 /** What a call's promise settled with, to every hook that took it (as promise-watch.ts tells them). Never throws. */
@@ -186,11 +179,16 @@ export function settled(call: ActiveCall, rejected: boolean, value: unknown): vo
 
 /** The original threw `error` (which the wrapper rethrows itself). Never throws. */
 export function threw(call: ActiveCall, error: unknown): void {
+  end(call, true, false, error);
+}
+
+/** A call's end that needs no look at its value (a throw, a first suspension). Never throws. */
+function end(call: ActiveCall, threw: boolean, pending: boolean, value: unknown): void {
   engine.busy++;
   try {
-    const end = clock();
+    const at = clock();
     popFrame(call.frame);
-    finish(call.frame.matched, { threw: true, pending: false, value: error, start: call.start, end });
+    finish(call.frame.matched, { threw, pending, value, start: call.start, end: at });
   } finally {
     engine.busy--;
   }

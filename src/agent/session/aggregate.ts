@@ -6,6 +6,7 @@
  */
 import type { FunctionStats } from '../../protocol/events.js';
 import type { Matcher } from '../../pattern/match/matcher.js';
+import { byCalls, functionStats } from '../../protocol/function-stats.js';
 import { Sketch } from '../../protocol/sketch.js';
 import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 
@@ -34,24 +35,8 @@ export class Aggregator {
 
   snapshot(): FunctionStats[] {
     const out: FunctionStats[] = [];
-    for (const [fn, agg] of this.byFn) {
-      const latency = agg.latency;
-      ArrayPrototypePush(out, 
-        latency === undefined
-          ? { fn, calls: agg.calls, errors: agg.errors }
-          : {
-              fn,
-              calls: agg.calls,
-              errors: agg.errors,
-              p50: Math.round(latency.quantile(0.5)),
-              p90: Math.round(latency.quantile(0.9)),
-              p99: Math.round(latency.quantile(0.99)),
-              max: Math.round(latency.max),
-              sketch: latency.toData(),
-            },
-      );
-    }
-    return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
+    for (const [fn, agg] of this.byFn) ArrayPrototypePush(out, functionStats(fn, agg.calls, agg.errors, agg.latency));
+    return byCalls(out);
   }
 }
 

@@ -16,7 +16,7 @@
  * last second before a stop the main thread decided (time, the user) may not be.
  */
 import type { FunctionStats, StopReason, ThreadEnd, ThreadFunctionStats } from '../../protocol/events.js';
-import { Sketch } from '../../protocol/sketch.js';
+import { mergeFunctionStats } from '../../protocol/function-stats.js';
 import { ArrayPrototypePush, SafeMap } from '../../safe/intrinsics.js';
 import type { ThreadAccount } from '../threads/channel.js';
 
@@ -143,38 +143,4 @@ export class ThreadStats {
     for (const [thread, { functions }] of this.latest) if (functions.length > 0) ArrayPrototypePush(out, { thread, functions });
     return out.sort((a, b) => a.thread - b.thread);
   }
-}
-
-/** Function stats of several threads merged by function name (as client/merge-stats.ts does across processes). */
-function mergeFunctionStats(lists: FunctionStats[][]): FunctionStats[] {
-  const byFn = new SafeMap<string, { calls: number; errors: number; sketch: Sketch | undefined }>();
-  for (const list of lists) {
-    for (const f of list) {
-      let entry = byFn.get(f.fn);
-      if (entry === undefined) byFn.set(f.fn, (entry = { calls: 0, errors: 0, sketch: undefined }));
-      entry.calls += f.calls;
-      entry.errors += f.errors;
-      if (f.sketch !== undefined) (entry.sketch ??= new Sketch(f.sketch.alpha)).merge(f.sketch);
-    }
-  }
-  const out: FunctionStats[] = [];
-  for (const [fn, { calls, errors, sketch }] of byFn) {
-    ArrayPrototypePush(
-      out,
-      sketch === undefined
-        ? { fn, calls, errors }
-        : {
-            fn,
-            calls,
-            errors,
-            // Rounded to whole ns as aggregate.ts's own quantiles are.
-            p50: Math.round(sketch.quantile(0.5)),
-            p90: Math.round(sketch.quantile(0.9)),
-            p99: Math.round(sketch.quantile(0.99)),
-            max: Math.round(sketch.max),
-            sketch: sketch.toData(),
-          },
-    );
-  }
-  return out.sort((a, b) => b.calls - a.calls || a.fn.localeCompare(b.fn));
 }
