@@ -14,7 +14,7 @@
 // A process of its own: the Debugger changes the cost of every async call while it is on.
 import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
-import { budget } from '../dist/esm/agent/engines/probes/trampoline.js';
+import { budget } from '../dist/esm/agent/engines/probes/hit-budget.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
 const target = createRequire(import.meta.url)('./fixtures/target.cjs');

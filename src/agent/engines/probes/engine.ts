@@ -41,7 +41,6 @@ import { locateFunctions, type LocatedFunction, type ParsedSource } from '../../
 import { releaseOuterPromises, retainOuterPromises } from './outer-promise.js';
 import {
   TRAMPOLINE_KEY,
-  budget,
   calibrateCondition,
   countCondition,
   entryCondition,
@@ -51,10 +50,9 @@ import {
   registerCounter,
   registerProbe,
   unregisterProbe,
-  SecondWindow,
-  PARK_AFTER,
-  type ProbeRecord,
 } from './trampoline.js';
+import { budget, SecondWindow } from './hit-budget.js';
+import { PARK_AFTER, type ProbeRecord } from './probe-record.js';
 import type { BreakpointSpec } from './worker-program.js';
 import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 

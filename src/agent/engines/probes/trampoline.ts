@@ -49,91 +49,17 @@
  */
 import { clock } from '../../clock.js';
 import type { Ending, Hook } from '../../patcher/dispatch.js';
-import type { Site } from '../../patcher/site.js';
-import { checkpoint, closeFrame, openFrame, type PushedFrame } from '../../patcher/context.js';
+import { checkpoint, closeFrame, openFrame } from '../../patcher/context.js';
 import { engine } from '../../patcher/guard.js';
 import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
 import { isNativePromise, watchPromise } from '../../patcher/promise-watch.js';
 import { conditionCost, TRAMPOLINE_KEY } from './condition.js';
+import { budget, charge, chargeMatched, SecondWindow } from './hit-budget.js';
+import { NOT_VISIBLE, PARK_AFTER_MAX, type OpenCall, type ProbeRecord } from './probe-record.js';
 import { frameDepth } from './frame-depth.js';
 import { takeOuterPromise } from './outer-promise.js';
 
 export { calibrateCondition, conditionCost, countCondition, entryCondition, exitCondition, TRAMPOLINE_KEY } from './condition.js';
-
-/** What a probe reports where it cannot see the value: a thrown value, or a return it missed. */
-export class NotVisibleToProbe {}
-const NOT_VISIBLE: NotVisibleToProbe = Object.freeze(new NotVisibleToProbe());
-
-interface OpenCall {
-  readonly matched: (Hook | object)[];
-  readonly depth: number;
-  readonly start: number;
-  /** The call's frame in the call-tree context (it knows the context it replaced). */
-  readonly frame: PushedFrame;
-}
-
-export interface ProbeRecord {
-  readonly id: number;
-  /** The patcher site whose hooks the probe runs (the sessions tracing the function). */
-  readonly site: Site;
-  readonly async: boolean;
-  /** The probe has return breakpoints (a synchronous function). */
-  readonly returns: boolean;
-  /** Called once when the probe goes over its hit budget. */
-  readonly overBudget: (probe: ProbeRecord) => void;
-  /** Called when the calls that were open as the probe cooled are over (see `returnsHeld`). */
-  readonly releaseReturns: (probe: ProbeRecord) => void;
-  /** Called when the probe's return breakpoints are to be taken away (`parked`). */
-  readonly park: (probe: ProbeRecord) => void;
-  open: OpenCall[];
-  readonly hits: SecondWindow;
-  /** Over budget this second: the worker has been asked to take the breakpoints away. */
-  cooling: boolean;
-  /**
-   * It cooled while reported calls of it were open: its return breakpoints stay until
-   * those calls are over, since a call that never meets its return is taken for a throw.
-   */
-  returnsHeld: boolean;
-  /**
-   * Its return breakpoints are away: their conditions ran `parkAfter` times in a row
-   * with no reported call open (the sessions reject its calls). The next call a session
-   * takes pauses at its entry, where the worker sets them again (`unparked`).
-   */
-  parked: boolean;
-  /** Return conditions run in a row with no reported call open. */
-  idleReturns: number;
-  /** Idle returns that park the return breakpoints; doubled at each unpark, so a probe that keeps taking a call now and then stops pausing for it. */
-  parkAfter: number;
-}
-
-/** Idle returns that first park a probe's return breakpoints, and the most it grows to. */
-export const PARK_AFTER = 8;
-const PARK_AFTER_MAX = 4096;
-
-/**
- * Hits a probe may take per second before it is cooled, and pauses (to read a returned
- * value, about a millisecond and a half each) all probes may take per second; past
- * that, a reported call is reported without its value. 0: no limit.
- */
-export const budget = { hitsPerSecond: 0, pausesPerSecond: 0 };
-
-/** Counts events in windows of one second. */
-export class SecondWindow {
-  /** clock() when the current window began. */
-  start = 0;
-  private count = 0;
-
-  /** Counts one event; true while this second's count is within `limit` (0: no limit). */
-  take(limit: number): boolean {
-    if (limit <= 0) return true;
-    const now = clock();
-    if (now - this.start >= 1e9) {
-      this.start = now;
-      this.count = 0;
-    }
-    return ++this.count <= limit;
-  }
-}
 
 const pauses = new SecondWindow();
 
@@ -145,29 +71,6 @@ let hooksNs = 0;
 
 /** clock() when a pause was asked for (leave returned true), for the pause's charge. */
 let pauseAskedAt = 0;
-
-/** Charges `ns` to every hook on the site (each session tracing it pays the whole hit). */
-function charge(site: Site, ns: number): void {
-  const hooks = site.state.hooks;
-  if (hooks === null) return;
-  for (let i = 0; i < hooks.length; i++) {
-    try {
-      hooks[i]!.charge?.(ns);
-    } catch {
-      // Hooks guard themselves.
-    }
-  }
-}
-
-function chargeMatched(matched: (Hook | object)[], ns: number): void {
-  for (let i = 0; i < matched.length; i += 2) {
-    try {
-      (matched[i] as Hook).charge?.(ns);
-    } catch {
-      // Hooks guard themselves.
-    }
-  }
-}
 
 const probes = new SafeMap<number, ProbeRecord>();
 /** Counting breakpoints (the reach check's): what each one's condition calls. */
