@@ -76,8 +76,10 @@ export interface BodySiteInfo {
   offset: number;
   /** Evaluated once (one closure): the body hands no closure to `enter`. */
   once: boolean;
-  /** An async function: its call ends at its first `await`, its result is what it settles with. */
+  /** An async function: its call ends at its first `await`, its result is what it settles with. An async generator too. */
   async: boolean;
+  /** A generator or async generator: its hidden parameter calls `g` at the call (instrument-plan.ts). */
+  generator: boolean;
 }
 
 export interface Instrumented {
@@ -123,7 +125,7 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
     const plan = planFunction(info, tag, firstId + index, index, source);
     if (plan === undefined) continue;
     for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
-    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0', async: info.async };
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0', async: info.async, generator: info.generator };
     ArrayPrototypePush(sites, site);
     ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
   }
