@@ -264,9 +264,7 @@ export class BodySite {
 }
 
 const promiseThen = Promise.prototype.then;
-// eslint-disable-next-line @typescript-eslint/no-empty-function
 const GeneratorPrototype = ObjectGetPrototypeOf(function* () {}.prototype) as object;
-// eslint-disable-next-line @typescript-eslint/no-empty-function
 const AsyncGeneratorPrototype = ObjectGetPrototypeOf(async function* () {}.prototype) as object;
 
 /**
