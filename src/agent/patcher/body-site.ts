@@ -24,6 +24,11 @@
  * settles it with what its promise settles with (`settle`). Its promise itself is never
  * touched, so no mirror is needed for unhandled rejections (promise-watch.ts).
  *
+ * A generator's call is seen by its hidden parameter (`g`, source/instrument-plan.ts), as
+ * its parameters are bound: begun and returned at once, as a wrapper reports it, with a
+ * value made as the generator object is made a moment later (`freshGenerator`). Its body,
+ * untouched, runs later inside whatever call runs it, as behind a wrapper.
+ *
  * How a patcher site knows a function is instrumented: the inserted text carries a marker
  * comment with the site id, found in the pristine `Function.prototype.toString` text; the
  * marker of the function itself (not of a nested one) is the one at the offset the rewrite
