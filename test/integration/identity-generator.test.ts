@@ -1,6 +1,6 @@
 /**
  * Issue 12: generators and async generators of a module selected for body instrumentation
- * (LIVETRACE_INSTRUMENT) under the --require preload. The program observes exactly what it
+ * (LIVETRACE_INSTRUMENT) under the --require and --import preloads. The program observes exactly what it
  * does untraced (results, return()/throw() part way, a generator never iterated, the
  * library's own references to its functions, text, name, length, inspect), each call made
  * through the exports is reported as the wrapper path (pinning) reports it, and the calls
@@ -22,8 +22,9 @@ interface Call {
   error?: unknown;
 }
 
-function run(flavour: 'plain' | 'cjs', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
-  return runIdentityScript<Call>('gen-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : 'require', env });
+/** 'cjs': the --require preload (CJS build); 'esm': the --import preload (ESM build). */
+function run(flavour: 'plain' | 'cjs' | 'esm', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
+  return runIdentityScript<Call>('gen-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : flavour === 'cjs' ? 'require' : 'import', env });
 }
 
 const short = (fn: string) => fn.replace('identity/gen-lib.cjs:', '');
@@ -34,6 +35,11 @@ describe('generators under body instrumentation', () => {
   it('the program observes what it does untraced, its own references included; the calls are reported as the wrapper path reports them, and more', async () => {
     const [plain, traced, pinned] = await Promise.all([run('plain'), run('cjs', { LIVETRACE_INSTRUMENT: 'identity/gen-lib.cjs' }), run('cjs')]);
     expect(traced.observed).toBe(plain.observed);
+    const viaImport = await run('esm', { LIVETRACE_INSTRUMENT: 'identity/gen-lib.cjs' });
+    expect(viaImport.observed).toBe(plain.observed);
+    // Parents are not compared here: this session is the ESM build's, the body sites the
+    // preload's (the CJS build), and each copy of livetrace keeps its own call-tree context.
+    expect(viaImport.calls.map((c) => [c.fn, c.args, c.value])).toEqual(traced.calls.map((c) => [c.fn, c.args, c.value]));
     const observed = JSON.parse(plain.observed) as { own: boolean[]; log: string[] };
     expect(observed.own).toEqual([true, true, true, true, true, true]);
     expect(observed.log).not.toContain('never ran');

@@ -41,7 +41,7 @@ import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
 import type { SiteState } from './wrapper-compile.js';
 import { markedSites, stripInserted } from '../source/instrument-markers.js';
-import { ArrayPrototypePush, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, FunctionPrototypeToString, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
  * A call some hook took. How it ends is known only in the body's own `finally` (a user's
@@ -298,7 +298,6 @@ export interface BodyRegistry {
 }
 
 const REGISTRY_KEY = Symbol.for('livetrace.body.v1');
-const nativeToString = Function.prototype.toString;
 
 function randomTag(): string {
   let tag = 'lt';
@@ -341,7 +340,10 @@ export function bodySiteOf(fn: Function): BodySite | undefined {
   const registry = existingRegistry();
   if (registry === undefined || registry.sites.length === 0) return undefined;
   try {
-    const text = ReflectApply(nativeToString, fn, []) as string;
+    // The built-in, not `Function.prototype.toString` as found: a copy of livetrace loaded
+    // after another one replaced it (wrapper-identity.ts: the --import preload's ESM build
+    // beside the CJS build that compiled the module) would read texts with the markers cut out.
+    const text = FunctionPrototypeToString(fn as () => void);
     for (const [id, at] of markedSites(text, registry.tag)) {
       const site = registry.sites[id];
       if (site !== undefined && site.offset === at) return site;
