@@ -164,6 +164,43 @@ describe('generators keep their semantics', () => {
     expect(bodySiteOf(e.ok)).toBeDefined();
   });
 
+  it('more shapes: quoted, numeric and computed keys, destructured defaults, a parameter named length, nested functions with their own arguments', () => {
+    const code = `exports.o = { *'quoted key'(a) { yield a; }, *7(b) { yield b; }, async *[\`k\` + 1](c) { yield c; } };
+      class S { static async *[Symbol.asyncIterator]() { yield 's'; } }
+      exports.S = S;
+      exports.d = function* d({ a } = { a: 1 }, [b] = [2]) { yield [a, b, arguments.length]; };
+      exports.len = function* len(length) { yield length; };
+      exports.inner = function* inner(a) { function h() { return arguments[0]; } a = 4; yield [h(9), a]; };
+      exports.member = function* member(a) { yield a.arguments; };`;
+    const run = async (e: Record<string, any>) => {
+      const out: unknown[] = [[...e.o['quoted key'](1)], [...e.o[7](2)], [...e.d()], [...e.d({ a: 3 }, [4], 5)], [...e.len(6)], [...e.inner(1)], [...e.member({ arguments: 'x' })]];
+      for await (const v of e.o.k1(3)) out.push(v);
+      for await (const v of e.S) out.push(v);
+      return out;
+    };
+    return (async () => {
+      const plain = await run(load(code));
+      const e = load(rewrite(code));
+      expect(await run(e)).toEqual(plain);
+      for (const f of [e.o['quoted key'], e.o[7], e.o.k1, e.S[Symbol.asyncIterator], e.d, e.len, e.inner]) {
+        expect(bodySiteOf(f), nativeToString.call(f)).toBeDefined();
+        expect(originalText(nativeToString.call(f))).not.toContain('length"');
+      }
+      // Sloppy, simple parameters, and `arguments` named (here as a property): left alone, to be sure.
+      expect(bodySiteOf(e.member)).toBeUndefined();
+    })();
+  });
+
+  it('closures of one generator share its site, and hooking one reports that one only (its own name names it)', () => {
+    const e = load(rewrite(`exports.make = function (k) { return function* made(x) { yield k + x; }; }; exports.a = exports.make('a'); exports.b = exports.make('b');`));
+    expect(bodySiteOf(e.a)).toBe(bodySiteOf(e.b));
+    const { hook, unpatch } = patch(e, 'a');
+    expect([...e.b(1), ...e.a(2)]).toEqual(['b1', 'a2']);
+    unpatch();
+    expect(hook.entered).toBe(1);
+    expect(hook.endings.length).toBe(1);
+  });
+
   it('an unnamed generator nested in a sloppy function is named by nothing it could use (arguments.callee throws there): left to pinning', () => {
     const e = load(rewrite(`exports.make = function () { return function* () { yield 1; }; };`));
     expect(bodySiteOf(e.make())).toBeUndefined();
