@@ -24,6 +24,11 @@
  * settles it with what its promise settles with (`settle`). Its promise itself is never
  * touched, so no mirror is needed for unhandled rejections (promise-watch.ts).
  *
+ * A generator's call is seen by its hidden parameter (`g`, source/instrument-plan.ts), as
+ * its parameters are bound: begun and returned at once, as a wrapper reports it, with a
+ * value made as the generator object is made a moment later (`freshGenerator`). Its body,
+ * untouched, runs later inside whatever call runs it, as behind a wrapper.
+ *
  * How a patcher site knows a function is instrumented: the inserted text carries a marker
  * comment with the site id, found in the pristine `Function.prototype.toString` text; the
  * marker of the function itself (not of a nested one) is the one at the offset the rewrite
@@ -36,7 +41,7 @@ import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
 import type { SiteState } from './wrapper-compile.js';
 import { markedSites, stripInserted } from '../source/instrument-markers.js';
-import { ArrayPrototypePush, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, FunctionPrototypeToString, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
  * A call some hook took. How it ends is known only in the body's own `finally` (a user's
@@ -70,7 +75,11 @@ export class ClosureState implements SiteState {
   gate: SiteState['gate'] = null;
   arity = -1;
   skipped = 0;
-  constructor(private readonly body: BodySite) {}
+  constructor(
+    private readonly body: BodySite,
+    /** The closure itself: a generator's call reports a value made from its `prototype` (BodySite.g). */
+    readonly fn: Function,
+  ) {}
 
   get hooks(): Hook[] | null {
     return this.own;
@@ -103,15 +112,17 @@ export class BodySite {
     readonly offset: number,
     /** Evaluated once: every closure (there is one) shares one state, and the body hands none to `enter`. */
     readonly once: boolean,
-    /** An async function (its body's awaits call `a` and `w`). */
+    /** An async function (its body's awaits call `a` and `w`), or an async generator. */
     readonly async: boolean = false,
+    /** A generator or async generator (its hidden parameter calls `g`). */
+    readonly generator: boolean = false,
   ) {}
 
   /** The patcher state of closure `fn`. */
   stateFor(fn: Function): ClosureState {
-    if (this.once) return (this.only ??= new ClosureState(this));
+    if (this.once) return (this.only ??= new ClosureState(this, fn));
     let state = this.closures.get(fn);
-    if (state === undefined) this.closures.set(fn, (state = new ClosureState(this)));
+    if (state === undefined) this.closures.set(fn, (state = new ClosureState(this, fn)));
     return state;
   }
 
@@ -143,6 +154,29 @@ export class BodySite {
     }
     const call = first === undefined && hooks.length === 1 ? undefined : dispatchEnter(hooks, first, self, list, newTarget);
     return call === undefined ? undefined : { call, constructed: newTarget !== undefined, ending: 0, value: undefined, async: this.async, suspended: false };
+  }
+
+  /**
+   * A generator's call, from its hidden parameter (instrument-plan.ts), when some closure
+   * has hooks: the parameters are bound, the generator object is about to be made and
+   * returned, and nothing of the program's runs in between. The call is reported there,
+   * begun and returned, as a wrapper reports it. The generator object does not exist yet
+   * and its body can never name it, so the hooks are handed what it will be: a new object
+   * with its prototype (the closure's `prototype` when that is an object, else the
+   * intrinsic one) and no own property, which is all a fresh generator object has that
+   * capture or a post-guard can read (its internal slots are not read by either): the
+   * reported record is the wrapper path's (docs/transparency.md). Returns the key the
+   * hidden parameter reads. Never throws.
+   */
+  g(self: unknown, args: ArrayLike<unknown>, fn?: Function): string {
+    try {
+      const state = fn === undefined ? this.only : this.closures.get(fn);
+      const token = this.enter(self, args, undefined, fn);
+      if (token !== undefined) returned(token.call, freshGenerator(state?.fn ?? fn, this.async));
+    } catch {
+      // The parameter list must bind whatever happens here.
+    }
+    return 'length';
   }
 
   /** `return value` of a traced call: recorded; hands `value` back unchanged. */
@@ -235,6 +269,20 @@ export class BodySite {
 }
 
 const promiseThen = Promise.prototype.then;
+const GeneratorPrototype = ObjectGetPrototypeOf(function* () {}.prototype) as object;
+const AsyncGeneratorPrototype = ObjectGetPrototypeOf(async function* () {}.prototype) as object;
+
+/**
+ * What the generator object of a call of `fn` is when the call returns: OrdinaryCreateFromConstructor
+ * gives it `fn.prototype` (a data property a generator function can't make an accessor:
+ * it is not configurable) when that is an object, else the intrinsic prototype, and nothing of its own.
+ */
+function freshGenerator(fn: Function | undefined, async: boolean): object {
+  let proto: unknown;
+  if (fn !== undefined) proto = ObjectGetOwnPropertyDescriptor(fn, 'prototype')?.value;
+  if ((typeof proto !== 'object' && typeof proto !== 'function') || proto === null) proto = async ? AsyncGeneratorPrototype : GeneratorPrototype;
+  return ObjectCreate(proto as object);
+}
 
 export interface BodyRegistry {
   version: 1;
@@ -250,7 +298,6 @@ export interface BodyRegistry {
 }
 
 const REGISTRY_KEY = Symbol.for('livetrace.body.v1');
-const nativeToString = Function.prototype.toString;
 
 function randomTag(): string {
   let tag = 'lt';
@@ -293,7 +340,10 @@ export function bodySiteOf(fn: Function): BodySite | undefined {
   const registry = existingRegistry();
   if (registry === undefined || registry.sites.length === 0) return undefined;
   try {
-    const text = ReflectApply(nativeToString, fn, []) as string;
+    // The built-in, not `Function.prototype.toString` as found: a copy of livetrace loaded
+    // after another one replaced it (wrapper-identity.ts: the --import preload's ESM build
+    // beside the CJS build that compiled the module) would read texts with the markers cut out.
+    const text = FunctionPrototypeToString(fn as () => void);
     for (const [id, at] of markedSites(text, registry.tag)) {
       const site = registry.sites[id];
       if (site !== undefined && site.offset === at) return site;
@@ -314,12 +364,12 @@ export function originalText(text: string): string {
  * Registers the sites of one rewritten module, before it is evaluated: ids from `firstId`
  * (the registry's `sites.length` when the rewrite ran), module id `registry.nextModule`.
  */
-export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean; async?: boolean }[], firstId: number): void {
+export function registerSites(file: string, infos: readonly { name: string; line: number; offset: number; once: boolean; async?: boolean; generator?: boolean }[], firstId: number): void {
   const registry = bodyRegistry();
   const moduleId = registry.nextModule++;
   const sites: BodySite[] = [];
   infos.forEach((info, i) => {
-    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once, info.async === true);
+    const site = new BodySite(firstId + i, file, info.name, info.line, info.offset, info.once, info.async === true, info.generator === true);
     registry.sites[firstId + i] = site;
     ArrayPrototypePush(sites, site);
   });

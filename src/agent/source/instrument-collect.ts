@@ -21,9 +21,16 @@ export interface FunctionInfo {
   arrow: boolean;
   /** `return` statements of this function's own body. */
   returns: AnyNode[];
-  /** An async function (not a generator): its own `await` expressions, in source order. */
+  /** An async function or async generator; for an async function (not a generator) its own `await` expressions, in source order. */
   async: boolean;
   awaits: AnyNode[];
+  /**
+   * A generator or async generator: only its parameter list is rewritten (a hidden
+   * trailing parameter, instrument-plan.ts), its body stays exactly as written.
+   */
+  generator: boolean;
+  /** `arguments` is named in the body (or in an arrow inside it): a sloppy generator with simple parameters is then left alone. */
+  usesArguments: boolean;
   safe: boolean;
   /** How many functions enclose it. */
   depth: number;
@@ -64,8 +71,9 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
     let innerStrict = strict;
     if ((node.type === 'ForOfStatement' && node.await === true) || (node.type === 'VariableDeclaration' && node.kind === 'await using')) {
       // Suspends where no expression of ours can sit before it (instrument.ts).
+      // A generator's body is not rewritten (its awaits neither): nothing to keep it from.
       const owner = stack[stack.length - 1];
-      if (owner !== undefined) owner.safe = false;
+      if (owner !== undefined && !owner.generator) owner.safe = false;
     }
     if (FUNCTION_TYPES.has(node.type)) {
       if (node.type === 'FunctionDeclaration' && node.id !== null) bind((node.id as AnyNode).name as string);
@@ -80,7 +88,7 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
       if (owner !== undefined) ArrayPrototypePush(owner.returns, node);
     } else if (node.type === 'AwaitExpression') {
       const owner = stack[stack.length - 1];
-      if (owner !== undefined) ArrayPrototypePush(owner.awaits, node);
+      if (owner !== undefined && !owner.generator) ArrayPrototypePush(owner.awaits, node);
     } else if (node.type === 'CallExpression' && (node.callee as AnyNode).type === 'Identifier' && (node.callee as AnyNode).name === 'eval') {
       // A direct eval sees (and may declare into) every enclosing function's scope.
       for (const f of stack) f.safe = false;
@@ -102,6 +110,14 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
     } else if (node.type === 'Identifier' && node.name === 'arguments' && parent !== undefined && declares(parent, node)) {
       const owner = stack[stack.length - 1];
       if (owner !== undefined) owner.safe = false;
+    } else if (node.type === 'Identifier' && node.name === 'arguments') {
+      // Whose `arguments` it is: the nearest enclosing function that is not an arrow. Any
+      // mention counts (a property key too): it only ever leaves a function to pinning.
+      for (let i = stack.length - 1; i >= 0; i--) {
+        if (stack[i]!.arrow) continue;
+        stack[i]!.usesArguments = true;
+        break;
+      }
     }
     if (node.type === 'Program') innerStrict = hasUseStrict(node.body as AnyNode[]);
     if (node.type === 'ClassBody') innerStrict = true;
@@ -146,7 +162,9 @@ function hasUseStrict(statements: AnyNode[]): boolean {
 function decideSelf(info: FunctionInfo, bindings: Map<string, number>, assigned: Set<string>): void {
   const node = info.node;
   const id = node.id as AnyNode | null | undefined;
-  const simple = (node.params as AnyNode[]).every((p) => p.type === 'Identifier');
+  // A generator's parameter list is made non-simple, which makes its `arguments` unmapped,
+  // whose `callee` throws: only its own name or a single closure can name it.
+  const simple = !info.generator && (node.params as AnyNode[]).every((p) => p.type === 'Identifier');
   if (info.ctorClassName !== undefined) {
     // A class's own name inside its body is an immutable binding of the class.
     if (!info.declared.has(info.ctorClassName)) info.self = info.ctorClassName;
@@ -210,7 +228,8 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
   const arrow = node.type === 'ArrowFunctionExpression';
   const params = node.params as AnyNode[];
   const paramNames = params.flatMap((p) => boundNames(p));
-  let safe = node.generator !== true;
+  const generator = node.generator === true;
+  let safe = !generator || generatorParamsFit(node, strict);
   let anchor = node.start;
   let name = node.id !== null && node.id !== undefined ? ((node.id as AnyNode).name as string) : '';
   let derived = false;
@@ -237,6 +256,13 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     } else {
       anchor = key.start;
     }
+    if (generator) {
+      // A generator method's text starts at its `*` (after any `static` or `async`).
+      let at = anchor - 1;
+      while (at >= 0 && /\s/.test(source[at]!)) at--;
+      if (source[at] === '*') anchor = at;
+      else safe = false;
+    }
     if (node.async === true && parent.kind !== 'constructor') {
       // An async method's text starts at its `async` (after any `static`).
       let at = anchor - 1;
@@ -255,9 +281,32 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
-  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], async: node.async === true, awaits: [], safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
+  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], async: node.async === true, awaits: [], generator, usesArguments: false, safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
   if (ctorClassName !== undefined) info.ctorClassName = ctorClassName;
   return info;
+}
+
+/**
+ * A generator's parameter list can take the hidden trailing parameter (instrument-plan.ts)
+ * with nothing else changed: not after a rest parameter (a rest must be last), not with a
+ * body `'use strict'` of its own (a SyntaxError with a non-simple list), and, where the
+ * list is simple today in sloppy-mode code, not with duplicate names (a SyntaxError once
+ * non-simple). The last case's `arguments` (mapped today, unmapped after) is checked after
+ * the walk (`finish`).
+ */
+function generatorParamsFit(node: AnyNode, strict: boolean): boolean {
+  const params = node.params as AnyNode[];
+  if (params.some((p) => p.type === 'RestElement')) return false;
+  const body = node.body as AnyNode;
+  if (hasUseStrict(body.body as AnyNode[])) return false;
+  if (!strict && params.every((p) => p.type === 'Identifier')) {
+    const names = new SafeSet<string>();
+    for (const p of params) {
+      if (names.has(p.name as string)) return false;
+      names.add(p.name as string);
+    }
+  }
+  return true;
 }
 
 /** After the walk: a top-level function declaration must not collide once it sits in a block. */
@@ -266,6 +315,14 @@ function finish(info: FunctionInfo): void {
   // Its own `arguments` (a destructured binding too): the inserted `arguments` would read it.
   if (info.declared.has('arguments')) {
     info.safe = false;
+    return;
+  }
+  if (info.generator) {
+    // A sloppy-mode function with simple parameters has a mapped `arguments` (it follows
+    // writes to the parameters, and they follow writes to it); the hidden parameter makes
+    // it unmapped: only a body that never names `arguments` can't tell.
+    if (!info.strict && (info.node.params as AnyNode[]).every((p) => p.type === 'Identifier') && info.usesArguments) info.safe = false;
+    // Its body is not put in a block: its declarations stay where they are.
     return;
   }
   const body = info.node.body as AnyNode;

@@ -21,6 +21,7 @@ export interface Plan {
 }
 
 export function planFunction(info: FunctionInfo, tag: string, id: number, index: number, source: string): Plan | undefined {
+  if (info.generator) return planGenerator(info, tag, id, index, source);
   const s = `$${tag}s${index}`;
   const t = `$${tag}t`;
   const e = `$${tag}e`;
@@ -97,4 +98,64 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
     }
   }
   return { insertions, marker };
+}
+
+/**
+ * A generator's body runs at its first `next()` (perhaps never), but the call a wrapper
+ * reports happens at the call: the one code of a generator that runs then is its parameter
+ * list, bound before the generator object exists. So its body is left exactly as written
+ * and one hidden parameter is added last:
+ *
+ *   (a, b)  ->  (a, b,...{[$s.hooks===null?"length":$s.g(this,arguments,<closure>)]:$p})
+ *
+ * A rest parameter takes the arguments past the declared ones into a fresh array, and the
+ * pattern reads that array's own `length` (no getter, no prototype walk: nothing of the
+ * program's runs); `g` reports the call and hands back "length". A rest parameter does not
+ * count in `length`. What it changes otherwise (a non-simple parameter list) is why
+ * instrument-collect.ts takes only the generators where that cannot be seen.
+ */
+function planGenerator(info: FunctionInfo, tag: string, id: number, index: number, source: string): Plan | undefined {
+  const close = paramsClose(info.node, source);
+  if (close === undefined) return undefined;
+  const s = `$${tag}s${index}`;
+  const closure = info.self === undefined || info.self === 'void 0' ? '' : `,${info.self}`;
+  const marker: Insertion = {
+    at: close.at,
+    text: `${openMarker(tag, id)}${close.comma}...{[${s}.hooks===null?"length":${s}.g(this,arguments${closure})]:$${tag}p}${closeMarker(tag)}`,
+    order: 1000 + info.depth,
+  };
+  return { insertions: [marker], marker };
+}
+
+/**
+ * Where the parameter list's `)` is, and whether a parameter inserted before it needs a
+ * comma (none after a trailing comma or in an empty list). Undefined (left to pinning) when
+ * a comment sits between the `)` and the body, or anything but blanks, comments and one
+ * comma between the last parameter and the `)`.
+ */
+function paramsClose(node: AnyNode, source: string): { at: number; comma: string } | undefined {
+  let at = (node.body as AnyNode).start - 1;
+  while (at >= 0 && /\s/.test(source[at]!)) at--;
+  if (source[at] !== ')') return undefined;
+  const params = node.params as AnyNode[];
+  if (params.length === 0) return { at, comma: '' };
+  let comma = ',';
+  let i = params[params.length - 1]!.end;
+  while (i < at) {
+    const c = source[i]!;
+    if (/\s/.test(c)) i++;
+    else if (c === ',' && comma === ',') {
+      comma = '';
+      i++;
+    } else if (source.startsWith('//', i)) {
+      const end = source.indexOf('\n', i);
+      if (end === -1 || end > at) return undefined;
+      i = end + 1;
+    } else if (source.startsWith('/*', i)) {
+      const end = source.indexOf('*/', i + 2);
+      if (end === -1 || end + 2 > at) return undefined;
+      i = end + 2;
+    } else return undefined;
+  }
+  return { at, comma };
 }

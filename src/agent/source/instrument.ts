@@ -35,13 +35,18 @@
  * text out again (no user text can contain the tag), and `<open k>` carries the site id,
  * which is how an instrumented function is recognised from its text.
  *
+ * A generator or async generator keeps its body as written (it runs at the first `next()`,
+ * perhaps never, while the call a wrapper reports is at the call): its parameter list gets
+ * one hidden last parameter, `...{[$s.hooks===null?"length":$s.g(this,arguments)]:$p}`,
+ * whose key is computed as the call binds its parameters (instrument-plan.ts planGenerator).
+ *
  * What is left to pinning (left exactly as written), because its semantics would change
  * or could not be kept exactly:
- * - generators and async generators: their body runs at the first `next()`, not at the
- *   call, so no inserted statement sees the call a wrapper reports (at the call, with the
- *   generator object, which does not exist yet while parameters are bound; only a hidden
- *   parameter could run code then, which would change `arguments` and forbid a 'use strict'
- *   body: docs/transparency.md);
+ * - generators where the hidden parameter could be seen: after a rest parameter, with a
+ *   'use strict' of their own (a SyntaxError with a non-simple list), sloppy-mode ones
+ *   with a simple list that name `arguments` (mapped today, unmapped after) or repeat a
+ *   parameter name (instrument-collect.ts), and ones with no name for their running
+ *   closure other than `arguments.callee`;
  * - async functions with a `for await` or `await using` (they suspend where no expression
  *   of ours can run first);
  * - getters and setters;
@@ -76,8 +81,10 @@ export interface BodySiteInfo {
   offset: number;
   /** Evaluated once (one closure): the body hands no closure to `enter`. */
   once: boolean;
-  /** An async function: its call ends at its first `await`, its result is what it settles with. */
+  /** An async function: its call ends at its first `await`, its result is what it settles with. An async generator too. */
   async: boolean;
+  /** A generator or async generator: its hidden parameter calls `g` at the call (instrument-plan.ts). */
+  generator: boolean;
 }
 
 export interface Instrumented {
@@ -123,7 +130,7 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
     const plan = planFunction(info, tag, firstId + index, index, source);
     if (plan === undefined) continue;
     for (const insertion of plan.insertions) ArrayPrototypePush(insertions, insertion);
-    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0', async: info.async };
+    const site: BodySiteInfo = { index, name: info.name, line: lineAt(lineStarts, info.node.start), offset: 0, once: info.self === 'void 0', async: info.async, generator: info.generator };
     ArrayPrototypePush(sites, site);
     ArrayPrototypePush(markers, [site, plan.marker, info.anchor]);
   }

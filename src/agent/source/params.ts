@@ -21,6 +21,7 @@
  */
 import { parse, type Node, type Pattern } from 'acorn';
 import { ArrayPrototypePush, ArrayPushBuiltin, FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
+import { originalText } from '../patcher/body-site.js';
 
 /** What one positional parameter binds. */
 export interface ParameterInfo {
@@ -64,7 +65,8 @@ export function parametersOf(fn: Function): FunctionParameters | undefined {
   let found: FunctionParameters | null = null;
   try {
     if (!isProxy(fn)) {
-      const source = FunctionPrototypeToString(fn as () => void);
+      // As written: an instrumented generator's text has a hidden last parameter (instrument-plan.ts).
+      const source = originalText(FunctionPrototypeToString(fn as () => void));
       if (source.length <= MAX_SOURCE_LENGTH) {
         const params = parseParameters(source);
         if (params !== undefined) found = describe(params);

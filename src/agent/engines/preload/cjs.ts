@@ -26,7 +26,7 @@
  * instrumented before `_compile` compiles them: their functions' own bodies call the
  * tracer, and the pinning that follows finds them instrumented and wraps none of them
  * (patcher/site.ts), so they stay the very same objects. What instrumentation leaves
- * alone (async functions, generators, ...) is pinned as here.
+ * alone (getters, generators with a rest parameter, ...) is pinned as here.
  *
  * The hooks wrap `Module.prototype._compile` (pinning) and `load` (telling sessions), installed once per process (on a
  * global symbol, so a second copy of livetrace does not wrap it again). It calls the
