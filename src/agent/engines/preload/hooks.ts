@@ -15,9 +15,6 @@ import type { InitializeHook, LoadHook } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { rewriteModule } from '../../source/rewrite.js';
 import { lexerReady } from '../../source/rewrite-fast.js';
-import { instrumentEsmModule } from '../../source/instrument-esm.js';
-import { resetAppRoot } from '../../catalog/naming.js';
-import { makeInstrumentFilter } from './select.js';
 
 /** What the main thread passes to `initialize`. */
 export interface HooksData {
@@ -36,22 +33,49 @@ export interface HooksData {
 }
 
 let settings: HooksData = { packages: false, exclude: [] };
-let selected: ((filename: string) => boolean) | undefined;
-let nextId = -1;
 const decoder = new TextDecoder();
+
+interface BodyTools {
+  selected: (filename: string) => boolean;
+  instrument: typeof import('../../source/instrument-esm.js').instrumentEsmModule;
+  tag: string;
+}
+/** Loaded only when something is selected: the glob compiler alone (micromatch) cost every preloaded process some 40 ms of CPU. */
+let tools: Promise<BodyTools | undefined> | undefined;
+let ready: BodyTools | undefined | null = null;
+let nextId = -1;
 
 export const initialize: InitializeHook<HooksData> = (data) => {
   if (data === undefined || data === null) return;
   settings = data;
-  try {
-    const instrument = data.instrument;
-    if (instrument === undefined || !/^[A-Za-z0-9]+$/.test(instrument.tag)) return;
+  const instrument = data.instrument;
+  if (instrument === undefined || !/^[A-Za-z0-9]+$/.test(instrument.tag)) return;
+  tools = (async (): Promise<BodyTools | undefined> => {
+    const [{ instrumentEsmModule }, { makeInstrumentFilter }, { resetAppRoot }] = await Promise.all([
+      import('../../source/instrument-esm.js'),
+      import('./select.js'),
+      import('../../catalog/naming.js'),
+    ]);
     resetAppRoot(instrument.root);
-    selected = makeInstrumentFilter(instrument.globs, data.packages, /\.m?js$/i);
-  } catch {
-    selected = undefined;
-  }
+    const selected = makeInstrumentFilter(instrument.globs, data.packages, /\.m?js$/i);
+    return selected === undefined ? undefined : { selected, instrument: instrumentEsmModule, tag: instrument.tag };
+  })().then(
+    (loaded) => (ready = loaded),
+    () => (ready = undefined),
+  );
 };
+
+/**
+ * The instrumentation tools for this module, or undefined. Waited for, except for a
+ * package's module while they are still loading with packages rewritten too: it could be
+ * one the tools import, whose load would wait for itself (as the lexer above).
+ */
+async function bodyTools(url: string): Promise<BodyTools | undefined> {
+  if (tools === undefined) return undefined;
+  if (ready !== null) return ready;
+  if (settings.packages && url.includes('/node_modules/')) return undefined;
+  return (await tools) ?? undefined;
+}
 
 export const load: LoadHook = async (url, context, nextLoad) => {
   const result = await nextLoad(url, context);
@@ -64,8 +88,9 @@ export const load: LoadHook = async (url, context, nextLoad) => {
     if (settings.packages) void lexerReady();
     else await lexerReady();
     const source = typeof result.source === 'string' ? result.source : decoder.decode(result.source as Uint8Array);
-    if (selected !== undefined && settings.instrument !== undefined && selected(fileURLToPath(url.replace(/[?#].*$/, '')))) {
-      const instrumented = instrumentEsmModule(source, settings.instrument.tag, nextId);
+    const body = await bodyTools(url);
+    if (body !== undefined && body.selected(fileURLToPath(url.replace(/[?#].*$/, '')))) {
+      const instrumented = body.instrument(source, body.tag, nextId);
       if (instrumented !== undefined) {
         nextId -= instrumented.sites;
         return { ...result, source: instrumented.code };
