@@ -77,3 +77,11 @@ if (cjsDirs.length > 0) {
   console.log(`  ${(functions / cjs.length).toFixed(1)} functions instrumented per module on average`);
   time('instrumentSource (parse + body rewrite, what a selected module pays)', cjs, (s) => instrumentSource(s, { tag: 'ltbench0000' }, 0, 'undefined'));
 }
+
+// 3. ES module body instrumentation (src/agent/source/instrument-esm.ts), what a selected ES
+//    module pays in the loader thread instead of rewriteModule: one acorn parse planning both
+//    rewrites, and V8's compile check of the result; over the same ES modules as 1.
+const { instrumentEsmModule } = await import('../dist/esm/agent/source/instrument-esm.js');
+const bodies = esm.map((s) => instrumentEsmModule(s, 'ltbench0000', -1)).filter((r) => r !== undefined);
+console.log(`ESM body instrumentation: takes ${bodies.length} of ${esm.length} modules, ${(bodies.reduce((n, r) => n + r.sites, 0) / bodies.length).toFixed(1)} functions each`);
+time('instrumentEsmModule (parse, both rewrites, compile check)', esm, (s) => instrumentEsmModule(s, 'ltbench0000', -1));

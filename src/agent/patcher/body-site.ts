@@ -34,13 +34,21 @@
  * marker of the function itself (not of a nested one) is the one at the offset the rewrite
  * recorded. The registry (sites by id, the per-process tag) lives on a global symbol so
  * the ESM and CJS builds of livetrace share it, and the rewritten modules reach it.
+ *
+ * Two writers allocate ids without asking each other: the CommonJS `_compile` hook, in the
+ * main thread, from zero upward (`sites.length`), and the ES module load hook, in Node's
+ * loader thread (engines/preload/hooks.ts), from -1 downward. The loader thread never
+ * touches this registry: the module it rewrote creates its own sites, by `define`, when
+ * its first statement runs in the main thread, from the names, lines and offsets the
+ * rewrite wrote into it.
  */
+import { fileURLToPath } from 'node:url';
 import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, settled, suspended, threw, type ActiveCall, type Hook } from './dispatch.js';
 import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
 import type { SiteState } from './wrapper-compile.js';
-import { markedSites, stripInserted } from '../source/instrument-markers.js';
+import { BODY_REGISTRY_KEY, markedSites, stripInserted } from '../source/instrument-markers.js';
 import { ArrayPrototypePush, FunctionPrototypeToString, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
@@ -295,9 +303,32 @@ export interface BodyRegistry {
   nextModule: number;
   /** Called by a rewritten module's first statement: its sites. */
   take(moduleId: number): BodySite[];
+  /** Sites created by `define` (negative ids, not counted by `sites.length`). */
+  defined: number;
+  /**
+   * Called by a rewritten ES module's first statement (source/instrument-esm.ts): creates
+   * its sites, one per row, and returns them in row order (undefined for a row it refused).
+   * Never throws.
+   */
+  define(url: string, rows: readonly SiteRow[]): (BodySite | undefined)[];
 }
 
-const REGISTRY_KEY = Symbol.for('livetrace.body.v1');
+/** A site as an ES module's preamble hands it to `define`: [id (negative), name, line, offset, once, async]. */
+export type SiteRow = [id: number, name: string, line: number, offset: number, once: boolean, async: boolean];
+
+const REGISTRY_KEY = Symbol.for(BODY_REGISTRY_KEY);
+/**
+ * The engine's own `Function.prototype.toString`. The preload replaces it (wrapper-identity.ts
+ * installToString) with one that cuts out what the rewrite inserted, markers included: a
+ * copy of livetrace loaded after that (the ESM build a program imports beside the preload's
+ * CommonJS one) must read the native one the replacement keeps, or it never finds a
+ * marker (and wraps instrumented functions of the modules nothing pinned at load: ES modules).
+ */
+export const nativeToString: (this: Function) => string = (() => {
+  const installed = (globalThis as Record<symbol, unknown>)[Symbol.for('livetrace.wrapper.toString.v1')] as { native?: (this: Function) => string } | undefined;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  return installed?.native ?? Function.prototype.toString;
+})();
 
 function randomTag(): string {
   let tag = 'lt';
@@ -321,6 +352,29 @@ export function bodyRegistry(): BodyRegistry {
       registry.pending.delete(moduleId);
       return sites;
     },
+    defined: 0,
+    define(url, rows) {
+      const out: (BodySite | undefined)[] = [];
+      try {
+        const file = url.startsWith('file:') ? fileURLToPath(url.replace(/[?#].*$/, '')) : url;
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i];
+          // A module evaluated twice under one URL never happens; two URLs get distinct ids.
+          if (!Array.isArray(row) || !Number.isSafeInteger(row[0]) || row[0] >= 0 || registry.sites[row[0]] !== undefined) {
+            ArrayPrototypePush(out, undefined);
+            continue;
+          }
+          const [id, name, line, offset, once, async] = row;
+          const site = new BodySite(id, file, String(name), Number(line), Number(offset), once === true, async === true);
+          registry.sites[id] = site;
+          registry.defined++;
+          ArrayPrototypePush(out, site);
+        }
+      } catch {
+        // Never into the module's evaluation: the rows not made stay idle (the preamble's fallback).
+      }
+      return out;
+    },
   };
   Object.defineProperty(global, REGISTRY_KEY, { value: registry, configurable: true, enumerable: false, writable: false });
   return registry;
@@ -332,13 +386,13 @@ function existingRegistry(): BodyRegistry | undefined {
 
 /** The JavaScript expression a rewritten module reads its sites with. */
 export function registryExpression(moduleId: number): string {
-  return `globalThis[Symbol.for('livetrace.body.v1')].take(${moduleId})`;
+  return `globalThis[Symbol.for('${BODY_REGISTRY_KEY}')].take(${moduleId})`;
 }
 
 /** The body site of an instrumented function, or undefined for any other function. Never throws. */
 export function bodySiteOf(fn: Function): BodySite | undefined {
   const registry = existingRegistry();
-  if (registry === undefined || registry.sites.length === 0) return undefined;
+  if (registry === undefined || (registry.sites.length === 0 && !(registry.defined > 0))) return undefined;
   try {
     // The built-in, not `Function.prototype.toString` as found: a copy of livetrace loaded
     // after another one replaced it (wrapper-identity.ts: the --import preload's ESM build

@@ -6,7 +6,7 @@
  */
 import { types } from 'node:util';
 import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
-import { originalText } from './body-site.js';
+import { nativeToString, originalText } from './body-site.js';
 
 // Pristine (src/safe/intrinsics.ts): a replaced Reflect.apply must never run for our own calls.
 const reflectApply = ReflectApply;
@@ -19,12 +19,8 @@ const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 const ORIGINALS_KEY = Symbol.for('livetrace.wrapper.originals.v1');
 export const originals: WeakMap<Function, Function> = ((globalThis as Record<symbol, unknown>)[ORIGINALS_KEY] as WeakMap<Function, Function> | undefined) ??
   ((globalThis as Record<symbol, unknown>)[ORIGINALS_KEY] = new WeakMap<Function, Function>());
+// The key body-site.ts reads the native toString back from (its nativeToString).
 const TO_STRING_KEY = Symbol.for('livetrace.wrapper.toString.v1');
-const nativeToString: (this: Function) => string = (() => {
-  const installed = (globalThis as Record<symbol, unknown>)[TO_STRING_KEY] as { native: (this: Function) => string } | undefined;
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  return installed?.native ?? Function.prototype.toString;
-})();
 
 /**
  * `Function.prototype.toString` of a wrapper gives the original's text, as it did before

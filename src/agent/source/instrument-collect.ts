@@ -119,7 +119,8 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
         break;
       }
     }
-    if (node.type === 'Program') innerStrict = hasUseStrict(node.body as AnyNode[]);
+    // Module code is strict throughout: no `arguments.callee` (decideSelf).
+    if (node.type === 'Program') innerStrict = node.sourceType === 'module' || hasUseStrict(node.body as AnyNode[]);
     if (node.type === 'ClassBody') innerStrict = true;
     const nextClass = node.type === 'ClassDeclaration' || node.type === 'ClassExpression' ? node : classNode;
     // An instance field's initializer runs once per `new`, like a loop's body: a function

@@ -20,8 +20,19 @@ export interface Plan {
   marker: Insertion;
 }
 
-export function planFunction(info: FunctionInfo, tag: string, id: number, index: number, source: string): Plan | undefined {
-  if (info.generator) return planGenerator(info, tag, id, index, source);
+/**
+ * What differs in an ES module (source/instrument-esm.ts): `guard`, the function may run
+ * before the module's preamble has set its site (a hoisted declaration called from an
+ * import cycle), so the idle check tolerates an unset one; `resume`, the name of the
+ * module's hoisted helper an `await` resumes through, which needs no site to exist.
+ */
+export interface PlanShape {
+  guard: boolean;
+  resume: string;
+}
+
+export function planFunction(info: FunctionInfo, tag: string, id: number, index: number, source: string, shape?: PlanShape): Plan | undefined {
+  if (info.generator) return planGenerator(info, tag, id, index, source, shape?.guard === true);
   const s = `$${tag}s${index}`;
   const t = `$${tag}t`;
   const e = `$${tag}e`;
@@ -37,7 +48,8 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   const self = info.arrow || info.derived ? 'void 0' : 'this';
   const args = info.arrow ? `[${info.paramNames.join(',')}]` : 'arguments';
   const newTarget = info.arrow ? 'void 0' : 'new.target';
-  const enter = `let ${t},${v};if(${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget},${info.self ?? 'void 0'});try{`;
+  const guard = shape?.guard === true ? `${s}!==void 0&&` : '';
+  const enter = `let ${t},${v};if(${guard}${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget},${info.self ?? 'void 0'});try{`;
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
   // makes it print none. The error's own stack is untouched.
@@ -92,7 +104,8 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
     for (const node of info.awaits) {
       const argument = node.argument as AnyNode;
       const size = 0.25 / (1 + node.end - node.start);
-      ArrayPrototypePush(insertions, { at: node.start, text: `${open}${s}.w(${t},${close}`, order: opening + 0.25 + size });
+      const resume = shape === undefined ? `${s}.w(${t},` : `${shape.resume}(${s},${t},`;
+      ArrayPrototypePush(insertions, { at: node.start, text: `${open}${resume}${close}`, order: opening + 0.25 + size });
       ArrayPrototypePush(insertions, { at: argument.start, text: `${open}(${v}=(${close}`, order: opening + 0.25 + size });
       ArrayPrototypePush(insertions, { at: argument.end, text: `${open}),${t}===void 0?${v}:${s}.a(${t},${v})))${close}`, order: closing - 0.25 - size });
     }
@@ -114,14 +127,14 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
  * count in `length`. What it changes otherwise (a non-simple parameter list) is why
  * instrument-collect.ts takes only the generators where that cannot be seen.
  */
-function planGenerator(info: FunctionInfo, tag: string, id: number, index: number, source: string): Plan | undefined {
+function planGenerator(info: FunctionInfo, tag: string, id: number, index: number, source: string, guard: boolean): Plan | undefined {
   const close = paramsClose(info.node, source);
   if (close === undefined) return undefined;
   const s = `$${tag}s${index}`;
   const closure = info.self === undefined || info.self === 'void 0' ? '' : `,${info.self}`;
   const marker: Insertion = {
     at: close.at,
-    text: `${openMarker(tag, id)}${close.comma}...{[${s}.hooks===null?"length":${s}.g(this,arguments${closure})]:$${tag}p}${closeMarker(tag)}`,
+    text: `${openMarker(tag, id)}${close.comma}...{[${guard ? `${s}===void 0||` : ''}${s}.hooks===null?"length":${s}.g(this,arguments${closure})]:$${tag}p}${closeMarker(tag)}`,
     order: 1000 + info.depth,
   };
   return { insertions: [marker], marker };

@@ -179,7 +179,7 @@ export function instrumentSource(source: string, names: InstrumentNames, firstId
 }
 
 /** 1-based line of a position, by binary search over the line starts. */
-function lineAt(lineStarts: number[], pos: number): number {
+export function lineAt(lineStarts: number[], pos: number): number {
   let lo = 0;
   let hi = lineStarts.length - 1;
   while (lo < hi) {
@@ -190,14 +190,14 @@ function lineAt(lineStarts: number[], pos: number): number {
   return lo + 1;
 }
 
-function lineStartsOf(source: string): number[] {
+export function lineStartsOf(source: string): number[] {
   const starts = [0];
   for (let i = source.indexOf('\n'); i !== -1; i = source.indexOf('\n', i + 1)) ArrayPrototypePush(starts, i + 1);
   return starts;
 }
 
 /** Before the first statement that is not a directive (so 'use strict' stays first). */
-function preambleAt(program: AnyNode, source: string): number {
+export function preambleAt(program: AnyNode, source: string): number {
   const body = program.body as AnyNode[];
   for (const statement of body) {
     if (statement.type === 'ExpressionStatement' && typeof statement.directive === 'string') continue;

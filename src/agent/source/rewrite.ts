@@ -71,7 +71,7 @@ interface ImportBinding {
   imported: string;
 }
 
-interface Edit {
+export interface Edit {
   start: number;
   end: number;
   text: string;
@@ -97,6 +97,23 @@ export function rewriteModule(source: string): string | undefined {
 export function rewriteModuleWithAcorn(source: string): string | undefined {
   const program = parseModule(source);
   if (program === undefined) return undefined;
+  const plan = planRewrite(program, source);
+  return plan === undefined ? undefined : applyEdits(source, plan.edits) + plan.suffix;
+}
+
+/** The rewrite as edits of the source and the text appended after it. */
+export interface RewritePlan {
+  /** Replacements of [start, end) of the source, none overlapping, none inside a function. */
+  edits: Edit[];
+  suffix: string;
+}
+
+/**
+ * Plans the rewrite from a program acorn has parsed (with or without `preserveParens`):
+ * the body instrumentation of a selected module (instrument-esm.ts) plans both rewrites
+ * from its one parse. Undefined to leave the module as it is.
+ */
+export function planRewrite(program: Program, source: string): RewritePlan | undefined {
 
   const declared = new Map<string, Declared>();
   const constDeclarations = new Map<string, VariableDeclaration>();
@@ -211,9 +228,7 @@ export function rewriteModuleWithAcorn(source: string): string | undefined {
     ArrayPrototypePush(edits, { start: declaration.start, end: declaration.start + 5, text: 'let  ' });
   });
 
-  let out = applyEdits(source, edits);
-  out += registration(locals, fixed, exportsList, unreachable, reexports, stars, defaultLocal);
-  return out;
+  return { edits, suffix: registration(locals, fixed, exportsList, unreachable, reexports, stars, defaultLocal) };
 }
 
 function nameOf(node: AnyNode): string {
@@ -236,6 +251,9 @@ function patternNames(pattern: Pattern): string[] {
     case 'AssignmentPattern':
       return patternNames(pattern.left);
     default:
+      // `(a) = 1` in a tree parsed with `preserveParens` (instrument-esm.ts's parse).
+      const node = pattern as unknown as { type: string; expression: Pattern };
+      if (node.type === 'ParenthesizedExpression') return patternNames(node.expression);
       return [];
   }
 }
@@ -248,8 +266,8 @@ function assignedNames(program: Program): Set<string> {
   const names = new Set<string>();
   const addTarget = (target: AnyNode): void => {
     if (target.type === 'Identifier' || target.type === 'ObjectPattern' || target.type === 'ArrayPattern' ||
-      target.type === 'RestElement' || target.type === 'AssignmentPattern') {
-      for (const name of patternNames(target)) names.add(name);
+      target.type === 'RestElement' || target.type === 'AssignmentPattern' || target.type === 'ParenthesizedExpression') {
+      for (const name of patternNames(target as Pattern)) names.add(name);
     }
   };
   simple(program, {

@@ -22,7 +22,8 @@ import type { PatchTarget } from '../../patcher/site.js';
 import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
 import { enumerateExports } from '../../catalog/exports-walk.js';
 import { addModuleSource } from '../../catalog/modules.js';
-import { moduleRefForFile } from '../../catalog/naming.js';
+import { appRoot, moduleRefForFile } from '../../catalog/naming.js';
+import { bodyRegistry } from '../../patcher/body-site.js';
 import type { HooksData } from './hooks.js';
 import { REGISTRAR_KEY, type BindingRecord } from '../../source/rewrite.js';
 
@@ -48,9 +49,10 @@ export function esmModules(): ReadonlyMap<string, EsmModule> {
 
 /**
  * Registers the loader hooks and the registrar. `root` is livetrace's package root (its
- * own files are never rewritten). Idempotent across copies of livetrace.
+ * own files are never rewritten); `instrument`, the module globs whose modules get their
+ * function bodies instrumented (hooks.ts). Idempotent across copies of livetrace.
  */
-export function installEsmPreload(options: { packages: boolean; root: string }): void {
+export function installEsmPreload(options: { packages: boolean; root: string; instrument?: string[] }): void {
   const global = globalThis as Record<symbol, unknown>;
   if (global[KEY] !== undefined) return;
   const modules = new Map<string, EsmModule>();
@@ -73,6 +75,8 @@ export function installEsmPreload(options: { packages: boolean; root: string }):
     packages: options.packages,
     exclude: ['dist', 'src'].map((dir) => `${pathToFileURL(join(options.root, dir)).href}/`),
   };
+  // The registry exists before any module the hooks rewrite evaluates: their preambles define their sites in it.
+  if (options.instrument !== undefined && options.instrument.length > 0) data.instrument = { globs: options.instrument, tag: bodyRegistry().tag, root: appRoot() };
   const hooks = pathToFileURL(join(options.root, 'dist', 'esm', 'agent', 'engines', 'preload', 'hooks.js')).href;
   register(hooks, { parentURL: hooks, data });
 }

@@ -13,23 +13,16 @@
  * LIVETRACE_INSTRUMENT=0 turns it off, `livetrace run`'s selection included.
  */
 import { compileFunction } from 'node:vm';
-import { compileModuleGlob } from '../../../pattern/glob.js';
 import { parsePattern } from '../../../pattern/index.js';
-import type { ModuleRef } from '../../../pattern/index.js';
 import { RUN_ENV } from '../../../protocol/run-request.js';
-import { moduleRefForFile } from '../../catalog/naming.js';
 import { bodyRegistry, registerSites, registryExpression } from '../../patcher/body-site.js';
 import { instrumentSource } from '../../source/instrument.js';
 import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 
+export { makeInstrumentFilter } from './select.js';
+
 /** The environment variable naming the modules to instrument (without `livetrace run`). */
 export const INSTRUMENT_ENV = 'LIVETRACE_INSTRUMENT';
-
-interface Selector {
-  test: (module: ModuleRef) => boolean;
-  /** The glob names a package without a wildcard in its name. */
-  namesPackage: (module: ModuleRef) => boolean;
-}
 
 /** Module globs selected for instrumentation, from the environment. */
 export function instrumentGlobs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -57,29 +50,6 @@ export function instrumentGlobs(env: NodeJS.ProcessEnv = process.env): string[] 
     }
   }
   return globs.filter((glob) => glob !== '**');
-}
-
-function selector(glob: string): Selector | undefined {
-  try {
-    const test = compileModuleGlob(glob);
-    const first = (glob.startsWith('./') ? glob.slice(2) : glob).split('/');
-    const packagePart = first[0]?.startsWith('@') ? `${first[0]}/${first[1] ?? ''}` : (first[0] ?? '');
-    const literal = !/[*?[\]{}()!+@]/.test(packagePart.replace(/^@/, ''));
-    return { test, namesPackage: (module) => literal && module.kind === 'package' && module.packageName === packagePart.replace(/\.[cm]?js$/, '') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Decides per file; undefined when nothing is selected (the common case: no cost at all). */
-export function makeInstrumentFilter(globs: string[], packages: boolean): ((filename: string) => boolean) | undefined {
-  const selectors = globs.map(selector).filter((s): s is Selector => s !== undefined);
-  if (selectors.length === 0) return undefined;
-  return (filename) => {
-    if (!/\.(?:c?js)$/i.test(filename)) return false;
-    const module = moduleRefForFile(filename);
-    return selectors.some((s) => s.test(module) && (module.kind !== 'package' || packages || s.namesPackage(module)));
-  };
 }
 
 /** The module's source with its function bodies instrumented, or undefined to compile it as it came. Never throws. */

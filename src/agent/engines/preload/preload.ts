@@ -6,9 +6,10 @@
  * Settings (environment):
  *   LIVETRACE_PRELOAD=0            off: the agent starts, modules load untouched
  *   LIVETRACE_PRELOAD_PACKAGES=1   also node_modules (default: the app's own files only)
- *   LIVETRACE_INSTRUMENT=<glob>,.. CommonJS modules whose function bodies call the tracer
- *                                  instead of being pinned (instrument.ts); `livetrace run`
- *                                  adds its patterns' module globs
+ *   LIVETRACE_INSTRUMENT=<glob>,.. modules whose function bodies call the tracer instead
+ *                                  of being pinned (CommonJS, instrument.ts) or patched
+ *                                  through their rebindable exports (ESM, hooks.ts);
+ *                                  `livetrace run` adds its patterns' module globs
  *
  * It only acts on the main thread of a process that names a preload on its command line
  * or in NODE_OPTIONS. Node runs `--require` preloads in its loader thread too, and in
@@ -34,9 +35,10 @@ export function installPreload(): void {
     // Before the program's first line: a library that keeps the native toString in a
     // variable would see a callable Proxy wrapper as native code (lodash's isNative).
     installToString();
-    const instrument = makeInstrumentFilter(instrumentGlobs(), packages);
+    const globs = instrumentGlobs();
+    const instrument = makeInstrumentFilter(globs, packages);
     installCjsPreload(instrument === undefined ? { packages } : { packages, instrument });
-    installEsmPreload({ packages, root: agentEntry().root });
+    installEsmPreload({ packages, root: agentEntry().root, instrument: globs });
   } catch (error) {
     log.debug({ err: error }, 'preload engine not installed');
   }
