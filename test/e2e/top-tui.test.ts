@@ -16,7 +16,7 @@ describe('livetrace top (interactive)', () => {
   it('sorts, filters, opens info on Enter (attaching only then), traces on t, quits on q', { timeout: 180_000 }, async () => {
     const socketDir = tempDir();
     const preloaded = await launchApp('timer.cjs', { preload: 'require', socketDir });
-    const plain = await launchApp('observer/busy.cjs', { preload: 'none', socketDir });
+    const plain = await launchApp('observer/busy.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], socketDir });
     const env = { LIVETRACE_SOCKET_DIR: socketDir };
     const { code, transcript } = await inPty([process.execPath, cliPath, 'top'], env, [
       { expect: `${plain.pid} .*busy\\.cjs`, timeout: 40 },
