@@ -10,9 +10,13 @@
  * unless the target says otherwise). Two at once on one machine, and the second finds the
  * first one's target on that port and fails with LT_ATTACH_PORT_TAKEN, although the port
  * is free again a few hundred milliseconds later. So an attach that will signal also takes
- * `port-<port>.attach` in the user's default socket directory (the port is the machine's,
- * whatever directory each target uses) for the time its inspector may be open, and a second
- * one waits for it (within its own deadline) instead of failing.
+ * `port-<port>.attach` in the user's default socket directory for the time its inspector
+ * may be open, and a second one waits for it (within its own deadline) instead of failing.
+ * The default directory even when LIVETRACE_SOCKET_DIR names another: the port is the
+ * machine's, whatever directory each target's socket is in, and two CLIs whose targets use
+ * different directories (one per service, or per test) still share port 9229. (The lock
+ * once lived in LIVETRACE_SOCKET_DIR; parallel test files, each with its own directory,
+ * then failed with LT_ATTACH_PORT_TAKEN when their attaches overlapped.)
  *
  * The locks are only advice between livetrace CLIs of one user. One left behind by a
  * killed CLI is stale after STALE_MS (longer than any attach, which its deadline bounds)
@@ -51,9 +55,14 @@ export async function acquireAttachLock(
  * this user holds it. At `deadline` it gives up waiting and resolves to a lock that holds
  * nothing: the attach then goes on and reports the port as it finds it.
  */
-export async function acquirePortLock(port: number, deadline: number): Promise<AttachLock> {
-  const lock = await acquire(`port-${port}.attach`, undefined, deadline, async () => false);
+export async function acquirePortLock(port: number, deadline: number, env: NodeJS.ProcessEnv = process.env): Promise<AttachLock> {
+  const lock = await acquire(`port-${port}.attach`, portLockDir(env), deadline, async () => false);
   return typeof lock === 'string' ? { release() {} } : lock;
+}
+
+/** Where port locks live: the user's default socket directory, whatever LIVETRACE_SOCKET_DIR says. */
+export function portLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  return defaultSocketDir({ ...env, LIVETRACE_SOCKET_DIR: '' });
 }
 
 async function acquire(

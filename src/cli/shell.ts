@@ -1,10 +1,14 @@
 /**
  * `livetrace shell <pid>`: a REPL whose expressions run in the target (the agent evaluates
  * them through its own in-process inspector session, src/agent/observer/shell.ts). Each
- * line is one evaluation; its value (or what it threw) comes back captured with the trace
+ * whole expression is one evaluation; one that is not whole yet (`function f() {`) goes on
+ * over the next lines behind a continuation prompt (shell-input.ts decides, here, before
+ * anything is sent). Its value (or what it threw) comes back captured with the trace
  * bounds and is rendered as a trace renders a value. A coded refusal (a timeout, a side
- * effect under --safe) is printed and the REPL goes on. `-e` evaluates one expression and
- * exits; with stdin not a terminal, every line of stdin is evaluated in turn.
+ * effect under --safe) is printed and the REPL goes on. Tab asks the target what can
+ * follow the line (agent/observer/complete.ts: nothing runs there with a side effect).
+ * `-e` evaluates one expression and exits; with stdin not a terminal, stdin's expressions
+ * are evaluated in turn, by the same rule.
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
@@ -15,6 +19,7 @@ import { renderValue } from './format/value.js';
 import { openAgent, parsePid } from './agent-connection.js';
 import { parseInterval } from './info.js';
 import { formatError } from './report.js';
+import { continuesOnNextLine } from './shell-input.js';
 
 interface ShellOptions {
   safe?: boolean;
@@ -66,31 +71,69 @@ function show(result: EvalResult, json: boolean): void {
 
 async function repl(client: AgentClient, pid: number, options: { timeoutMs: number; safe?: boolean }, json: boolean): Promise<void> {
   const interactive = process.stdin.isTTY === true;
-  const lines = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive, prompt: `${pid}${options.safe === true ? ' safe' : ''}> ` });
+  const prompt = `${pid}${options.safe === true ? ' safe' : ''}> `;
+  const continuation = `${' '.repeat(prompt.length - 4)}... `;
+  const lines = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: interactive,
+    prompt,
+    // Tab: the target says what can follow the line (evaluated without side effects there).
+    ...(interactive ? { completer: (line: string, callback: (error: null, result: [string[], string]) => void) => completeIn(client, line, callback) } : {}),
+  });
   if (interactive) {
-    process.stdout.write(`livetrace shell: expressions run in process ${pid}; $('module') gives a module; Ctrl-D leaves.\n`);
+    process.stdout.write(`livetrace shell: expressions run in process ${pid}; $('module') gives a module; Tab completes; Ctrl-D leaves.\n`);
     lines.prompt();
   }
   let closed = false;
-  // Ctrl-C drops the line being typed, as in Node's REPL; an evaluation in flight is ended by its timeout.
+  /** The lines of an expression not yet whole (`function f() {` and what follows). */
+  let pending: string[] = [];
+  // Ctrl-C drops the line being typed and any unfinished expression, as in Node's REPL; an
+  // evaluation in flight is ended by its timeout.
   lines.on('SIGINT', () => {
+    pending = [];
+    // readline keeps the typed text when SIGINT has a listener: dropped here.
+    const state = lines as unknown as { line: string; cursor: number };
+    state.line = '';
+    state.cursor = 0;
+    lines.setPrompt(prompt);
     process.stdout.write('\n');
     lines.prompt();
   });
   lines.on('close', () => {
     closed = true;
   });
+  const run = async (expression: string): Promise<void> => {
+    try {
+      show(await client.evaluate(expression, options), json);
+    } catch (error) {
+      // The connection is gone: nothing more can be evaluated.
+      if (!isLivetraceError(error) || error.code === 'LT_AGENT_GONE' || error.code === 'LT_AGENT_TIMEOUT') throw error;
+      process.stderr.write(`${formatError(error)}\n`);
+    }
+  };
   for await (const line of lines) {
-    const expression = line.trim();
-    if (expression !== '') {
-      try {
-        show(await client.evaluate(expression, options), json);
-      } catch (error) {
-        // The connection is gone: nothing more can be evaluated.
-        if (!isLivetraceError(error) || error.code === 'LT_AGENT_GONE' || error.code === 'LT_AGENT_TIMEOUT') throw error;
-        process.stderr.write(`${formatError(error)}\n`);
-      }
+    pending.push(line);
+    const source = pending.join('\n');
+    if (source.trim() === '') {
+      pending = [];
+    } else if (continuesOnNextLine(source)) {
+      lines.setPrompt(continuation);
+    } else {
+      pending = [];
+      lines.setPrompt(prompt);
+      await run(source.trim());
     }
     if (interactive && !closed) lines.prompt();
   }
+  // Input ended inside an expression: evaluated as it is, so its syntax error is shown.
+  if (pending.join('\n').trim() !== '') await run(pending.join('\n').trim());
+}
+
+function completeIn(client: AgentClient, line: string, callback: (error: null, result: [string[], string]) => void): void {
+  client.complete(line).then(
+    (completion) => callback(null, [completion.names, completion.prefix]),
+    // No completion; the shell goes on.
+    () => callback(null, [[], line]),
+  );
 }

@@ -19,6 +19,7 @@ import {
   PROTOCOL_VERSION,
   type AgentHello,
   type ClientInfo,
+  type Completion,
   type DeeperResult,
   type EvalResult,
   type GetResult,
@@ -137,6 +138,16 @@ export class AgentClient {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     return reply.result;
+  }
+
+  /**
+   * The names that can follow `line` in the shell (tab completion): globals, the properties
+   * of the object path before the last dot (evaluated with V8's side-effect check, so
+   * nothing in the target changes), module names inside `$('`.
+   */
+  async complete(line: string): Promise<Completion> {
+    const reply = await this.connection.request('complete', { line });
+    return reply.completion;
   }
 
   /**

@@ -8,11 +8,11 @@
 import { LivetraceError, type ErrorRecord } from './errors.js';
 import type { AddedRecord, SessionRecord, SessionStats, StartedRecord } from './events.js';
 import type { Callee, DeeperResult, FunctionKind, FunctionListing, ModuleListing } from './listing.js';
-import type { EvalResult, GetResult, ProcessInfo } from './observer.js';
+import type { Completion, EvalResult, GetResult, ProcessInfo } from './observer.js';
 import type { TraceOptions } from './options.js';
 import { parseJoin, type JoinReply, type JoinRequest } from './fleet-join.js';
 
-export type { EvalResult, GetResult, ProcessInfo, TraceOptions };
+export type { Completion, EvalResult, GetResult, ProcessInfo, TraceOptions };
 export type { Callee, DeeperResult, FunctionKind, FunctionListing, ModuleListing };
 export type { JoinReply, JoinRequest };
 
@@ -34,7 +34,7 @@ export const LIVETRACE_VERSION = '0.1.0';
 
 export type RequestId = number | string;
 
-export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get', 'eval', 'join'] as const;
+export const OPS = ['hello', 'list', 'trace', 'add', 'stop', 'stats', 'claim', 'deeper', 'info', 'get', 'eval', 'complete', 'join'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Who is on the other end of a connection, as the client describes itself. */
@@ -120,6 +120,16 @@ export interface EvalRequest {
   safe?: boolean;
   timeoutMs?: number;
 }
+/**
+ * Tab completion for `livetrace shell`: the names that can follow `line` (the text before
+ * the cursor). The object path before the last dot is evaluated with V8's side-effect check,
+ * so completing never changes the target's state.
+ */
+export interface CompleteRequest {
+  id: RequestId;
+  op: 'complete';
+  line: string;
+}
 export type Request =
   | HelloRequest
   | ListRequest
@@ -132,6 +142,7 @@ export type Request =
   | InfoRequest
   | GetRequest
   | EvalRequest
+  | CompleteRequest
   | JoinRequest;
 
 /** What an agent says about itself and its process (hello; `livetrace ps`). */
@@ -218,7 +229,25 @@ export interface EvalReply {
   ok: true;
   result: EvalResult;
 }
-export type Reply = HelloReply | ListReply | TraceReply | AddReply | StopReply | StatsReply | DeeperReply | InfoReply | GetReply | EvalReply | JoinReply | ErrorReply;
+export interface CompleteReply {
+  id: RequestId;
+  ok: true;
+  completion: Completion;
+}
+export type Reply =
+  | HelloReply
+  | ListReply
+  | TraceReply
+  | AddReply
+  | StopReply
+  | StatsReply
+  | DeeperReply
+  | InfoReply
+  | GetReply
+  | EvalReply
+  | CompleteReply
+  | JoinReply
+  | ErrorReply;
 
 /** The reply type for each op. */
 export interface ReplyFor {
@@ -233,6 +262,7 @@ export interface ReplyFor {
   info: InfoReply;
   get: GetReply;
   eval: EvalReply;
+  complete: CompleteReply;
   join: JoinReply;
 }
 
@@ -380,6 +410,13 @@ export function parseRequest(frame: unknown): Request {
       if (frame.safe === true) request.safe = true;
       if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
       return request;
+    }
+    case 'complete': {
+      const line = frame.line;
+      if (typeof line !== 'string' || line.length > MAX_EXPRESSION_CHARS) {
+        throw badRequest(`complete needs a "line" string of at most ${MAX_EXPRESSION_CHARS} characters`, typeof line === 'string' ? line.slice(0, 200) : line);
+      }
+      return { id, op, line };
     }
     case 'join':
       return parseJoin(id, frame);

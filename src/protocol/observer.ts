@@ -127,3 +127,11 @@ export interface EvalResult {
   /** Wall time of the evaluation in the target, ms. */
   ms: number;
 }
+
+/** What can follow a shell line: readline's [names, prefix]. */
+export interface Completion {
+  /** The partial word at the end of the line that each name completes. */
+  prefix: string;
+  /** Whole words starting with `prefix`, sorted, at most 1000. */
+  names: string[];
+}

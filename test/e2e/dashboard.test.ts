@@ -222,7 +222,7 @@ describe.skipIf(chromiumPath === undefined)('dashboard in Chromium', () => {
 
 describe.skipIf(chromiumPath === undefined)('dashboard on a process started without livetrace', () => {
   it('attaches on Start, traces, and closing the page removes the patch', async () => {
-    const app = await launchApp(['dashboard/mounted.cjs', 'http'], { preload: 'none', socketDir, ready: /^ready \d+ \d+/, timeoutMs: 20_000 });
+    const app = await launchApp(['dashboard/mounted.cjs', 'http'], { preload: 'none', nodeArgs: ['--inspect-port=0'], socketDir, ready: /^ready \d+ \d+/, timeoutMs: 20_000 });
     const base = `http://127.0.0.1:${/^ready \d+ (\d+)/.exec(app.lines.find((line) => line.startsWith('ready'))!)![1]!}`;
     const browser = await launchBrowser();
     try {

@@ -41,7 +41,7 @@ async function get(port: number, path: string): Promise<Http> {
 
 async function start(script: string, cwd: string): Promise<{ app: RunningApp; port: number; socketDir: string }> {
   const socketDir = tempDir();
-  const app = await launchApp([script], { preload: 'none', socketDir, ready: /^listening \d+/, timeoutMs: 30_000 });
+  const app = await launchApp([script], { preload: 'none', nodeArgs: ['--inspect-port=0'], socketDir, ready: /^listening \d+/, timeoutMs: 30_000 });
   const line = app.lines.find((l) => /^listening \d+/.test(l))!;
   void cwd;
   return { app, port: Number(line.split(' ')[1]), socketDir };

@@ -17,7 +17,7 @@ let socketDir: string;
 
 beforeAll(async () => {
   socketDir = tempDir();
-  app = await launchApp([join(repoRoot, 'test/fixtures/ls/app.cjs')], { preload: 'none', socketDir });
+  app = await launchApp([join(repoRoot, 'test/fixtures/ls/app.cjs')], { preload: 'none', nodeArgs: ['--inspect-port=0'], socketDir });
 });
 
 const cli = (args: string[]) => runCli(args, { socketDir });

@@ -32,6 +32,10 @@ describe('livetrace info', () => {
 
   it('attaches to a process started without livetrace, or refuses with --no-attach', async () => {
     const socketDir = tempDir();
+    // The user's case: SIGUSR1 opens the inspector on the default port 9229. The suite's other
+    // attaches start their targets with --inspect-port=0, so none competes for 9229 with this
+    // one (it once failed with LT_ATTACH_PORT_TAKEN while another file's attach held it), and
+    // an attach of another CLI of this user would be waited for (the port lock, attach/lock.ts).
     const plain = await launchApp('timer.cjs', { preload: 'none', socketDir });
     const refused = await runCli(['info', String(plain.pid), '--no-attach'], { socketDir });
     expect(refused.code).toBe(2);

@@ -1,46 +1,22 @@
 /**
- * The interactive `livetrace top` in a pseudo-terminal (test/support/pty-run.py: keys in,
- * screen out; no native dependency): it lists a preloaded and a plain process, filters,
+ * The interactive `livetrace top` in a pseudo-terminal (test/support/pty.ts: keys in,
+ * screen out): it lists a preloaded and a plain process, filters,
  * sorts by a column key, opens one process's info view with Enter (which attaches to the
  * plain one: the only way top attaches), goes back, starts a trace with `t` and a pattern,
  * sees calls, ends the trace with Ctrl-C back into the list, and quits with `q`.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, launchApp, tempDir } from '../integration/fixture-app.js';
-import { repoRoot } from '../support/paths.js';
+import { inPty } from '../support/pty.js';
 import { cliPath, runCli } from './cli-process.js';
 
 afterAll(cleanup);
-
-interface Step {
-  expect?: string;
-  send?: string;
-  timeout?: number;
-}
-
-function inPty(argv: string[], env: Record<string, string>, steps: Step[]): Promise<{ code: number | null; transcript: string }> {
-  const spec = JSON.stringify({ argv, env, steps, cols: 120, rows: 40 });
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', [join(repoRoot, 'test/support/pty-run.py'), spec], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, transcript: out });
-    });
-  });
-}
 
 describe('livetrace top (interactive)', () => {
   it('sorts, filters, opens info on Enter (attaching only then), traces on t, quits on q', { timeout: 180_000 }, async () => {
     const socketDir = tempDir();
     const preloaded = await launchApp('timer.cjs', { preload: 'require', socketDir });
-    const plain = await launchApp('observer/busy.cjs', { preload: 'none', socketDir });
+    const plain = await launchApp('observer/busy.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], socketDir });
     const env = { LIVETRACE_SOCKET_DIR: socketDir };
     const { code, transcript } = await inPty([process.execPath, cliPath, 'top'], env, [
       { expect: `${plain.pid} .*busy\\.cjs`, timeout: 40 },

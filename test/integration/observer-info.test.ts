@@ -127,7 +127,7 @@ describe('worker threads without the inspector worker', () => {
   });
 
   it('lists the workers of a process attached to after they started (the inspector names and reads them)', async () => {
-    const app = await launchApp('observer/workers.cjs', { preload: 'none', ready: /^ready \d+ \d+ \d+/ });
+    const app = await launchApp('observer/workers.cjs', { preload: 'none', nodeArgs: ['--inspect-port=0'], ready: /^ready \d+ \d+ \d+/ });
     const ready = await app.waitForLine(/^ready \d+ (\d+) (\d+)/);
     await attach(app.pid, { socketDir: app.socketDir });
     const client = await connect(app.pid, { socketDir: app.socketDir });

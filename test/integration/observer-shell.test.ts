@@ -79,6 +79,27 @@ describe('shell', () => {
     expect((await c.evaluate('typeof globalThis.changed')).value).toBe('undefined');
     expect((await c.evaluate('[1, 2].map((x) => x * 2)', { safe: true })).value).toEqual([2, 4]);
   });
+
+  it('completes globals, lets, object paths and module names without running anything with a side effect', async () => {
+    const { c, app } = await open();
+    await c.evaluate('let shellLet = { alpha: 1, beta: 2 }; globalThis.reads = 0; globalThis.watched = { get lazy() { reads++; return { inner: 1 }; }, plain: { deep: 1 } }');
+    expect(await c.complete('process.ver')).toEqual({ prefix: 'ver', names: ['version', 'versions'] });
+    expect(await c.complete('shellL')).toEqual({ prefix: 'shellL', names: ['shellLet'] });
+    expect((await c.complete('x = shellLet.al')).names).toEqual(['alpha']);
+    expect((await c.complete('watched.plain.d')).names).toEqual(['deep']);
+    expect((await c.complete("process['versions'].nod")).names).toEqual(['node']);
+    expect(await c.complete("$('observer/users').find")).toEqual({ prefix: 'find', names: ['findUser', 'findUserLater'] });
+    expect((await c.complete("$('observer/us")).names).toContain('observer/users');
+    // Inherited names too; numeric indexes left out.
+    expect((await c.complete('[1, 2]; watched.plain.hasOwn')).names).toEqual(['hasOwnProperty']);
+    // A getter that writes is refused by V8's side-effect check (no names); a call is never made.
+    expect((await c.complete('watched.lazy.in')).names).toEqual([]);
+    expect((await c.complete('Date.now().')).names).toEqual([]);
+    expect((await c.evaluate('reads')).value).toBe(0);
+    expect((await c.complete('nothingHere.x')).names).toEqual([]);
+    // Completing is not an evaluation: nothing in the target's log.
+    expect(app.stderr()).not.toContain('watched.plain.d');
+  });
 });
 
 describe('get through the inspector', () => {

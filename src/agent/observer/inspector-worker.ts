@@ -37,7 +37,8 @@ export type InspectorRequest =
   | { id: number; op: 'evaluate'; token: number; expression: string; timeoutMs: number; safe: boolean }
   | { id: number; op: 'binding'; token: number; name: string }
   | { id: number; op: 'instances'; token: number; limit: number }
-  | { id: number; op: 'workers'; token: number; timeoutMs: number };
+  | { id: number; op: 'workers'; token: number; timeoutMs: number }
+  | { id: number; op: 'complete'; token: number; path: string; onPending: boolean; timeoutMs: number };
 
 /** One worker thread of the process, as the NodeWorker domain and the worker itself tell it. */
 export interface WorkerReading {
@@ -57,7 +58,7 @@ export interface InspectorReply {
   outcome?: 'value' | 'thrown' | 'timeout' | 'side-effect';
   /** binding: where the binding was found ('not-found' when no closure of the module sees it). */
   found?: boolean;
-  /** binding: the names the module's closures do see, for near misses. */
+  /** binding: the names the module's closures do see, for near misses; complete: the object's property names. */
   names?: string[];
   /** instances: how many live objects have the prototype. */
   count?: number;
@@ -91,6 +92,7 @@ export function inspectorWorkerMain(): void {
   interface PropertyDescriptor {
     name: string;
     value?: RemoteObject;
+    symbol?: RemoteObject;
   }
 
   const post = <T>(method: string, params?: object): Promise<T> =>
@@ -228,6 +230,46 @@ export function inspectorWorkerMain(): void {
     return { ok: true, found: false, names: [...names] };
   };
 
+  /**
+   * Tab completion: the property names of an object, its prototype chain's included. The
+   * object is the value of `path` (identifiers, dots and literal indexes only, made by the
+   * main thread's complete.ts), read from the global scope or, with onPending, from the
+   * object the main thread left in hook.pending[token] (a module's exports for `$('m').`).
+   * Every read runs under throwOnSideEffect: V8 refuses anything that could change state
+   * (a getter that writes, a Proxy trap, a call), and the completion is then empty. The
+   * names come from Runtime.getProperties, which reads the object's shape without calling
+   * its getters or a Proxy's traps. A primitive completes as its wrapper object.
+   */
+  const complete = async (request: Extract<InspectorRequest, { op: 'complete' }>, group: string): Promise<InspectorReply> => {
+    const checked = { objectGroup: group, silent: true, throwOnSideEffect: true, timeout: request.timeoutMs, returnByValue: false };
+    // Object() of a primitive is its wrapper; null and undefined have no properties.
+    const wrap = (value: string): string => `(function (v) { return v === null || v === undefined ? undefined : Object(v); })(${value})`;
+    let answer: { result: RemoteObject; exceptionDetails?: unknown };
+    if (request.onPending) {
+      const hookId = await hook(group);
+      const base = (await pendingOf(hookId, request.token, group)).result;
+      if (base.objectId === undefined) return { ok: true, names: [] };
+      answer = await post('Runtime.callFunctionOn', { objectId: base.objectId, functionDeclaration: `function () { return ${wrap(`this${request.path}`)}; }`, ...checked });
+    } else {
+      answer = await post('Runtime.evaluate', { expression: request.path === '' ? 'globalThis' : wrap(request.path), ...checked });
+    }
+    const names: string[] = [];
+    if (request.path === '' && !request.onPending) {
+      // let/const/class of earlier evaluations and scripts: global, but not properties of globalThis.
+      const lexical = await post<{ names: string[] }>('Runtime.globalLexicalScopeNames', {}).catch(() => ({ names: [] as string[] }));
+      names.push(...lexical.names);
+    }
+    if (answer.exceptionDetails !== undefined || answer.result.objectId === undefined) return { ok: true, names };
+    const properties = await post<{ result: PropertyDescriptor[] }>('Runtime.getProperties', {
+      objectId: answer.result.objectId,
+      ownProperties: false,
+      nonIndexedPropertiesOnly: true,
+      generatePreview: false,
+    });
+    for (const property of properties.result) if (property.symbol === undefined) names.push(property.name);
+    return { ok: true, names };
+  };
+
   /** Live objects whose prototype is hook.pending[token], after a full collection. */
   const instances = async (request: Extract<InspectorRequest, { op: 'instances' }>, group: string): Promise<InspectorReply> => {
     const hookId = await hook(group);
@@ -351,7 +393,9 @@ export function inspectorWorkerMain(): void {
           ? binding(request, group)
           : request.op === 'workers'
             ? workers(request)
-            : instances(request, group);
+            : request.op === 'complete'
+              ? complete(request, group)
+              : instances(request, group);
     run
       .then(
         (reply) => port.postMessage({ ...reply, id: request.id }),

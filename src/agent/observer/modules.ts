@@ -62,6 +62,22 @@ export function findModule(asked: string, input: string): FoundModule {
   return notFound(input, misses.length === 0 ? message : `${message}; did you mean ${misses.map((m) => `'${m}'`).join(', ')}?`);
 }
 
+/** The names `$()` and `get` accept for the loaded modules, extensions left off (the shell's completion). */
+export function moduleNames(): string[] {
+  const names: string[] = [];
+  const cache = appRequire().cache;
+  for (const file of Object.keys(cache)) {
+    if (cache[file] === undefined || isOwnFile(file)) continue;
+    ArrayPrototypePush(names, stemOf(moduleRefForFile(file).id));
+  }
+  for (const module of loadedModules()) if (module.ref.kind !== 'builtin') ArrayPrototypePush(names, stemOf(module.ref.id));
+  return names;
+}
+
+function stemOf(id: string): string {
+  return id.replace(/\.(c|m)?(j|t)s$/, '');
+}
+
 function notFound(input: string, message: string): never {
   throw new LivetraceError('LT_GET_NOT_FOUND', message, { input });
 }

@@ -7,7 +7,7 @@ import type { OpContext } from './context.js';
 import { hello } from './hello.js';
 import { join } from './fleet.js';
 import { deeper, list } from './inspect.js';
-import { evalOp, get, info } from './observer.js';
+import { completeOp, evalOp, get, info } from './observer.js';
 import { add, claim, stats, stop, trace } from './sessions.js';
 
 export function runOp(ctx: OpContext, request: Request): void {
@@ -34,6 +34,8 @@ export function runOp(ctx: OpContext, request: Request): void {
       return void get(ctx, request);
     case 'eval':
       return void evalOp(ctx, request);
+    case 'complete':
+      return void completeOp(ctx, request);
     case 'join':
       return void join(ctx, request);
   }

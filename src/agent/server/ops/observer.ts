@@ -1,12 +1,13 @@
 /**
- * The observer ops: info (what the process is doing), get (a live value) and eval (one
- * expression of `livetrace shell`). None starts a session. Info's sampling belongs to the connection that asked: it starts on the
+ * The observer ops: info (what the process is doing), get (a live value), eval (one
+ * expression of `livetrace shell`) and complete (the shell's tab completion). None starts a session. Info's sampling belongs to the connection that asked: it starts on the
  * first info request and stops when the connection closes (agent/observer/sampler.ts).
  */
-import { errorReply, type EvalRequest, type GetRequest, type InfoRequest } from '../../../protocol/messages.js';
+import { errorReply, type CompleteRequest, type EvalRequest, type GetRequest, type InfoRequest } from '../../../protocol/messages.js';
 import { toLivetraceError } from '../../../protocol/errors.js';
 import { getValue } from '../../observer/get.js';
 import { evaluate } from '../../observer/shell.js';
+import { complete } from '../../observer/complete.js';
 import { clientOf } from './hello.js';
 import { processInfo } from '../../observer/info.js';
 import { Sampler } from '../../observer/sampler.js';
@@ -66,6 +67,14 @@ export async function evalOp(ctx: OpContext, request: EvalRequest): Promise<void
       ...(client === undefined ? {} : { client }),
     });
     ctx.reply({ id: request.id, ok: true, result });
+  } catch (error) {
+    ctx.reply(errorReply(request.id, toLivetraceError(error)));
+  }
+}
+
+export async function completeOp(ctx: OpContext, request: CompleteRequest): Promise<void> {
+  try {
+    ctx.reply({ id: request.id, ok: true, completion: await complete(request.line) });
   } catch (error) {
     ctx.reply(errorReply(request.id, toLivetraceError(error)));
   }
