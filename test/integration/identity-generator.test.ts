@@ -37,9 +37,13 @@ describe('generators under body instrumentation', () => {
     expect(traced.observed).toBe(plain.observed);
     const viaImport = await run('esm', { LIVETRACE_INSTRUMENT: 'identity/gen-lib.cjs' });
     expect(viaImport.observed).toBe(plain.observed);
-    // Parents are not compared here: this session is the ESM build's, the body sites the
-    // preload's (the CJS build), and each copy of livetrace keeps its own call-tree context.
-    expect(viaImport.calls.map((c) => [c.fn, c.args, c.value])).toEqual(traced.calls.map((c) => [c.fn, c.args, c.value]));
+    // This session is the ESM build's, the body sites the preload's (the CJS build): the
+    // call-tree context is one per process (patcher/context.ts), so parents match too.
+    const withParents = (calls: Call[]) => {
+      const ids = new Map(calls.map((c) => [c.id, c]));
+      return calls.map((c) => [c.fn, c.parent === null ? null : ids.get(c.parent)!.fn, c.args, c.value]);
+    };
+    expect(withParents(viaImport.calls)).toEqual(withParents(traced.calls));
     const observed = JSON.parse(plain.observed) as { own: boolean[]; log: string[] };
     expect(observed.own).toEqual([true, true, true, true, true, true]);
     expect(observed.log).not.toContain('never ran');

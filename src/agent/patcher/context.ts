@@ -89,50 +89,61 @@ const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallF
  */
 export const contextMethods: readonly unknown[] = [Storage, ...Reflect.ownKeys(ALS).map((key) => Reflect.getOwnPropertyDescriptor(ALS, key)?.value)];
 
-/** The innermost traced call on the synchronous stack. */
-let current: CallFrame | undefined;
-let storage: AsyncLocalStorage<CallFrame> | undefined;
-let users = 0;
+/**
+ * The context itself, one per process: two copies of livetrace (the preload's CommonJS
+ * build and the ESM build a program imports) dispatch through their own modules, and a
+ * call one copy's site dispatches must be the parent of the calls the other's sessions see.
+ * `current`: the innermost traced call on the synchronous stack; `storage`: the async
+ * context while some session carries one, `users` such sessions.
+ */
+interface SharedContext {
+  current: CallFrame | undefined;
+  storage: AsyncLocalStorage<CallFrame> | undefined;
+  users: number;
+}
+const CONTEXT_KEY = Symbol.for('livetrace.context.v1');
+const shared: SharedContext = ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] as SharedContext | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = { current: undefined, storage: undefined, users: 0 } satisfies SharedContext) as SharedContext;
 
 /** A session that needs parents across await starts using the storage. */
 export function retainAsyncContext(): void {
-  if (users++ === 0) storage = new Storage<CallFrame>();
+  if (shared.users++ === 0) shared.storage = new Storage<CallFrame>();
 }
 
 export function releaseAsyncContext(): void {
-  if (users === 0) return;
-  if (--users === 0) {
-    if (storage !== undefined) alsDisable(storage);
-    storage = undefined;
+  if (shared.users === 0) return;
+  if (--shared.users === 0) {
+    if (shared.storage !== undefined) alsDisable(shared.storage);
+    shared.storage = undefined;
   }
 }
 
 /** True while async context is carried (for tests and docs). */
 export function asyncContextActive(): boolean {
-  return storage !== undefined;
+  return shared.storage !== undefined;
 }
 
 /**
- * The enclosing call. A probe's frame in `current` may be one a throw left there (see
+ * The enclosing call. A probe's frame in `shared.current` may be one a throw left there (see
  * above): while the store it was opened with exists, the store of this execution says
  * whether it still encloses anything here. A stale frame is never the context.
  */
 function context(): CallFrame | undefined {
-  let frame: CallFrame | undefined = current;
+  let frame: CallFrame | undefined = shared.current;
   if (frame === undefined) {
-    if (storage !== undefined) frame = alsGetStore(storage);
-  } else if ((frame as PushedFrame).probe === true && storage !== undefined && (frame as PushedFrame).storage === storage) {
-    frame = alsGetStore(storage);
+    if (shared.storage !== undefined) frame = alsGetStore(shared.storage);
+  } else if ((frame as PushedFrame).probe === true && shared.storage !== undefined && (frame as PushedFrame).storage === shared.storage) {
+    frame = alsGetStore(shared.storage);
   }
   while (frame !== undefined && frame.stale === true) frame = frame.parent;
   return frame;
 }
 
 function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
-  const live = storage;
+  const live = shared.storage;
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: context(), matched, savedCurrent: current, savedStore: store, storage: live, probe };
-  current = frame;
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe };
+  shared.current = frame;
   if (live !== undefined) {
     try {
       alsEnterWith(live, frame);
@@ -150,10 +161,10 @@ export function pushFrame(matched: readonly unknown[]): PushedFrame {
 
 /** The call returned or threw: the enclosing call is what it was before `pushFrame`. */
 export function popFrame(frame: PushedFrame): void {
-  current = frame.savedCurrent;
+  shared.current = frame.savedCurrent;
   // A storage released during the call (its session stopped) must not be re-enabled:
   // enterWith on a disabled storage turns it back on.
-  if (frame.storage !== undefined && frame.storage === storage) {
+  if (frame.storage !== undefined && frame.storage === shared.storage) {
     try {
       alsEnterWith(frame.storage, frame.savedStore as CallFrame);
     } catch {
@@ -169,7 +180,7 @@ export function popFrame(frame: PushedFrame): void {
  * continuation inherited the caller's. Never throws.
  */
 export function resumeFrame(frame: PushedFrame): void {
-  if (frame.storage !== undefined && frame.storage === storage) {
+  if (frame.storage !== undefined && frame.storage === shared.storage) {
     try {
       alsEnterWith(frame.storage, frame);
     } catch {
@@ -196,16 +207,16 @@ function encloses(frame: PushedFrame, at: CallFrame | undefined): boolean {
  * A probed call is over. `returned`: it returned here, in the execution that opened
  * it, whose context goes back to the caller's (if the call's frame is still it, or
  * under frames of probed calls that threw inside it). Else it threw: its frame is
- * marked stale, and `current` goes back to the caller's. Never throws.
+ * marked stale, and `shared.current` goes back to the caller's. Never throws.
  */
 export function closeFrame(frame: PushedFrame, returned: boolean): void {
-  if (encloses(frame, current)) current = frame.savedCurrent;
+  if (encloses(frame, shared.current)) shared.current = frame.savedCurrent;
   if (!returned) {
     frame.stale = true;
     return;
   }
   const live = frame.storage;
-  if (live !== undefined && live === storage && encloses(frame, alsGetStore(live))) {
+  if (live !== undefined && live === shared.storage && encloses(frame, alsGetStore(live))) {
     try {
       alsEnterWith(live, frame.savedStore as CallFrame);
     } catch {
@@ -216,10 +227,10 @@ export function closeFrame(frame: PushedFrame, returned: boolean): void {
 
 /**
  * At a microtask checkpoint no synchronous call is running: whatever probe frame a
- * throw left in `current` encloses nothing any more.
+ * throw left in `shared.current` encloses nothing any more.
  */
 export function checkpoint(): void {
-  current = undefined;
+  shared.current = undefined;
 }
 
 /** Id and depth of the nearest enclosing call of the given session. */
