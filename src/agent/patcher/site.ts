@@ -38,7 +38,7 @@ import type { Engine } from '../../protocol/events.js';
 import type { Hook } from './dispatch.js';
 import { SELF_USED_REASON, usedByLivetrace } from './self-used.js';
 import { makeWrapper, type SiteState } from './wrapper.js';
-import { bodySiteOf } from './body-site.js';
+import { bodySiteOf } from './body-registry.js';
 import { idleState } from './wrapper-compile.js';
 import { ArrayPrototypePush, SafeMap, SafeWeakMap } from '../../safe/intrinsics.js';
 

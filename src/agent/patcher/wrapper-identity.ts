@@ -6,7 +6,7 @@
  */
 import { types } from 'node:util';
 import { ArrayPrototypePush, ReflectApply } from '../../safe/intrinsics.js';
-import { nativeToString, originalText } from './body-site.js';
+import { originalText } from './body-registry.js';
 
 // Pristine (src/safe/intrinsics.ts): a replaced Reflect.apply must never run for our own calls.
 const reflectApply = ReflectApply;
@@ -19,8 +19,17 @@ const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 const ORIGINALS_KEY = Symbol.for('livetrace.wrapper.originals.v1');
 export const originals: WeakMap<Function, Function> = ((globalThis as Record<symbol, unknown>)[ORIGINALS_KEY] as WeakMap<Function, Function> | undefined) ??
   ((globalThis as Record<symbol, unknown>)[ORIGINALS_KEY] = new WeakMap<Function, Function>());
-// The key body-site.ts reads the native toString back from (its nativeToString).
 const TO_STRING_KEY = Symbol.for('livetrace.wrapper.toString.v1');
+/**
+ * The engine's own `Function.prototype.toString`: the one the first copy of livetrace
+ * replaced is kept under TO_STRING_KEY, so a copy loaded after it (the ESM build a program
+ * imports beside the preload's CommonJS one) installs nothing and reads texts natively.
+ */
+const nativeToString: (this: Function) => string = (() => {
+  const installed = (globalThis as Record<symbol, unknown>)[TO_STRING_KEY] as { native?: (this: Function) => string } | undefined;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  return installed?.native ?? Function.prototype.toString;
+})();
 
 /**
  * `Function.prototype.toString` of a wrapper gives the original's text, as it did before

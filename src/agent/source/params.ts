@@ -21,7 +21,7 @@
  */
 import { parse, type Node, type Pattern } from 'acorn';
 import { ArrayPrototypePush, ArrayPushBuiltin, FunctionPrototypeToString, isProxy } from '../../safe/intrinsics.js';
-import { originalText } from '../patcher/body-site.js';
+import { originalText } from '../patcher/body-registry.js';
 
 /** What one positional parameter binds. */
 export interface ParameterInfo {

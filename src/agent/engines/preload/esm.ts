@@ -23,7 +23,7 @@ import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
 import { enumerateExports } from '../../catalog/exports-walk.js';
 import { addModuleSource } from '../../catalog/modules.js';
 import { appRoot, moduleRefForFile } from '../../catalog/naming.js';
-import { bodyRegistry } from '../../patcher/body-site.js';
+import { bodyRegistry } from '../../patcher/body-registry.js';
 import type { HooksData } from './hooks.js';
 import { REGISTRAR_KEY, type BindingRecord } from '../../source/rewrite.js';
 

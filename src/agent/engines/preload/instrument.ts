@@ -15,7 +15,7 @@
 import { compileFunction } from 'node:vm';
 import { parsePattern } from '../../../pattern/index.js';
 import { RUN_ENV } from '../../../protocol/run-request.js';
-import { bodyRegistry, registerSites, registryExpression } from '../../patcher/body-site.js';
+import { bodyRegistry, registerSites, registryExpression } from '../../patcher/body-registry.js';
 import { instrumentSource } from '../../source/instrument.js';
 import { ArrayPrototypePush } from '../../../safe/intrinsics.js';
 

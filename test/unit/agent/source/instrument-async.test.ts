@@ -5,7 +5,7 @@
 // what the promise settles with.
 import { describe, expect, it } from 'vitest';
 import { load, rewrite as rewriteAt } from './module-case.js';
-import { bodySiteOf, originalText } from '../../../../src/agent/patcher/body-site.js';
+import { bodySiteOf, originalText } from '../../../../src/agent/patcher/body-registry.js';
 import { parentOf, releaseAsyncContext, retainAsyncContext } from '../../../../src/agent/patcher/context.js';
 import type { Ending } from '../../../../src/agent/patcher/dispatch.js';
 import { patch, RecordingHook } from '../patcher/recording-hook.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { instrumentEsmModule } from '../../../../src/agent/source/instrument-esm.js';
 import { markedSites, stripInserted } from '../../../../src/agent/source/instrument.js';
 import { rewriteModuleWithAcorn } from '../../../../src/agent/source/rewrite.js';
-import { bodyRegistry, bodySiteOf } from '../../../../src/agent/patcher/body-site.js';
+import { bodyRegistry, bodySiteOf } from '../../../../src/agent/patcher/body-registry.js';
 import { makeInstrumentFilter } from '../../../../src/agent/engines/preload/select.js';
 import { resetAppRoot } from '../../../../src/agent/catalog/naming.js';
 

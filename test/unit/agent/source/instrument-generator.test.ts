@@ -7,7 +7,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { load, rewrite } from './module-case.js';
-import { bodySiteOf, originalText } from '../../../../src/agent/patcher/body-site.js';
+import { bodySiteOf, originalText } from '../../../../src/agent/patcher/body-registry.js';
 import { parentOf } from '../../../../src/agent/patcher/context.js';
 import { capture } from '../../../../src/agent/capture/capturer.js';
 import { parametersOf } from '../../../../src/agent/source/params.js';

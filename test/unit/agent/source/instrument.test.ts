@@ -3,7 +3,7 @@
 // through the patcher and checks the events.
 import { describe, expect, it } from 'vitest';
 import { load, rewrite } from './module-case.js';
-import { bodyRegistry, bodySiteOf, originalText } from '../../../../src/agent/patcher/body-site.js';
+import { bodyRegistry, bodySiteOf, originalText } from '../../../../src/agent/patcher/body-registry.js';
 import { markedSites, stripInserted } from '../../../../src/agent/source/instrument.js';
 import { addHook, removeHook, siteFor, siteOfWrapper } from '../../../../src/agent/patcher/site.js';
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
