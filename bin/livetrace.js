@@ -1,12 +1,27 @@
 #!/usr/bin/env node
-// Launcher: stack traces of livetrace itself point at its TypeScript sources, then the
-// commander program in dist/ runs. `--version` alone needs neither (it answers without
-// loading a command: program.ts), so it skips the source maps' start-up too.
-const args = process.argv.slice(2);
-if (!(args.length === 1 && (args[0] === '--version' || args[0] === '-V'))) {
-  const { default: sourceMapSupport } = await import('source-map-support');
-  sourceMapSupport.install({ environment: 'node' });
-}
+// Launcher. `--version` alone loads one file (protocol/version.js), not the CLI.
+//
+// Stack traces of livetrace itself point at its TypeScript sources: source-map-support
+// rewrites them. The CLI prints no stack of its own (errors are coded lines, report.ts),
+// so the only stack a user sees is the one Node prints for a crash; loading and
+// installing source-map-support up front cost every command 30-60 ms of start-up (with
+// the source-map package it reads), so it is installed when a crash is about to be
+// printed instead. Node formats an error's stack when `stack` is first read, which for an
+// uncaught exception is after the monitor below has run.
+import { createRequire } from 'node:module';
 
-const { main } = await import('../dist/esm/cli/program.js');
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { LIVETRACE_VERSION } = await import('../dist/esm/protocol/version.js');
+  process.stdout.write(`${LIVETRACE_VERSION}\n`);
+} else {
+  process.once('uncaughtExceptionMonitor', () => {
+    try {
+      createRequire(import.meta.url)('source-map-support').install({ environment: 'node', handleUncaughtExceptions: false });
+    } catch {
+      // Without it the stack points at dist/: still a stack.
+    }
+  });
+  const { main } = await import('../dist/esm/cli/program.js');
+  process.exitCode = await main(process.argv);
+}

@@ -9,7 +9,7 @@
  */
 import { request } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { LivetraceError } from '../protocol/errors.js';
 
 export interface InspectorEndpoint {
@@ -109,6 +109,18 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/**
+ * The WebSocket client, loaded on first use: ws is some thirteen modules (50-130 ms of a
+ * command's start-up on this machine), and only an attach needs it. attach() asks for it
+ * as it starts, so that it loads while the attach waits for the target (its checks, the
+ * signal, the inspector opening); InspectorSession.connect awaits the same promise.
+ */
+let webSocketClass: Promise<typeof WebSocket> | undefined;
+export function loadWebSocket(): Promise<typeof WebSocket> {
+  webSocketClass ??= import('ws').then((module) => module.WebSocket);
+  return webSocketClass;
+}
+
 /** One WebSocket session with a target's inspector. */
 export class InspectorSession {
   private nextId = 1;
@@ -129,9 +141,10 @@ export class InspectorSession {
     socket.on('error', () => this.onClose());
   }
 
-  static connect(url: string, timeoutMs: number): Promise<InspectorSession> {
+  static async connect(url: string, timeoutMs: number): Promise<InspectorSession> {
+    const WebSocketClient = await loadWebSocket();
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 16 * 1024 * 1024 });
+      const socket = new WebSocketClient(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 16 * 1024 * 1024 });
       const fail = (error: Error): void => {
         socket.removeAllListeners();
         socket.on('error', () => {});
