@@ -35,7 +35,6 @@ import { Attachment } from './attachment.js';
 import { acquireAttachLock, acquirePortLock } from './lock.js';
 import { checkAttachOptions, inspectorAddress, refuseUnsafeSignal } from './checks.js';
 import { inspectTarget } from './target.js';
-import { loadWebSocket } from './inspector.js';
 import { PhaseClock } from './timing.js';
 import type { AttachOptions, AttachResult, EnsureAgentOptions } from './types.js';
 
@@ -60,8 +59,6 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     return { pid, alreadyPresent: true, socketPath: present, ms, inspectorLeftOpen: false, phases: clock.phases };
   }
   refuseUnsafeSignal(target);
-  // Loads while the attach waits on the target (inspector.ts loadWebSocket); a failure is the connect's to report.
-  loadWebSocket().catch(() => undefined);
   const address = inspectorAddress(target, options);
   const already = async (): Promise<AttachResult | undefined> => {
     const socketPath = await presentAgent(target, options).catch(() => undefined);
