@@ -112,6 +112,16 @@ class ReachCheck {
   private told: Watched[] = [];
   private timer: NodeJS.Timeout | undefined;
 
+  /** The check is off (LIVETRACE_REACH_CHECK_MS=0), or its worker is up: watch() sets its breakpoints without waiting for one to boot. */
+  get ready(): boolean {
+    return windowFromEnv() === 0 || probeEngine.ready;
+  }
+
+  /** Starts the check's worker without blocking (probe engine `prepare`); resolves when ready() (or it could not start). Never rejects. */
+  prepare(): Promise<void> {
+    return this.ready ? Promise.resolve() : probeEngine.prepare();
+  }
+
   /** Starts checking `subjects` (joining a check that runs). Never throws. */
   watch(subjects: readonly ReachSubject[]): void {
     const windowMs = windowFromEnv();
