@@ -90,7 +90,8 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
   try {
     const client = await openAgent(pid, { attach: options.attach, say: (text) => screen.info(text) });
     try {
-      const session = await client.trace(patterns, traceOptions);
+      // --format json prints call records as the agent wrote them: the client need not parse them (raw-records.ts).
+      const session = await client.trace(patterns, traceOptions, { rawCalls: formatOf(options) === 'json' });
       const view = new TraceConsole({
         format: formatOf(options),
         screen,
