@@ -16,10 +16,8 @@
  * this very module was loaded, which works for the ESM build, the CJS build and the
  * TypeScript sources alike.
  */
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { mapSourcePosition as MapSourcePosition } from 'source-map-support';
-import { livetraceRoot } from '../../protocol/install.js';
+import { mapSourcePosition } from 'source-map-support';
 import type { StackFrame } from '../../protocol/events.js';
 import {
   ArrayIsArray,
@@ -177,20 +175,6 @@ interface SourcePosition {
 }
 
 /**
- * source-map-support, loaded by the first stack taken: it is two packages (some 13 ms of
- * the agent's load measured at attach, on the program's thread), and most sessions take
- * no stack. Loaded from livetrace's own installation, synchronously, in either build.
- */
-let mapSourcePosition: typeof MapSourcePosition | undefined;
-function sourceMapper(): typeof MapSourcePosition {
-  if (mapSourcePosition === undefined) {
-    const load = createRequire(`${livetraceRoot() ?? process.cwd()}/package.json`);
-    mapSourcePosition = (load('source-map-support') as { mapSourcePosition: typeof MapSourcePosition }).mapSourcePosition;
-  }
-  return mapSourcePosition;
-}
-
-/**
  * The original position of a frame through its file's source map (read and cached by
  * source-map-support on first use), or its generated position when there is none; null
  * for a frame without a position.
@@ -203,7 +187,7 @@ function originalPosition(site: CallSite): SourcePosition | null {
   if (!source || line === null || column === null) return null;
   const generated: SourcePosition = { source, line, column: column - 1 };
   try {
-    return sourceMapper()(generated) as SourcePosition;
+    return mapSourcePosition(generated) as SourcePosition;
   } catch {
     return generated;
   }
