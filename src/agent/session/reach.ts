@@ -11,7 +11,6 @@ import { reachCheck, type ReachSubject, type Verdict } from '../engines/reach/ch
 import { INTERNAL_MARK } from '../source/locate.js';
 import type { SessionHook, SessionHooks } from './hooks.js';
 import { noteRecord } from './records.js';
-import { engine } from './registry.js';
 import { ArrayPrototypePush, SafeSet } from '../../safe/intrinsics.js';
 
 /** What the reach check needs of its session. */
@@ -81,26 +80,7 @@ export class SessionReach {
       this.watching.add(subject);
       return subject;
     });
-    if (reachCheck.ready) {
-      reachCheck.watch(subjects);
-      return;
-    }
-    // The first check in a while: its probe worker boots on its own thread first, and the
-    // breakpoints are set once it is up, so the session starts (and its first calls are
-    // reported) without this thread waiting for the boot. Calls in between are simply not
-    // counted: each watched function's count starts when its breakpoint is set.
-    void reachCheck.prepare().then(() => {
-      const live = subjects.filter((subject) => this.watching.has(subject) && subject.live());
-      if (live.length === 0) return;
-      engine.busy++;
-      try {
-        reachCheck.watch(live);
-      } catch (error) {
-        this.ctx.internalError(error, 'starting a reach check');
-      } finally {
-        engine.busy--;
-      }
-    });
+    reachCheck.watch(subjects);
   }
 
   /** The session stopped: the check's breakpoints for its functions go now, not at the check's next poll. */
