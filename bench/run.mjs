@@ -229,6 +229,8 @@ function verdicts(conditions, system, bareFigures) {
   );
   const cliStream = system.get('stream-cli');
   check('streaming >= 200,000 events/s (CLI, --rate off)', cliStream?.value, cliStream?.value >= 200_000, cliStream && `${fmt(cliStream.value)} events/s, stop: ${cliStream.detail?.stopReason}`);
+  const cliCapacity = system.get('stream-cli-capacity');
+  check('streaming >= 200,000 events/s (CLI, --rate off --cpu-budget 1000)', cliCapacity?.value, cliCapacity?.value >= 200_000, cliCapacity && `${fmt(cliCapacity.value)} events/s, stop: ${cliCapacity.detail?.stopReason}`);
   const clientStream = system.get('stream-client');
   check('streaming >= 200,000 events/s (client, breaker relaxed)', clientStream?.value, clientStream?.value >= 200_000, clientStream && `${fmt(clientStream.value)} events/s`);
   const attach = system.get('attach');

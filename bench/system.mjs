@@ -1,6 +1,6 @@
 // livetrace end to end, with real processes on this machine (loopback only, every step
 // bounded in time):
-//   npm run build && node bench/system.mjs [--quick] [--json] [--only=stream-cli,stream-client,attach,service]
+//   npm run build && node bench/system.mjs [--quick] [--json] [--only=stream-cli,stream-cli-capacity,stream-client,attach,service]
 //
 // 1. Streaming. A plain node target calls a traced function in a tight loop (1,000 calls
 //    a turn, then setImmediate, so its agent gets the turns it needs to write).
@@ -9,6 +9,10 @@
 //       lines (no parsing but of the few non-call records). The events received, the
 //       drops and the stop reason come from the records; the rate is events over the
 //       session's own elapsed time.
+//       Then the same with --cpu-budget 1000 (stream-cli-capacity): what the pipe carries
+//       when the overload breaker is not what stops it. With the default budget (50 ms
+//       of livetrace's own time a second) the breaker bounds the rate at 50 ms over the
+//       capture's own time per event (about 1 us in this spinning target).
 //    b. Through the client library with the overload breaker relaxed (the CLI has no
 //       flag for it), the JSON lines written to /dev/null as the CLI writes them: what
 //       the pipe carries when nothing stops it, and the target's RSS sampled from
@@ -179,10 +183,11 @@ async function spinningTarget() {
 const rows = [];
 const row = (id, name, value, unit, detail) => rows.push({ id, name, value, unit, ...(detail ? { detail } : {}) });
 
-async function streamThroughCli() {
+async function streamThroughCli(budget) {
   const target = await spinningTarget();
   try {
-    const trace = start([cli, 'trace', String(target.pid), 'lib:hot', '--json', '--rate', 'off', '--max', '1000000000', '--for', `${STREAM_S}s`], { cwd: work });
+    const flags = budget === undefined ? [] : ['--cpu-budget', String(budget)];
+    const trace = start([cli, 'trace', String(target.pid), 'lib:hot', '--json', '--rate', 'off', '--max', '1000000000', '--for', `${STREAM_S}s`, ...flags], { cwd: work });
     const out = followJson(trace);
     const stopRss = sampleRss(target.pid);
     const code = await exited(trace, 'the streaming CLI to end', (STREAM_S + 30) * 1000);
@@ -190,7 +195,11 @@ async function streamThroughCli() {
     const stopped = out.record('stopped');
     if (code !== 0 || stopped === undefined) throw new Error(`livetrace trace exited ${code}: ${trace.stderrText}`);
     const seconds = stopped.stats.elapsedMs / 1000;
-    row('stream-cli', 'streaming through the CLI (--rate off), events/s', out.calls / seconds, 'events/s', {
+    const [id, name] =
+      budget === undefined
+        ? ['stream-cli', 'streaming through the CLI (--rate off), events/s']
+        : ['stream-cli-capacity', `streaming through the CLI (--rate off --cpu-budget ${budget}), events/s`];
+    row(id, name, out.calls / seconds, 'events/s', {
       received: out.calls,
       reported: stopped.stats.reported,
       calls: stopped.stats.calls,
@@ -314,6 +323,7 @@ async function serviceLatency() {
 
 try {
   if (part('stream-cli')) await streamThroughCli();
+  if (part('stream-cli-capacity')) await streamThroughCli(1000);
   if (part('stream-client')) await streamThroughClient();
   if (part('attach')) await attachTimes();
   if (part('service')) await serviceLatency();

@@ -1,12 +1,35 @@
 #!/usr/bin/env node
-// Launcher: stack traces of livetrace itself point at its TypeScript sources, then the
-// commander program in dist/ runs. `--version` alone needs neither (it answers without
-// loading a command: program.ts), so it skips the source maps' start-up too.
-const args = process.argv.slice(2);
-if (!(args.length === 1 && (args[0] === '--version' || args[0] === '-V'))) {
-  const { default: sourceMapSupport } = await import('source-map-support');
-  sourceMapSupport.install({ environment: 'node' });
-}
+// Launcher. A CommonJS file (bin/package.json), which runs the CommonJS build of the CLI
+// (dist/cjs/cli): Node's CommonJS loader takes 75-95 ms for the modules a trace needs where
+// its ES module loader took 140-155, and an ES module entry alone costs some 20 ms more
+// than a CommonJS one before its first line runs (measured here, load 2). A command's
+// start-up is part of every time to first event. `--version` alone loads one file
+// (protocol/version.js), not the CLI.
+//
+// Stack traces of livetrace itself point at its TypeScript sources: source-map-support
+// rewrites them. The CLI prints no stack of its own (errors are coded lines, report.ts),
+// so the only stack a user sees is the one Node prints for a crash; loading and
+// installing source-map-support up front cost every command 30-60 ms of start-up (with
+// the source-map package it reads), so it is installed when a crash is about to be
+// printed instead. Node formats an error's stack when `stack` is first read, which for an
+// uncaught exception is after the monitor below has run.
+'use strict';
 
-const { main } = await import('../dist/esm/cli/program.js');
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${require('../dist/cjs/protocol/version.js').LIVETRACE_VERSION}\n`);
+} else {
+  process.once('uncaughtExceptionMonitor', () => {
+    try {
+      require('source-map-support').install({ environment: 'node', handleUncaughtExceptions: false });
+    } catch {
+      // Without it the stack points at dist/: still a stack.
+    }
+  });
+  // main() resolves to the exit status and never rejects.
+  void require('../dist/cjs/cli/program.js')
+    .main(process.argv)
+    .then((code) => {
+      process.exitCode = code;
+    });
+}

@@ -94,6 +94,10 @@ export class Attachment {
   /** Finds the target's inspector already open, or opens it with SIGUSR1; connects and checks the pid. */
   private async openInspector(): Promise<void> {
     const { pid } = this.target;
+    // Read at once, beside the look for an open inspector (each a few reads of /proc): both are needed before the signal, unless an inspector is found open.
+    const portsRead = portsOf(pid);
+    const workersRead = clusterWorkersOf(pid).catch(() => undefined);
+    portsRead.catch(() => undefined);
     const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining());
     if (open !== undefined) {
       this.session = open.session;
@@ -108,9 +112,9 @@ export class Attachment {
     // or on one we could not read (process.title hid the options; a wrong --port). On
     // Linux we also watch for the listener the target gains after the signal, so that an
     // inspector we opened is always found, and so closed.
-    const portsBefore = await portsOf(pid);
+    const portsBefore = await portsRead;
     this.portsBefore = portsBefore;
-    this.workers = await clusterWorkersOf(pid).catch(() => undefined);
+    this.workers = await workersRead;
     try {
       process.kill(pid, 'SIGUSR1');
     } catch (error) {

@@ -9,7 +9,7 @@
  */
 import { request } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocketClient } from './websocket.js';
 import { LivetraceError } from '../protocol/errors.js';
 
 export interface InspectorEndpoint {
@@ -114,37 +114,25 @@ export class InspectorSession {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
-  private readonly socket: WebSocket;
+  private socket!: WebSocketClient;
   private onEnded: () => void = () => {};
   /** Resolves when the inspector ends the session (for example because it was closed). */
   readonly ended: Promise<void>;
 
-  private constructor(socket: WebSocket) {
-    this.socket = socket;
+  private constructor() {
     this.ended = new Promise((resolve) => {
       this.onEnded = resolve;
     });
-    socket.on('message', (data) => this.onMessage(data.toString()));
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => this.onClose());
   }
 
-  static connect(url: string, timeoutMs: number): Promise<InspectorSession> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 16 * 1024 * 1024 });
-      const fail = (error: Error): void => {
-        socket.removeAllListeners();
-        socket.on('error', () => {});
-        socket.terminate();
-        reject(error);
-      };
-      socket.once('open', () => {
-        socket.removeAllListeners();
-        resolve(new InspectorSession(socket));
-      });
-      socket.once('error', fail);
-      socket.once('unexpected-response', (_req, res) => fail(new Error(`inspector refused the session (HTTP ${res.statusCode})`)));
-    });
+  static async connect(url: string, timeoutMs: number): Promise<InspectorSession> {
+    const session = new InspectorSession();
+    session.socket = await WebSocketClient.connect(
+      url,
+      { handshakeTimeout: timeoutMs, maxPayload: 16 * 1024 * 1024 },
+      { message: (text) => session.onMessage(text), close: () => session.onClose() },
+    );
+    return session;
   }
 
   get isOpen(): boolean {

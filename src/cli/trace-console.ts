@@ -162,12 +162,15 @@ export class TraceConsole {
 
   /** Ends the console: prints what is still held and the final merged table, removes the status line, stops the timer. */
   close(): void {
-    if (this.timer === undefined) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    if (this.pretty) this.chunks(this.pretty.drain());
-    if (this.merger !== undefined && this.merger.targets > 0) this.printMerged(true);
-    this.screen.clearStatus();
+    if (this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      if (this.pretty) this.chunks(this.pretty.drain());
+      if (this.merger !== undefined && this.merger.targets > 0) this.printMerged(true);
+      this.screen.clearStatus();
+    }
+    // Lines gathered for one write (screen.ts raw) go out before the output closes.
+    this.screen.flush();
   }
 
   /** The table of every target's calls together (a 'stats' record with merged: true and pids). */

@@ -14,8 +14,6 @@ import { parsePattern } from '../pattern/index.js';
 import { LivetraceError } from '../protocol/errors.js';
 import { parsePidList } from '../client/targets.js';
 import { openAgent, parsePid } from './agent-connection.js';
-import { traceTargets } from './trace-targets.js';
-import { traceFleet } from './fleet.js';
 import { readCommands } from './command-input.js';
 import { styleFor } from './format/style.js';
 import { onInterrupt } from './interrupt.js';
@@ -66,6 +64,8 @@ export function register(program: Command): void {
   );
   command.action(async (first: string, rest: string[], options: TraceArgs) => {
     if (options.fleet !== undefined) {
+      // Loaded only for the trace that needs it, as the other branches below: start-up is part of the time to the first event.
+      const { traceFleet } = await import('./fleet.js');
       process.exitCode = await traceFleet([first, ...rest], options);
       return;
     }
@@ -74,7 +74,11 @@ export function register(program: Command): void {
     const pids = options.match !== undefined ? [] : first.includes(',') ? parsePidList(first) : [parsePid(first)];
     if (patterns.length === 0) throw new LivetraceError('LT_PATTERN_EMPTY', 'no pattern given: livetrace trace <pid> <pattern...>', { input: '' });
     const single = options.match === undefined && options.children !== true && pids.length === 1;
-    process.exitCode = single ? await traceProcess(pids[0]!, patterns, options) : await traceTargets({ pids, children: options.children, match: options.match }, patterns, options);
+    if (single) process.exitCode = await traceProcess(pids[0]!, patterns, options);
+    else {
+      const { traceTargets } = await import('./trace-targets.js');
+      process.exitCode = await traceTargets({ pids, children: options.children, match: options.match }, patterns, options);
+    }
   });
 }
 
@@ -86,7 +90,8 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
   try {
     const client = await openAgent(pid, { attach: options.attach, say: (text) => screen.info(text) });
     try {
-      const session = await client.trace(patterns, traceOptions);
+      // --format json prints call records as the agent wrote them: the client need not parse them (raw-records.ts).
+      const session = await client.trace(patterns, traceOptions, { rawCalls: formatOf(options) === 'json' });
       const view = new TraceConsole({
         format: formatOf(options),
         screen,

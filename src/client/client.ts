@@ -32,6 +32,16 @@ import { AgentConnection } from './connection.js';
 import type { ClientSession } from './session.js';
 
 /** An open, handshaken connection to one agent. */
+/**
+ * How a session's records are handed over. @internal: for the CLI.
+ * `rawCalls`: call records arrive as stubs (v, type, session, pid) holding the agent's JSON
+ * text, read with rawRecordText() (raw-records.ts), instead of parsed: for a consumer that
+ * prints them as JSON and reads nothing else of them.
+ */
+export interface FollowOptions {
+  rawCalls?: boolean;
+}
+
 export class AgentClient {
   readonly pid: number;
   readonly socketPath: string;
@@ -83,9 +93,9 @@ export class AgentClient {
    * session for its records. Rejects with the agent's error for a bad pattern or option
    * (LT_PATTERN_*, LT_OPTION_INVALID).
    */
-  async trace(patterns: string | string[], options: TraceOptions = {}): Promise<ClientSession> {
+  async trace(patterns: string | string[], options: TraceOptions = {}, follow: FollowOptions = {}): Promise<ClientSession> {
     const list = typeof patterns === 'string' ? [patterns] : patterns;
-    return this.connection.sessionOf(await this.connection.request('trace', { patterns: list, options }));
+    return this.connection.sessionOf(await this.connection.request('trace', { patterns: list, options }, follow.rawCalls === true));
   }
 
   /**

@@ -15,6 +15,7 @@ import { FrameDecoder, FrameWriter } from '../protocol/frame.js';
 import type { AgentFrame, ModuleListing, Op, ReplyFor, RequestId } from '../protocol/messages.js';
 import { processState } from './process.js';
 import { ClientSession, type ConnectionEnd } from './session.js';
+import { rawCallFrame, rawCallRecord } from './raw-records.js';
 
 /** Records waiting in sessions above which reading pauses. */
 const HIGH_WATER = 10_000;
@@ -25,6 +26,8 @@ interface Pending {
   reject: (error: LivetraceError) => void;
   /** Listing parts received before the final reply. */
   parts?: ModuleListing[];
+  /** A trace or claim whose session keeps call records as text. */
+  rawCalls: boolean;
 }
 
 export class AgentConnection {
@@ -40,6 +43,8 @@ export class AgentConnection {
   private readonly followed = new WeakMap<object, ClientSession>();
   private nextId = 1;
   private paused = false;
+  /** Sessions followed in rawCalls mode, ever (a check per frame is skipped while none). */
+  private rawSessions = 0;
   private closeError: LivetraceError | undefined;
   private closedByUs = false;
   private isClosed = false;
@@ -111,7 +116,7 @@ export class AgentConnection {
    * arrives, before the frames that follow it in the same chunk (the session's first
    * records) are dispatched, so none of them is lost.
    */
-  private follow(reply: ReplyFor['trace']): ClientSession {
+  private follow(reply: ReplyFor['trace'], rawCalls = false): ClientSession {
     const session = new ClientSession(
       {
         add: (id, more) => this.request('add', { session: id, patterns: more }).then((r): AddedRecord => r.added),
@@ -120,7 +125,9 @@ export class AgentConnection {
         consumed: () => this.flowControl(),
       },
       reply.started,
+      rawCalls,
     );
+    if (rawCalls) this.rawSessions++;
     this.sessions.set(reply.session, session);
     this.followed.set(reply, session);
     return session;
@@ -142,12 +149,15 @@ export class AgentConnection {
     return this.whenClosed;
   }
 
-  /** Sends a request; resolves with its reply, rejects with the agent's error or LT_AGENT_GONE. */
-  request<O extends Op>(op: O, fields: object): Promise<ReplyFor[O]> {
+  /**
+   * Sends a request; resolves with its reply, rejects with the agent's error or LT_AGENT_GONE.
+   * `rawCalls` (trace and claim): the session's call records are kept as the agent's text (raw-records.ts).
+   */
+  request<O extends Op>(op: O, fields: object, rawCalls = false): Promise<ReplyFor[O]> {
     if (this.isClosed || this.closedByUs) return Promise.reject(this.goneError());
     const id = this.nextId++;
     return new Promise<ReplyFor[O]>((resolve, reject) => {
-      const pending: Pending = { op, resolve: resolve as (reply: unknown) => void, reject };
+      const pending: Pending = { op, resolve: resolve as (reply: unknown) => void, reject, rawCalls };
       if (op === 'list') pending.parts = [];
       this.pending.set(id, pending);
       try {
@@ -164,18 +174,31 @@ export class AgentConnection {
   private receive(chunk: Buffer): void {
     this.decoder.push(chunk);
     for (;;) {
-      let frame: { value: unknown } | undefined;
+      let value: unknown;
       try {
-        frame = this.decoder.next();
+        const text = this.decoder.nextText();
+        if (text === undefined) break;
+        // A call record of a session followed in rawCalls mode is kept as text (raw-records.ts).
+        if (this.rawSessions > 0 && this.receiveRaw(text)) continue;
+        value = this.decoder.parse(text);
       } catch (error) {
         this.closeError ??= toLivetraceError(error);
         this.socket.destroy();
         return;
       }
-      if (frame === undefined) break;
-      this.dispatch(frame.value as AgentFrame);
+      this.dispatch(value as AgentFrame);
     }
     this.flowControl();
+  }
+
+  /** A call record for a rawCalls session, received as its text; false for any other frame. */
+  private receiveRaw(text: string): boolean {
+    const raw = rawCallFrame(text);
+    if (raw === undefined) return false;
+    const session = this.sessions.get(raw.session);
+    if (session === undefined || !session.rawCalls) return false;
+    session.receive(rawCallRecord(raw.session, session.pid, raw.text));
+    return true;
   }
 
   private dispatch(frame: AgentFrame): void {
@@ -203,7 +226,7 @@ export class AgentConnection {
       return;
     }
     if (pending.parts && 'modules' in frame) frame.modules = joinPieces([...pending.parts, ...frame.modules]);
-    if ((pending.op === 'trace' || pending.op === 'claim') && 'started' in frame) this.follow(frame);
+    if ((pending.op === 'trace' || pending.op === 'claim') && 'started' in frame) this.follow(frame, pending.rawCalls);
     pending.resolve(frame);
   }
 

@@ -51,8 +51,12 @@ export class ClientSession implements AsyncIterable<SessionRecord> {
   private calls = 0;
   private readonly dropped = { rate: 0, queue: 0, overload: 0 };
 
+  /** Call records come as stubs holding the agent's text (raw-records.ts; AgentClient.trace's `rawCalls`). */
+  readonly rawCalls: boolean;
+
   /** @internal Built by AgentClient.trace(). */
-  constructor(link: SessionLink, started: StartedRecord) {
+  constructor(link: SessionLink, started: StartedRecord, rawCalls = false) {
+    this.rawCalls = rawCalls;
     this.link = link;
     this.id = started.session;
     this.pid = started.pid;

@@ -91,6 +91,16 @@ export class FrameDecoder {
    * LT_PROTOCOL_MALFORMED or LT_PROTOCOL_FRAME_TOO_LARGE when it reaches a bad frame.
    */
   next(): { value: unknown } | undefined {
+    const text = this.nextText();
+    return text === undefined ? undefined : { value: this.parse(text) };
+  }
+
+  /**
+   * The next complete frame's text, not parsed (the owner may act on it without parsing:
+   * client/raw-records.ts), or undefined when none is buffered; parse() it for its value.
+   * Throws as next() does once the stream failed.
+   */
+  nextText(): string | undefined {
     for (;;) {
       const line = this.lines.shift();
       if (line === undefined) {
@@ -99,17 +109,21 @@ export class FrameDecoder {
       }
       const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
       if (length === 0) continue;
-      const text = line.toString('utf8', 0, length);
-      try {
-        return { value: JSON.parse(text) };
-      } catch (error) {
-        this.fail(
-          new LivetraceError('LT_PROTOCOL_MALFORMED', `frame is not valid JSON: ${(error as Error).message}`, {
-            input: text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text,
-          }),
-        );
-        throw this.failure;
-      }
+      return line.toString('utf8', 0, length);
+    }
+  }
+
+  /** A frame's value; throws LT_PROTOCOL_MALFORMED (and the decoder is dead) when the text is not JSON. */
+  parse(text: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      this.fail(
+        new LivetraceError('LT_PROTOCOL_MALFORMED', `frame is not valid JSON: ${(error as Error).message}`, {
+          input: text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text,
+        }),
+      );
+      throw this.failure;
     }
   }
 

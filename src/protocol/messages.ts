@@ -29,8 +29,7 @@ export interface AgentInfo {
 /** Version of this protocol; hello refuses any other. */
 export const PROTOCOL_VERSION = 1 as const;
 
-/** Version of livetrace that agent and client report in the handshake (kept equal to package.json by a test). */
-export const LIVETRACE_VERSION = '0.1.0';
+export { LIVETRACE_VERSION } from './version.js';
 
 export type RequestId = number | string;
 

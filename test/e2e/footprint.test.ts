@@ -1,8 +1,9 @@
 /**
  * The operator's side stays light: `livetrace --help` and `livetrace ps` load no module of
  * the agent (session, patcher, capture, probes). The import rules (.dependency-cruiser.cjs)
- * say so of the source; this checks what the real CLI process loads, through a loader
- * hook that writes every file URL it loads.
+ * say so of the source; this checks what the real CLI process loads: every file URL an ES
+ * module loader hook sees, and every CommonJS module in require's cache as the process
+ * exits (the CLI runs its CommonJS build, bin/livetrace.js).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,17 @@ writeFileSync(join(dir, 'hooks.mjs'), [
   '  return next(url, context);',
   '}',
 ].join('\n'));
-writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+writeFileSync(
+  join(dir, 'register.mjs'),
+  [
+    "import { register, createRequire } from 'node:module';",
+    "import { appendFileSync } from 'node:fs';",
+    "import { pathToFileURL } from 'node:url';",
+    `register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});`,
+    'const cache = createRequire(import.meta.url).cache;',
+    "process.on('exit', () => { for (const file of Object.keys(cache)) appendFileSync(process.env.LT_FOOTPRINT, pathToFileURL(file).href + '\\n'); });",
+  ].join('\n'),
+);
 
 async function loaded(args: string[]): Promise<string[]> {
   const log = join(dir, `${args.join('-').replace(/\W/g, '_')}.log`);
@@ -38,7 +49,7 @@ describe('what the CLI loads', () => {
   it.each([[['--help']], [['ps']], [['ps', '--json']]])('livetrace %j loads the CLI and no agent module', async (args) => {
     const urls = await loaded(args);
     // The hook saw the CLI itself: the check can fail.
-    expect(urls.some((url) => url.includes('/dist/esm/cli/program.js'))).toBe(true);
-    expect(urls.filter((url) => url.includes('/dist/esm/agent/'))).toEqual([]);
+    expect(urls.some((url) => url.includes('/dist/cjs/cli/program.js'))).toBe(true);
+    expect(urls.filter((url) => /\/dist\/(esm|cjs)\/agent\//.test(url))).toEqual([]);
   });
 });

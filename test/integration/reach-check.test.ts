@@ -35,6 +35,8 @@ describe('the reach check', () => {
   it('sets one breakpoint per checked function, removes each once decided, and leaves an unrelated optimized function optimized', async () => {
     const r = await run('one');
     expect(r.line('OPTIMIZED-BEFORE')).toBe('true');
+    // trace() returned without waiting for the check's worker to boot; its breakpoints came once it was up.
+    expect(r.line('ACTIVE-AT-START')).toBe('false');
     // routes:show and routes:list, nothing else (the generator routes:items is not checked).
     expect(r.json('WATCHING')).toMatchObject({ enabled: true, probes: 2, breakpoints: 2 });
     expect(r.line('OPTIMIZED-DURING')).toBe('true');

@@ -4,7 +4,9 @@
  * against the schema work on the CLI's output as they do on the library's records.
  */
 import type { SessionRecord } from '../../protocol/events.js';
+import { rawRecordText } from '../../client/raw-records.js';
 
+/** A call record the client kept as the agent's text (its rawCalls mode) is that text, which is what JSON.stringify would give. */
 export function formatJsonRecord(record: SessionRecord): string {
-  return `${JSON.stringify(record)}\n`;
+  return `${rawRecordText(record) ?? JSON.stringify(record)}\n`;
 }

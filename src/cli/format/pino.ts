@@ -9,9 +9,21 @@
  * (throw, reject) and sessions stopped by an error log at level 50 (error), drops at 40
  * (warn), everything else at 30 (info).
  */
+import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger, pino as Pino } from 'pino';
 import type { SessionRecord } from '../../protocol/events.js';
+import { livetraceRoot } from '../../protocol/install.js';
+
+/**
+ * pino, loaded when a pino writer is made: it is some thirty modules, and every trace
+ * loads this one (trace-console.ts) though only `--format pino` uses it. Loaded from
+ * livetrace's own installation, synchronously, in either build.
+ */
+function loadPino(): typeof Pino {
+  const load = createRequire(`${livetraceRoot() ?? process.cwd()}/package.json`);
+  return (load('pino') as { pino: typeof Pino }).pino;
+}
 
 export interface PinoRecordWriter {
   write(record: SessionRecord): void;
@@ -20,7 +32,7 @@ export interface PinoRecordWriter {
 /** A writer of records as pino lines to `stream` (the CLI passes a synchronous stdout). */
 export function createPinoWriter(stream: DestinationStream, hostname: string = osHostname()): PinoRecordWriter {
   let time = 0;
-  const root = pino({ base: null, timestamp: () => `,"time":${time}` }, stream);
+  const root = loadPino()({ base: null, timestamp: () => `,"time":${time}` }, stream);
   const byPid = new Map<number, Logger>();
   return {
     write(record) {

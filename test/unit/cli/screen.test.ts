@@ -22,6 +22,31 @@ describe('Screen', () => {
     expect(err.text).toBe('i\n');
   });
 
+  it('off a terminal, gathers raw lines into one write a turn, written first when anything else is', async () => {
+    const writes: string[] = [];
+    const out = { isTTY: false, write: (chunk: string) => void writes.push(chunk) };
+    const err = stream(false);
+    const screen = new Screen(out, err);
+    screen.raw('{"a":1}\n');
+    screen.raw('{"a":2}\n');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['{"a":1}\n{"a":2}\n']);
+    screen.raw('{"a":3}\n');
+    screen.print('table');
+    expect(writes).toEqual(['{"a":1}\n{"a":2}\n', '{"a":3}\n', 'table\n']);
+    screen.raw('{"a":4}\n');
+    screen.info('news');
+    screen.raw('{"a":5}\n');
+    screen.flush();
+    expect(writes.slice(3)).toEqual(['{"a":4}\n', '{"a":5}\n']);
+    expect(err.text).toBe('news\n');
+    // On a terminal a line is written at once.
+    const tty = stream(true);
+    new Screen(tty, stream(true)).raw('x\n');
+    expect(tty.text).toBe('x\n');
+  });
+
   it('wipes the status line around every write and draws it again', () => {
     const out = stream(true);
     const err = stream(true);

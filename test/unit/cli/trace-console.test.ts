@@ -60,6 +60,8 @@ describe('TraceConsole', () => {
     session.receive(call({ id: 1 }));
     session.receive(stopped());
     await following;
+    // Off a terminal, lines are written once a turn (screen.ts raw); closing writes the rest.
+    view.close();
     expect(out.text.trimEnd().split('\n').map((line) => (JSON.parse(line) as { type: string }).type)).toEqual(['started', 'call', 'stopped']);
   });
 

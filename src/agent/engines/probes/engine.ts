@@ -108,6 +108,8 @@ class ProbeEngine {
   private link: DebuggerLink | undefined;
   /** The worker after the last probe went, its Debugger off, until LINGER_MS is over. */
   private idle: { link: DebuggerLink; timer: NodeJS.Timeout } | undefined;
+  /** A worker starting without blocking (prepare). */
+  private preparing: Promise<void> | undefined;
   private readonly armed = new Map<ProbeSubject, Armed>();
   /** Why the last `arm` failed, for the session's list of what could not be traced. */
   lastFailure: string | undefined;
@@ -203,6 +205,46 @@ class ProbeEngine {
       if (started || this.armed.size === 0) this.shutdown();
       return false;
     }
+  }
+
+  /** A worker is up (running, or idle with its Debugger off): start() will not wait for one to boot. */
+  get ready(): boolean {
+    return this.link !== undefined || (this.idle !== undefined && !this.idle.link.isClosed);
+  }
+
+  /**
+   * Starts the worker without blocking the program while it boots (DebuggerLink.openAsync)
+   * and keeps it as the idle worker, its session disconnected, for the next start().
+   * Resolves once a worker is up, or could not be started (start() then tries again and
+   * says why); never rejects. Concurrent calls share one start. The reach check calls
+   * this before its first breakpoint, so that a session's start (and its first calls)
+   * does not wait for a thread and an isolate to boot.
+   */
+  prepare(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.preparing ??= DebuggerLink.openAsync(TRAMPOLINE_KEY).then(
+      (link) => {
+        this.preparing = undefined;
+        // A probe armed meanwhile started its own (synchronously): this one is not needed.
+        if (this.ready) {
+          link.close();
+          return;
+        }
+        try {
+          link.request('disable');
+        } catch (error) {
+          log.debug({ err: error }, 'probe worker: disconnecting the new worker failed');
+          link.close();
+          return;
+        }
+        this.park(link);
+      },
+      (error: unknown) => {
+        this.preparing = undefined;
+        log.debug({ err: error }, 'probe worker did not start');
+      },
+    );
+    return this.preparing;
   }
 
   /** Starts the worker (or takes the idle one) and enables the Debugger (the first probe). */
@@ -301,6 +343,11 @@ class ProbeEngine {
       return;
     }
     // Kept for the next session's probes or reach check, its Debugger off.
+    this.park(link);
+  }
+
+  /** Keeps `link` (its Debugger off, its session disconnected) as the idle worker for LINGER_MS. */
+  private park(link: DebuggerLink): void {
     this.endIdle();
     const timer = setTimeout(() => {
       if (this.idle?.link === link) this.endIdle();

@@ -49,6 +49,35 @@ export class DebuggerLink {
 
   /** Starts the worker and waits until its session is connected. Throws LT_PROBE_UNAVAILABLE. */
   static open(trampolineKey: string): DebuggerLink {
+    const link = DebuggerLink.spawn(trampolineKey);
+    try {
+      const started = link.await((reply) => reply.ready !== undefined, START_TIMEOUT_MS, 'start');
+      if (started.ready !== true) throw unavailable(`the probe worker has no inspector session: ${started.error ?? 'unknown error'}`);
+    } catch (error) {
+      link.close();
+      throw error;
+    }
+    return link;
+  }
+
+  /**
+   * As open(), without blocking this thread while the worker starts (some 35-50 ms of a
+   * thread and an isolate to boot, more on a loaded machine): the wait is Atomics.waitAsync
+   * on the same counter, so the program runs on meanwhile. Rejects with LT_PROBE_UNAVAILABLE.
+   */
+  static async openAsync(trampolineKey: string): Promise<DebuggerLink> {
+    const link = DebuggerLink.spawn(trampolineKey);
+    try {
+      const started = await link.awaitAsync((reply) => reply.ready !== undefined, START_TIMEOUT_MS, 'start');
+      if (started.ready !== true) throw unavailable(`the probe worker has no inspector session: ${started.error ?? 'unknown error'}`);
+    } catch (error) {
+      link.close();
+      throw error;
+    }
+    return link;
+  }
+
+  private static spawn(trampolineKey: string): DebuggerLink {
     const signal = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
@@ -62,15 +91,7 @@ export class DebuggerLink {
     port1.unref();
     // A worker error (a crash, or its heap limit) ends the link; requests then time out fast.
     worker.on('error', (error) => log.debug({ err: error }, 'probe worker failed'));
-    const link = new DebuggerLink(worker, port1, signal);
-    try {
-      const started = link.await((reply) => reply.ready !== undefined, START_TIMEOUT_MS, 'start');
-      if (started.ready !== true) throw unavailable(`the probe worker has no inspector session: ${started.error ?? 'unknown error'}`);
-    } catch (error) {
-      link.close();
-      throw error;
-    }
-    return link;
+    return new DebuggerLink(worker, port1, signal);
   }
 
   get isClosed(): boolean {
@@ -117,6 +138,31 @@ export class DebuggerLink {
       Atomics.wait(this.signal, 0, seen, left);
     }
   }
+
+  /** await() without blocking: the same loop, waiting with Atomics.waitAsync. */
+  private async awaitAsync(wanted: (reply: Reply) => boolean, timeoutMs: number, what: string): Promise<Reply> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.closed) throw unavailable('the probe worker has stopped');
+      const seen = Atomics.load(this.signal, 0);
+      for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
+        const reply = message.message as Reply;
+        if (wanted(reply)) return reply;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.close();
+        throw unavailable(`the probe worker did not answer ${what} within ${timeoutMs} ms`);
+      }
+      const waiting = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.signal, 0, seen, left);
+      if (waiting.async) await waiting.value;
+    }
+  }
+}
+
+/** Atomics.waitAsync (Node 16 and later), which the compiler's lib does not describe yet. */
+interface AtomicsWithWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 function unavailable(message: string, cause?: unknown): LivetraceError {

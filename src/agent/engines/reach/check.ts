@@ -53,6 +53,7 @@ import { FunctionPrototypeToString, ArrayPrototypePush, SafeMap } from '../../..
 import { functionWithText, parseModuleFile, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { internalFunctions } from '../probes/internal-source.js';
 import { probeEngine, type ProbeSubject } from '../probes/engine.js';
+import { engine } from '../../patcher/guard.js';
 
 const DEFAULT_WINDOW_MS = 10_000;
 const POLL_MS = 500;
@@ -82,6 +83,13 @@ export interface ReachSubject {
   live(): boolean;
   /** Told once. */
   decided(verdict: Verdict): void;
+}
+
+/** A subject whose function was found in its module's source: it can have a breakpoint. */
+interface Joining {
+  readonly subject: ReachSubject;
+  readonly url: string;
+  readonly located: LocatedFunction;
 }
 
 /** What a breakpoint's condition found; made a Verdict outside the condition. */
@@ -117,7 +125,7 @@ class ReachCheck {
     const windowMs = windowFromEnv();
     if (windowMs === 0 || subjects.length === 0) return;
     const sources = new Map<string, { source: string; parsed: ParsedSource } | undefined>();
-    const joining: { subject: ReachSubject; url: string; located: LocatedFunction }[] = [];
+    const joining: Joining[] = [];
     for (const subject of subjects) {
       try {
         const found = this.locate(subject, sources);
@@ -141,6 +149,30 @@ class ReachCheck {
       for (const j of joining) j.subject.decided({ kind: 'unchecked', reason, probePath: j.located.path });
       return;
     }
+    if (probeEngine.ready) {
+      this.arm(joining, windowMs);
+      return;
+    }
+    // The first check in a while: its probe worker boots on its own thread first, and the
+    // breakpoints are set once it is up, so the session starts (and its first calls are
+    // reported) without the program's thread waiting for the boot. Calls in between are
+    // not counted: each function's count starts when its breakpoint is set.
+    void probeEngine.prepare().then(() => {
+      engine.busy++;
+      try {
+        const live: Joining[] = [];
+        for (const j of joining) if (j.subject.live()) ArrayPrototypePush(live, j);
+        if (live.length > 0) this.arm(live, windowMs);
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: cannot start watching');
+      } finally {
+        engine.busy--;
+      }
+    });
+  }
+
+  /** Sets the counting breakpoints of located functions (the worker is up, or starts now). */
+  private arm(joining: readonly Joining[], windowMs: number): void {
     const until = performance.now() + windowMs;
     for (const j of joining) {
       try {
