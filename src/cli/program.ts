@@ -63,11 +63,25 @@ function versionOnly(argv: string[]): boolean {
 }
 
 /** Runs the CLI; resolves to the exit status instead of calling process.exit. */
+/**
+ * `livetrace --help | head -1`: a reader that closed the pipe is not an error. Without a
+ * listener, the stream's EPIPE is an uncaught exception with a stack. A command that
+ * handles it itself (trace stops its session first, trace-end.ts) adds its own listener;
+ * every other command simply ends, as a filter would.
+ */
+function quietOnBrokenPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' || process.stdout.listenerCount('error') > 1) return;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (versionOnly(argv)) {
     process.stdout.write(`${LIVETRACE_VERSION}\n`);
     return 0;
   }
+  quietOnBrokenPipe();
   try {
     const program = await createProgram(commandOf(argv));
     await program.parseAsync(argv);

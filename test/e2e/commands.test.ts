@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, launchApp, tempDir, type RunningApp } from '../integration/fixture-app.js';
-import { killClis, runCli } from './cli-process.js';
+import { cliEnv, cliPath, killClis, runCli } from './cli-process.js';
 
 afterEach(killClis);
 afterAll(cleanup);
@@ -165,4 +165,20 @@ describe('bad input exits 2 with a coded message', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot start 'no-such-command-here': ENOENT \[LT_RUN_NOT_STARTED\]/);
   });
+});
+
+describe('a reader that closes the pipe', () => {
+  // `livetrace --help | head -1`: the reader is gone before the CLI writes. The read end is
+  // closed before the child starts writing, so every write of it meets EPIPE.
+  for (const args of [['--help'], ['ps'], ['ls', '--help']]) {
+    it(`livetrace ${args.join(' ')} ends quietly, status 0, no stack`, async () => {
+      const child = spawn(process.execPath, [cliPath, ...args], { env: cliEnv(socketDir), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    }, 20_000);
+  }
 });
