@@ -35,6 +35,9 @@ for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-off`, name: `unr
 await unchecked.stop();
 process.env.LIVETRACE_REACH_CHECK_MS = '60000';
 const idle = trace(`${MODULE}:find`, UNLIMITED);
+// The check's worker boots off the program's thread (reach/check.ts): its breakpoint is
+// set once it is up. Later sessions find it lingering and set theirs inside trace().
+for (const until = Date.now() + 10_000; !probeEngine.active && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 5));
 if (!probeEngine.active) throw new Error('the reach check did not start');
 for (const u of unrelated) rows.push({ id: `unrelated-${u.mode}-during`, name: `unrelated ${u.mode}, during a reach check`, ns: await u.run(u.call), note: `check open: ${probeEngine.active}` });
 // Measured by the engine when it turned the Debugger on (condition.ts calibrateCondition).

@@ -117,14 +117,14 @@ describe('npm run bench -- --quick --json', () => {
     }
 
     const system = new Map(output.benches.find((b) => b.name === 'system')!.tables[0]!.rows!.map((r) => [r.id, r]));
-    for (const id of ['stream-cli', 'stream-client', 'stream-rss', 'attach', 'service-untraced-p99', 'service-traced-p99']) {
+    for (const id of ['stream-cli', 'stream-cli-capacity', 'stream-client', 'stream-rss', 'attach', 'service-untraced-p99', 'service-traced-p99']) {
       expect(isPositive(system.get(id)?.value), id).toBe(true);
     }
 
     // One verdict per target of issue 7 (two for streaming, two for "after a session"),
-    // and issue 18's eight: rejected by arguments and by a pre-guard, dropped, each sync and
-    // async, captured sync and captured async.
-    expect(output.targets).toHaveLength(19);
+    // issue 18's eight: rejected by arguments and by a pre-guard, dropped, each sync and
+    // async, captured sync and captured async; and the stream's capacity past the budget.
+    expect(output.targets).toHaveLength(20);
     for (const t of output.targets) expect(typeof t.pass, t.target).toBe('boolean');
   }, 180_000);
 });
