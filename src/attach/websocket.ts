@@ -40,6 +40,12 @@ export interface WebSocketEvents {
 export class WebSocketClient {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /**
+   * Bytes the frame at the head of `chunks` needs in all, once its header was read: until
+   * they are there, a chunk is only queued (joining the chunks at every arrival copied a
+   * large reply, a big script's source, over and over).
+   */
+  private needed = 0;
   /** Pieces of a fragmented message so far. */
   private fragments: Buffer[] = [];
   private fragmentBytes = 0;
@@ -124,7 +130,7 @@ export class WebSocketClient {
     this.chunks.push(data);
     this.buffered += data.length;
     for (;;) {
-      if (this.buffered < 2) return;
+      if (this.buffered < 2 || this.buffered < this.needed) return;
       const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
       this.chunks = [buf];
       const fin = (buf[0]! & 0x80) !== 0;
@@ -153,7 +159,11 @@ export class WebSocketClient {
         this.fail();
         return;
       }
-      if (buf.length < offset + length) return;
+      if (buf.length < offset + length) {
+        this.needed = offset + length;
+        return;
+      }
+      this.needed = 0;
       const payload = buf.subarray(offset, offset + length);
       const rest = buf.subarray(offset + length);
       this.chunks = rest.length === 0 ? [] : [rest];
