@@ -198,12 +198,19 @@ function originalPosition(site: CallSite): SourcePosition | null {
  * first, at most 20 frames, livetrace's own frames removed, positions source-mapped when
  * a source map is found. Never throws; [] when the stack cannot be read safely.
  */
+/** livetrace's body-site module, in either build (its frames come before an instrumented function's own). */
+const BODY_SITE_FILE = /[\\/]patcher[\\/]body-site\.(?:js|ts)$/;
+
 export function captureStack(skipUntil?: Function): StackFrame[] {
   try {
     let sites = callSites(skipUntil ?? captureStack, MAX_STACK_FRAMES + OWN_FRAME_SLACK);
     // V8 returns nothing when skipUntil is not on the stack: take the whole stack then.
     if (sites.length === 0 && skipUntil !== undefined) sites = callSites(captureStack, MAX_STACK_FRAMES + OWN_FRAME_SLACK);
     const kept: CallSite[] = [];
+    // Set by a body site's frame (patcher/body-site.ts): the next program frame is the
+    // instrumented function itself, at the text its rewrite inserted (a column past what
+    // the line shows). The stack starts at its caller, as it does under a wrapper.
+    let instrumented = false;
     for (let i = 0; i < sites.length && kept.length < MAX_STACK_FRAMES; i++) {
       const site = sites[i]!;
       if (site.getScriptNameOrSourceURL() === PROBE_SOURCE_URL) {
@@ -213,7 +220,11 @@ export function captureStack(skipUntil?: Function): StackFrame[] {
         continue;
       }
       if (site.getScriptNameOrSourceURL() === WRAPPER_SOURCE_URL) continue;
-      if (!isOwnFile(site.getFileName())) kept[kept.length] = site;
+      const file = site.getFileName();
+      if (isOwnFile(file)) {
+        if (file !== undefined && file !== null && BODY_SITE_FILE.test(file)) instrumented = true;
+      } else if (instrumented) instrumented = false;
+      else kept[kept.length] = site;
     }
     const frames: StackFrame[] = [];
     // Outermost first: a frame's original function name is the identifier at its
