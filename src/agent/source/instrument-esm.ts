@@ -6,7 +6,7 @@
  *
  * What differs from a CommonJS module, and how each is met:
  * - Where it runs. The loader thread has no access to the main thread's body-site registry
- *   (patcher/body-site.ts). It gets the registry's tag in `initialize`'s data, allocates
+ *   (patcher/body-registry.ts). It gets the registry's tag in `initialize`'s data, allocates
  *   site ids alone (negative ones: the main thread's CommonJS hook counts up from zero),
  *   and writes each site's id, name, line, marker offset and flags into the module's
  *   preamble, which creates the sites in the main thread's registry (`define`) when the

@@ -7,7 +7,7 @@
  */
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
-/** The global symbol key (Symbol.for) of the body-site registry (patcher/body-site.ts), as rewritten modules name it. */
+/** The global symbol key (Symbol.for) of the body-site registry (patcher/body-registry.ts), as rewritten modules name it. */
 export const BODY_REGISTRY_KEY = 'livetrace.body.v1';
 
 /** Comment that opens an inserted segment; `id` only on a body's first segment. */

@@ -25,7 +25,7 @@ export interface HooksData {
   /** Body instrumentation of the modules the globs select (absent: none). */
   instrument?: {
     globs: string[];
-    /** The body-site registry's tag (patcher/body-site.ts). */
+    /** The body-site registry's tag (patcher/body-registry.ts). */
     tag: string;
     /** The app's root, as the main thread names modules (catalog/naming.ts). */
     root: string;
