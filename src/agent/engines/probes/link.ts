@@ -124,18 +124,9 @@ export class DebuggerLink {
   private await(wanted: (reply: Reply) => boolean, timeoutMs: number, what: string): Reply {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const seen = Atomics.load(this.signal, 0);
-      for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
-        const reply = message.message as Reply;
-        // Anything else is the late answer of a request that timed out.
-        if (wanted(reply)) return reply;
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        this.close();
-        throw unavailable(`the probe worker did not answer ${what} within ${timeoutMs} ms`);
-      }
-      Atomics.wait(this.signal, 0, seen, left);
+      const found = this.poll(wanted, deadline, timeoutMs, what);
+      if (typeof found !== 'number') return found;
+      Atomics.wait(this.signal, 0, found, deadline - performance.now());
     }
   }
 
@@ -144,19 +135,30 @@ export class DebuggerLink {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       if (this.closed) throw unavailable('the probe worker has stopped');
-      const seen = Atomics.load(this.signal, 0);
-      for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
-        const reply = message.message as Reply;
-        if (wanted(reply)) return reply;
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        this.close();
-        throw unavailable(`the probe worker did not answer ${what} within ${timeoutMs} ms`);
-      }
-      const waiting = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.signal, 0, seen, left);
+      const found = this.poll(wanted, deadline, timeoutMs, what);
+      if (typeof found !== 'number') return found;
+      const waiting = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.signal, 0, found, deadline - performance.now());
       if (waiting.async) await waiting.value;
     }
+  }
+
+  /**
+   * One look at the port: the reply wanted, or else the signal's value read before the
+   * look, to wait on (a reply posted after the look changes it). Past the deadline the
+   * link closes and this throws.
+   */
+  private poll(wanted: (reply: Reply) => boolean, deadline: number, timeoutMs: number, what: string): Reply | number {
+    const seen = Atomics.load(this.signal, 0);
+    for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
+      const reply = message.message as Reply;
+      // Anything else is the late answer of a request that timed out.
+      if (wanted(reply)) return reply;
+    }
+    if (deadline - performance.now() <= 0) {
+      this.close();
+      throw unavailable(`the probe worker did not answer ${what} within ${timeoutMs} ms`);
+    }
+    return seen;
   }
 }
 
