@@ -7,21 +7,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from './fixture-app.js';
-import { runIdentityScript } from './reach-harness.js';
+import { runIdentityScript, type RecordedCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
-interface Call {
-  fn: string;
-  id: number;
-  parent: number | null;
-  outcome: string;
-  value?: unknown;
-  error?: unknown;
-}
 
-function run(flavour: 'plain' | 'cjs', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
-  return runIdentityScript<Call>('async-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : 'require', env });
+function run(flavour: 'plain' | 'cjs', env: Record<string, string> = {}): Promise<{ observed: string; calls: RecordedCall[] }> {
+  return runIdentityScript('async-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : 'require', env });
 }
 
 describe('async functions under body instrumentation', () => {

@@ -11,32 +11,23 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from './fixture-app.js';
-import { runIdentityScript } from './reach-harness.js';
+import { runIdentityScript, type RecordedCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
-interface Call {
-  fn: string;
-  id: number;
-  parent: number | null;
-  outcome: string;
-  args: unknown;
-  value?: unknown;
-  error?: { message?: string };
-}
 
 type Mode = 'plain' | 'wrapped' | 'instrumented';
 
-function run(mode: Mode): Promise<{ observed: string; calls: Call[] }> {
+function run(mode: Mode): Promise<{ observed: string; calls: RecordedCall[] }> {
   // The session runs in the preload's own copy of livetrace (dist/cjs), as `livetrace run`'s does.
-  return runIdentityScript<Call>('esm-run.mjs', mode === 'plain' ? 'plain' : 'cjs', 'OBSERVED', {
+  return runIdentityScript('esm-run.mjs', mode === 'plain' ? 'plain' : 'cjs', 'OBSERVED', {
     preload: mode === 'plain' ? 'none' : 'import',
     env: mode === 'instrumented' ? { LIVETRACE_INSTRUMENT: 'identity/esm-*.mjs' } : {},
   });
 }
 
 /** Each call as [fn, parent's fn, outcome, args, value, error message]: comparable across runs. */
-function shape(calls: Call[]): unknown[][] {
+function shape(calls: RecordedCall[]): unknown[][] {
   const byId = new Map(calls.map((c) => [c.id, c]));
   const short = (fn: string) => fn.replace(/^identity\/esm-[a-z-]+\.mjs:/, '');
   return calls.map((c) => [short(c.fn), c.parent === null ? null : short(byId.get(c.parent)!.fn), c.outcome, c.args, c.value ?? null, c.error?.message ?? null]);

@@ -8,23 +8,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from './fixture-app.js';
-import { runIdentityScript } from './reach-harness.js';
+import { runIdentityScript, type RecordedCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
-interface Call {
-  fn: string;
-  id: number;
-  parent: number | null;
-  outcome: string;
-  args: unknown[];
-  value?: unknown;
-  error?: unknown;
-}
 
 /** 'cjs': the --require preload (CJS build); 'esm': the --import preload (ESM build). */
-function run(flavour: 'plain' | 'cjs' | 'esm', env: Record<string, string> = {}): Promise<{ observed: string; calls: Call[] }> {
-  return runIdentityScript<Call>('gen-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : flavour === 'cjs' ? 'require' : 'import', env });
+function run(flavour: 'plain' | 'cjs' | 'esm', env: Record<string, string> = {}): Promise<{ observed: string; calls: RecordedCall[] }> {
+  return runIdentityScript('gen-run.mjs', flavour, 'OBSERVED', { preload: flavour === 'plain' ? 'none' : flavour === 'cjs' ? 'require' : 'import', env });
 }
 
 const short = (fn: string) => fn.replace('identity/gen-lib.cjs:', '');
@@ -39,7 +30,7 @@ describe('generators under body instrumentation', () => {
     expect(viaImport.observed).toBe(plain.observed);
     // This session is the ESM build's, the body sites the preload's (the CJS build): the
     // call-tree context is one per process (patcher/context.ts), so parents match too.
-    const withParents = (calls: Call[]) => {
+    const withParents = (calls: RecordedCall[]) => {
       const ids = new Map(calls.map((c) => [c.id, c]));
       return calls.map((c) => [c.fn, c.parent === null ? null : ids.get(c.parent)!.fn, c.args, c.value]);
     };
@@ -85,7 +76,7 @@ describe('generators under body instrumentation', () => {
 
     // Every generator call the wrapper path reports is reported alike: outcome, arguments,
     // value, parent (the instrumented run also sees the library's own calls).
-    const record = (c: Call) => JSON.stringify([short(c.fn), c.parent === null, c.outcome, c.args, c.value]);
+    const record = (c: RecordedCall) => JSON.stringify([short(c.fn), c.parent === null, c.outcome, c.args, c.value]);
     const wrapped = pinned.calls.filter((c) => GENERATORS.has(short(c.fn))).map(record);
     expect(wrapped.map((r) => JSON.parse(r)[0])).toEqual(['evens', 'range', 'range', 'ticks', 'Bag#map', 'Bag.of', 'never']);
     const instrumented = traced.calls.map(record);

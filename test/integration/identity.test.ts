@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, launchApp } from './fixture-app.js';
-import { reachDir, runIdentityScript, runReach, type SeenCall } from './reach-harness.js';
+import { reachDir, runIdentityScript, runReach, type RecordedCall, type SeenCall } from './reach-harness.js';
 
 afterEach(cleanup);
 
@@ -127,18 +127,9 @@ describe('two copies of livetrace in one process (issue 12, item 9)', () => {
 });
 
 describe('body instrumentation under the preload (LIVETRACE_INSTRUMENT)', () => {
-  interface TreeCall {
-    fn: string;
-    id: number;
-    parent: number | null;
-    outcome: string;
-    args: unknown[];
-    value?: unknown;
-    error?: unknown;
-  }
 
-  async function treeRun(env: Record<string, string>): Promise<{ results: string; calls: TreeCall[] }> {
-    const { observed, calls } = await runIdentityScript<TreeCall>('tree-run.mjs', 'cjs', 'RESULTS', { preload: 'require', env });
+  async function treeRun(env: Record<string, string>): Promise<{ results: string; calls: RecordedCall[] }> {
+    const { observed, calls } = await runIdentityScript('tree-run.mjs', 'cjs', 'RESULTS', { preload: 'require', env });
     return { results: observed, calls };
   }
 

@@ -70,23 +70,34 @@ export function callsOf(run: ReachRun): unknown[][] {
   return run.calls.map((call) => [call.fn, ...call.args]);
 }
 
+/** A call an identity fixture recorded (test/fixtures/reach/identity/recorded-session.mjs). */
+export interface RecordedCall {
+  fn: string;
+  id: number;
+  parent: number | null;
+  outcome: string;
+  args: unknown[];
+  value?: unknown;
+  error?: { message?: string };
+}
+
 /**
  * Runs an identity fixture script (test/fixtures/reach/identity) that prints one
  * `<label> <json>` line of what it observed, a `CALL <json>` line per traced call, then
  * `DONE`; it must exit 0 with an empty stderr. Returns the observed text and the calls.
  */
-export async function runIdentityScript<C>(
+export async function runIdentityScript(
   script: string,
   flavour: string,
   label: string,
   options: { preload: Preload; env?: Record<string, string> },
-): Promise<{ observed: string; calls: C[] }> {
+): Promise<{ observed: string; calls: RecordedCall[] }> {
   const app = await launchApp([join(reachDir, 'identity', script), flavour], { preload: options.preload, ready: null, env: options.env ?? {} });
   await app.waitForLine(/^DONE$/);
   const exit = await app.exited;
   expect(exit.code, app.stderr()).toBe(0);
   expect(app.stderr()).toBe('');
   const observed = app.lines.find((line) => line.startsWith(`${label} `))!.slice(label.length + 1);
-  const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as C);
+  const calls = app.lines.filter((line) => line.startsWith('CALL ')).map((line) => JSON.parse(line.slice(5)) as RecordedCall);
   return { observed, calls };
 }
