@@ -74,10 +74,11 @@ describe('count and hist of calls in worker threads, through the CLI', () => {
       for (let probes = 0; !seen(); probes++) {
         expect(probes, 'every worker traced by every session').toBeLessThan(60);
         const from = app.lines.length;
+        const tables = hist.stdout().split('"type":"stats"').length - 1;
         process.kill(app.pid, 'SIGHUP');
         await app.stdout.waitForLine(/^probed$/, { from, timeoutMs: 20_000 });
-        // Tables come once a second.
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        // Tables come once a second: the next one carries what the probe reached.
+        await hist.waitFor('stdout', new RegExp(`(?:[\\s\\S]*?"type":"stats"){${tables + 1}}`), 20_000);
       }
 
       const from = app.lines.length;

@@ -6,31 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { rawCallFrame, rawCallRecord, rawRecordText } from '../../../src/client/raw-records.js';
 import { encodeFrame } from '../../../src/protocol/frame.js';
 import { formatJsonRecord } from '../../../src/cli/format/json.js';
-import type { CallEvent, SessionRecord } from '../../../src/protocol/events.js';
+import type { SessionRecord } from '../../../src/protocol/events.js';
+import { call } from '../cli/format/records.js';
 
-const call: CallEvent = {
-  v: 1,
-  type: 'call',
-  session: '4242-1',
-  id: 7,
-  parent: null,
-  depth: 0,
-  fn: 'src/users.js:findUser',
-  module: 'src/users.js',
-  engine: 'exports',
-  pid: 4242,
-  thread: 0,
-  ts: 1764155322345,
-  args: [{ t: 'string', v: 'é "quoted" \u2028 \ud800 }' } as never, -0, 1e21],
-  outcome: 'return',
-  durationNs: 1234,
-  truncated: false,
-  value: null as never,
-};
+// Strings the agent's JSON text must carry exactly as JSON.stringify writes them: quotes,
+// a line separator, a lone surrogate, a brace; -0 and an exponent.
+const record = call({ id: 7, args: [{ t: 'string', v: 'é "quoted" \u2028 \ud800 }' } as never, -0, 1e21], durationNs: 1234 });
 
 describe('raw call records', () => {
   it("takes a call record's text out of the agent's frame: the text JSON.stringify gives the parsed record", () => {
-    const frame = encodeFrame({ type: 'record', session: call.session, record: call });
+    const frame = encodeFrame({ type: 'record', session: record.session, record });
     const raw = rawCallFrame(frame)!;
     expect(raw.session).toBe('4242-1');
     expect(raw.text).toBe(JSON.stringify(JSON.parse(frame).record));
@@ -43,8 +28,8 @@ describe('raw call records', () => {
   it('leaves every other frame to be parsed', () => {
     const stopped = { v: 1, type: 'stopped', session: '4242-1', pid: 4242 };
     expect(rawCallFrame(encodeFrame({ type: 'record', session: '4242-1', record: stopped }))).toBeUndefined();
-    expect(rawCallFrame(encodeFrame({ id: 1, ok: true, started: call }))).toBeUndefined();
+    expect(rawCallFrame(encodeFrame({ id: 1, ok: true, started: record }))).toBeUndefined();
     expect(rawCallFrame('{"type":"record","session":"4242-1","record":{"v":1,"type":"call",')).toBeUndefined();
-    expect(rawRecordText(call)).toBeUndefined();
+    expect(rawRecordText(record)).toBeUndefined();
   });
 });
