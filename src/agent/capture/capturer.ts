@@ -128,6 +128,19 @@ export class Capturer {
     return out;
   }
 
+  /**
+   * Whether some value was cut since begin(), and the bytes captured since: what `end()`
+   * returns, read without the object (the engine's hot path reads both and then begins
+   * its next event with `begin()`, which resets them).
+   */
+  get truncated(): boolean {
+    return this.walker.truncated;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
+
   /** Ends the event begun by begin(). */
   end(): CaptureResult {
     const result = { truncated: this.walker.truncated, bytes: this.used };

@@ -213,7 +213,7 @@ export class BodySite {
 
   /** An async body resumed from an `await` with `value` (handed back unchanged); `token` is undefined on an untraced call. */
   w(token: BodyCall | undefined, value: unknown): unknown {
-    if (token !== undefined) resumeFrame(token.call.frame);
+    if (token !== undefined) resumeFrame(token.call);
     return value;
   }
 

@@ -65,6 +65,11 @@ export interface PushedFrame extends CallFrame {
   readonly storage: AsyncLocalStorage<CallFrame> | undefined;
   /** Opened by a probe (`openFrame`): it may outlive its call (see above). */
   readonly probe: boolean;
+  /**
+   * The call's start (monotonic ns), set by whoever opened the frame: the frame is also
+   * the wrapper's handle on the call (dispatch.ts ActiveCall), one object instead of two.
+   */
+  start: number;
 }
 
 interface SessionBound {
@@ -142,7 +147,7 @@ function context(): CallFrame | undefined {
 function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
   const live = shared.storage;
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe };
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: 0 };
   shared.current = frame;
   if (live !== undefined) {
     try {
@@ -233,20 +238,38 @@ export function checkpoint(): void {
   shared.current = undefined;
 }
 
-/** Id and depth of the nearest enclosing call of the given session. */
-export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
+/** Depth of the parent `enclosing` found last (0 when it found none). */
+let foundDepth = 0;
+
+/**
+ * Id of the nearest enclosing call of the given session, or -1; its depth is then
+ * `enclosingDepth()`. Two numbers without an object: this runs for every reported call.
+ */
+export function enclosing(sessionKey: object): number {
   let frame = context();
   let depth = 0;
-  let found: number | undefined;
+  let found = -1;
   for (; frame !== undefined; frame = frame.parent) {
     const m = frame.matched;
     for (let i = 0; i < m.length; i += 2) {
       if ((m[i] as SessionBound).sessionKey === sessionKey) {
-        if (found === undefined) found = (m[i + 1] as CallToken).id;
+        if (found === -1) found = (m[i + 1] as CallToken).id;
         depth++;
         break;
       }
     }
   }
-  return found === undefined ? undefined : { id: found, depth };
+  foundDepth = depth;
+  return found;
+}
+
+/** The depth of the parent the last `enclosing` call found. */
+export function enclosingDepth(): number {
+  return foundDepth;
+}
+
+/** Id and depth of the nearest enclosing call of the given session. */
+export function parentOf(sessionKey: object): { id: number; depth: number } | undefined {
+  const id = enclosing(sessionKey);
+  return id === -1 ? undefined : { id, depth: foundDepth };
 }

@@ -32,7 +32,7 @@ import { engine } from './guard.js';
 import { popFrame, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
-/** How a call ended, as the site tells a hook. */
+/** How a call ended, as the site tells a hook (`Hook.exit`'s arguments, as one object for those that keep it). */
 export interface Ending {
   threw: boolean;
   /** The call returned a native promise, which the site watches: `settle` follows. */
@@ -73,8 +73,11 @@ export interface Hook {
   readonly pretest?: PositionalTest | undefined;
   /** Pre-call decision. Undefined lets the call go by untouched. Never throws. */
   enter(self: unknown, args: unknown[], newTarget: unknown): object | undefined;
-  /** The call returned or threw. Never throws. */
-  exit(token: object, ending: Ending): void;
+  /**
+   * The call returned or threw (`Ending`'s fields, passed one by one: an object per
+   * reported call would be one more allocation on the hot path). Never throws.
+   */
+  exit(token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void;
   /** A native promise returned by the call settled. Never throws. */
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
   /** Which session the hook belongs to (call-tree parents are per session). */
@@ -86,11 +89,11 @@ export interface Hook {
   charge?(ns: number): void;
 }
 
-/** A call some hook took, between `enter` and `returned`/`threw`. Opaque to the wrapper. */
-export interface ActiveCall {
-  readonly frame: PushedFrame;
-  readonly start: number;
-}
+/**
+ * A call some hook took, between `enter` and `returned`/`threw`: its frame in the call-tree
+ * context, which also holds its start. Opaque to the wrapper.
+ */
+export type ActiveCall = PushedFrame;
 
 /**
  * The rest of the decision, after the wrapper asked the site's first hook itself (`first`
@@ -122,7 +125,8 @@ export function enter(hooks: Hook[], first: object | undefined, self: unknown, a
   engine.busy++;
   try {
     const frame = pushFrame(matched);
-    return { frame, start: clock() };
+    frame.start = clock();
+    return frame;
   } finally {
     engine.busy--;
   }
@@ -133,7 +137,7 @@ export function returned(call: ActiveCall, value: unknown): void {
   engine.busy++;
   try {
     const end = clock();
-    popFrame(call.frame);
+    popFrame(call);
     let pending = false;
     try {
       // A promise is an object: the typeof test spares most calls isPromise's C++ call.
@@ -141,10 +145,10 @@ export function returned(call: ActiveCall, value: unknown): void {
     } catch {
       // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }
-    finish(call.frame.matched, { threw: false, pending, value, start: call.start, end });
+    finish(call.matched, false, pending, value, call.start, end);
     if (pending) {
       try {
-        watchPromise(value as Promise<unknown>, call.frame.matched);
+        watchPromise(value as Promise<unknown>, call.matched);
       } catch {
         // Likewise: the wrapper returns `value` whatever happens here.
       }
@@ -167,7 +171,7 @@ export function suspended(call: ActiveCall): void {
 /** What a call's promise settled with, to every hook that took it (as promise-watch.ts tells them). Never throws. */
 export function settled(call: ActiveCall, rejected: boolean, value: unknown): void {
   const at = clock();
-  const m = call.frame.matched;
+  const m = call.matched;
   for (let i = 0; i < m.length; i += 2) {
     try {
       (m[i] as Hook).settle(m[i + 1] as object, rejected, value, at);
@@ -187,17 +191,17 @@ function end(call: ActiveCall, threw: boolean, pending: boolean, value: unknown)
   engine.busy++;
   try {
     const at = clock();
-    popFrame(call.frame);
-    finish(call.frame.matched, { threw, pending, value, start: call.start, end: at });
+    popFrame(call);
+    finish(call.matched, threw, pending, value, call.start, at);
   } finally {
     engine.busy--;
   }
 }
 
-function finish(matched: readonly unknown[], ending: Ending): void {
+function finish(matched: readonly unknown[], threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
   for (let i = 0; i < matched.length; i += 2) {
     try {
-      (matched[i] as Hook).exit(matched[i + 1]!, ending);
+      (matched[i] as Hook).exit(matched[i + 1]!, threw, pending, value, start, end);
     } catch {
       // Hooks guard themselves; this is the last line so a bug never reaches the caller.
     }

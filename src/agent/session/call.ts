@@ -36,7 +36,9 @@ export function entryToken(
   bindings: Bindings,
   self: unknown,
   args: unknown[],
-  parent: { id: number; depth: number } | undefined,
+  /** The enclosing call's id, -1 for none (patcher/context.ts enclosing), and its depth. */
+  parent: number,
+  depth: number,
   admitted: boolean,
   aggregate: boolean,
 ): Token {
@@ -49,9 +51,8 @@ export function entryToken(
     capturer.begin();
     args$ = capturer.values(args, hook.redaction);
     if (matcher.actions.this) self$ = capturer.value(self);
-    const result = capturer.end();
-    truncated = result.truncated;
-    bytes = result.bytes;
+    truncated = capturer.truncated;
+    bytes = capturer.bytes;
     if (matcher.actions.stack || options.stack) stack = captureStack();
   }
   return {
@@ -59,8 +60,8 @@ export function entryToken(
     hook,
     matcher,
     bindings,
-    parent: parent?.id ?? null,
-    depth: parent?.depth ?? 0,
+    parent: parent === -1 ? null : parent,
+    depth,
     admitted,
     aggregate,
     args: args$,
@@ -69,7 +70,9 @@ export function entryToken(
     truncated,
     bytes,
     enteredAt: 0,
-    ending: undefined,
+    pending: false,
+    start: 0,
+    end: 0,
   };
 }
 

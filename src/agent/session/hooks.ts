@@ -18,7 +18,7 @@ import type { Bindings, Matcher, Positional } from '../../pattern/match/matcher.
 import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-redaction.js';
 import type { Redactor } from '../capture/redaction.js';
 import { addHook, refreshSite, removeHook, siteFor, type Site } from '../patcher/site.js';
-import { type Ending, type Gate, type Hook } from '../patcher/dispatch.js';
+import { type Gate, type Hook } from '../patcher/dispatch.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
 // Registers the ES modules of a process attached to without the preload (probes reach them).
@@ -34,7 +34,7 @@ export interface HookOwner {
   /** The session's rate limit as a gate for a hook whose one pattern is `matcher` (patcher/dispatch.ts Gate), if the wrapper may apply it. */
   gate(matcher: Matcher): Gate | undefined;
   admit(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[]): object | undefined;
-  exit(token: object, ending: Ending): void;
+  exit(token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void;
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
   /** Time spent for the session outside its hooks (probe conditions and pauses), ns. */
   charge(ns: number): void;
@@ -105,8 +105,8 @@ export class SessionHook implements Hook {
     return undefined;
   }
 
-  exit(token: object, ending: Ending): void {
-    this.sessionKey.exit(token, ending);
+  exit(token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
+    this.sessionKey.exit(token, threw, pending, value, start, end);
   }
 
   settle(token: object, rejected: boolean, value: unknown, at: number): void {
@@ -136,8 +136,11 @@ export interface Token {
   bytes: number;
   /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
   enteredAt: number;
-  /** Set while a returned promise is pending. */
-  ending: Ending | undefined;
+  /** Set while a returned promise is pending: `settle` follows. */
+  pending: boolean;
+  /** The call's start and end (its return of the promise), kept while it is pending. */
+  start: number;
+  end: number;
 }
 
 type HookOptions = Pick<ResolvedOptions, 'force' | 'maxFunctions' | 'waitForModules'>;

@@ -35,12 +35,11 @@ import type { Bindings, Matcher } from '../../pattern/match/matcher.js';
 import { aggregating, Aggregator, reportsCalls } from './aggregate.js';
 import { Capturer } from '../capture/capturer.js';
 import { clock, wallTime } from '../clock.js';
-import { parentOf } from '../patcher/context.js';
+import { enclosing, enclosingDepth } from '../patcher/context.js';
 import { RateLimiter } from './limiter.js';
 import { log } from '../log.js';
 import { IN_LOADER_THREAD } from '../thread.js';
 import { onModulesLoaded } from '../catalog/module-watch.js';
-import type { Ending } from '../patcher/dispatch.js';
 import { SessionHooks, type HookOwner, type Hooked, type SessionHook, type Token } from './hooks.js';
 import { SessionReach } from './reach.js';
 import { RecordQueue } from './queue.js';
@@ -344,8 +343,8 @@ export class Session implements TraceSession, HookOwner {
         }
       }
       // A call that is only counted or timed is reported in no call record: it has no use for a parent.
-      const parent = this.options.parents && !aggregate ? parentOf(this) : undefined;
-      const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, admitted, aggregate);
+      const parent = this.options.parents && !aggregate ? enclosing(this) : -1;
+      const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, parent === -1 ? 0 : enclosingDepth(), admitted, aggregate);
       // The entry's own time ends at the call's start, which the site reads next (ownTime); NaN: untimed.
       token.enteredAt = t0;
       return this.running ? token : undefined;
@@ -357,13 +356,15 @@ export class Session implements TraceSession, HookOwner {
     }
   }
 
-  exit(token: Token, ending: Ending): void {
+  exit(token: Token, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
     if (!this.running) return;
-    if (ending.pending) {
-      token.ending = ending;
+    if (pending) {
+      token.pending = true;
+      token.start = start;
+      token.end = end;
       return;
     }
-    this.complete(token, ending.threw ? 'throw' : 'return', ending.value, ending.end - ending.start, undefined, ending.start, ending.end);
+    this.complete(token, threw ? 'throw' : 'return', value, end - start, undefined, start, end);
   }
 
   /** A call a worker thread's session reported (threads/relay.ts), queued as this session's. */
@@ -409,9 +410,8 @@ export class Session implements TraceSession, HookOwner {
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
-    const ending = token.ending;
-    if (!this.running || ending === undefined) return;
-    this.complete(token, rejected ? 'reject' : 'resolve', value, ending.end - ending.start, at - ending.start, ending.start, at);
+    if (!this.running || !token.pending) return;
+    this.complete(token, rejected ? 'reject' : 'resolve', value, token.end - token.start, at - token.start, token.start, at);
   }
 
   /** `now`: the site's clock reading at the call's end (or settle), just taken: it starts this part's own time too, without a read of its own. */
@@ -443,12 +443,13 @@ export class Session implements TraceSession, HookOwner {
       const capturer = this.capturer;
       capturer.begin();
       const captured = capturer.value(value);
-      const result = capturer.end();
-      const event = callEvent(this.id, token, outcome, captured, result.truncated, durationNs, settleNs, start);
+      const cut = capturer.truncated;
+      const bytes = capturer.bytes;
+      const event = callEvent(this.id, token, outcome, captured, cut, durationNs, settleNs, start);
       // A call whose capture alone passed the ceiling is not queued: the session is over.
       accounted = true;
-      const heavy = token.truncated || result.truncated || token.stack !== undefined || token.bytes + result.bytes > TIMED_BYTES;
-      if (this.ownTime(token, start, t0, heavy) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + result.bytes, false)) this.tally.reported++;
+      const heavy = token.truncated || cut || token.stack !== undefined || token.bytes + bytes > TIMED_BYTES;
+      if (this.ownTime(token, start, t0, heavy) !== 0 && this.queue.push(event, RECORD_OVERHEAD_BYTES + token.bytes + bytes, false)) this.tally.reported++;
       else if (this.running) this.tally.dropped.queue++;
       if (this.tally.reported >= this.options.max) void this.stop('max');
     } catch (error) {

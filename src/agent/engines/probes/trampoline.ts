@@ -48,7 +48,7 @@
  * condition that failed anyway counts as false for V8 (no pause).
  */
 import { clock } from '../../clock.js';
-import type { Ending, Hook } from '../../patcher/dispatch.js';
+import type { Hook } from '../../patcher/dispatch.js';
 import { checkpoint, closeFrame, openFrame } from '../../patcher/context.js';
 import { engine } from '../../patcher/guard.js';
 import { ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
@@ -121,11 +121,10 @@ export function registerCounter(id: number, hit: () => void): void {
 /** Tells the hooks how a call ended; a returned native promise is watched until it settles. */
 function complete(matched: (Hook | object)[], threw: boolean, value: unknown, start: number, end: number): void {
   const pending = !threw && isNativePromise(value);
-  const ending: Ending = { threw, pending, value, start, end };
   const h0 = clock();
   for (let i = 0; i < matched.length; i += 2) {
     try {
-      (matched[i] as Hook).exit(matched[i + 1]!, ending);
+      (matched[i] as Hook).exit(matched[i + 1]!, threw, pending, value, start, end);
     } catch {
       // Hooks guard themselves; this keeps a bug from reaching the program.
     }

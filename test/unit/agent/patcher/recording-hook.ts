@@ -14,8 +14,8 @@ export class RecordingHook implements Hook {
     this.entered++;
     return { id: this.entered };
   }
-  exit(_token: object, ending: Ending): void {
-    this.endings.push(ending);
+  exit(_token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
+    this.endings.push({ threw, pending, value, start, end });
   }
   settle(_token: object, rejected: boolean, value: unknown): void {
     this.settled.push({ rejected, value });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Ending, Hook } from '../../../../src/agent/patcher/dispatch.js';
+import type { Hook } from '../../../../src/agent/patcher/dispatch.js';
 import { addHook, isPatched, pinSite, removeHook, siteFor, siteOfWrapper, type Site } from '../../../../src/agent/patcher/site.js';
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 
@@ -10,7 +10,7 @@ class CountingHook implements Hook {
     this.calls.push([...args]);
     return {};
   }
-  exit(_token: object, _ending: Ending): void {}
+  exit(): void {}
   settle(): void {}
 }
 
