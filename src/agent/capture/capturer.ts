@@ -33,7 +33,7 @@ import type { Value } from '../../protocol/value.js';
 import { ObjectFreeze } from '../../safe/intrinsics.js';
 import { resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
 import type { ArgumentRedaction } from './argument-redaction.js';
-import { REDACTED, UNREADABLE } from './markers.js';
+import { BOOLEAN_BYTES, NUMBER_BYTES, REDACTED, UNREADABLE } from './markers.js';
 import type { Redactor } from './redaction.js';
 import { Walker } from './walk.js';
 
@@ -83,6 +83,15 @@ export class Capturer {
 
   /** Captures one value (a return value, a thrown value, `this`). */
   value(value: unknown): Value {
+    // A finite number or a boolean is itself, for the budget's charge: no walk (see `plain`).
+    const cost = plain(value);
+    if (cost !== 0 && !this.walking) {
+      const walker = this.walker;
+      const start = walker.budget < this.floor ? this.floor : walker.budget;
+      walker.budget = start - cost;
+      this.used += cost;
+      return value as Value;
+    }
     if (this.walking) return UNREADABLE;
     this.walking = true;
     const walker = this.walker;
@@ -103,6 +112,10 @@ export class Capturer {
    * `redaction`: what the function's parameter names say to hide (argument-redaction.ts).
    */
   values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction): Value[] {
+    if (redaction === undefined && !this.walking) {
+      const fast = this.plainValues(list);
+      if (fast !== undefined) return fast;
+    }
     const out: Value[] = [];
     if (this.walking) return out;
     this.walking = true;
@@ -156,6 +169,30 @@ export class Capturer {
     return { value: captured, truncated: result.truncated, bytes: result.bytes };
   }
 
+  /**
+   * The arguments when every one is a finite number or a boolean (a hot function's
+   * typical `(id, count)`), without the walk: the same values, charged to the budget as
+   * the walk charges them (walk.ts); undefined when any is something else (the walk then
+   * does it all). Nothing is cut: a number is never truncated, and `items` is checked.
+   */
+  private plainValues(list: ArrayLike<unknown>): Value[] | undefined {
+    const n = list.length;
+    if (n > this.items) return undefined;
+    let cost = 0;
+    for (let i = 0; i < n; i++) {
+      const c = plain(list[i]);
+      if (c === 0) return undefined;
+      cost += c;
+    }
+    const out: Value[] = [];
+    for (let i = 0; i < n; i++) out[i] = list[i] as Value;
+    const walker = this.walker;
+    const start = walker.budget < this.floor ? this.floor : walker.budget;
+    walker.budget = start - cost;
+    this.used += cost;
+    return out;
+  }
+
   private argument(list: ArrayLike<unknown>, i: number, redaction: ArgumentRedaction): Value {
     if (i >= redaction.restFrom || redaction.whole[i] === true) return this.walker.mark(REDACTED);
     this.walker.argumentKeys = redaction.keys[i];
@@ -179,6 +216,17 @@ export class Capturer {
     this.walker.clearPath();
     this.walking = false;
   }
+}
+
+/**
+ * What the walk charges the budget for a value captured as itself, a finite number other
+ * than -0 (NUMBER_BYTES) or a boolean (5 bytes, as walk.ts); 0 for anything else, which
+ * the walk must see (-0, NaN and the infinities become markers; strings are scanned for
+ * secrets and cut).
+ */
+function plain(value: unknown): number {
+  if (typeof value === 'number') return value - value === 0 && (value !== 0 || 1 / value > 0) ? NUMBER_BYTES : 0;
+  return typeof value === 'boolean' ? BOOLEAN_BYTES : 0;
 }
 
 let defaultCapturer: Capturer | undefined;

@@ -30,6 +30,7 @@ export const DEPTH_NULL_PROTOTYPE: DepthValue = ObjectFreeze({ $: 'depth', class
 // Rough JSON sizes charged to the byte budget: `{"$":"undefined"}` and the like.
 export const MARKER_BYTES = 16;
 export const NUMBER_BYTES = 8;
+export const BOOLEAN_BYTES = 5;
 export const TAG_BYTES = 24;
 export const KEY_OVERHEAD = 4;
 

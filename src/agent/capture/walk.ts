@@ -37,6 +37,7 @@ import { map, set } from './collections.js';
 import { error } from './errors.js';
 import type { CaptureLimits } from './limits.js';
 import {
+  BOOLEAN_BYTES,
   CIRCULAR,
   DEPTH_ARRAY,
   DEPTH_NULL_PROTOTYPE,
@@ -87,7 +88,7 @@ export class Walker extends Budget {
       case 'string':
         return this.string(value, this.stringLimit);
       case 'boolean':
-        this.budget -= 5;
+        this.budget -= BOOLEAN_BYTES;
         return value;
       case 'undefined':
         this.budget -= MARKER_BYTES;
