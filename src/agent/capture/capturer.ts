@@ -184,7 +184,8 @@ export class Capturer {
       if (c === 0) return undefined;
       cost += c;
     }
-    const out: Value[] = [];
+    // Sized to `n`: an array grown from [] gets room for 16 elements at its first store.
+    const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = list[i] as Value;
     const walker = this.walker;
     const start = walker.budget < this.floor ? this.floor : walker.budget;

@@ -68,6 +68,7 @@ export interface PushedFrame extends CallFrame {
   /**
    * The call's start (monotonic ns), set by whoever opened the frame: the frame is also
    * the wrapper's handle on the call (dispatch.ts ActiveCall), one object instead of two.
+   * NaN until then (a double from the first: see session/call.ts entryToken).
    */
   start: number;
 }
@@ -147,7 +148,7 @@ function context(): CallFrame | undefined {
 function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
   const live = shared.storage;
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: 0 };
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN };
   shared.current = frame;
   if (live !== undefined) {
     try {

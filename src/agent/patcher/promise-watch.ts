@@ -48,8 +48,13 @@ interface Watch {
   readonly matched: readonly unknown[];
   handled: boolean;
   mirror: Promise<unknown> | undefined;
-  /** Held by the FinalizationRegistry, so it must not reference the promise. */
-  readonly counted: { live: boolean };
+  /** Still counted in `pending` (keeps the hook on). */
+  live: boolean;
+  /**
+   * What the FinalizationRegistry holds for a rejected, unhandled watch (it must not
+   * reference the promise): made only then, not for every watched call.
+   */
+  held: { live: boolean } | undefined;
 }
 
 const IntrinsicPromise = Promise;
@@ -64,9 +69,9 @@ const watches = new SafeWeakMap<object, Watch>();
 /** Watches that keep the hook on: in flight, or rejected and not yet handled. */
 let pending = 0;
 /** Rejected, unhandled watches whose promise was collected: the hook no longer needs them. */
-const collected = new FinalizationRegistry<Watch['counted']>((counted) => {
-  if (counted.live) {
-    counted.live = false;
+const collected = new FinalizationRegistry<{ live: boolean }>((held) => {
+  if (held.live) {
+    held.live = false;
     unhook();
   }
 });
@@ -89,7 +94,7 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
 
 export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[]): void {
   if (watches.has(promise)) return;
-  const watch: Watch = { promise, matched, handled: false, mirror: undefined, counted: { live: true } };
+  const watch: Watch = { promise, matched, handled: false, mirror: undefined, live: true, held: undefined };
   watches.set(promise, watch);
   if (pending++ === 0 && stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
@@ -145,7 +150,12 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
     } finally {
       attaching = false;
     }
-    collected.register(watch.promise, watch.counted);
+    // The registry now counts it down if the promise is collected unhandled (the watch
+    // itself, which holds the promise, is then unreachable too).
+    const held = { live: true };
+    watch.held = held;
+    watch.live = false;
+    collected.register(watch.promise, held);
   } else {
     release(watch);
   }
@@ -158,8 +168,14 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
  */
 function release(watch: Watch): void {
   watches.delete(watch.promise);
-  if (!watch.counted.live) return;
-  watch.counted.live = false;
+  const held = watch.held;
+  if (held !== undefined) {
+    if (!held.live) return;
+    held.live = false;
+  } else {
+    if (!watch.live) return;
+    watch.live = false;
+  }
   unhook();
 }
 

@@ -69,10 +69,12 @@ export function entryToken(
     stack,
     truncated,
     bytes,
-    enteredAt: 0,
+    // NaN, not 0: clock readings are doubles, and a field that starts as a small integer
+    // changes representation at its first double (V8 then migrates the map: deopts).
+    enteredAt: NaN,
     pending: false,
-    start: 0,
-    end: 0,
+    start: NaN,
+    end: NaN,
   };
 }
 
