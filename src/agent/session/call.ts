@@ -3,7 +3,7 @@
  * was captured before the function ran) and the call record built at exit. The session
  * (session.ts) decides whether a call is reported and accounts for the time; these two
  * only capture and assemble. The call record writes the header of every record
- * (records.ts) from the same constants in its one object literal, so that reporting a
+ * (records.ts) from the same constants in its object literal, so that reporting a
  * call costs no extra object or call; its field order is the one docs/events.md shows.
  */
 import { threadId } from 'node:worker_threads';
@@ -72,9 +72,9 @@ export function entryToken(
     // NaN, not 0: clock readings are doubles, and a field that starts as a small integer
     // changes representation at its first double (V8 then migrates the map: deopts).
     enteredAt: NaN,
-    pending: false,
-    start: NaN,
-    end: NaN,
+    // Undefined until a returned promise is pending (settle follows): a double field would cost every call a box.
+    start: undefined,
+    end: undefined,
   };
 }
 
@@ -89,27 +89,54 @@ export function callEvent(
   settleNs: number | undefined,
   start: number,
 ): CallEvent {
-  const event: CallEvent = {
-    v: RECORD_VERSION,
-    type: 'call',
-    session,
-    id: token.id,
-    parent: token.parent,
-    depth: token.depth,
-    fn: token.hook.fn,
-    module: token.hook.module,
-    engine: token.hook.engine,
-    pid: RECORD_PID,
-    thread: threadId,
-    ts: wallTime(start),
-    args: token.args ?? [],
-    outcome,
-    durationNs: Math.round(durationNs),
-    truncated: token.truncated || truncated,
-  };
-  if (token.self !== undefined) event.this = token.self;
-  if (outcome === 'throw' || outcome === 'reject') event.error = captured;
-  else event.value = captured;
+  const failed = outcome === 'throw' || outcome === 'reject';
+  let event: CallEvent;
+  if (token.self === undefined && !failed) {
+    // The common record (no `this`, a value) in one literal with its `value` in place: the
+    // same field order, without a property added past the literal's own (which costs the
+    // object a separate property store).
+    event = {
+      v: RECORD_VERSION,
+      type: 'call',
+      session,
+      id: token.id,
+      parent: token.parent,
+      depth: token.depth,
+      fn: token.hook.fn,
+      module: token.hook.module,
+      engine: token.hook.engine,
+      pid: RECORD_PID,
+      thread: threadId,
+      ts: wallTime(start),
+      args: token.args ?? [],
+      outcome,
+      durationNs: Math.round(durationNs),
+      truncated: token.truncated || truncated,
+      value: captured,
+    };
+  } else {
+    event = {
+      v: RECORD_VERSION,
+      type: 'call',
+      session,
+      id: token.id,
+      parent: token.parent,
+      depth: token.depth,
+      fn: token.hook.fn,
+      module: token.hook.module,
+      engine: token.hook.engine,
+      pid: RECORD_PID,
+      thread: threadId,
+      ts: wallTime(start),
+      args: token.args ?? [],
+      outcome,
+      durationNs: Math.round(durationNs),
+      truncated: token.truncated || truncated,
+    };
+    if (token.self !== undefined) event.this = token.self;
+    if (failed) event.error = captured;
+    else event.value = captured;
+  }
   if (settleNs !== undefined) event.settleNs = Math.round(settleNs);
   if (token.stack !== undefined) event.stack = token.stack;
   return event;

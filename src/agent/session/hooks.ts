@@ -136,11 +136,9 @@ export interface Token {
   bytes: number;
   /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
   enteredAt: number;
-  /** Set while a returned promise is pending: `settle` follows. */
-  pending: boolean;
-  /** The call's start and end (its return of the promise), kept while it is pending. */
-  start: number;
-  end: number;
+  /** The call's start and end (its return of a promise), set while that promise is pending: `settle` follows. */
+  start: number | undefined;
+  end: number | undefined;
 }
 
 type HookOptions = Pick<ResolvedOptions, 'force' | 'maxFunctions' | 'waitForModules'>;

@@ -359,7 +359,6 @@ export class Session implements TraceSession, HookOwner {
   exit(token: Token, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
     if (!this.running) return;
     if (pending) {
-      token.pending = true;
       token.start = start;
       token.end = end;
       return;
@@ -410,8 +409,10 @@ export class Session implements TraceSession, HookOwner {
   }
 
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
-    if (!this.running || !token.pending) return;
-    this.complete(token, rejected ? 'reject' : 'resolve', value, token.end - token.start, at - token.start, token.start, at);
+    const start = token.start;
+    const end = token.end;
+    if (!this.running || start === undefined || end === undefined) return;
+    this.complete(token, rejected ? 'reject' : 'resolve', value, end - start, at - start, start, at);
   }
 
   /** `now`: the site's clock reading at the call's end (or settle), just taken: it starts this part's own time too, without a read of its own. */
