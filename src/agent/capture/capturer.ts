@@ -61,6 +61,7 @@ export class Capturer {
   readonly redactor: Redactor;
   private readonly walker: Walker;
   private readonly items: number;
+  private readonly stringLimit: number;
   private readonly floor: number;
   private used = 0;
   private walking = false;
@@ -71,6 +72,7 @@ export class Capturer {
     this.walker = new Walker(limits);
     this.redactor = this.walker.redactor;
     this.items = limits.items;
+    this.stringLimit = limits.stringLimit;
     this.floor = Math.floor(limits.eventBytes / 16);
   }
 
@@ -83,19 +85,17 @@ export class Capturer {
 
   /** Captures one value (a return value, a thrown value, `this`). */
   value(value: unknown): Value {
-    // A finite number or a boolean is itself, for the budget's charge: no walk (see `plain`).
-    const cost = plain(value);
+    // A finite number, a boolean or a short string is itself, for the budget's charge: no walk (see `plain`).
+    const walker = this.walker;
+    const start = walker.budget < this.floor ? this.floor : walker.budget;
+    const cost = plain(value, start, this.stringLimit);
     if (cost !== 0 && !this.walking) {
-      const walker = this.walker;
-      const start = walker.budget < this.floor ? this.floor : walker.budget;
       walker.budget = start - cost;
       this.used += cost;
       return value as Value;
     }
     if (this.walking) return UNREADABLE;
     this.walking = true;
-    const walker = this.walker;
-    const start = walker.budget < this.floor ? this.floor : walker.budget;
     walker.budget = start;
     try {
       return walker.walk(value, 0);
@@ -178,17 +178,18 @@ export class Capturer {
   private plainValues(list: ArrayLike<unknown>): Value[] | undefined {
     const n = list.length;
     if (n > this.items) return undefined;
+    const walker = this.walker;
+    const start = walker.budget < this.floor ? this.floor : walker.budget;
     let cost = 0;
     for (let i = 0; i < n; i++) {
-      const c = plain(list[i]);
+      // Each argument with the budget the walk would leave it (strings check it).
+      const c = plain(list[i], start - cost, this.stringLimit);
       if (c === 0) return undefined;
       cost += c;
     }
     // Sized to `n`: an array grown from [] gets room for 16 elements at its first store.
     const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = list[i] as Value;
-    const walker = this.walker;
-    const start = walker.budget < this.floor ? this.floor : walker.budget;
     walker.budget = start - cost;
     this.used += cost;
     return out;
@@ -220,14 +221,33 @@ export class Capturer {
 }
 
 /**
- * What the walk charges the budget for a value captured as itself, a finite number other
- * than -0 (NUMBER_BYTES) or a boolean (5 bytes, as walk.ts); 0 for anything else, which
- * the walk must see (-0, NaN and the infinities become markers; strings are scanned for
- * secrets and cut).
+ * Strings shorter than this may be taken as themselves: shorter than the shortest secret
+ * a value rule knows (secrets.ts MIN_SECRET_LENGTH: the scan finds nothing in them), and
+ * short enough that V8 shares no parent's characters with them (budget.ts detach).
  */
-function plain(value: unknown): number {
-  if (typeof value === 'number') return value - value === 0 && (value !== 0 || 1 / value > 0) ? NUMBER_BYTES : 0;
-  return typeof value === 'boolean' ? BOOLEAN_BYTES : 0;
+const PLAIN_STRING = 7;
+
+/**
+ * What the walk charges the budget for a value captured as itself, with `room` bytes of
+ * budget left: a finite number other than -0 (NUMBER_BYTES), a boolean (5 bytes), a
+ * string of fewer than PLAIN_STRING characters that neither the string limit nor the
+ * budget cuts (its length and its quotes), as walk.ts and budget.ts charge them; 0 for
+ * anything else, which the walk must see (-0, NaN and the infinities become markers;
+ * longer strings are scanned for secrets, and cut).
+ */
+function plain(value: unknown, room: number, stringLimit: number): number {
+  switch (typeof value) {
+    case 'number':
+      return value - value === 0 && (value !== 0 || 1 / value > 0) ? NUMBER_BYTES : 0;
+    case 'boolean':
+      return BOOLEAN_BYTES;
+    case 'string': {
+      const length = value.length;
+      return length < PLAIN_STRING && length <= stringLimit && length + 2 <= room ? length + 2 : 0;
+    }
+    default:
+      return 0;
+  }
 }
 
 let defaultCapturer: Capturer | undefined;
