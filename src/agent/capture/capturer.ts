@@ -35,6 +35,7 @@ import { resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from '.
 import type { ArgumentRedaction } from './argument-redaction.js';
 import { BOOLEAN_BYTES, NUMBER_BYTES, REDACTED, UNREADABLE } from './markers.js';
 import type { Redactor } from './redaction.js';
+import { MIN_SECRET_LENGTH } from './secrets.js';
 import { Walker } from './walk.js';
 
 export { DEFAULT_CAPTURE_LIMITS, MAX_CAPTURE_DEPTH, resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
@@ -222,10 +223,10 @@ export class Capturer {
 
 /**
  * Strings shorter than this may be taken as themselves: shorter than the shortest secret
- * a value rule knows (secrets.ts MIN_SECRET_LENGTH: the scan finds nothing in them), and
- * short enough that V8 shares no parent's characters with them (budget.ts detach).
+ * a value rule knows (the scan finds nothing in them), and short enough that V8 shares no
+ * parent's characters with them (budget.ts detach; V8's sliced strings start at 13).
  */
-const PLAIN_STRING = 7;
+const PLAIN_STRING = MIN_SECRET_LENGTH;
 
 /**
  * What the walk charges the budget for a value captured as itself, with `room` bytes of

@@ -69,7 +69,8 @@ export const WHOLE = 1;
 /** Nothing to hide. */
 export const CLEAN = 0;
 
-const MIN_SECRET_LENGTH = 7;
+/** No value rule finds a secret in a shorter string (capturer.ts takes such strings as they are). */
+export const MIN_SECRET_LENGTH = 7;
 
 // Where a secret could start. Literals only, so a failed position costs a few compares.
 const TRIGGER = /(?:bearer|basic|digest)[ \t]|:\/\/|eyJ|-----BEGIN /gi;
