@@ -13,6 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The packages the agent loads as it starts (the ones in require.cache after startAgent()), bundled into dist/cjs/agent.bundle.js. */
+const BUNDLED_PACKAGES = ['acorn', 'acorn-walk', 'micromatch', 'braces', 'fill-range', 'to-regex-range', 'is-number', 'picomatch', 'source-map-support', 'source-map', 'buffer-from'];
 const stamp = join(root, 'dist/.build-stamp');
 
 /** Newest modification time of the build's inputs (the sources, the configs, this script). */
@@ -40,6 +43,7 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 buildDashboardAssets();
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
+await buildAgentBundle();
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 
 /**
@@ -57,4 +61,47 @@ function buildDashboardAssets() {
   const dist = existsSync(join(uplot, 'dist')) ? join(uplot, 'dist') : uplot;
   copyFileSync(join(dist, 'uPlot.esm.js'), join(out, 'uPlot.esm.js'));
   copyFileSync(join(dist, 'uPlot.min.css'), join(out, 'uPlot.min.css'));
+}
+
+/**
+ * dist/cjs/agent.bundle.js: what an attach loads into its target (src/attach-main.ts), the
+ * CommonJS build of it bundled into one file by esbuild. Built from dist/cjs, so its code
+ * is exactly the CommonJS build's. Bundled packages are the ones the agent loads as it
+ * starts (a list kept here, checked by test/integration/agent-bundle.test.ts); any other
+ * package stays a require() of node_modules, loaded when and if a path needs it, as
+ * before. esbuild is a devDependency: a build without it (an install that omitted dev
+ * dependencies) makes no bundle, and the bootstrap loads the two CommonJS entries instead.
+ */
+async function buildAgentBundle() {
+  const out = join(root, 'dist/cjs/agent.bundle.js');
+  rmSync(out, { force: true });
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.log('livetrace: esbuild is not installed, no agent bundle (an attach loads dist/cjs/register.js)');
+    return;
+  }
+  const bundled = new Set(BUNDLED_PACKAGES);
+  await esbuild.build({
+    entryPoints: [join(root, 'dist/cjs/attach-main.js')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'lazy-packages-stay-outside',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (args.path.startsWith('node:')) return { external: true };
+            const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+            return bundled.has(name) ? undefined : { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
 }

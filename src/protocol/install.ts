@@ -19,6 +19,12 @@ export interface AgentEntry {
   register: string;
   /** dist/cjs/index.js: the library, whose startAgent() describes the running agent. */
   library: string;
+  /**
+   * dist/cjs/agent.bundle.js, when the build made it (scripts/build.mjs, with esbuild): the
+   * preload's main-thread part and startAgent() in one file, which an attach loads instead
+   * of the two entries above (src/attach-main.ts says why).
+   */
+  bundle?: string;
 }
 
 /** The Node version the agent needs; older targets are refused before anything loads. */
@@ -43,6 +49,8 @@ export function agentEntry(): AgentEntry {
       });
     }
   }
+  const bundle = join(root, 'dist', 'cjs', 'agent.bundle.js');
+  if (existsSync(bundle)) entry.bundle = bundle;
   cached = entry;
   return entry;
 }
