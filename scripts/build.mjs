@@ -7,7 +7,8 @@
 // cache as a `file:` package): without the check, a user's first `npx livetrace demo`
 // after `npm install` waited for two full tsc builds of code that was already built.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,7 @@ function buildDashboardAssets() {
 async function buildAgentBundle() {
   const out = join(root, 'dist/cjs/agent.bundle.js');
   rmSync(out, { force: true });
+  rmSync(join(root, 'dist/cjs/agent.bundle.cache'), { force: true });
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -104,4 +106,37 @@ async function buildAgentBundle() {
       },
     ],
   });
+  makeCodeCache(out);
+}
+
+/**
+ * dist/cjs/agent.bundle.cache: V8's code cache of the bundle as the agent loader compiles
+ * it (src/agent-loader.ts), made after the agent has started, so it holds the functions
+ * a start runs. Made in a child process: it starts an agent (its socket in a temporary
+ * directory, removed after) and stops it. V8 refuses the cache in a target whose Node
+ * differs from this one, harmlessly; a build that cannot make it goes on without it.
+ */
+function makeCodeCache(bundle) {
+  const cache = join(root, 'dist/cjs/agent.bundle.cache');
+  const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
+  const script = `
+    const { writeFileSync } = require('node:fs');
+    const { script, exports } = require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)});
+    exports.startAgent()
+      .then(() => exports.stopAgent())
+      .then(() => { writeFileSync(${JSON.stringify(cache)}, script.createCachedData()); process.exit(0); });`;
+  try {
+    execFileSync(process.execPath, ['-e', script], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 60_000,
+      // None of the caller's livetrace settings (a fleet, a run session, a log) nor preloads.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LIVETRACE_') && name !== 'NODE_OPTIONS')), LIVETRACE_SOCKET_DIR: sockets },
+    });
+  } catch (error) {
+    rmSync(cache, { force: true });
+    console.log(`livetrace: no code cache for the agent bundle (${error.message.split('\n')[0]})`);
+  } finally {
+    rmSync(sockets, { recursive: true, force: true });
+  }
 }

@@ -23,7 +23,8 @@
 import { isMainThread } from 'node:worker_threads';
 import { startMain } from './register-main.js';
 
-export { startAgent } from './agent/agent.js';
+export { startAgent, stopAgent } from './agent/agent.js';
+export { useDynamicImport } from './agent/observer/modules.js';
 
 try {
   if (isMainThread) startMain();

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchAttached } from './attach-harness.js';
-import { cleanup, repoRoot } from './fixture-app.js';
+import { launchAttached, launchPlain, runCli } from './attach-harness.js';
+import { cleanup, repoRoot, tempDir } from './fixture-app.js';
 
 afterEach(cleanup);
 
@@ -54,6 +54,30 @@ describe('the agent bundle', () => {
     expect(app.attached.alreadyPresent).toBe(false);
     app.child.kill('SIGUSR2');
     const { match } = await app.waitForLine(/^CACHE (.*)$/, 10_000);
-    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent.bundle.js'], packages: [] });
+    // The bundle itself is compiled by the loader (agent-loader.ts), not required.
+    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent-loader.js'], packages: [] });
+  });
+
+  it('loads with the code cache the build made, which V8 accepts on the Node that built it', () => {
+    const script = `
+      const loaded = require(${JSON.stringify(join(repoRoot, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)}, ${JSON.stringify(join(repoRoot, 'dist/cjs/agent.bundle.cache'))});
+      const again = require(${JSON.stringify(join(repoRoot, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)});
+      loaded.exports.startAgent().then((agent) => {
+        process.stdout.write(JSON.stringify({ rejected: loaded.cacheRejected, same: again === loaded, listening: agent.listening }));
+        process.exit(0);
+      });`;
+    const dir = tempDir('lt-bundle-');
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, LIVETRACE_SOCKET_DIR: dir }, timeout: 20_000 }).toString());
+    expect(out).toEqual({ rejected: false, same: true, listening: true });
+  });
+
+  it('reads an ES module namespace in an attached process (import() from code the bundle compiles from strings)', async () => {
+    // `get` of an ES module export imports the module's namespace (observer/modules.ts);
+    // inside a bundle compiled by vm.Script that import needs the loader's function.
+    const app = await launchPlain('esm');
+    const run = await runCli(['get', String(app.pid), 'test/fixtures/plain/users.mjs:findUser'], { env: { LIVETRACE_SOCKET_DIR: app.socketDir } });
+    expect(run.stderr).toMatch(/attached to process/);
+    expect(run.stdout).toContain('[Function: findUser]');
+    expect(run.code).toBe(0);
   });
 });
