@@ -5,7 +5,7 @@
 import { LivetraceError } from '../protocol/errors.js';
 import { pidExpression } from './bootstrap.js';
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
-import { portHolder, portsOf } from './listeners.js';
+import { holderIn, portHolder, portsOf, type ListenerTable } from './listeners.js';
 import { POLL_MS, sleep } from './timing.js';
 
 /** An inspector of the target, found on `endpoint`. */
@@ -23,8 +23,11 @@ export async function findOpenInspector(
   pid: number,
   address: InspectorEndpoint,
   remaining: () => number,
+  /** The target's listener table, if the caller read it already (listeners.ts). */
+  table?: Promise<ListenerTable | undefined>,
 ): Promise<(FoundInspector & { session: InspectorSession }) | undefined> {
-  const holder = await portHolder(pid, address.port);
+  const read = table === undefined ? undefined : await table;
+  const holder = read === undefined ? await portHolder(pid, address.port) : holderIn(read, address.port);
   if (holder === 'other') throw portTaken(address, `another process listens on ${endpointText(address)}`);
   if (holder === 'none') return undefined;
   if (holder === 'unknown' && !(await portAccepts(address, Math.min(500, remaining())))) return undefined;
