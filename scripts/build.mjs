@@ -75,7 +75,9 @@ function buildDashboardAssets() {
  */
 async function buildAgentBundle() {
   const out = join(root, 'dist/cjs/agent.bundle.js');
+  const entry = join(root, 'dist/cjs/agent.js');
   rmSync(out, { force: true });
+  rmSync(entry, { force: true });
   rmSync(join(root, 'dist/cjs/agent.bundle.cache'), { force: true });
   let esbuild;
   try {
@@ -107,6 +109,14 @@ async function buildAgentBundle() {
     ],
   });
   makeCodeCache(out);
+  // What the bootstrap requires: the bundle runs while Node loads this module, as a
+  // required bundle would (module loading, before the agent's code runs on its own).
+  writeFileSync(
+    entry,
+    "'use strict';\n// Made by scripts/build.mjs: loading this file loads the agent bundle with its code cache (src/agent-loader.ts).\n" +
+      "const { join } = require('node:path');\n" +
+      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, 'agent.bundle.cache')).exports;\n",
+  );
 }
 
 /**

@@ -1,8 +1,13 @@
 /**
  * Loads the agent bundle (dist/cjs/agent.bundle.js, src/attach-main.ts) into the process
  * an attach reaches, with the V8 code cache the build made for it
- * (dist/cjs/agent.bundle.cache): the bootstrap (attach/bootstrap.ts) requires this module
- * and calls loadAgentBundle(). Node 20's CommonJS loader takes no code cache, so the
+ * (dist/cjs/agent.bundle.cache). The bootstrap (attach/bootstrap.ts) requires
+ * dist/cjs/agent.js, a three-line file the build writes, which calls loadAgentBundle() as
+ * it loads: the bundle's top level (its packages' top levels: acorn, source-map, ...)
+ * thus runs while Node loads a module, as it did when the bundle itself was required, and
+ * never later from livetrace's own code (test/integration/hardening.test.ts replaces
+ * Array#push in the target and tells the two apart by the stack). Node 20's CommonJS
+ * loader takes no code cache, so the
  * bundle is compiled here as Node compiles a CommonJS module, its text in the same
  * function wrapper, by `vm.Script` with the cache: V8 then skips parsing and compiling
  * what the cache holds (the functions the agent ran as it started when the build made
@@ -16,8 +21,8 @@
  * `module.enableCompileCache` (Node 22) is not used: it would change how the program's
  * modules load from then on.
  *
- * What differs from require(): the bundle is not in require.cache (this module is, and
- * holds the loaded bundle, so a second attach reuses it), and code it compiles from
+ * What differs from require(): the bundle is not in require.cache (agent.js and this
+ * module are, and hold the loaded bundle, so a second attach reuses it), and code it compiles from
  * strings gets no dynamic-import callback from a `vm.Script` on Node 20, so the one place
  * that needs `import()` (observer/modules.ts) is given a function made here, in a module
  * Node compiled.

@@ -40,7 +40,7 @@ export function bootstrapExpression(entry: AgentEntry): string {
       ? `load(${register});
   const agent = await load(${library}).startAgent();`
       : `const agent = load.cache[${register}] === undefined && load.cache[${library}] === undefined
-    ? await load(${JSON.stringify(entry.bundle.loader)}).loadAgentBundle(${JSON.stringify(entry.bundle.file)}, ${JSON.stringify(entry.bundle.cache)}).exports.startAgent()
+    ? await load(${JSON.stringify(entry.bundle)}).startAgent()
     : (load(${register}), await load(${library}).startAgent());`;
   return `(async () => {
   const node = process.versions.node;

@@ -20,13 +20,13 @@ export interface AgentEntry {
   /** dist/cjs/index.js: the library, whose startAgent() describes the running agent. */
   library: string;
   /**
-   * When the build made it (scripts/build.mjs, with esbuild): dist/cjs/agent.bundle.js,
-   * the preload's main-thread part and startAgent() in one file, which an attach loads
-   * instead of the two entries above (src/attach-main.ts says why), through `loader`
-   * (dist/cjs/agent-loader.js) with the V8 code cache `cache` (agent.bundle.cache) if
-   * the build could make it.
+   * When the build made it (scripts/build.mjs, with esbuild): dist/cjs/agent.js, whose
+   * loading runs dist/cjs/agent.bundle.js, the preload's main-thread part and
+   * startAgent() in one file, with the V8 code cache the build made for it
+   * (src/agent-loader.ts); an attach loads it instead of the two entries above
+   * (src/attach-main.ts says why).
    */
-  bundle?: { file: string; cache: string; loader: string };
+  bundle?: string;
 }
 
 /** The Node version the agent needs; older targets are refused before anything loads. */
@@ -51,8 +51,8 @@ export function agentEntry(): AgentEntry {
       });
     }
   }
-  const bundle = { file: join(root, 'dist', 'cjs', 'agent.bundle.js'), cache: join(root, 'dist', 'cjs', 'agent.bundle.cache'), loader: join(root, 'dist', 'cjs', 'agent-loader.js') };
-  if (existsSync(bundle.file) && existsSync(bundle.loader)) entry.bundle = bundle;
+  const bundle = join(root, 'dist', 'cjs', 'agent.js');
+  if (existsSync(bundle)) entry.bundle = bundle;
   cached = entry;
   return entry;
 }

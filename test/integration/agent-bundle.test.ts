@@ -55,7 +55,7 @@ describe('the agent bundle', () => {
     app.child.kill('SIGUSR2');
     const { match } = await app.waitForLine(/^CACHE (.*)$/, 10_000);
     // The bundle itself is compiled by the loader (agent-loader.ts), not required.
-    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent-loader.js'], packages: [] });
+    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent-loader.js', 'dist/cjs/agent.js'], packages: [] });
   });
 
   it('loads with the code cache the build made, which V8 accepts on the Node that built it', () => {

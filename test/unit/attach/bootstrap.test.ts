@@ -47,31 +47,19 @@ describe('bootstrapExpression', () => {
         Object.assign(
           (id: string) => {
             loaded.push(id);
-            if (id === entry.library) return { startAgent: async () => agent };
-            if (id === bundled.bundle.loader) {
-              return {
-                loadAgentBundle: (file: string, cache: string) => {
-                  loaded.push(file, cache);
-                  return { exports: { startAgent: async () => agent } };
-                },
-              };
-            }
-            return {};
+            return id === entry.library || id === bundled.bundle ? { startAgent: async () => agent } : {};
           },
           { cache: Object.fromEntries(cached.map((file) => [file, {}])) },
         ),
     }),
   });
-  const bundled = {
-    ...entry,
-    bundle: { file: '/pkg/dist/cjs/agent.bundle.js', cache: '/pkg/dist/cjs/agent.bundle.cache', loader: '/pkg/dist/cjs/agent-loader.js' },
-  };
+  const bundled = { ...entry, bundle: '/pkg/dist/cjs/agent.js' };
 
-  it('loads the one-file bundle, through its loader with its code cache, instead of the two entries when the build made it', async () => {
+  it('loads the one-file bundle (through dist/cjs/agent.js) instead of the two entries when the build made it', async () => {
     const loaded: string[] = [];
     const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
     const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled), { process: withRequire([], loaded, agent), setImmediate }));
-    expect(loaded).toEqual([bundled.bundle.loader, bundled.bundle.file, bundled.bundle.cache]);
+    expect(loaded).toEqual([bundled.bundle]);
     expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
   });
 
@@ -85,11 +73,11 @@ describe('bootstrapExpression', () => {
   });
 
   it('embeds paths as JSON string literals, whatever characters they hold', () => {
-    const odd = { root: '/p', register: '/p/")+alert(1)+("/r.js', library: '/p/\\n\u2028/i.js', bundle: { file: '/p/`${x}`/b.js', cache: "/p/'c", loader: '/p/\\l' } };
+    const odd = { root: '/p', register: '/p/")+alert(1)+("/r.js', library: '/p/\\n\u2028/i.js', bundle: '/p/`${x}`/b.js' };
     const expression = bootstrapExpression(odd);
     expect(expression).toContain(JSON.stringify(odd.register));
     expect(expression).toContain(JSON.stringify(odd.library));
-    for (const path of Object.values(odd.bundle)) expect(expression).toContain(JSON.stringify(path));
+    expect(expression).toContain(JSON.stringify(odd.bundle));
     expect(() => new Function(`return ${expression}`)).not.toThrow();
   });
 
@@ -106,10 +94,6 @@ describe('agentEntry', () => {
     expect(found.register).toBe(`${found.root}/dist/cjs/register.js`);
     expect(found.library).toBe(`${found.root}/dist/cjs/index.js`);
     // The build (scripts/build.mjs, esbuild a devDependency) makes the bundle.
-    expect(found.bundle).toEqual({
-      file: `${found.root}/dist/cjs/agent.bundle.js`,
-      cache: `${found.root}/dist/cjs/agent.bundle.cache`,
-      loader: `${found.root}/dist/cjs/agent-loader.js`,
-    });
+    expect(found.bundle).toBe(`${found.root}/dist/cjs/agent.js`);
   });
 });
