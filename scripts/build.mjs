@@ -7,12 +7,16 @@
 // cache as a `file:` package): without the check, a user's first `npx livetrace demo`
 // after `npm install` waited for two full tsc builds of code that was already built.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The packages the agent loads as it starts (the ones in require.cache after startAgent()), bundled into dist/cjs/agent.bundle.js. */
+const BUNDLED_PACKAGES = ['acorn', 'acorn-walk', 'micromatch', 'braces', 'fill-range', 'to-regex-range', 'is-number', 'picomatch', 'source-map-support', 'source-map', 'buffer-from'];
 const stamp = join(root, 'dist/.build-stamp');
 
 /** Newest modification time of the build's inputs (the sources, the configs, this script). */
@@ -40,6 +44,7 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
 mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 buildDashboardAssets();
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
+await buildAgentBundle();
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 
 /**
@@ -57,4 +62,91 @@ function buildDashboardAssets() {
   const dist = existsSync(join(uplot, 'dist')) ? join(uplot, 'dist') : uplot;
   copyFileSync(join(dist, 'uPlot.esm.js'), join(out, 'uPlot.esm.js'));
   copyFileSync(join(dist, 'uPlot.min.css'), join(out, 'uPlot.min.css'));
+}
+
+/**
+ * dist/cjs/agent.bundle.js: what an attach loads into its target (src/attach-main.ts), the
+ * CommonJS build of it bundled into one file by esbuild. Built from dist/cjs, so its code
+ * is exactly the CommonJS build's. Bundled packages are the ones the agent loads as it
+ * starts (a list kept here, checked by test/integration/agent-bundle.test.ts); any other
+ * package stays a require() of node_modules, loaded when and if a path needs it, as
+ * before. esbuild is a devDependency: a build without it (an install that omitted dev
+ * dependencies) makes no bundle, and the bootstrap loads the two CommonJS entries instead.
+ */
+async function buildAgentBundle() {
+  const out = join(root, 'dist/cjs/agent.bundle.js');
+  const entry = join(root, 'dist/cjs/agent.js');
+  rmSync(out, { force: true });
+  rmSync(entry, { force: true });
+  rmSync(join(root, 'dist/cjs/agent.bundle.cache'), { force: true });
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.log('livetrace: esbuild is not installed, no agent bundle (an attach loads dist/cjs/register.js)');
+    return;
+  }
+  const bundled = new Set(BUNDLED_PACKAGES);
+  await esbuild.build({
+    entryPoints: [join(root, 'dist/cjs/attach-main.js')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'lazy-packages-stay-outside',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (args.path.startsWith('node:')) return { external: true };
+            const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+            return bundled.has(name) ? undefined : { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  makeCodeCache(out);
+  // What the bootstrap requires: the bundle runs while Node loads this module, as a
+  // required bundle would (module loading, before the agent's code runs on its own).
+  writeFileSync(
+    entry,
+    "'use strict';\n// Made by scripts/build.mjs: loading this file loads the agent bundle with its code cache (src/agent-loader.ts).\n" +
+      "const { join } = require('node:path');\n" +
+      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, 'agent.bundle.cache')).exports;\n",
+  );
+}
+
+/**
+ * dist/cjs/agent.bundle.cache: V8's code cache of the bundle as the agent loader compiles
+ * it (src/agent-loader.ts), made after the agent has started, so it holds the functions
+ * a start runs. Made in a child process: it starts an agent (its socket in a temporary
+ * directory, removed after) and stops it. V8 refuses the cache in a target whose Node
+ * differs from this one, harmlessly; a build that cannot make it goes on without it.
+ */
+function makeCodeCache(bundle) {
+  const cache = join(root, 'dist/cjs/agent.bundle.cache');
+  const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
+  const script = `
+    const { writeFileSync } = require('node:fs');
+    const { script, exports } = require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)});
+    exports.startAgent()
+      .then(() => exports.stopAgent())
+      .then(() => { writeFileSync(${JSON.stringify(cache)}, script.createCachedData()); process.exit(0); });`;
+  try {
+    execFileSync(process.execPath, ['-e', script], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 60_000,
+      // None of the caller's livetrace settings (a fleet, a run session, a log) nor preloads.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LIVETRACE_') && name !== 'NODE_OPTIONS')), LIVETRACE_SOCKET_DIR: sockets },
+    });
+  } catch (error) {
+    rmSync(cache, { force: true });
+    console.log(`livetrace: no code cache for the agent bundle (${error.message.split('\n')[0]})`);
+  } finally {
+    rmSync(sockets, { recursive: true, force: true });
+  }
 }

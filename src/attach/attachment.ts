@@ -10,7 +10,7 @@ import { endpointText, findOpenInspector, portTaken, waitForInspector } from './
 import { InspectorSession, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
 import { clusterWorkersOf, closeWorkerInspectors, type ClusterWorkers, type WorkerInspector } from './cluster-workers.js';
 import { describeLate, watchLateInspector } from './late-inspector.js';
-import { portsOf } from './listeners.js';
+import { listenerTable, portsIn } from './listeners.js';
 import type { TargetProcess } from './target.js';
 import { POLL_MS, round, sleep, type PhaseClock } from './timing.js';
 import type { AttachOptions, AttachResult } from './types.js';
@@ -95,10 +95,11 @@ export class Attachment {
   private async openInspector(): Promise<void> {
     const { pid } = this.target;
     // Read at once, beside the look for an open inspector (each a few reads of /proc): both are needed before the signal, unless an inspector is found open.
-    const portsRead = portsOf(pid);
+    // The look for an open inspector reads the same listener table: one read serves both.
+    const table = listenerTable(pid).catch(() => undefined);
+    const portsRead = table.then((read) => (read === undefined ? undefined : portsIn(read)));
     const workersRead = clusterWorkersOf(pid).catch(() => undefined);
-    portsRead.catch(() => undefined);
-    const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining());
+    const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining(), table);
     if (open !== undefined) {
       this.session = open.session;
       this.endpoint = open.endpoint;

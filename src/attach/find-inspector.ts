@@ -5,7 +5,7 @@
 import { LivetraceError } from '../protocol/errors.js';
 import { pidExpression } from './bootstrap.js';
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
-import { portHolder, portsOf } from './listeners.js';
+import { holderIn, portHolder, portsOf, type ListenerTable } from './listeners.js';
 import { POLL_MS, sleep } from './timing.js';
 
 /** An inspector of the target, found on `endpoint`. */
@@ -23,8 +23,11 @@ export async function findOpenInspector(
   pid: number,
   address: InspectorEndpoint,
   remaining: () => number,
+  /** The target's listener table, if the caller read it already (listeners.ts). */
+  table?: Promise<ListenerTable | undefined>,
 ): Promise<(FoundInspector & { session: InspectorSession }) | undefined> {
-  const holder = await portHolder(pid, address.port);
+  const read = table === undefined ? undefined : await table;
+  const holder = read === undefined ? await portHolder(pid, address.port) : holderIn(read, address.port);
   if (holder === 'other') throw portTaken(address, `another process listens on ${endpointText(address)}`);
   if (holder === 'none') return undefined;
   if (holder === 'unknown' && !(await portAccepts(address, Math.min(500, remaining())))) return undefined;
@@ -64,20 +67,24 @@ export async function waitForInspector(
   for (;;) {
     const left = deadline - performance.now();
     if (left <= 0) break;
-    const endpoints: InspectorEndpoint[] = [];
-    if (address.port !== 0) endpoints.push(address);
-    if (portsBefore !== undefined) {
-      const now = await portsOf(pid);
-      for (const port of now ?? []) {
-        if (!portsBefore.has(port) && port !== address.port) endpoints.push({ host: address.host, port });
-      }
-    }
-    for (const endpoint of endpoints) {
+    const tryEndpoint = async (endpoint: InspectorEndpoint): Promise<FoundInspector | undefined> => {
       try {
         const targets = await listTargets(endpoint, Math.max(1, Math.min(250, Math.ceil(left))));
         return { endpoint, target: targets[0] as InspectorTarget };
       } catch {
-        // not (yet) an inspector
+        return undefined; // not (yet) an inspector
+      }
+    };
+    // The expected port first: a refused connection answers at once, where reading the
+    // target's listeners costs the kernel about 10 ms (listeners.ts).
+    const expected = address.port === 0 ? undefined : await tryEndpoint(address);
+    if (expected !== undefined) return expected;
+    if (portsBefore !== undefined) {
+      const now = await portsOf(pid);
+      for (const port of now ?? []) {
+        if (portsBefore.has(port) || port === address.port) continue;
+        const found = await tryEndpoint({ host: address.host, port });
+        if (found !== undefined) return found;
       }
     }
     await sleep(POLL_MS);

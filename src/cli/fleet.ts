@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import type { StoppedRecord } from '../protocol/events.js';
 import { LivetraceError, errorTable, type ErrorCode } from '../protocol/errors.js';
-import { parsePattern } from '../pattern/index.js';
+import { parsePattern } from '../pattern/text.js';
 import { FleetTrace, agentsOf, listAgents, openFleet } from '../fleet/operator.js';
 import { formatMs } from './format/duration.js';
 import { escapeText } from './format/escape.js';

@@ -38,7 +38,7 @@ import { LivetraceError, isLivetraceError, toLivetraceError } from '../protocol/
 import type { SessionRecord, StoppedRecord } from '../protocol/events.js';
 import { pidOfSocket, socketDir } from '../protocol/socket-path.js';
 import { checkSocketDir } from '../protocol/socket-dir.js';
-import { parsePattern } from '../pattern/index.js';
+import { parsePattern } from '../pattern/text.js';
 import { styleFor } from './format/style.js';
 import { formatError } from './report.js';
 import { Screen, openOutput } from './screen.js';

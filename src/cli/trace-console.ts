@@ -10,7 +10,7 @@ import { StatsMerger } from '../client/merge-stats.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
-import { parsePattern } from '../pattern/index.js';
+import { parsePattern } from '../pattern/text.js';
 import type { InputCommand } from './command-input.js';
 import { formatMs } from './format/duration.js';
 import { formatJsonRecord } from './format/json.js';

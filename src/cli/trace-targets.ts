@@ -12,7 +12,7 @@
  * pattern that matches nothing there) is reported and left out; only when no target at all
  * starts does the command fail, with the first target's error.
  */
-import { parsePattern } from '../pattern/index.js';
+import { parsePattern } from '../pattern/text.js';
 import type { AgentClient } from '../client/client.js';
 import type { ClientSession } from '../client/session.js';
 import { resolveTargets, type TargetSelection } from '../client/targets.js';

@@ -10,7 +10,7 @@
  * of livetrace.
  */
 import type { Command } from 'commander';
-import { parsePattern } from '../pattern/index.js';
+import { parsePattern } from '../pattern/text.js';
 import { LivetraceError } from '../protocol/errors.js';
 import { parsePidList } from '../client/targets.js';
 import { openAgent, parsePid } from './agent-connection.js';

@@ -35,7 +35,7 @@ import {
   type RegexLiteral,
 } from './ast.js';
 import { patternError } from './diagnostic.js';
-import { globProblem } from './glob.js';
+import { globProblem } from './glob-check.js';
 import { isLexableRegexSource } from './lex/scan.js';
 import { linearProblem } from './match/regex.js';
 import { ArrayPrototypePush } from '../safe/intrinsics.js';

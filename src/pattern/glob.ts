@@ -21,17 +21,14 @@ import * as micromatchModule from 'micromatch';
 import type { ModuleRef } from './match/matcher.js';
 import { hardenRegExp } from '../safe/read.js';
 import { ArrayPrototypePush } from '../safe/intrinsics.js';
+import { INTERNAL, functionForm, globProblem, moduleForm, useGlobCompiler } from './glob-check.js';
 
 type Micromatch = typeof micromatchModule;
 // ESM sees a CommonJS module's exports as `default`; the CommonJS build gets them directly.
 const micromatch: Micromatch = (micromatchModule as unknown as { default?: Micromatch }).default ?? micromatchModule;
 
 const OPTIONS = { dot: true } as const;
-/** Marks a function found in the module's source rather than its exports ('~hashPassword'). */
-const INTERNAL = '~';
 const EXTENSION = /\.(?:[cm]?[jt]s|[jt]sx)$/;
-/** micromatch refuses longer globs. */
-const MAX_GLOB_LENGTH = 65536;
 
 /**
  * Compiled globs, shared: checking a pattern and compiling it need the same regex, and
@@ -51,29 +48,10 @@ function compile(glob: string): RegExp {
   return regex;
 }
 
-/** Why `glob` cannot be used as a module or function glob, or undefined when it can. */
-export function globProblem(glob: string, kind: 'module' | 'function'): string | undefined {
-  if (glob.length === 0) return 'a glob cannot be empty';
-  if (glob.length > MAX_GLOB_LENGTH) return `a glob is limited to ${MAX_GLOB_LENGTH} characters`;
-  if (glob === '**') return undefined;
-  try {
-    compile(kind === 'module' ? moduleForm(glob) : functionForm(glob));
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : 'the glob does not compile';
-  }
-}
+// The checks (glob-check.ts) compile with this micromatch from now on.
+useGlobCompiler(compile);
 
-function moduleForm(glob: string): string {
-  return glob.startsWith('./') ? glob.slice(2) : glob;
-}
-
-/** 'UserRepo#save' -> 'UserRepo/#/save', 'db.users.find' -> 'db/users/find', '~f' -> '~/f'. */
-function functionForm(text: string): string {
-  const segments = text.replaceAll('.', '/').replaceAll('#', '/#/');
-  // The internal mark is a segment of its own, so that '~**' reaches every internal function.
-  return segments.startsWith(INTERNAL) ? `${INTERNAL}/${segments.slice(INTERNAL.length)}` : segments;
-}
+export { globProblem };
 
 export function compileFunctionGlob(glob: string): (path: string) => boolean {
   // Internal functions are reached only through inspector probes, which cost far more:

@@ -6,6 +6,7 @@ import { LivetraceError } from '../protocol/errors.js';
 import type { PatternAst } from './ast.js';
 import { compileChecked, type CompiledMatcher } from './match/compiler.js';
 import { parsePattern as parseText } from './parser.js';
+import { coded } from './text.js';
 import { printPattern } from './printer.js';
 import { checkPattern } from './checks.js';
 
@@ -18,24 +19,7 @@ export { explainPattern } from './explanation.js';
 export { tokenize } from './lexer.js';
 export type { Token } from './lex/tokens.js';
 export { checkPattern, patternToJson } from './checks.js';
-
-/** Keeps the promise that only coded errors leave this package, even if a bug throws something else. */
-function coded<T>(input: unknown, run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof LivetraceError) throw error;
-    if (error instanceof RangeError) {
-      throw new LivetraceError('LT_PATTERN_SYNTAX', 'pattern too large or too deeply nested', { input, cause: error });
-    }
-    throw new LivetraceError('LT_INTERNAL', `pattern could not be processed: ${String(error)}`, { input, cause: error });
-  }
-}
-
-/** Parses pattern text into its checked tree. */
-export function parsePattern(text: string): PatternAst {
-  return coded(text, () => parseText(text));
-}
+export { parsePattern } from './text.js';
 
 /** Compiles pattern text, or a pattern tree (which is checked first), into a matcher. */
 export function compilePattern(pattern: string | PatternAst): CompiledMatcher {

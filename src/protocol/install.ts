@@ -19,6 +19,14 @@ export interface AgentEntry {
   register: string;
   /** dist/cjs/index.js: the library, whose startAgent() describes the running agent. */
   library: string;
+  /**
+   * When the build made it (scripts/build.mjs, with esbuild): dist/cjs/agent.js, whose
+   * loading runs dist/cjs/agent.bundle.js, the preload's main-thread part and
+   * startAgent() in one file, with the V8 code cache the build made for it
+   * (src/agent-loader.ts); an attach loads it instead of the two entries above
+   * (src/attach-main.ts says why).
+   */
+  bundle?: string;
 }
 
 /** The Node version the agent needs; older targets are refused before anything loads. */
@@ -43,6 +51,8 @@ export function agentEntry(): AgentEntry {
       });
     }
   }
+  const bundle = join(root, 'dist', 'cjs', 'agent.js');
+  if (existsSync(bundle)) entry.bundle = bundle;
   cached = entry;
   return entry;
 }

@@ -160,11 +160,21 @@ describe('probes on internal functions', () => {
     const first = ['esm-scan-first.mjs'];
     const both = ['esm-scan-first.mjs', 'esm-scan-later.mjs'];
     expect(JSON.parse(match[1]!)).toEqual({
-      first: { names: first, counts: { scans: 1, unchanged: 0 } },
-      again: { names: first, counts: { scans: 1, unchanged: 1 } },
-      later: { names: both, counts: { scans: 2, unchanged: 1 } },
-      last: { names: both, counts: { scans: 2, unchanged: 2 } },
+      first: { names: first, counts: { scans: 1, unchanged: 0, skipped: 0 } },
+      again: { names: first, counts: { scans: 1, unchanged: 1, skipped: 0 } },
+      later: { names: both, counts: { scans: 2, unchanged: 1, skipped: 0 } },
+      last: { names: both, counts: { scans: 2, unchanged: 2, skipped: 0 } },
       kept: true,
+    });
+  });
+
+  it('skips the ES module scan in a CommonJS process until something goes through the ES module loader', async () => {
+    const app = await launchApp([join(repoRoot, 'test/fixtures/probes/esm-scan-cjs.cjs')], { preload: 'none', ready: null });
+    const { match } = await app.waitForLine(/^SCANS (.*)$/, 15_000);
+    expect(JSON.parse(match[1]!)).toEqual({
+      before: { names: [], counts: { scans: 0, unchanged: 0, skipped: 1 }, possible: false },
+      again: { names: [], counts: { scans: 0, unchanged: 0, skipped: 2 }, possible: false },
+      after: { names: ['esm-scan-later.mjs'], counts: { scans: 1, unchanged: 0, skipped: 2 }, possible: true },
     });
   });
 

@@ -84,9 +84,17 @@ function notFound(input: string, message: string): never {
 
 /**
  * `import()` compiled where the CommonJS build cannot turn it into `require()`: a function
- * made at run time keeps the real dynamic import, in both builds.
+ * made at run time keeps the real dynamic import, in both builds. V8 gives such a function
+ * the dynamic-import callback of the script that made it: the agent bundle, compiled by
+ * `vm.Script` (agent-loader.ts), has none on Node 20, so its loader, a module Node
+ * compiled, makes the function and hands it over (useDynamicImport).
  */
 let dynamicImport: ((url: string) => Promise<unknown>) | undefined;
+
+/** The loader of the agent bundle gives a dynamic import made where import() works. */
+export function useDynamicImport(importer: (url: string) => Promise<unknown>): void {
+  dynamicImport = importer;
+}
 
 /** The namespace of an ES module found by findModule (it is loaded: importing it runs nothing). */
 export async function importNamespace(found: FoundModule, input: string): Promise<object> {

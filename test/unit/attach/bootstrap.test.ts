@@ -38,11 +38,46 @@ describe('bootstrapExpression', () => {
     expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
   });
 
+  /** The bootstrap's `process` with a createRequire whose cache holds `cached`; `loaded` records what it loads. */
+  const withRequire = (cached: string[], loaded: string[], agent: object) => ({
+    versions: { node: '20.19.0' },
+    pid: 42,
+    getBuiltinModule: () => ({
+      createRequire: () =>
+        Object.assign(
+          (id: string) => {
+            loaded.push(id);
+            return id === entry.library || id === bundled.bundle ? { startAgent: async () => agent } : {};
+          },
+          { cache: Object.fromEntries(cached.map((file) => [file, {}])) },
+        ),
+    }),
+  });
+  const bundled = { ...entry, bundle: '/pkg/dist/cjs/agent.js' };
+
+  it('loads the one-file bundle (through dist/cjs/agent.js) instead of the two entries when the build made it', async () => {
+    const loaded: string[] = [];
+    const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
+    const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled), { process: withRequire([], loaded, agent), setImmediate }));
+    expect(loaded).toEqual([bundled.bundle]);
+    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
+  });
+
+  it('keeps using the CommonJS entries a process already loaded (a preload, a require of the library), bundle or not', async () => {
+    for (const cached of [[entry.register], [entry.library]]) {
+      const loaded: string[] = [];
+      const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
+      await runInNewContext(bootstrapExpression(bundled), { process: withRequire(cached, loaded, agent), setImmediate });
+      expect(loaded).toEqual([entry.register, entry.library]);
+    }
+  });
+
   it('embeds paths as JSON string literals, whatever characters they hold', () => {
-    const odd = { root: '/p', register: '/p/")+alert(1)+("/r.js', library: '/p/\\n\u2028/i.js' };
+    const odd = { root: '/p', register: '/p/")+alert(1)+("/r.js', library: '/p/\\n\u2028/i.js', bundle: '/p/`${x}`/b.js' };
     const expression = bootstrapExpression(odd);
     expect(expression).toContain(JSON.stringify(odd.register));
     expect(expression).toContain(JSON.stringify(odd.library));
+    expect(expression).toContain(JSON.stringify(odd.bundle));
     expect(() => new Function(`return ${expression}`)).not.toThrow();
   });
 
@@ -58,5 +93,7 @@ describe('agentEntry', () => {
     expect(existsSync(`${found.root}/package.json`)).toBe(true);
     expect(found.register).toBe(`${found.root}/dist/cjs/register.js`);
     expect(found.library).toBe(`${found.root}/dist/cjs/index.js`);
+    // The build (scripts/build.mjs, esbuild a devDependency) makes the bundle.
+    expect(found.bundle).toBe(`${found.root}/dist/cjs/agent.js`);
   });
 });

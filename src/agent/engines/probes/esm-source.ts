@@ -59,8 +59,8 @@ let lastScriptId = -1;
 let lastMarkId = -1;
 let markSerial = 0;
 
-/** Figures for tests and bench/esm-scan.mjs: full scans done, and checks that found nothing new. */
-export const scanCounts = { scans: 0, unchanged: 0 };
+/** Figures for tests and bench/esm-scan.mjs: full scans done, checks that found nothing new, reads that needed neither (esModulesPossible). */
+export const scanCounts = { scans: 0, unchanged: 0, skipped: 0 };
 
 /** Posts on a connected main-thread session, which answers synchronously. */
 function post<T>(session: Session, method: string, params?: object): T {
@@ -145,10 +145,50 @@ function found(url: string): void {
   byFile.set(file, esModule(file));
 }
 
+/**
+ * Node's record of the internal modules it loaded, by name ("NativeModule
+ * internal/modules/esm/module_job"). A live array: Node appends to it as it loads.
+ */
+const moduleLoadList = (process as unknown as { moduleLoadList?: unknown }).moduleLoadList;
+
+/** Loaded by Node for every CommonJS process before any program code runs: proof the list is named as we expect. */
+const CJS_LOADER = 'NativeModule internal/modules/cjs/loader';
+/** Loaded by Node the first time it links or runs any ES module (import(), an ES main, require() of one). */
+const MODULE_JOB = 'NativeModule internal/modules/esm/module_job';
+
+/**
+ * False only when no ES module can have been loaded in this process: Node never ran its
+ * ES module jobs. The in-process scan costs a CommonJS process 35-47 ms of inspector
+ * `Debugger.enable` at its first session's start (most of what an attach waits for at
+ * that point) to find nothing. Node 20 to 24 load `internal/modules/esm/module_job` the
+ * first time anything goes through the ES module loader: an ES main module, `import()`
+ * (even of a CommonJS file), `--import`, require() of an ES module; a CommonJS process
+ * that never did has no ES module. True whenever in doubt: no list, or a list without
+ * the CommonJS loader's name (a Node whose internal names we do not know), so the worst
+ * a renamed internal can do is cost the scan again. `vm.SourceTextModule` (behind a flag)
+ * compiles modules without a job, but those are not files a pattern names.
+ */
+export function esModulesPossible(): boolean {
+  if (!Array.isArray(moduleLoadList)) return true;
+  const list = moduleLoadList as unknown[];
+  let knownNames = false;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const entry = list[i];
+    if (entry === MODULE_JOB) return true;
+    if (entry === CJS_LOADER) knownNames = true;
+  }
+  return !knownNames;
+}
+
 /** The ES modules loaded, from a check (and a scan if need be) at most `ttlMs` old. */
 function scan(ttlMs = SCAN_TTL_MS): LoadedModule[] {
   const now = performance.now();
   if (scanned !== undefined && now - scanned.at < ttlMs) return scanned.modules;
+  // Nothing to find (and nothing found before: the list only grows), without the scan's cost.
+  if (scanned === undefined && !esModulesPossible()) {
+    scanCounts.skipped++;
+    return [];
+  }
   const before = byFile.size;
   if (!update()) return scanned?.modules ?? [];
   let modules = scanned?.modules;
