@@ -78,7 +78,7 @@ async function buildAgentBundle() {
   const entry = join(root, 'dist/cjs/agent.js');
   rmSync(out, { force: true });
   rmSync(entry, { force: true });
-  rmSync(join(root, 'dist/cjs/agent.bundle.cache'), { force: true });
+  for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^agent\.bundle\..*cache$/.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
   let esbuild;
   try {
     esbuild = await import('esbuild');
@@ -115,19 +115,21 @@ async function buildAgentBundle() {
     entry,
     "'use strict';\n// Made by scripts/build.mjs: loading this file loads the agent bundle with its code cache (src/agent-loader.ts).\n" +
       "const { join } = require('node:path');\n" +
-      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, 'agent.bundle.cache')).exports;\n",
+      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, `agent.bundle.v8-${process.versions.v8}.cache`)).exports;\n",
   );
 }
 
 /**
- * dist/cjs/agent.bundle.cache: V8's code cache of the bundle as the agent loader compiles
- * it (src/agent-loader.ts), made after the agent has started, so it holds the functions
- * a start runs. Made in a child process: it starts an agent (its socket in a temporary
- * directory, removed after) and stops it. V8 refuses the cache in a target whose Node
- * differs from this one, harmlessly; a build that cannot make it goes on without it.
+ * dist/cjs/agent.bundle.v8-<V8 version>.cache: V8's code cache of the bundle as the agent
+ * loader compiles it (src/agent-loader.ts), made after the agent has started, so it holds
+ * the functions a start runs. Made in a child process: it starts an agent (its socket in a
+ * temporary directory, removed after) and stops it. The name carries the V8 version
+ * because V8 accepts a cache only from its own version: a target on another Node finds no
+ * file for its V8 and compiles without reading one (V8 would refuse it, harmlessly, after
+ * the read). A build that cannot make it goes on without it.
  */
 function makeCodeCache(bundle) {
-  const cache = join(root, 'dist/cjs/agent.bundle.cache');
+  const cache = join(root, `dist/cjs/agent.bundle.v8-${process.versions.v8}.cache`);
   const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
   const script = `
     const { writeFileSync } = require('node:fs');

@@ -1,7 +1,7 @@
 /**
  * Loads the agent bundle (dist/cjs/agent.bundle.js, src/attach-main.ts) into the process
  * an attach reaches, with the V8 code cache the build made for it
- * (dist/cjs/agent.bundle.cache). The bootstrap (attach/bootstrap.ts) requires
+ * (dist/cjs/agent.bundle.v8-<V8 version>.cache). The bootstrap (attach/bootstrap.ts) requires
  * dist/cjs/agent.js, a three-line file the build writes, which calls loadAgentBundle() as
  * it loads: the bundle's top level (its packages' top levels: acorn, source-map, ...)
  * thus runs while Node loads a module, as it did when the bundle itself was required, and
@@ -14,7 +14,8 @@
  * it), which was most of the agent's load (load and startAgent() 97-217 ms without,
  * 42-75 ms with, load 6; docs/benchmarks.md, branch attach5).
  *
- * V8 checks the cache against its own version, flags and the source, and refuses a cache
+ * The build names the cache by its V8 version, so a Node with another V8 finds no file and
+ * reads none. V8 checks the cache against its own version, flags and the source, and refuses a cache
  * that does not fit (another Node than the build's, a rebuilt bundle): the bundle is then
  * compiled as if there were none. Nothing is written here: the cache is made once, by the
  * build, never in a target (the cache file is read, or missing). Node's own
