@@ -160,10 +160,12 @@ const MODULE_JOB = 'NativeModule internal/modules/esm/module_job';
  * False only when no ES module can have been loaded in this process: Node never ran its
  * ES module jobs. The in-process scan costs a CommonJS process 35-47 ms of inspector
  * `Debugger.enable` at its first session's start (most of what an attach waits for at
- * that point) to find nothing. Node 20 to 24 load `internal/modules/esm/module_job` the
+ * that point) to find nothing. Node 20 and 22 load `internal/modules/esm/module_job` the
  * first time anything goes through the ES module loader: an ES main module, `import()`
  * (even of a CommonJS file), `--import`, require() of an ES module; a CommonJS process
- * that never did has no ES module. True whenever in doubt: no list, or a list without
+ * that never did has no ES module. (Node 24 loads it, with the rest of the ES module
+ * loader, at start-up in every process: there this says "possible" and the scan runs as
+ * before; checked on 20.20, 22.23 and 24.22.) True whenever in doubt: no list, or a list without
  * the CommonJS loader's name (a Node whose internal names we do not know), so the worst
  * a renamed internal can do is cost the scan again. `vm.SourceTextModule` (behind a flag)
  * compiles modules without a job, but those are not files a pattern names.
