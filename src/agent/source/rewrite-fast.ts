@@ -31,7 +31,9 @@
  * - A local exported by a clause (`export { a }`): its one top-level declaration. An
  *   occurrence after `function`/`class`/`let`/`var`/`const`/`function*` is a declaration;
  *   two of them with a `const` among them, none, or any occurrence that could stand in a
- *   destructuring pattern or a declarator list (`{ a }`, `[a, ...]`, `, a =`) is doubt.
+ *   destructuring pattern or a declarator list (`{ a }`, `[a, ...]`, `, a =`, `let x, a;`:
+ *   after `,` `{` `[` `:` `...` and not followed by an operator, a call, a member access
+ *   or `)`, nor inside parentheses) is doubt.
  *   A `const` found so must be followed by `=`, and its initializer is scanned to its end
  *   (brackets, strings, templates, comments; a `/` that might be a regular expression is
  *   doubt) to prove it is the declaration's only declarator.
@@ -394,14 +396,10 @@ function declarationOf(source: string, name: string, exports: readonly Lexer.Exp
       }
       continue;
     }
-    // `{ name }`, `[name, ...]`, `{ a: name }`, `...name`, `, name =`: a pattern or a declarator list may declare it.
-    const inPatternPosition = c === 0x7b || c === 0x5b || c === 0x2c || c === 0x3a || (c === 0x2e && before >= 2);
-    if (inPatternPosition) {
-      const n = source.charCodeAt(skipForward(source, end));
-      if ((n === 0x2c || n === 0x7d || n === 0x5d || n === 0x3d || Number.isNaN(n)) && !inParentheses(source, at) && !inDocComment(source, at)) {
-        return undefined;
-      }
-    }
+    // `{ name }`, `[name, ...]`, `{ a: name }`, `...name`, `, name =`, `let x, name;`: a
+    // pattern or a declarator list may declare it, unless what follows makes it a value.
+    const listed = before < 0 || c === 0x7b || c === 0x5b || c === 0x2c || c === 0x3a || (c === 0x2e && before >= 2);
+    if (listed && !followedAsValue(source, end) && !inParentheses(source, at) && !inDocComment(source, at)) return undefined;
   }
   return found;
 }
@@ -682,16 +680,26 @@ function onlyReads(source: string, name: string): boolean {
     if (before >= 0 && keywordBefore(source, before) !== undefined) return false;
     const listed = before < 0 || b === 0x2c || b === 0x7b || b === 0x5b || b === 0x3a || b === 0x2e;
     if (!listed) continue;
-    const after = skipForward(source, end);
-    const c = source.charCodeAt(after);
-    const d = source.charCodeAt(after + 1);
-    const operator =
-      c === 0x2e || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x3f || c === 0x26 || c === 0x7c || c === 0x3c || c === 0x3e ||
-      c === 0x2b || c === 0x2d || c === 0x2a || c === 0x2f || c === 0x25 || c === 0x5e || c === 0x3a ||
-      (c === 0x3d && (d === 0x3d || d === 0x3e)) || (c === 0x21 && d === 0x3d);
-    if (!operator && !inParentheses(source, at) && !inDocComment(source, at)) return false;
+    if (!followedAsValue(source, end) && !inParentheses(source, at) && !inDocComment(source, at)) return false;
   }
   return true;
+}
+
+/**
+ * Whether the token after a name at `end` makes the name a value, never a binding: an
+ * operator, a call, a member access, a closing parenthesis, a property's `:`. A binding
+ * in a pattern or a declarator list is followed by `=`, `,`, `}`, `]`, `;` or, by ASI,
+ * the next statement.
+ */
+function followedAsValue(source: string, end: number): boolean {
+  const after = skipForward(source, end);
+  const c = source.charCodeAt(after);
+  const d = source.charCodeAt(after + 1);
+  return (
+    c === 0x2e || c === 0x28 || c === 0x29 || c === 0x5b || c === 0x3f || c === 0x26 || c === 0x7c || c === 0x3c || c === 0x3e ||
+    c === 0x2b || c === 0x2d || c === 0x2a || c === 0x2f || c === 0x25 || c === 0x5e || c === 0x3a ||
+    (c === 0x3d && (d === 0x3d || d === 0x3e)) || (c === 0x21 && d === 0x3d)
+  );
 }
 
 /**
