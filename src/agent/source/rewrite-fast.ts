@@ -48,8 +48,9 @@
  *   look for under another text: the module goes to acorn.
  * What is inside strings, templates and comments is read as code here: that can only
  * add doubt (send a module to acorn), never hide a declaration or an assignment, except
- * behind text no real module has (a `//` line inside a template literal followed, on the
- * next line, by the very occurrence checked).
+ * behind text no real module has: a `//` line inside a template literal followed, on the
+ * next line, by the very occurrence checked, or (for a pattern's doubt only, which a
+ * JSDoc example raises) an unclosed `/**` opening a line of a template literal.
  *
  * The lexer is WebAssembly and must be initialized once (asynchronously): until
  * `lexerReady()` has resolved, or if it failed, every module takes the acorn path.
@@ -718,6 +719,7 @@ function inParentheses(source: string, at: number): boolean {
       if (depth === 0) return c === 0x28;
       depth--;
     } else if (c === 0x27 || c === 0x22 || c === 0x60 || c === 0x2f || (c === 0x3b && depth === 0)) return false;
+    else if (c === 0x0a && source.lastIndexOf('//', i) > source.lastIndexOf('\n', i - 1)) return false; // a line comment's bracket
   }
   return false;
 }

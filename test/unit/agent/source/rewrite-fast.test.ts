@@ -64,6 +64,7 @@ const LEFT_TO_ACORN: Record<string, string> = {
   'Symbol in a declarator list': 'var a, Symbol;\nexport function f() {}\n',
   'Symbol declared behind a comment': 'function /* x */ Symbol() {}\nexport function f() {}\n',
   'a let in a declarator list, with an inner const of the same name': 'let x, a;\nfunction f() { const a = 1; return a; }\nexport { a };\n',
+  'a let list after a line comment with a parenthesis': '// see (\nlet x, a;\nfunction f() { const a = 1; }\nexport { a };\n',
   'a var at the end of a list by ASI, with an inner const of the same name': 'var x = 1, a\nfunction f() { const a = 1; }\nexport { a }\n',
 };
 
