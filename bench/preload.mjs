@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pinExports } from '../dist/esm/agent/engines/preload/cjs.js';
 import { rewriteModule } from '../dist/esm/agent/source/rewrite.js';
+import { lexerReady, planWithLexer } from '../dist/esm/agent/source/rewrite-fast.js';
 import { instrumentModule } from '../dist/esm/agent/engines/preload/instrument.js';
 import { measure, measureAsync, report } from './harness.mjs';
 
@@ -101,6 +102,10 @@ try {
   generate(join(work, 'esm'), 'esm', N);
   generate(join(work, 'cjs'), 'cjs', N);
   const sources = Array.from({ length: N }, (_, i) => readFileSync(join(work, 'esm', `m${i}.mjs`), 'utf8'));
+  // As in the loader thread, which starts the lexer before its first module: the rewrite
+  // is planned by es-module-lexer where it is certain, by acorn otherwise.
+  await lexerReady();
+  const lexerPlanned = sources.filter((source) => planWithLexer(source) !== undefined).length;
   const rewriteUs = (pass) => {
     const t0 = process.cpuUsage();
     for (const source of sources) if (rewriteModule(source) === undefined) throw new Error(`rewrite failed (${pass})`);
@@ -136,7 +141,9 @@ try {
     const hooksOnly = medians(runs, () => timeLoad(main, ['--import', registerNoop]));
     const preloaded = medians(runs, () => timeLoad(main, ['--import', register]));
     const perModuleUs = (t) => ({ wall: ((t.wall - plain.wall) / N) * 1000, cpu: ((t.cpu - plain.cpu) / N) * 1000 });
-    const row = { kind, plain, hooksOnly, preloaded, perModuleUs: perModuleUs(preloaded) };
+    // Beyond Node's own cost of an async load hook: what livetrace adds per module.
+    const overHooks = { wall: ((preloaded.wall - hooksOnly.wall) / N) * 1000, cpu: ((preloaded.cpu - hooksOnly.cpu) / N) * 1000 };
+    const row = { kind, plain, hooksOnly, preloaded, perModuleUs: perModuleUs(preloaded), hooksOnlyPerModuleUs: perModuleUs(hooksOnly), overHooksPerModuleUs: overHooks };
     if (kind === 'cjs') {
       row.instrumented = medians(runs, () => timeLoad(main, ['--import', register], { LIVETRACE_INSTRUMENT: '**/m*.cjs' }));
       row.instrumentedPerModuleUs = perModuleUs(row.instrumented);
@@ -144,10 +151,10 @@ try {
     rows.push(row);
   }
   if (json) {
-    console.log(JSON.stringify({ title: 'preload: start-up', node: process.version, modules: N, runs, coldRewrite, warmRewrite, pinUs, pinned, coldInstrument, warmInstrument, rows }));
+    console.log(JSON.stringify({ title: 'preload: start-up', node: process.version, modules: N, runs, lexerPlanned, coldRewrite, warmRewrite, pinUs, pinned, coldInstrument, warmInstrument, rows }));
   } else {
     console.log(`\npreload: start-up work per module, in process (${N} generated modules, CPU time)`);
-    console.log(`  ESM rewrite (acorn parse + edit)  cold ${coldRewrite.toFixed(0)} µs, warm ${warmRewrite.toFixed(0)} µs per module`);
+    console.log(`  ESM rewrite (lexer plans ${lexerPlanned} of ${N}, acorn the rest)  cold ${coldRewrite.toFixed(0)} µs, warm ${warmRewrite.toFixed(0)} µs per module`);
     console.log(`  CJS pinning (${(pinned / N).toFixed(0)} dispatchers a module)   ${pinUs.toFixed(0)} µs per module`);
     console.log(`  CJS body instrumentation (parse + rewrite)  cold ${coldInstrument.toFixed(0)} µs, warm ${warmInstrument.toFixed(0)} µs per module`);
     console.log(`\npreload: start-up end to end (ms to load all ${N} modules in a fresh process, wall / process CPU, median of ${runs})`);
@@ -155,7 +162,8 @@ try {
     for (const r of rows) {
       console.log(
         `  ${r.kind}  without ${ms(r.plain)}   no-op load hook ${ms(r.hooksOnly)}   with preload ${ms(r.preloaded)}` +
-          `   => ${r.perModuleUs.wall.toFixed(0)} / ${r.perModuleUs.cpu.toFixed(0)} µs per module`,
+          `   => ${r.perModuleUs.wall.toFixed(0)} / ${r.perModuleUs.cpu.toFixed(0)} µs per module` +
+          ` (no-op hook ${r.hooksOnlyPerModuleUs.wall.toFixed(0)} / ${r.hooksOnlyPerModuleUs.cpu.toFixed(0)}, livetrace beyond it ${r.overHooksPerModuleUs.wall.toFixed(0)} / ${r.overHooksPerModuleUs.cpu.toFixed(0)})`,
       );
       if (r.instrumented !== undefined) {
         console.log(`  cjs  every module instrumented (LIVETRACE_INSTRUMENT) ${ms(r.instrumented)}   => ${r.instrumentedPerModuleUs.wall.toFixed(0)} / ${r.instrumentedPerModuleUs.cpu.toFixed(0)} µs per module`);

@@ -41,6 +41,7 @@ const benches = [
   { name: 'peers', file: 'bench/peers.mjs', args: ['--json'], perCall: true },
   { name: 'logpoint', file: 'bench/logpoint.mjs', args: ['--json'], perCall: true },
   { name: 'engine', file: 'bench/engine.mjs', args: ['--json'], perCall: true },
+  { name: 'body', file: 'bench/body.mjs', args: ['--json'], perCall: true },
   { name: 'probes', file: 'bench/probes.mjs', args: ['--json'], perCall: true },
   { name: 'preload', file: 'bench/preload.mjs', args: ['--json'] },
   { name: 'matcher', file: 'bench/matcher.mjs', args: [quick ? '1' : '20'], text: true },
@@ -66,6 +67,13 @@ const CONDITIONS = [
   ['lt-dropped', 'livetrace: dropped by rate limit'],
   ['lt-captured', 'livetrace: captured (args, return, timing)'],
   ['lt-captured-flat', 'livetrace: captured, parents: false'],
+  // The body engine (`livetrace run -t`, LIVETRACE_INSTRUMENT): bench/body.mjs.
+  ['body-idle', 'livetrace body (run -t): instrumented, idle'],
+  ['body-rejected-args', 'livetrace body: rejected by argument pattern'],
+  ['body-rejected-guard', 'livetrace body: rejected by pre-guard'],
+  ['body-dropped', 'livetrace body: dropped by rate limit'],
+  ['body-captured', 'livetrace body: captured (args, return, timing)'],
+  ['body-ended', 'livetrace body: after the sessions ended'],
   ['lt-stack', 'livetrace: captured with stack'],
   ['lt-probe', 'livetrace probe: sampled (hit, reported)'],
   ['lt-probe-no-pause', 'livetrace probe: reported over the pause budget'],
@@ -217,6 +225,16 @@ function verdicts(conditions, system, bareFigures) {
     check(`issue 18: ${what} <= ${syncNs} ns sync`, sync, sync <= syncNs, `${fmt(sync)} ns`);
     const x = ratio(id, 'async');
     check(`issue 18: ${what} <= ${asyncX}x bare async`, x, x <= asyncX, `${fmt(x)}x (${fmt(ns(id, 'async'))} ns)`);
+  }
+  // The async targets once more under body instrumentation (`run -t`), where an async
+  // function keeps its own body and identity (bench/body.mjs).
+  for (const [id, what, asyncX] of [
+    ['body-rejected-args', 'rejected by an argument pattern', 1.15],
+    ['body-rejected-guard', 'rejected by a pre-guard', 1.15],
+    ['body-dropped', 'dropped by the rate limit', 1.2],
+  ]) {
+    const x = ratio(id, 'async');
+    check(`issue 18, body engine: ${what} <= ${asyncX}x bare async`, x, x <= asyncX, `${fmt(x)}x (${fmt(ns(id, 'async'))} ns)`);
   }
   check('issue 18: captured <= 250 ns sync', captured, captured <= 250, `${fmt(captured)} ns`);
   const capturedAsync = ns('lt-captured', 'async');

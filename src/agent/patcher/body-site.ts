@@ -46,7 +46,7 @@ import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, settled, suspended, threw, type ActiveCall, type Hook } from './dispatch.js';
 import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
-import type { SiteState } from './wrapper-compile.js';
+import { ANY_ARITY, type SiteState } from './wrapper-compile.js';
 import { ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
@@ -74,12 +74,14 @@ interface BodyCall {
  */
 export class ClosureState implements SiteState {
   private own: Hook[] | null = null;
-  // A body has no compiled wrapper (arity -1): refreshSite never gives it a positional
-  // pre-test or a rate gate, so every call reaches the hooks and `skipped` stays 0.
+  // The body hands `enter` its `arguments`, so any position can be pre-tested (ANY_ARITY):
+  // refreshSite gives a closure with one hook that hook's positional pre-test and rate
+  // gate, and `enter` rejects or drops a call with them before any array or hook call, as
+  // a compiled wrapper does, counted in `skipped`.
   pre: SiteState['pre'] = null;
   at = 0;
   gate: SiteState['gate'] = null;
-  arity = -1;
+  arity = ANY_ARITY;
   skipped = 0;
   constructor(
     private readonly body: BodySite,
@@ -95,7 +97,7 @@ export class ClosureState implements SiteState {
     const before = this.own !== null;
     this.own = value;
     const after = value !== null;
-    if (before !== after) this.body.hookedClosures(after ? 1 : -1);
+    if (before !== after) this.body.hookedClosures(this, after);
   }
 }
 
@@ -104,7 +106,12 @@ const ANY: Hook[] = [];
 export class BodySite {
   /** Non-null while any closure has hooks: the one field the body reads per call. */
   hooks: readonly Hook[] | null = null;
-  private hooked = 0;
+  /**
+   * The closures that have hooks, looked up by identity on entry instead of the WeakMap
+   * (a hash lookup per call). Holding them keeps nothing alive that is not already: a
+   * hooked closure is its patcher site's `original` until unhooked.
+   */
+  private hooked: ClosureState[] = [];
   /** Per closure; for a function evaluated once, the one state. */
   private readonly closures = new SafeWeakMap<Function, ClosureState>();
   private only: ClosureState | undefined;
@@ -132,9 +139,9 @@ export class BodySite {
     return state;
   }
 
-  hookedClosures(delta: number): void {
-    this.hooked += delta;
-    this.hooks = this.hooked > 0 ? ANY : null;
+  hookedClosures(state: ClosureState, hooked: boolean): void {
+    this.hooked = hooked ? [...this.hooked, state] : this.hooked.filter((s) => s !== state);
+    this.hooks = this.hooked.length > 0 ? ANY : null;
   }
 
   /**
@@ -143,9 +150,50 @@ export class BodySite {
    */
   enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, fn?: Function): BodyCall | undefined {
     if (engine.busy !== 0) return undefined;
-    const state = fn === undefined ? this.only : this.closures.get(fn);
-    const hooks = state?.hooks;
-    if (hooks === null || hooks === undefined) return undefined;
+    let state: ClosureState | undefined;
+    if (fn === undefined) state = this.only;
+    else {
+      const hooked = this.hooked;
+      for (let i = 0; i < hooked.length; i++) {
+        if (hooked[i]!.fn === fn) {
+          state = hooked[i];
+          break;
+        }
+      }
+    }
+    if (state === undefined) return undefined;
+    const hooks = state.hooks;
+    if (hooks === null) return undefined;
+    // The reject and drop paths of a compiled wrapper (wrapper-function.ts), in the same
+    // order: the positional pre-test on the argument itself (a test that throws leaves the
+    // decision to the hooks), then the rate gate. Nothing is allocated before them.
+    const pre = state.pre;
+    if (pre !== null) {
+      let passes: boolean;
+      try {
+        passes = pre(args[state.at]);
+      } catch {
+        passes = true;
+      }
+      if (!passes) {
+        state.skipped++;
+        return undefined;
+      }
+    }
+    const gate = state.gate;
+    if (gate !== null && gate.tokens <= 0) {
+      gate.dropped++;
+      state.skipped++;
+      return undefined;
+    }
+    return this.ask(hooks, self, args, newTarget);
+  }
+
+  /**
+   * The hooks' part of `enter`, apart so that `enter` stays small enough for V8 to inline
+   * into the body: a call rejected or dropped above then never leaves the function.
+   */
+  private ask(hooks: Hook[], self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): BodyCall | undefined {
     // A sloppy-mode function sees globalThis for a plain call; the wrapper (strict) sees
     // the caller's undefined: report what a wrapper would.
     if (self === globalThis) self = undefined;

@@ -86,11 +86,19 @@ const ANONYMOUS_DEFAULT =
  * when it is certain (rewrite-fast.ts), else by acorn; both give the same text.
  */
 export function rewriteModule(source: string): string | undefined {
-  const fast = planWithLexer(source);
+  const fast = planWithLexer(source, ANONYMOUS_DEFAULT);
   if (fast === undefined) return rewriteModuleWithAcorn(source);
-  const edits = fast.constAt.map((at) => ({ start: at, end: at + 5, text: 'let  ' }));
+  const edits: Edit[] = fast.constAt.map((at) => ({ start: at, end: at + 5, text: 'let  ' }));
+  const d = fast.defaultExpression;
+  if (d !== undefined) {
+    ArrayPrototypePush(edits, { start: d.start, end: d.keywordEnd, text: `let ${d.local}={default:` });
+    ArrayPrototypePush(edits, { start: d.semicolon, end: d.semicolon, text: '}.default' });
+  }
   const fixed = fast.locals.map(() => null);
-  return applyEdits(source, edits) + registration(fast.locals, fixed, fast.exportsList, [], [], fast.stars, undefined);
+  return (
+    applyEdits(source, edits) +
+    registration(fast.locals, fixed, fast.exportsList, fast.unreachable, fast.reexports, fast.stars, d?.local)
+  );
 }
 
 /** rewriteModule by a full acorn parse (every module the lexer path does not take). */
