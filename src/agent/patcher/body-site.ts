@@ -74,10 +74,10 @@ interface BodyCall {
  */
 export class ClosureState implements SiteState {
   private own: Hook[] | null = null;
-  // The body hands `enter` its `arguments`, so any position can be pre-tested (ANY_ARITY):
-  // refreshSite gives a closure with one hook that hook's positional pre-test and rate
-  // gate, and `enter` rejects or drops a call with them before any array or hook call, as
-  // a compiled wrapper does, counted in `skipped`.
+  // Any position can be pre-tested (ANY_ARITY): `enter` has the first named values, `full`
+  // every argument. refreshSite gives a closure with one hook that hook's positional
+  // pre-test and rate gate, and the call is rejected or dropped with them before any array
+  // or hook call, as a compiled wrapper does, counted in `skipped`.
   pre: SiteState['pre'] = null;
   at = 0;
   gate: SiteState['gate'] = null;
@@ -144,54 +144,102 @@ export class BodySite {
     this.hooks = this.hooked.length > 0 ? ANY : null;
   }
 
+  /** Pristine `Reflect.apply`: the body applies `full` to its `arguments` with it (source/instrument-plan.ts). */
+  readonly apply = ReflectApply;
+  /**
+   * What `enter` decided for the call whose `full` comes next: nothing of the program's
+   * runs between the two (the body's own `if`, then a pristine `Reflect.apply` that reads
+   * an arguments object's own data properties), so one pending call per site is enough.
+   */
+  private pendingSelf: unknown = undefined;
+  private pendingNewTarget: Function | undefined = undefined;
+  private pendingState: ClosureState | undefined = undefined;
+  /** The pre-test is still to run, on `full`'s arguments (its position was past the named values). */
+  private pendingPre = false;
+
   /**
    * At body entry, when some closure has hooks: `fn` is the running closure (undefined for
-   * a function evaluated once). Undefined lets the call go by. Never throws.
+   * a function evaluated once); `count` of the call's leading arguments are handed as
+   * `a0`..`a3` (the body's first parameters, instrument-plan.ts `namedValues`). Answers
+   * undefined to let the call go by (rejected by a pre-test on a named value, dropped by
+   * the rate gate, another closure's call, or inside our own work), or the site itself:
+   * the body then hands every argument to `full`. No arguments object and no array is
+   * made before that answer, and V8 inlines this into the body: a rejected or dropped
+   * call never leaves the function. Never throws.
    */
-  enter(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, fn?: Function): BodyCall | undefined {
+  enter(self: unknown, newTarget: Function | undefined, fn: Function | undefined, count: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): BodySite | undefined {
     if (engine.busy !== 0) return undefined;
-    let state: ClosureState | undefined;
-    if (fn === undefined) state = this.only;
-    else {
-      const hooked = this.hooked;
-      for (let i = 0; i < hooked.length; i++) {
-        if (hooked[i]!.fn === fn) {
-          state = hooked[i];
-          break;
-        }
-      }
-    }
-    if (state === undefined) return undefined;
-    const hooks = state.hooks;
-    if (hooks === null) return undefined;
+    const state = this.stateOf(fn);
+    if (state === undefined || state.hooks === null) return undefined;
     // The reject and drop paths of a compiled wrapper (wrapper-function.ts), in the same
     // order: the positional pre-test on the argument itself (a test that throws leaves the
-    // decision to the hooks), then the rate gate. Nothing is allocated before them.
+    // decision to the hooks), then the rate gate.
+    let later = false;
     const pre = state.pre;
     if (pre !== null) {
-      let passes: boolean;
-      try {
-        passes = pre(args[state.at]);
-      } catch {
-        passes = true;
-      }
-      if (!passes) {
+      const at = state.at;
+      if (at < count) {
+        if (!passes(pre, at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3)) {
+          state.skipped++;
+          return undefined;
+        }
+      } else later = true;
+    }
+    if (!later && dropped(state)) return undefined;
+    this.pendingSelf = self;
+    this.pendingNewTarget = newTarget;
+    this.pendingState = state;
+    this.pendingPre = later;
+    return this;
+  }
+
+  /** The rest of a call `enter` answered with the site: called with every argument of the call. Never throws. */
+  full(): BodyCall | undefined {
+    const state = this.pendingState;
+    const self = this.pendingSelf;
+    const newTarget = this.pendingNewTarget;
+    const later = this.pendingPre;
+    this.pendingState = undefined;
+    this.pendingSelf = undefined;
+    this.pendingNewTarget = undefined;
+    this.pendingPre = false;
+    if (state === undefined) return undefined;
+    return this.decide(state, self, arguments, newTarget, later);
+  }
+
+  /** `enter` and `full` at once, for a caller that has the arguments in hand (a generator's hidden parameter). */
+  private enterList(self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, fn: Function | undefined): BodyCall | undefined {
+    if (engine.busy !== 0) return undefined;
+    const state = this.stateOf(fn);
+    if (state === undefined) return undefined;
+    return this.decide(state, self, args, newTarget, true);
+  }
+
+  /** The closure's state when it has hooks: by identity among the hooked ones (undefined `fn`: the one closure). */
+  private stateOf(fn: Function | undefined): ClosureState | undefined {
+    if (fn === undefined) return this.only;
+    const hooked = this.hooked;
+    for (let i = 0; i < hooked.length; i++) if (hooked[i]!.fn === fn) return hooked[i];
+    return undefined;
+  }
+
+  private decide(state: ClosureState, self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined, pretest: boolean): BodyCall | undefined {
+    const hooks = state.hooks;
+    if (hooks === null) return undefined;
+    if (pretest) {
+      const pre = state.pre;
+      if (pre !== null && !passes(pre, args[state.at])) {
         state.skipped++;
         return undefined;
       }
-    }
-    const gate = state.gate;
-    if (gate !== null && gate.tokens <= 0) {
-      gate.dropped++;
-      state.skipped++;
-      return undefined;
+      if (dropped(state)) return undefined;
     }
     return this.ask(hooks, self, args, newTarget);
   }
 
   /**
-   * The hooks' part of `enter`, apart so that `enter` stays small enough for V8 to inline
-   * into the body: a call rejected or dropped above then never leaves the function.
+   * The hooks' part of a call: apart so that `enter` stays small enough for V8 to inline
+   * into the body.
    */
   private ask(hooks: Hook[], self: unknown, args: ArrayLike<unknown>, newTarget: Function | undefined): BodyCall | undefined {
     // A sloppy-mode function sees globalThis for a plain call; the wrapper (strict) sees
@@ -225,7 +273,7 @@ export class BodySite {
   g(self: unknown, args: ArrayLike<unknown>, fn?: Function): string {
     try {
       const state = fn === undefined ? this.only : this.closures.get(fn);
-      const token = this.enter(self, args, undefined, fn);
+      const token = this.enterList(self, args, undefined, fn);
       if (token !== undefined) returned(token.call, freshGenerator(state?.fn ?? fn, this.async));
     } catch {
       // The parameter list must bind whatever happens here.
@@ -320,6 +368,24 @@ export class BodySite {
       engine.busy--;
     }
   }
+}
+
+/** A positional pre-test: a test that throws leaves the decision to the hooks. */
+function passes(pre: NonNullable<SiteState['pre']>, value: unknown): boolean {
+  try {
+    return pre(value);
+  } catch {
+    return true;
+  }
+}
+
+/** The rate gate is closed: the call is counted dropped. */
+function dropped(state: ClosureState): boolean {
+  const gate = state.gate;
+  if (gate === null || gate.tokens > 0) return false;
+  gate.dropped++;
+  state.skipped++;
+  return true;
 }
 
 const promiseThen = Promise.prototype.then;

@@ -46,10 +46,22 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   const node = info.node;
   const body = node.body as AnyNode;
   const self = info.arrow || info.derived ? 'void 0' : 'this';
-  const args = info.arrow ? `[${info.paramNames.join(',')}]` : 'arguments';
   const newTarget = info.arrow ? 'void 0' : 'new.target';
   const guard = shape?.guard === true ? `${s}!==void 0&&` : '';
-  const enter = `let ${t},${v};if(${guard}${s}.hooks!==null)${t}=${s}.enter(${self},${args},${newTarget},${info.self ?? 'void 0'});try{`;
+  // `enter` is handed the first parameters' values, not `arguments`: a function that names
+  // `arguments` anywhere has V8's optimized code allocate the object on every call once
+  // the hooked branch has type feedback (after any session, even idle again: 4-7x a bare
+  // call), and a rejected or dropped call would pay for it too. Only where nothing can
+  // tell the values apart from `arguments[i]` at the body's first line: plain identifiers
+  // (no default, pattern or rest), no name twice (sloppy mode's last one wins). `enter`
+  // answers the site itself when it needs every argument (the call goes to the hooks, or
+  // its pre-test is at a later position); `full` is then applied to `arguments` by the
+  // pristine `Reflect.apply` the site holds, which V8 compiles as a forwarding call (no
+  // object made on the idle path) and which reads the arguments without running anything
+  // of the program's (a spread would run the array iterator, which the program may replace).
+  const named = namedValues(info);
+  const all = info.arrow ? `${s}.full(${info.paramNames.join(',')})` : `${s}.apply(${s}.full,${s},arguments)`;
+  const enter = `let ${t},${v};if(${guard}${s}.hooks!==null)if((${t}=${s}.enter(${self},${newTarget},${info.self ?? 'void 0'},${named.length}${named.length > 0 ? `,${named.join(',')}` : ''}))===${s})${t}=${all};try{`;
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
   // makes it print none. The error's own stack is untouched.
@@ -111,6 +123,27 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
     }
   }
   return { insertions, marker };
+}
+
+/** How many leading parameter values `enter` may take as `arguments[0..]` (body-site.ts `BodySite.enter`). */
+export const NAMED_VALUES = 4;
+
+/**
+ * The leading parameters whose values at the body's first line are `arguments[i]`: a
+ * simple list (an arrow's every parameter is its argument) without a repeated name. A
+ * body's own function declaration of a parameter's name is left to pinning
+ * (instrument-collect.ts), and nothing else of the body has run yet.
+ */
+function namedValues(info: FunctionInfo): string[] {
+  const params = info.node.params as AnyNode[];
+  const names: string[] = [];
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i]!;
+    if (param.type !== 'Identifier') return [];
+    for (let j = 0; j < i; j++) if ((params[j]!.name as string) === param.name) return [];
+    if (i < NAMED_VALUES) names[i] = param.name as string;
+  }
+  return names;
 }
 
 /**

@@ -9,8 +9,11 @@
  * source is rewritten as it is compiled (`Module.prototype._compile`), and each plain
  * synchronous function gets, on its body's first line only:
  *
- *   {  ->  {<open k>let $t,$v;if($s.hooks!==null)$t=$s.enter(this,arguments,new.target);try{<close>
+ *   {  ->  {<open k>let $t,$v;if($s.hooks!==null)if(($t=$s.enter(this,new.target,<closure>,2,a,b))===$s)
+ *             $t=$s.apply($s.full,$s,arguments);try{<close>
  *
+ * (`enter` takes the first parameters' values, up to four, when the list is simple:
+ * instrument-plan.ts says why no `arguments` is handed on the way to a rejected call),
  * every `return X` of that function (not of a nested one) becomes
  * `return <open>($v=(<close>X<open>),$t===void 0?$v:$s.r($t,$v))<close>`, and the body's last `}` is preceded by
  * `<open>}catch($e){if($t!==void 0)$s.x($t,$e);throw $e}finally{if($t!==void 0)$s.f($t,this)}<close>`.
