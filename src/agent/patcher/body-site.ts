@@ -195,6 +195,30 @@ export class BodySite {
 
   /** The rest of a call `enter` answered with the site: called with every argument of the call. Never throws. */
   full(): BodyCall | undefined {
+    return this.resume(arguments);
+  }
+
+  /**
+   * `full` for a sloppy-mode plain function with parameters: there V8 keeps `arguments`
+   * mapped to the parameters, and forwards it to `Reflect.apply` without making it only
+   * when nothing with a side effect ran since the call began (`enter` did), so any
+   * mention of `arguments` in the body would make the object on every call again. The
+   * same values are the function's legacy own `arguments` property, which V8 makes for
+   * the innermost running call of it, this one (the body has run nothing yet): a
+   * non-configurable property no program can replace, whose read runs none of its code.
+   */
+  own(): BodyCall | undefined {
+    const fn = this.pendingState?.fn as { arguments?: ArrayLike<unknown> | null } | undefined;
+    let args: ArrayLike<unknown> | null | undefined;
+    try {
+      args = fn?.arguments;
+    } catch {
+      // Not a sloppy-mode plain function after all (instrument-plan.ts chose wrongly): the call goes untraced.
+    }
+    return this.resume(args ?? undefined);
+  }
+
+  private resume(args: ArrayLike<unknown> | undefined): BodyCall | undefined {
     const state = this.pendingState;
     const self = this.pendingSelf;
     const newTarget = this.pendingNewTarget;
@@ -203,8 +227,8 @@ export class BodySite {
     this.pendingSelf = undefined;
     this.pendingNewTarget = undefined;
     this.pendingPre = false;
-    if (state === undefined) return undefined;
-    return this.decide(state, self, arguments, newTarget, later);
+    if (state === undefined || args === undefined) return undefined;
+    return this.decide(state, self, args, newTarget, later);
   }
 
   /** `enter` and `full` at once, for a caller that has the arguments in hand (a generator's hidden parameter). */

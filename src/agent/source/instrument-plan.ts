@@ -60,7 +60,11 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   // object made on the idle path) and which reads the arguments without running anything
   // of the program's (a spread would run the array iterator, which the program may replace).
   const named = namedValues(info);
-  const all = info.arrow ? `${s}.full(${info.paramNames.join(',')})` : `${s}.apply(${s}.full,${s},arguments)`;
+  // A sloppy-mode plain function with simple parameters has a mapped `arguments`, which V8
+  // forwards without making it only if nothing with a side effect ran first: `own` reads
+  // the call's arguments from the function's legacy `arguments` property instead (body-site.ts).
+  const legacy = !info.strict && !info.arrow && !info.method && !info.async && !info.generator && info.ctorClassName === undefined && named.length > 0;
+  const all = info.arrow ? `${s}.full(${info.paramNames.join(',')})` : legacy ? `${s}.own()` : `${s}.apply(${s}.full,${s},arguments)`;
   const enter = `let ${t},${v};if(${guard}${s}.hooks!==null)if((${t}=${s}.enter(${self},${newTarget},${info.self ?? 'void 0'},${named.length}${named.length > 0 ? `,${named.join(',')}` : ''}))===${s})${t}=${all};try{`;
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
