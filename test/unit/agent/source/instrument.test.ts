@@ -245,6 +245,74 @@ describe('tracing an instrumented function', () => {
     expect(hook.endings.length).toBe(1);
   });
 
+  it('hands the hooks every argument, whichever way the body passes them (sloppy own, strict apply, arrows, defaults, repeated names, more than four), and pre-tests any position', () => {
+    const sloppy = `exports.plain = function plain(a, b) { return a; };
+      exports.none = function () { return arguments.length; };
+      exports.five = function five(a, b, c, d, e) { return e; };
+      exports.defaults = function defaults(a, b = 2) { return b; };
+      exports.twice = function twice(a, a) { return a; };
+      exports.method = { m(a) { return a; } }.m;
+      exports.asyncFn = async function asyncFn(a) { return a; };
+      exports.arrow = (a, b) => b;`;
+    const strict = `'use strict';\n${sloppy.replace('exports.twice = function twice(a, a) { return a; };', '')}`;
+    for (const code of [sloppy, strict]) {
+      const text = rewrite(code);
+      // The idle path names no `arguments` in a sloppy-mode plain function with parameters.
+      expect(text.includes('.own()')).toBe(!code.startsWith("'use strict'"));
+      const e = load(text);
+      const calls: Array<[string, unknown[]]> = [];
+      for (const name of Object.keys(e)) {
+        const site = siteFor(propertyTarget(e, name));
+        if (typeof site === 'string') throw new Error(`${name}: ${site}`);
+        const hook = new RecordingHook();
+        const enter = hook.enter.bind(hook);
+        hook.enter = ((_self: unknown, args: unknown[]) => {
+          calls.push([name, args]);
+          return enter();
+        }) as typeof hook.enter;
+        expect(addHook(site, hook)).toBe(true);
+      }
+      e.plain(1, 2, 3);
+      e.plain(1);
+      e.none(1, 2);
+      e.five(1, 2, 3, 4, 5, 6);
+      e.defaults(1);
+      e.twice?.(1, 2);
+      e.method(7, 8);
+      void e.asyncFn(9, 10);
+      e.arrow(1, 2, 3);
+      const expected: Array<[string, unknown[]]> = [
+        ['plain', [1, 2, 3]],
+        ['plain', [1]],
+        ['none', [1, 2]],
+        ['five', [1, 2, 3, 4, 5, 6]],
+        ['defaults', [1]],
+        ...(e.twice === undefined ? [] : ([['twice', [1, 2]]] as Array<[string, unknown[]]>)),
+        ['method', [7, 8]],
+        ['asyncFn', [9, 10]],
+        ['arrow', [1, 2]],
+      ];
+      expect(calls).toEqual(expected);
+
+      // A positional pre-test past the named values runs on every argument; one within them, on the value.
+      calls.length = 0;
+      const five = siteFor(propertyTarget(e, 'five'));
+      const plain = siteFor(propertyTarget(e, 'plain'));
+      if (typeof five === 'string' || typeof plain === 'string') throw new Error('no site');
+      Object.assign(five.state, { pre: (v: unknown) => v === 'yes', at: 5 });
+      Object.assign(plain.state, { pre: (v: unknown) => v === 'yes', at: 1 });
+      expect(e.five(1, 2, 3, 4, 5, 'no')).toBe(5);
+      expect(e.five(1, 2, 3, 4, 5, 'yes')).toBe(5);
+      expect(e.plain(1, 'no')).toBe(1);
+      expect(e.plain(1, 'yes', 3)).toBe(1);
+      expect(calls).toEqual([
+        ['five', [1, 2, 3, 4, 5, 'yes']],
+        ['plain', [1, 'yes', 3]],
+      ]);
+      expect(five.state.skipped + plain.state.skipped).toBe(2);
+    }
+  });
+
   it('hooking one closure of a source function reports that closure only (name binding, arguments.callee, class name)', () => {
     const e = load(rewrite(`function rest(f) { return function () { return f.apply(this, arguments); }; }
       exports.a = rest((x) => 'a' + x); exports.b = rest((x) => 'b' + x);
