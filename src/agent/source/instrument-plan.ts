@@ -3,7 +3,7 @@
  * the original source, each with an order that keeps nested insertions at one position
  * well nested.
  */
-import { ArrayPrototypePush } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, SafeSet } from '../../safe/intrinsics.js';
 import type { AnyNode, FunctionInfo } from './instrument-collect.js';
 import { closeMarker, openMarker } from './instrument-markers.js';
 
@@ -141,10 +141,11 @@ export const NAMED_VALUES = 4;
 function namedValues(info: FunctionInfo): string[] {
   const params = info.node.params as AnyNode[];
   const names: string[] = [];
+  const seen = new SafeSet<string>();
   for (let i = 0; i < params.length; i++) {
     const param = params[i]!;
-    if (param.type !== 'Identifier') return [];
-    for (let j = 0; j < i; j++) if ((params[j]!.name as string) === param.name) return [];
+    if (param.type !== 'Identifier' || seen.has(param.name as string)) return [];
+    seen.add(param.name as string);
     if (i < NAMED_VALUES) names[i] = param.name as string;
   }
   return names;
