@@ -7,8 +7,14 @@
  */
 import { ArrayPrototypePush } from '../../safe/intrinsics.js';
 
-/** The global symbol key (Symbol.for) of the body-site registry (patcher/body-registry.ts), as rewritten modules name it. */
-export const BODY_REGISTRY_KEY = 'livetrace.body.v1';
+/**
+ * The global symbol key (Symbol.for) of the body-site registry (patcher/body-registry.ts),
+ * as rewritten modules name it. Its version is the inserted text's contract with the
+ * sites (which methods, which arguments): a copy of livetrace whose text calls the sites
+ * differently must not share a registry with this one. v2: `enter` takes the first
+ * parameters' values, and `full`/`own`/`apply` hand over every argument.
+ */
+export const BODY_REGISTRY_KEY = 'livetrace.body.v2';
 
 /** Comment that opens an inserted segment; `id` only on a body's first segment. */
 export function openMarker(tag: string, id?: number): string {
