@@ -237,12 +237,12 @@ describe('property: the head gives the whole parse answer', () => {
           ways[way]++;
         }
       }),
-      { numRuns: 3_000 },
+      { numRuns: 1_000 },
     );
     // Not vacuous: most generated texts are valid JavaScript.
-    expect(parsed).toBeGreaterThan(1_000);
-    expect(ways.plain).toBeGreaterThan(100);
-    expect(ways.head).toBeGreaterThan(500);
+    expect(parsed).toBeGreaterThan(350);
+    expect(ways.plain).toBeGreaterThan(50);
+    expect(ways.head).toBeGreaterThan(250);
   }, 120_000);
 
   it('on random text: never throws, and agrees wherever the whole parse has an answer', () => {
@@ -250,9 +250,9 @@ describe('property: the head gives the whole parse answer', () => {
       fc.property(fc.string({ unit: fc.constantFrom(...'()[]{}`\'"/=>,.ab $#*\n'.split('')), maxLength: 40 }), (source) => {
         expectSameAnswer(source, false);
       }),
-      { numRuns: 5_000 },
+      { numRuns: 2_000 },
     );
-  });
+  }, 60_000);
 });
 
 describe('what the head reads', () => {
