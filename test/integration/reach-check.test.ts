@@ -32,6 +32,14 @@ async function run(scenario: string): Promise<{ line(tag: string): string | unde
 }
 
 describe('the reach check', () => {
+  it('tells a function its module does not hold (a loader changed it) unchecked inside trace(), and boots no worker for it', async () => {
+    const r = await run('loader');
+    expect(r.json<Note[]>('LOADER-NOTES')).toEqual([
+      expect.objectContaining({ kind: 'unchecked', message: expect.stringContaining('its source is not where its module says') as unknown }),
+    ]);
+    expect(r.line('LOADER-BOOTING')).toBe('false');
+  });
+
   it('sets one breakpoint per checked function, removes each once decided, and leaves an unrelated optimized function optimized', async () => {
     const r = await run('one');
     expect(r.line('OPTIMIZED-BEFORE')).toBe('true');

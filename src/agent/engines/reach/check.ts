@@ -49,7 +49,16 @@
 import { pathToFileURL } from 'node:url';
 import type { FunctionEntry, LoadedModule } from '../../catalog/entries.js';
 import { log } from '../../log.js';
-import { FunctionPrototypeToString, ArrayPrototypePush, SafeMap } from '../../../safe/intrinsics.js';
+import {
+  ArrayPrototypePush,
+  ArrayPushBuiltin,
+  FunctionPrototypeToString,
+  RegExpPrototypeExec,
+  SafeMap,
+  StringPrototypeIncludes,
+  StringPrototypeStartsWith,
+} from '../../../safe/intrinsics.js';
+import { readModuleSource } from '../../source/parse.js';
 import { functionWithText, parseModuleFile, type LocatedFunction, type ParsedSource } from '../../source/locate.js';
 import { internalFunctions } from '../probes/internal-source.js';
 import { probeEngine, type ProbeSubject } from '../probes/engine.js';
@@ -114,6 +123,29 @@ interface Counter {
   readonly watchers: Watched[];
 }
 
+const NOT_WHERE_SAID = 'its source is not where its module says (a loader or a bundler changed it)';
+
+/** A generator's text (`function*`, `async function *g`, a method `*items`, `async *items`). */
+const GENERATOR_TEXT = /^(?:async\s+)?(?:function\s*)?\*/;
+
+/**
+ * What `locate` would settle without the parse: '' to skip quietly, why it can't be
+ * checked, or undefined when the parse should find it (then `locate` decides, after the
+ * worker boot). Reads each module's text once (`sources`).
+ */
+function screen(subject: ReachSubject, sources: Map<string, string | undefined>): string | undefined {
+  const file = subject.module.file;
+  if (file === undefined) return '';
+  // parseSource refuses then (source/parse.ts), and locate skips the function quietly.
+  if (Array.prototype.push !== ArrayPushBuiltin) return '';
+  if (!sources.has(file)) sources.set(file, readModuleSource(file));
+  const source = sources.get(file);
+  if (source === undefined) return '';
+  const text = FunctionPrototypeToString(subject.original);
+  if (StringPrototypeStartsWith(text, 'class') || RegExpPrototypeExec(GENERATOR_TEXT, text) !== null) return '';
+  return StringPrototypeIncludes(source, text) ? undefined : NOT_WHERE_SAID;
+}
+
 class ReachCheck {
   private readonly counters = new SafeMap<string, Counter>();
   /** Decided in a condition, to be told at the next microtask. */
@@ -124,6 +156,56 @@ class ReachCheck {
   watch(subjects: readonly ReachSubject[]): void {
     const windowMs = windowFromEnv();
     if (windowMs === 0 || subjects.length === 0) return;
+    if (probeEngine.ready) {
+      const joining = this.locateAll(subjects);
+      if (joining.length > 0 && this.usable(joining)) this.arm(joining, windowMs);
+      return;
+    }
+    // The first check in a while: its probe worker boots on its own thread first, and the
+    // breakpoints are set once it is up, so the session starts (and its first calls are
+    // reported) without the program's thread waiting for the boot. Calls in between are
+    // not counted: each function's count starts when its breakpoint is set. The debugger
+    // check waits for the boot too: it compiles a 20 KB script ten times (16-31 ms of the
+    // program's thread, measured at load 4-6), which came before a session's first event.
+    // The booted worker has not enabled its Debugger (it does on a probe's first request),
+    // so the check still sees only another client's.
+    //
+    // Locating the functions waits for the boot as well: it parses each module whole, and
+    // on a session's first start acorn runs cold (the largest piece of trace() left once
+    // parameter names were read from the head alone, source/params.ts). Whether to boot
+    // the worker at all is still settled now, without the parse (`screen`): a module not
+    // read, a class, a generator, a text the module does not hold, or a program that
+    // replaced Array.prototype.push (the worker's start would run Node's stream
+    // internals with it, replaced-globals test) boots nothing, as when the parse decided.
+    const sources = new Map<string, string | undefined>();
+    const waiting: ReachSubject[] = [];
+    for (const subject of subjects) {
+      try {
+        const why = screen(subject, sources);
+        if (why === undefined) ArrayPrototypePush(waiting, subject);
+        else if (why !== '') subject.decided({ kind: 'unchecked', reason: why, probePath: undefined });
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: cannot locate a function');
+      }
+    }
+    if (waiting.length === 0) return;
+    void probeEngine.prepare().then(() => {
+      engine.busy++;
+      try {
+        const live: ReachSubject[] = [];
+        for (const subject of waiting) if (subject.live()) ArrayPrototypePush(live, subject);
+        const joining = this.locateAll(live);
+        if (joining.length > 0 && this.usable(joining)) this.arm(joining, windowMs);
+      } catch (error) {
+        log.debug({ err: error }, 'reach check: cannot start watching');
+      } finally {
+        engine.busy--;
+      }
+    });
+  }
+
+  /** The subjects found in their modules' parsed sources; the others are told why, or skipped quietly. */
+  private locateAll(subjects: readonly ReachSubject[]): Joining[] {
     const sources = new Map<string, { source: string; parsed: ParsedSource } | undefined>();
     const joining: Joining[] = [];
     for (const subject of subjects) {
@@ -139,31 +221,7 @@ class ReachCheck {
         log.debug({ err: error }, 'reach check: cannot locate a function');
       }
     }
-    if (joining.length === 0) return;
-    if (probeEngine.ready) {
-      if (this.usable(joining)) this.arm(joining, windowMs);
-      return;
-    }
-    // The first check in a while: its probe worker boots on its own thread first, and the
-    // breakpoints are set once it is up, so the session starts (and its first calls are
-    // reported) without the program's thread waiting for the boot. Calls in between are
-    // not counted: each function's count starts when its breakpoint is set. The debugger
-    // check waits for the boot too: it compiles a 20 KB script ten times (16-31 ms of the
-    // program's thread, measured at load 4-6), which came before a session's first event.
-    // The booted worker has not enabled its Debugger (it does on a probe's first request),
-    // so the check still sees only another client's.
-    void probeEngine.prepare().then(() => {
-      engine.busy++;
-      try {
-        const live: Joining[] = [];
-        for (const j of joining) if (j.subject.live()) ArrayPrototypePush(live, j);
-        if (live.length > 0 && this.usable(live)) this.arm(live, windowMs);
-      } catch (error) {
-        log.debug({ err: error }, 'reach check: cannot start watching');
-      } finally {
-        engine.busy--;
-      }
-    });
+    return joining;
   }
 
   /** False, with each function told why, when another debugger client is using the process. */
@@ -235,7 +293,7 @@ class ReachCheck {
     // A class is called by `new`, and its own code is spread over field initializers.
     if (text.startsWith('class')) return '';
     const located = functionWithText(source.parsed, source.source, text);
-    if (located === undefined) return 'its source is not where its module says (a loader or a bundler changed it)';
+    if (located === undefined) return NOT_WHERE_SAID;
     // A generator's body, where a breakpoint would be, first runs at next(), not at the call.
     if (located.generator) return '';
     return { url: pathToFileURL(file).href, file, located, start: located.end - text.length };
