@@ -11,7 +11,8 @@
 // session's records are taken there too. The harness lets the event loop turn once before
 // each measure, but not inside a round: whatever a traced call leaves on until the next
 // check phase (promise-watch.ts takes its hook off there) stays on for the whole round,
-// which is the worst case a busy process meets between two turns.
+// which is the worst case a busy process meets between two turns. The `none in flight` rows
+// make their traced calls before the measure instead: what the process pays between bursts.
 //
 // The reach check (exports engine, engines/reach/check.ts) keeps the Debugger on after a
 // session starts until each patched function is decided, at most LIVETRACE_REACH_CHECK_MS
@@ -53,6 +54,10 @@ const conditions = [
   { id: 'rejected', name: "session on another function, its calls rejected", pattern: (m) => `${m}:addAsync(nil, _)`, calls: true },
   { id: 'captured', name: "session capturing another function's calls", pattern: (m) => `${m}:addAsync`, calls: true },
   { id: 'captured-tree', name: 'the same, session of two functions (async parents)', pattern: (m) => `${m}:{add,addAsync}`, calls: true },
+  // Traced calls made and settled before the measure, none during it: the event loop turns
+  // in between (the harness's turn), as it does between two bursts of a service's work.
+  { id: 'captured-before', name: "session capturing another function's calls, none in flight", pattern: (m) => `${m}:addAsync`, calls: false, before: true },
+  { id: 'captured-tree-before', name: 'the same, session of two functions, none in flight', pattern: (m) => `${m}:{add,addAsync}`, calls: false, before: true },
   { id: 'ended', name: 'after the sessions ended', calls: true },
 ];
 const loops = [
@@ -78,6 +83,7 @@ for (const e of engines) {
       };
       for (const l of loops) {
         const id = `bystander-${e.key}${l.key}${c.id}`;
+        if (c.before) for (let k = 0; k < 4; k++) await traced(k, 1);
         const ns = await measureAsync(untraced, l.call, { drain });
         const row = best.get(id);
         if (row === undefined || ns < row.ns) best.set(id, { id, mode: 'async', loop: l.key, name: c.name, ns });
