@@ -12,7 +12,9 @@
 // each measure, but not inside a round: whatever a traced call leaves on until the next
 // check phase (promise-watch.ts takes its hook off there) stays on for the whole round,
 // which is the worst case a busy process meets between two turns. The `none in flight` rows
-// make their traced calls before the measure instead: what the process pays between bursts.
+// make their traced calls before the measure instead, with two turns of the event loop
+// between: what the process pays between bursts (context.ts switches the call-tree
+// context's hooks off after a whole turn without a traced call).
 //
 // The reach check (exports engine, engines/reach/check.ts) keeps the Debugger on after a
 // session starts until each patched function is decided, at most LIVETRACE_REACH_CHECK_MS
@@ -83,7 +85,11 @@ for (const e of engines) {
       };
       for (const l of loops) {
         const id = `bystander-${e.key}${l.key}${c.id}`;
-        if (c.before) for (let k = 0; k < 4; k++) await traced(k, 1);
+        if (c.before) {
+          for (let k = 0; k < 4; k++) await traced(k, 1);
+          // A turn of the event loop with no traced call (the harness adds one more).
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         const ns = await measureAsync(untraced, l.call, { drain });
         const row = best.get(id);
         if (row === undefined || ns < row.ns) best.set(id, { id, mode: 'async', loop: l.key, name: c.name, ns });

@@ -134,7 +134,10 @@ describe('trace()', () => {
   it('keeps the async context on only while a traced call is in flight, with the same parents (issue 18)', async () => {
     // Node 20 and 22: a storage on async hooks, switched off between calls; AsyncContextFrame (24) costs nothing and stays.
     const hookBased = typeof (AsyncLocalStorage.prototype as { _propagate?: unknown })._propagate === 'function';
-    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    // Off after a whole turn without a call: two check phases.
+    const turn = async (): Promise<void> => {
+      for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
     const session = trace([`${M}:outer`, `${M}:inner`], { max: 100 });
     expect(asyncContextActive()).toBe(true);
     // outer awaits a timer and an immediate: the check phases it spans must not switch it off.
@@ -165,6 +168,9 @@ describe('trace()', () => {
     let fired!: () => void;
     const done = new Promise<void>((resolve) => (fired = resolve));
     expect(users.later(3, 30, () => fired())).toBe(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    // One check phase after a call: still on (a call may come in the next turn too).
+    expect(asyncContextIdle()).toBe(false);
     await new Promise((resolve) => setImmediate(resolve));
     expect(asyncContextIdle()).toBe(hookBased);
     await done;
