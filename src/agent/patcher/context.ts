@@ -28,6 +28,24 @@
  * the last session to release it disables and drops it. On Node 24 the storage rides on
  * V8's continuation data (AsyncContextFrame) and costs neither.
  *
+ * Even a session that holds the storage keeps Node 20's and 22's async hooks on only while
+ * one of its calls is in flight (issue 18: a session of two functions made every untraced
+ * async call of the process 3-8x slower for as long as it ran, whether its functions were
+ * called or not). A frame made with the storage is counted from its push until its call
+ * is over (returned or threw; for a returned promise, settled: `endFrame`); when none is
+ * left, and no call was made during a whole turn of the event loop, the storage is
+ * disabled at a check phase (not at once: a hot traced function would otherwise switch
+ * the hooks on and off on every call, or every turn, 2-3 us each time on Node 20). The
+ * next push enables it again before it reads the store, so the work that was created
+ * while it was on (a timer, a promise, a socket set up inside a traced call) still finds
+ * its call when it later calls a traced function. What is lost: a store handed on by work
+ * created while no traced call was in flight (a callback scheduled from such a callback):
+ * the call it leads to then has no parent. A probe's frame (`openFrame`) is never
+ * uncounted: a probed async call's continuations can't be told apart from here, so a
+ * session with probed calls keeps the storage on until it ends, as before. Engines that carry the store without async
+ * hooks (AsyncContextFrame: Node 24, or 22 with --experimental-async-context-frame) are
+ * never disabled, since that costs the process nothing.
+ *
  * A probe (engines/probes/trampoline.ts) can't wrap the call it sees; its breakpoint
  * condition runs at the call's entry and at each return. It *opens* its frame at entry
  * (`openFrame`: `current` and the store, with enterWith, as a wrapper's push) and puts
@@ -71,6 +89,8 @@ export interface PushedFrame extends CallFrame {
    * NaN until then (a double from the first: see session/call.ts entryToken).
    */
   start: number;
+  /** Counted in the calls in flight that keep the storage on (`endFrame` uncounts it). */
+  inFlight: boolean;
 }
 
 interface SessionBound {
@@ -89,6 +109,15 @@ const alsEnterWith = uncurryThis(ALS.enterWith) as (storage: AsyncLocalStorage<C
 const alsGetStore = uncurryThis(ALS.getStore) as (storage: AsyncLocalStorage<CallFrame>) => CallFrame | undefined;
 const alsDisable = uncurryThis(ALS.disable) as (storage: AsyncLocalStorage<CallFrame>) => void;
 /**
+ * Node's async-hooks storage (Node 20, 22 by default) turns itself on with `_enable` (what
+ * `enterWith` calls first); the AsyncContextFrame one has neither it nor `_propagate`.
+ */
+const alsEnable = typeof (ALS as { _enable?: unknown })._enable === 'function' && typeof (ALS as { _propagate?: unknown })._propagate === 'function'
+  ? (uncurryThis((ALS as unknown as { _enable: () => void })._enable) as (storage: AsyncLocalStorage<CallFrame>) => void)
+  : undefined;
+// Livetrace's own: an application's replacement installed later must not run for us.
+const schedule = setImmediate;
+/**
  * The class and every method of its prototype, to keep patterns off them (self-used.ts):
  * besides the ones called above, Node's async hooks call the internal ones
  * (`_propagate` for every new async resource) for as long as livetrace's storage exists.
@@ -106,14 +135,29 @@ interface SharedContext {
   current: CallFrame | undefined;
   storage: AsyncLocalStorage<CallFrame> | undefined;
   users: number;
+  /** Frames made with `storage` whose calls are not over (see above). */
+  inFlight?: number;
+  /** The storage is switched off while no call is in flight (async-hooks storages only). */
+  idle?: boolean;
+  /** A check for idleness is scheduled. */
+  idleCheck?: boolean;
+  /** Frames made with `storage` so far, and as the last idleness check saw it. */
+  made?: number;
+  madeAtCheck?: number;
 }
-const CONTEXT_KEY = Symbol.for('livetrace.context.v1');
+// v2: frames count themselves in flight and the storage is switched off between calls; a
+// copy of livetrace that does not count its frames must not share (and idle) this one.
+const CONTEXT_KEY = Symbol.for('livetrace.context.v2');
 const shared: SharedContext = ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] as SharedContext | undefined) ??
   ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = { current: undefined, storage: undefined, users: 0 } satisfies SharedContext) as SharedContext;
 
 /** A session that needs parents across await starts using the storage. */
 export function retainAsyncContext(): void {
-  if (shared.users++ === 0) shared.storage = new Storage<CallFrame>();
+  if (shared.users++ === 0) {
+    shared.storage = new Storage<CallFrame>();
+    shared.inFlight = 0;
+    shared.idle = false;
+  }
 }
 
 export function releaseAsyncContext(): void {
@@ -121,6 +165,68 @@ export function releaseAsyncContext(): void {
   if (--shared.users === 0) {
     if (shared.storage !== undefined) alsDisable(shared.storage);
     shared.storage = undefined;
+    shared.inFlight = 0;
+    shared.idle = false;
+  }
+}
+
+/** True while the storage is switched off for want of a call in flight (for tests and docs). */
+export function asyncContextIdle(): boolean {
+  return shared.idle === true;
+}
+
+/** A call with a frame made with the storage is over (once per frame; later calls do nothing). Never throws. */
+export function endFrame(frame: PushedFrame): void {
+  if (frame.inFlight !== true) return;
+  frame.inFlight = false;
+  if (frame.storage !== shared.storage) return;
+  if (shared.inFlight !== undefined && shared.inFlight > 0 && --shared.inFlight === 0) scheduleIdleCheck();
+}
+
+function scheduleIdleCheck(): void {
+  if (alsEnable === undefined || shared.idleCheck === true) return;
+  shared.idleCheck = true;
+  try {
+    // Unref'd: the check never keeps the process alive.
+    schedule(idleCheck).unref();
+  } catch {
+    shared.idleCheck = false;
+  }
+}
+
+/**
+ * The storage back on if it is idle, before its store is read or set (a store set with
+ * enterWith would turn it on too, but reads of a disabled storage answer nothing). A frame
+ * whose call is already over (a generator resumed later) may set it: the next check phase
+ * looks again.
+ */
+function wake(live: AsyncLocalStorage<CallFrame>): void {
+  if (shared.idle !== true) return;
+  shared.idle = false;
+  try {
+    alsEnable!(live);
+  } catch {
+    // Node's own method on our storage: not expected to throw.
+  }
+  if (shared.inFlight === 0) scheduleIdleCheck();
+}
+
+function idleCheck(): void {
+  shared.idleCheck = false;
+  const live = shared.storage;
+  if (live === undefined || shared.inFlight !== 0 || shared.idle === true) return;
+  if (shared.made !== shared.madeAtCheck) {
+    // Calls were made since the last look: one more turn first, so a function traced in
+    // every turn does not switch the hooks off and on each time (2-3 us a turn on Node 20).
+    shared.madeAtCheck = shared.made;
+    scheduleIdleCheck();
+    return;
+  }
+  try {
+    alsDisable(live);
+    shared.idle = true;
+  } catch {
+    // Node's own method on our storage: not expected to throw; the storage stays on.
   }
 }
 
@@ -137,7 +243,11 @@ export function asyncContextActive(): boolean {
 function context(): CallFrame | undefined {
   let frame: CallFrame | undefined = shared.current;
   if (frame === undefined) {
-    if (shared.storage !== undefined) frame = alsGetStore(shared.storage);
+    // A hook asks for the parent before the call's frame is made (wake: see above).
+    if (shared.storage !== undefined) {
+      wake(shared.storage);
+      frame = alsGetStore(shared.storage);
+    }
   } else if ((frame as PushedFrame).probe === true && shared.storage !== undefined && (frame as PushedFrame).storage === shared.storage) {
     frame = alsGetStore(shared.storage);
   }
@@ -147,8 +257,15 @@ function context(): CallFrame | undefined {
 
 function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
   const live = shared.storage;
+  if (live !== undefined) {
+    // Switched off while idle: back on before the store is read, so the stores that work
+    // created while it was on still carry (see above).
+    wake(live);
+    shared.inFlight = (shared.inFlight ?? 0) + 1;
+    shared.made = (shared.made ?? 0) + 1;
+  }
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN };
+  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN, inFlight: live !== undefined };
   shared.current = frame;
   if (live !== undefined) {
     try {
@@ -171,6 +288,7 @@ export function popFrame(frame: PushedFrame): void {
   // A storage released during the call (its session stopped) must not be re-enabled:
   // enterWith on a disabled storage turns it back on.
   if (frame.storage !== undefined && frame.storage === shared.storage) {
+    wake(frame.storage);
     try {
       alsEnterWith(frame.storage, frame.savedStore as CallFrame);
     } catch {
@@ -187,6 +305,7 @@ export function popFrame(frame: PushedFrame): void {
  */
 export function resumeFrame(frame: PushedFrame): void {
   if (frame.storage !== undefined && frame.storage === shared.storage) {
+    wake(frame.storage);
     try {
       alsEnterWith(frame.storage, frame);
     } catch {
@@ -222,6 +341,7 @@ export function closeFrame(frame: PushedFrame, returned: boolean): void {
     return;
   }
   const live = frame.storage;
+  if (live !== undefined && live === shared.storage) wake(live);
   if (live !== undefined && live === shared.storage && encloses(frame, alsGetStore(live))) {
     try {
       alsEnterWith(live, frame.savedStore as CallFrame);

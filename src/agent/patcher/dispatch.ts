@@ -29,7 +29,7 @@
  */
 import { clock } from '../clock.js';
 import { engine } from './guard.js';
-import { popFrame, pushFrame, type PushedFrame } from './context.js';
+import { endFrame, popFrame, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook (`Hook.exit`'s arguments, as one object for those that keep it). */
@@ -148,10 +148,14 @@ export function returned(call: ActiveCall, value: unknown): void {
     finish(call.matched, false, pending, value, call.start, end);
     if (pending) {
       try {
-        watchPromise(value as Promise<unknown>, call.matched);
+        // The call is over when its promise settles (context.ts endFrame).
+        watchPromise(value as Promise<unknown>, call.matched, call);
       } catch {
         // Likewise: the wrapper returns `value` whatever happens here.
+        endFrame(call);
       }
+    } else {
+      endFrame(call);
     }
   } finally {
     engine.busy--;
@@ -171,6 +175,7 @@ export function suspended(call: ActiveCall): void {
 /** What a call's promise settled with, to every hook that took it (as promise-watch.ts tells them). Never throws. */
 export function settled(call: ActiveCall, rejected: boolean, value: unknown): void {
   const at = clock();
+  endFrame(call);
   const m = call.matched;
   for (let i = 0; i < m.length; i += 2) {
     try {
@@ -192,6 +197,8 @@ function end(call: ActiveCall, threw: boolean, pending: boolean, value: unknown)
   try {
     const at = clock();
     popFrame(call);
+    // A first suspension is not the end: `settled` follows.
+    if (!pending) endFrame(call);
     finish(call.matched, threw, pending, value, call.start, at);
   } finally {
     engine.busy--;

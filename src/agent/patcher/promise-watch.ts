@@ -38,6 +38,7 @@ import { types } from 'node:util';
 import { promiseHooks } from 'node:v8';
 import { clock } from '../clock.js';
 import { SafeWeakMap } from '../../safe/intrinsics.js';
+import { endFrame, type PushedFrame } from './context.js';
 
 interface Settler {
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
@@ -46,6 +47,8 @@ interface Settler {
 interface Watch {
   readonly promise: Promise<unknown>;
   readonly matched: readonly unknown[];
+  /** The call's frame, over when the promise settles (context.ts endFrame). */
+  readonly frame: PushedFrame | undefined;
   handled: boolean;
   mirror: Promise<unknown> | undefined;
   /** Still counted in `pending` (keeps the hook on). */
@@ -92,9 +95,13 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
   );
 }
 
-export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[]): void {
-  if (watches.has(promise)) return;
-  const watch: Watch = { promise, matched, handled: false, mirror: undefined, live: true, held: undefined };
+export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[], frame?: PushedFrame): void {
+  if (watches.has(promise)) {
+    // Returned before and watched already: this call is over as far as the context goes.
+    if (frame !== undefined) endFrame(frame);
+    return;
+  }
+  const watch: Watch = { promise, matched, frame, handled: false, mirror: undefined, live: true, held: undefined };
   watches.set(promise, watch);
   if (pending++ === 0 && stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
   attaching = true;
@@ -132,6 +139,7 @@ function handleMirror(mirror: Promise<unknown>): void {
 
 function settled(watch: Watch, rejected: boolean, value: unknown): void {
   const at = clock();
+  if (watch.frame !== undefined) endFrame(watch.frame);
   const m = watch.matched;
   for (let i = 0; i < m.length; i += 2) {
     try {

@@ -1,7 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addModuleSource } from '../../../../src/agent/catalog/modules.js';
-import { asyncContextActive } from '../../../../src/agent/patcher/context.js';
+import { asyncContextActive, asyncContextIdle } from '../../../../src/agent/patcher/context.js';
 import { activeSessions, trace, type Session } from '../../../../src/agent/session/session.js';
 import { LivetraceError } from '../../../../src/protocol/errors.js';
 import type { CallEvent, SessionRecord, StatsRecord, StoppedRecord } from '../../../../src/protocol/events.js';
@@ -13,6 +14,7 @@ const users = require('../../../fixtures/engine/users.cjs') as {
   query: (sql: string) => Promise<unknown>;
   outer: (n: number) => Promise<number>;
   inner: (n: number) => number;
+  later: (n: number, ms: number, done: (value: number) => void) => number;
   slow: (ms: number) => number;
   password: { check: (user: string, secret: string) => boolean };
 };
@@ -127,6 +129,55 @@ describe('trace()', () => {
     const inner = events.find((e) => e.fn.endsWith(':inner'))!;
     expect(inner).toMatchObject({ parent: outers[1]!.id, depth: 1 });
     expect(asyncContextActive()).toBe(false);
+  });
+
+  it('keeps the async context on only while a traced call is in flight, with the same parents (issue 18)', async () => {
+    // Node 20 and 22: a storage on async hooks, switched off between calls; AsyncContextFrame (24) costs nothing and stays.
+    const hookBased = typeof (AsyncLocalStorage.prototype as { _propagate?: unknown })._propagate === 'function';
+    // Off after a whole turn without a call: two check phases.
+    const turn = async (): Promise<void> => {
+      for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const session = trace([`${M}:outer`, `${M}:inner`], { max: 100 });
+    expect(asyncContextActive()).toBe(true);
+    // outer awaits a timer and an immediate: the check phases it spans must not switch it off.
+    expect(await users.outer(1)).toBe(6);
+    await turn();
+    expect(asyncContextIdle()).toBe(hookBased);
+    // Back on for the next call, before its parent is read.
+    const second = users.outer(2);
+    expect(asyncContextIdle()).toBe(false);
+    expect(await second).toBe(10);
+    await turn();
+    expect(asyncContextIdle()).toBe(hookBased);
+    await session.stop();
+    const events = calls(await collect(session));
+    const outers = events.filter((e) => e.fn.endsWith(':outer'));
+    const inners = events.filter((e) => e.fn.endsWith(':inner'));
+    expect(outers).toHaveLength(2);
+    expect(inners).toHaveLength(4);
+    for (const outer of outers) expect(outer.parent).toBe(null);
+    expect(inners.map((e) => e.parent)).toEqual([outers[0]!.id, outers[0]!.id, outers[1]!.id, outers[1]!.id]);
+    expect(asyncContextActive()).toBe(false);
+    expect(asyncContextIdle()).toBe(false);
+  });
+
+  it('a timer a traced call left still finds it as parent after the context went idle (issue 18)', async () => {
+    const hookBased = typeof (AsyncLocalStorage.prototype as { _propagate?: unknown })._propagate === 'function';
+    const session = trace([`${M}:later`, `${M}:inner`], { max: 100 });
+    let fired!: () => void;
+    const done = new Promise<void>((resolve) => (fired = resolve));
+    expect(users.later(3, 30, () => fired())).toBe(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    // One check phase after a call: still on (a call may come in the next turn too).
+    expect(asyncContextIdle()).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asyncContextIdle()).toBe(hookBased);
+    await done;
+    await session.stop();
+    const events = calls(await collect(session));
+    const later = events.find((e) => e.fn.endsWith(':later'))!;
+    expect(events.find((e) => e.fn.endsWith(':inner'))).toMatchObject({ parent: later.id, depth: 1 });
   });
 
   it('parents: false never takes async context', async () => {
