@@ -77,7 +77,7 @@ describe('npm run bench -- --quick --json', () => {
     expect(output.load.start).toHaveLength(3);
 
     const names = output.benches.map((b) => b.name);
-    expect(names).toEqual(['peers', 'logpoint', 'engine', 'probes', 'preload', 'matcher', 'capture', 'system']);
+    expect(names).toEqual(['peers', 'logpoint', 'engine', 'body', 'probes', 'bystander', 'preload', 'matcher', 'capture', 'system']);
     for (const bench of output.benches) {
       // A benchmark without --json still printed its figures.
       expect(bench.tables.length + (bench.text?.length ?? 0), bench.name).toBeGreaterThan(0);
@@ -104,6 +104,12 @@ describe('npm run bench -- --quick --json', () => {
       'lt-rejected-guard',
       'lt-dropped',
       'lt-captured',
+      'body-idle',
+      'body-rejected-args',
+      'body-rejected-guard',
+      'body-dropped',
+      'body-captured',
+      'body-ended',
       'lt-stack',
       'lt-probe',
       'lt-probe-rejected',
@@ -115,6 +121,10 @@ describe('npm run bench -- --quick --json', () => {
       expect(isPositive(condition?.async?.ns), `${id} async`).toBe(true);
       expect(isPositive(condition?.sync?.ratio), `${id} sync ratio`).toBe(true);
     }
+    // What a running session costs untraced async code elsewhere (bench/bystander.mjs): async only.
+    for (const id of ['bystander-none', 'bystander-idle', 'bystander-rejected', 'bystander-captured', 'bystander-body-rejected', 'bystander-body-captured']) {
+      expect(isPositive(conditions.get(id)?.async?.ratio), `${id} async ratio`).toBe(true);
+    }
 
     const system = new Map(output.benches.find((b) => b.name === 'system')!.tables[0]!.rows!.map((r) => [r.id, r]));
     for (const id of ['stream-cli', 'stream-cli-capacity', 'stream-client', 'stream-rss', 'attach', 'service-untraced-p99', 'service-traced-p99']) {
@@ -123,8 +133,9 @@ describe('npm run bench -- --quick --json', () => {
 
     // One verdict per target of issue 7 (two for streaming, two for "after a session"),
     // issue 18's eight: rejected by arguments and by a pre-guard, dropped, each sync and
-    // async, captured sync and captured async; and the stream's capacity past the budget.
-    expect(output.targets).toHaveLength(20);
+    // async, captured sync and captured async; the same three async ones for the body
+    // engine; and the stream's capacity past the budget.
+    expect(output.targets).toHaveLength(23);
     for (const t of output.targets) expect(typeof t.pass, t.target).toBe('boolean');
   }, 180_000);
 });
