@@ -5,30 +5,21 @@
 // the same process, sync and async:
 //   npm run build && node bench/body.mjs [--quick] [--json]
 //
-// The fixture (bench/fixtures/body-target.cjs, target.cjs's text) is compiled here as the
+// The fixture (bench/fixtures/body-target.cjs, target.cjs's text) is compiled (bench/instrumented.mjs) as the
 // preload's `_compile` hook compiles a selected module (engines/preload/instrument.ts), and
 // registered in require.cache under its own name, so sessions from the library (`trace()`)
 // find its functions and hook their bodies. Rows carry ids of their own (`body-*`): they
 // are a second engine, not a second measurement of bench/engine.mjs's rows.
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
-import { instrumentModule } from '../dist/esm/agent/engines/preload/instrument.js';
 import { bodySiteOf } from '../dist/esm/agent/patcher/body-registry.js';
 import { measure, measureAsync, report } from './harness.mjs';
+import { loadInstrumented } from './instrumented.mjs';
 
 const require = createRequire(import.meta.url);
 const bare = require('./fixtures/target.cjs');
 const file = require.resolve('./fixtures/body-target.cjs');
-const instrumented = instrumentModule(readFileSync(file, 'utf8'), file);
-if (instrumented === undefined) throw new Error('the fixture was not instrumented');
-const compiled = new Module(file);
-compiled.filename = file;
-compiled.paths = Module._nodeModulePaths(file);
-compiled._compile(instrumented, file);
-compiled.loaded = true;
-require.cache[file] = compiled;
-const target = compiled.exports;
+const target = loadInstrumented(file);
 for (const name of ['add', 'addAsync']) if (bodySiteOf(target[name]) === undefined) throw new Error(`${name} has no body site`);
 const original = { add: target.add, addAsync: target.addAsync };
 

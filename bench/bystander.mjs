@@ -20,12 +20,11 @@
 // session starts until each patched function is decided, at most LIVETRACE_REACH_CHECK_MS
 // (10 s): every promise step of the process is slower meanwhile, which is its documented
 // cost (docs/reach.md). Run with LIVETRACE_REACH_CHECK_MS=0 to see the session alone.
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { trace } from '../dist/esm/index.js';
-import { instrumentModule } from '../dist/esm/agent/engines/preload/instrument.js';
 import { bodySiteOf } from '../dist/esm/agent/patcher/body-registry.js';
 import { measureAsync, report } from './harness.mjs';
+import { loadInstrumented } from './instrumented.mjs';
 
 const require = createRequire(import.meta.url);
 const UNLIMITED = { max: 1e9, for: '1h', rate: false, queueEvents: 1e6, queueBytes: 1e9, overloadMsPerSec: 1000 };
@@ -35,15 +34,7 @@ const untraced = { addAsync: new Function('return async function untracedAdd(a, 
 
 const exportsTarget = require('./fixtures/target.cjs');
 const file = require.resolve('./fixtures/body-target.cjs');
-const instrumented = instrumentModule(readFileSync(file, 'utf8'), file);
-if (instrumented === undefined) throw new Error('the fixture was not instrumented');
-const compiled = new Module(file);
-compiled.filename = file;
-compiled.paths = Module._nodeModulePaths(file);
-compiled._compile(instrumented, file);
-compiled.loaded = true;
-require.cache[file] = compiled;
-const bodyTarget = compiled.exports;
+const bodyTarget = loadInstrumented(file);
 if (bodySiteOf(bodyTarget.addAsync) === undefined) throw new Error('addAsync has no body site');
 
 const engines = [
