@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Launcher. A CommonJS file (bin/package.json), which runs the CommonJS build of the CLI
-// (dist/cjs/cli): Node's CommonJS loader takes 75-95 ms for the modules a trace needs where
-// its ES module loader took 140-155, and an ES module entry alone costs some 20 ms more
-// than a CommonJS one before its first line runs (measured here, load 2). A command's
-// start-up is part of every time to first event. `--version` alone loads one file
+// Launcher. A CommonJS file (bin/package.json), which runs the CommonJS build of the CLI:
+// Node's CommonJS loader took 75-95 ms for the modules a trace needs where its ES module
+// loader took 140-155, and an ES module entry alone costs some 20 ms more than a CommonJS
+// one before its first line runs (measured here, load 2). A command's start-up is part of
+// every time to first event. The build bundles that CommonJS build into one file,
+// dist/cjs/cli.bundle.js, and makes a V8 code cache of it (scripts/build.mjs): one file
+// compiled mostly from the cache instead of 80-100 modules resolved, read and compiled
+// (docs/benchmarks.md, branch attach7). An install without the bundle (esbuild is a dev
+// dependency) runs dist/cjs/cli/program.js. `--version` alone loads one file
 // (protocol/version.js), not the CLI.
 //
 // Stack traces of livetrace itself point at its TypeScript sources: source-map-support
@@ -26,8 +30,16 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
       // Without it the stack points at dist/: still a stack.
     }
   });
+  const bundle = require('node:path').join(__dirname, '..', 'dist', 'cjs', 'cli.bundle.js');
+  let cli;
+  if (require('node:fs').existsSync(bundle)) {
+    const loader = require('../dist/cjs/bundle-loader.js');
+    cli = loader.loadBundle(bundle, loader.cacheFileFor(bundle)).exports;
+  } else {
+    cli = require('../dist/cjs/cli/program.js');
+  }
   // main() resolves to the exit status and never rejects.
-  void require('../dist/cjs/cli/program.js')
+  void cli
     .main(process.argv)
     .then((code) => {
       process.exitCode = code;

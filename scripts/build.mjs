@@ -45,6 +45,7 @@ mkdirSync(join(root, 'dist/cjs'), { recursive: true });
 buildDashboardAssets();
 writeFileSync(join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
 await buildAgentBundle();
+await buildCliBundle();
 writeFileSync(stamp, `${new Date().toISOString()}\n`);
 
 /**
@@ -108,7 +109,11 @@ async function buildAgentBundle() {
       },
     ],
   });
-  makeCodeCache(out);
+  makeCodeCache(
+    out,
+    // The agent started and stopped, its socket in the temporary directory.
+    (loaded) => `require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(out)}).exports.startAgent().then(() => ${loaded}.exports.stopAgent())`,
+  );
   // What the bootstrap requires: the bundle runs while Node loads this module, as a
   // required bundle would (module loading, before the agent's code runs on its own).
   writeFileSync(
@@ -120,23 +125,79 @@ async function buildAgentBundle() {
 }
 
 /**
- * dist/cjs/agent.bundle.v8-<V8 version>.cache: V8's code cache of the bundle as the agent
- * loader compiles it (src/agent-loader.ts), made after the agent has started, so it holds
- * the functions a start runs. Made in a child process: it starts an agent (its socket in a
- * temporary directory, removed after) and stops it. The name carries the V8 version
- * because V8 accepts a cache only from its own version: a target on another Node finds no
- * file for its V8 and compiles without reading one (V8 would refuse it, harmlessly, after
- * the read). A build that cannot make it goes on without it.
+ * dist/cjs/cli.bundle.js: the CLI as bin/livetrace.js loads it, the CommonJS build of
+ * src/cli/program.ts and everything it can load (every command, attach, client, fleet,
+ * the dashboard's server side) in one file, compiled with the V8 code cache the build
+ * makes for it (src/bundle-loader.ts). The CLI's load was 80-100 modules resolved, read
+ * and compiled one by one, 90-120 ms of every command's start-up and thus of every
+ * time to first event (docs/benchmarks.md, branch attach7). Each module stays in its
+ * esbuild wrapper and runs when first required, as before: a command still loads only
+ * its own modules' top levels. commander is bundled (every command loads it); the other
+ * packages (ioredis, acorn, micromatch, pino, es-module-lexer) stay require()s of
+ * node_modules, loaded when and if a path needs them. The source map chains to src/
+ * (esbuild reads the CommonJS build's maps), for the stack a crash prints. Without
+ * esbuild (an install that omitted dev dependencies) there is no bundle and the launcher
+ * loads dist/cjs/cli/program.js; dist/cjs and dist/esm stay as they are for the library.
  */
-function makeCodeCache(bundle) {
-  const cache = join(root, `dist/cjs/agent.bundle.v8-${process.versions.v8}.cache`);
+async function buildCliBundle() {
+  const out = join(root, 'dist/cjs/cli.bundle.js');
+  for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^cli\.bundle\./.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    console.log('livetrace: esbuild is not installed, no CLI bundle (bin/livetrace.js loads dist/cjs/cli/program.js)');
+    return;
+  }
+  await esbuild.build({
+    entryPoints: [join(root, 'dist/cjs/cli/program.js')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'packages-stay-outside',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (args.path.startsWith('node:')) return { external: true };
+            return args.path === 'commander' || args.path.startsWith('commander/') ? undefined : { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  // Every command's module run and registered, then a `trace` of a process that does not
+  // exist: its options, its pattern check and the attach's first check, as a trace runs
+  // them (it ends with LT_PID_NOT_FOUND; its message goes nowhere).
+  makeCodeCache(out, (loaded) => {
+    const argv = JSON.stringify(['node', 'livetrace', 'trace', String(2 ** 22 + 1), 'lib:hot', '--json', '--max', '1']);
+    return `Promise.resolve(${loaded}.exports.createProgram()).then(() => { process.stderr.write = () => true; return ${loaded}.exports.main(${argv}); })`;
+  });
+}
+
+/**
+ * `<bundle>.v8-<V8 version>.cache`: V8's code cache of a bundle as src/bundle-loader.ts
+ * compiles it, made after `exercise` ran in a child process (for the agent: an agent
+ * started and stopped), so it holds the functions that run. `exercise(loaded)` is the
+ * text of an expression for a promise, `loaded` the name of the bundle-loader's result.
+ * The name carries the V8 version because V8 accepts a cache only from its own version:
+ * a process on another Node finds no file for its V8 and compiles without reading one
+ * (V8 would refuse it, harmlessly, after the read). A build that cannot make it goes on
+ * without it.
+ */
+function makeCodeCache(bundle, exercise) {
+  const cache = `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
   const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
   const script = `
     const { writeFileSync } = require('node:fs');
-    const { script, exports } = require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)});
-    exports.startAgent()
-      .then(() => exports.stopAgent())
-      .then(() => { writeFileSync(${JSON.stringify(cache)}, script.createCachedData()); process.exit(0); });`;
+    const loaded = require(${JSON.stringify(join(root, 'dist/cjs/bundle-loader.js'))}).loadBundle(${JSON.stringify(bundle)});
+    Promise.resolve()
+      .then(() => ${exercise('loaded')})
+      .then(() => { writeFileSync(${JSON.stringify(cache)}, loaded.script.createCachedData()); process.exit(0); });`;
   try {
     execFileSync(process.execPath, ['-e', script], {
       cwd: root,
@@ -147,7 +208,7 @@ function makeCodeCache(bundle) {
     });
   } catch (error) {
     rmSync(cache, { force: true });
-    console.log(`livetrace: no code cache for the agent bundle (${error.message.split('\n')[0]})`);
+    console.log(`livetrace: no code cache for ${bundle} (${error.message.split('\n')[0]})`);
   } finally {
     rmSync(sockets, { recursive: true, force: true });
   }

@@ -1,0 +1,73 @@
+/**
+ * Compiles one of the build's esbuild bundles (scripts/build.mjs) with the V8 code cache the
+ * build made for it, and runs it as Node runs a CommonJS module. Two bundles load this way:
+ * the agent an attach loads into its target (dist/cjs/agent.bundle.js, agent-loader.ts) and
+ * the CLI (dist/cjs/cli.bundle.js, which bin/livetrace.js loads).
+ *
+ * Node 20's CommonJS loader takes no code cache, so the bundle is compiled here as Node
+ * compiles a CommonJS module, its text in the same function wrapper, by `vm.Script` with
+ * the cache: V8 then skips parsing and compiling what the cache holds (the functions that
+ * ran in the build's child process before it made the cache), which was most of a load
+ * (docs/benchmarks.md, branches attach5 and attach7).
+ *
+ * The build names a cache by its V8 version (`<bundle>.v8-<V8 version>.cache`), so a Node
+ * with another V8 finds no file and reads none. V8 checks a cache against its own version,
+ * flags and the source, and refuses one that does not fit (another Node than the build's,
+ * a rebuilt bundle): the bundle is then compiled as if there were none. Nothing is
+ * written here: a cache is made once, by the build (the file is read, or missing). Node's
+ * own `module.enableCompileCache` (Node 22) is not used: in a target it would change how
+ * the program's modules load from then on, and in the CLI it writes a cache directory
+ * and passes itself to the processes the CLI starts (`livetrace run`) through the
+ * environment.
+ *
+ * What differs from require(): the bundle is not in require.cache (the module that loaded
+ * it is), and code compiled by a `vm.Script` gets no dynamic-import callback on Node 20
+ * (the agent bundle is handed an `import()` made in a module Node compiled; the CLI
+ * bundle holds no `import()`: the CommonJS build turned its own into require()).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/** The compiled bundle and what running it exported. */
+export interface LoadedBundle<Exports> {
+  script: Script;
+  exports: Exports;
+  /** V8 refused the cache given (undefined: none given, or no file for this V8). */
+  cacheRejected: boolean | undefined;
+}
+
+const loaded = new Map<string, LoadedBundle<unknown>>();
+
+/** Node's CommonJS wrapper, so the cache made by the build fits the text compiled here. */
+function wrap(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
+}
+
+function readCache(file: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cache file the build makes for `bundle` on this Node's V8. */
+export function cacheFileFor(bundle: string): string {
+  return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+}
+
+/** Compiles and runs the bundle at `file` once per process (later calls return the same). */
+export function loadBundle<Exports>(file: string, cacheFile?: string): LoadedBundle<Exports> {
+  const known = loaded.get(file);
+  if (known !== undefined) return known as LoadedBundle<Exports>;
+  const cachedData = readCache(cacheFile);
+  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  const module = { exports: {} as Exports };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  const result: LoadedBundle<Exports> = { script, exports: module.exports, cacheRejected: cachedData === undefined ? undefined : script.cachedDataRejected === true };
+  loaded.set(file, result);
+  return result;
+}
