@@ -1,6 +1,7 @@
 /**
- * The agent as an attach loads it: the main thread's preload part (register-main.ts,
- * started once, when this module first loads, as register.ts starts it) and startAgent(),
+ * The agent as an attach loads it: the main thread's part (register-main.ts, started
+ * once, when this module first loads, as register.ts starts it, but without the preload
+ * engine: an attach installs no load hooks) and startAgent(),
  * whose promise the bootstrap awaits for the agent's description (attach/bootstrap.ts).
  *
  * The build bundles this module and everything it loads, the eager part of its
@@ -27,7 +28,7 @@ export { startAgent, stopAgent } from './agent/agent.js';
 export { useDynamicImport } from './agent/observer/modules.js';
 
 try {
-  if (isMainThread) startMain();
+  if (isMainThread) startMain(true);
 } catch {
   // As register.ts: nothing thrown into the target; startAgent() reports what failed.
 }

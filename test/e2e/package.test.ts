@@ -5,11 +5,11 @@
  * Runs the built dist/ (`npm run build` first).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../integration/fixture-app.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, repoRoot, tempDir } from '../integration/fixture-app.js';
 import { cliPath } from './cli-process.js';
 
 const run = promisify(execFile);
@@ -43,5 +43,69 @@ describe('livetrace --version', () => {
   it("prints the package's own version, not npm_package_version", async () => {
     expect(version).toBe('0.1.0');
     expect(await node([cliPath, '--version'], { ...process.env, npm_package_version: '9.9.9' })).toBe(version);
+  });
+});
+
+afterEach(cleanup);
+
+/**
+ * A preload that says, as the CLI exits, which of the package's files ran the command: the
+ * CLI's own modules (dist/cjs/cli/*.js, the fallback) or the bundle, compiled by the
+ * bundle loader (bundle-loader.ts keeps what it loaded: asking again returns it, with
+ * whether V8 took the cache).
+ */
+function whichCli(dir: string): string {
+  const file = join(dir, 'which-cli.cjs');
+  writeFileSync(
+    file,
+    `process.on('exit', () => {
+      const files = Object.keys(require.cache);
+      const loader = files.find((f) => f.endsWith('/dist/cjs/bundle-loader.js'));
+      const bundle = loader === undefined ? undefined : require(loader).loadBundle(loader.replace(/bundle-loader\\.js$/, 'cli.bundle.js'));
+      process.stderr.write('WHICH ' + JSON.stringify({
+        modules: files.some((f) => f.endsWith('/dist/cjs/cli/program.js')),
+        bundle: bundle !== undefined,
+        cacheRejected: bundle === undefined ? null : bundle.cacheRejected ?? null,
+      }) + '\\n');
+    });\n`,
+  );
+  return file;
+}
+
+async function runWhich(cli: string, args: string[]): Promise<{ stdout: string; which: { modules: boolean; bundle: boolean; cacheRejected: boolean | null } }> {
+  const dir = tempDir('lt-launcher-');
+  const { stdout, stderr } = await run(process.execPath, ['-r', whichCli(dir), cli, ...args], { cwd: dir, timeout: 20_000 });
+  const line = /^WHICH (.*)$/m.exec(stderr);
+  expect(line, stderr).not.toBeNull();
+  return { stdout, which: JSON.parse(line![1]!) };
+}
+
+describe('the launcher (bin/livetrace.js)', () => {
+  it('runs the CLI from the bundle the build made, with its code cache when the build ran on this Node', async () => {
+    // The build names its cache by its V8 version; a Node with another V8 (CI's second
+    // stage runs Node 22 and 24 on a build made by Node 20) finds none and reads none.
+    expect(existsSync(join(repoRoot, 'dist/cjs/cli.bundle.js'))).toBe(true);
+    expect(readdirSync(join(repoRoot, 'dist/cjs')).filter((name) => /^cli\.bundle\.v8-.+\.cache$/.test(name))).toHaveLength(1);
+    const ownCache = existsSync(join(repoRoot, `dist/cjs/cli.bundle.v8-${process.versions.v8}.cache`));
+    const { stdout, which } = await runWhich(cliPath, ['--help']);
+    expect(stdout).toMatch(/^Usage: livetrace/);
+    expect(stdout).toContain('trace');
+    expect(which).toEqual({ modules: false, bundle: true, cacheRejected: ownCache ? false : null });
+  });
+
+  it('runs dist/cjs/cli when there is no bundle (an install without esbuild)', async () => {
+    // A copy of the package as an install without dev dependencies has it: the launcher,
+    // the CommonJS build without the CLI bundle, the manifest, the dependencies.
+    const copy = tempDir('lt-no-bundle-');
+    cpSync(join(repoRoot, 'bin'), join(copy, 'bin'), { recursive: true });
+    mkdirSync(join(copy, 'dist'));
+    cpSync(join(repoRoot, 'dist/cjs'), join(copy, 'dist/cjs'), { recursive: true, filter: (source) => !/[/\\]cli\.bundle\.[^/\\]*$/.test(source) });
+    cpSync(join(repoRoot, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    expect(existsSync(join(copy, 'dist/cjs/cli.bundle.js'))).toBe(false);
+    const { stdout, which } = await runWhich(join(copy, 'bin/livetrace.js'), ['--help']);
+    expect(stdout).toMatch(/^Usage: livetrace/);
+    expect(which).toEqual({ modules: true, bundle: false, cacheRejected: null });
+    expect((await runWhich(join(copy, 'bin/livetrace.js'), ['explain', 'lib:hot'])).stdout).toContain('hot');
   });
 });

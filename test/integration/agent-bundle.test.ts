@@ -54,8 +54,21 @@ describe('the agent bundle', () => {
     expect(app.attached.alreadyPresent).toBe(false);
     app.child.kill('SIGUSR2');
     const { match } = await app.waitForLine(/^CACHE (.*)$/, 10_000);
-    // The bundle itself is compiled by the loader (agent-loader.ts), not required.
-    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent-loader.js', 'dist/cjs/agent.js'], packages: [] });
+    // The bundle itself is compiled by the loader (agent-loader.ts, bundle-loader.ts), not required.
+    expect(JSON.parse(match[1]!)).toEqual({ own: ['dist/cjs/agent-loader.js', 'dist/cjs/agent.js', 'dist/cjs/bundle-loader.js'], packages: [], hooks: false });
+  });
+
+  it('installs no load hooks in a process started with another preload (an attach starts no preload engine)', async () => {
+    // The preload engine tells a preload by the command line, where any `-r` counts: in an
+    // attach it registered ES module hooks, whose loader thread the target waited for.
+    const app = await launchAttached([join(repoRoot, 'test/fixtures/plain/report-cache.cjs')], {
+      env: { LT_PACKAGE_ROOT: repoRoot },
+      nodeArgs: ['-r', join(repoRoot, 'test/fixtures/plain/other-preload.cjs')],
+    });
+    expect(app.attached.alreadyPresent).toBe(false);
+    app.child.kill('SIGUSR2');
+    const { match } = await app.waitForLine(/^CACHE (.*)$/, 10_000);
+    expect(JSON.parse(match[1]!)).toMatchObject({ packages: [], hooks: false });
   });
 
   it('loads with the code cache the build made, which V8 accepts on the Node that built it', () => {
