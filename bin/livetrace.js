@@ -34,7 +34,20 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   let cli;
   if (require('node:fs').existsSync(bundle)) {
     const loader = require('../dist/cjs/bundle-loader.js');
-    cli = loader.loadBundle(bundle, loader.cacheFileFor(bundle)).exports;
+    const cache = loader.cacheFileFor(bundle);
+    const { enableCompileCache } = require('node:module');
+    if (typeof enableCompileCache === 'function' && !require('node:fs').existsSync(cache)) {
+      // A Node other than the build's (the build's cache fits only its own V8) that has a
+      // compile cache (Node 22 and later): Node keeps the bundle's compiled code in its own
+      // cache directory (os.tmpdir()/node-compile-cache, shared by every tool that enables
+      // it; NODE_DISABLE_COMPILE_CACHE=1 turns it off) from the first run on, 20-30 ms of
+      // CPU less at every later start (docs/benchmarks.md, branch attach7). Only this
+      // process: the processes the CLI starts are not told (it sets no environment).
+      enableCompileCache();
+      cli = require(bundle);
+    } else {
+      cli = loader.loadBundle(bundle, cache).exports;
+    }
   } else {
     cli = require('../dist/cjs/cli/program.js');
   }

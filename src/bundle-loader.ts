@@ -15,10 +15,9 @@
  * flags and the source, and refuses one that does not fit (another Node than the build's,
  * a rebuilt bundle): the bundle is then compiled as if there were none. Nothing is
  * written here: a cache is made once, by the build (the file is read, or missing). Node's
- * own `module.enableCompileCache` (Node 22) is not used: in a target it would change how
- * the program's modules load from then on, and in the CLI it writes a cache directory
- * and passes itself to the processes the CLI starts (`livetrace run`) through the
- * environment.
+ * own `module.enableCompileCache` (Node 22) is never used in a target: it would change how
+ * the program's modules load from then on. The CLI uses it on a Node that has it and
+ * finds no cache of the build's for its V8 (bin/livetrace.js says why).
  *
  * What differs from require(): the bundle is not in require.cache (the module that loaded
  * it is), and code compiled by a `vm.Script` gets no dynamic-import callback on Node 20
@@ -57,6 +56,11 @@ function readCache(file: string | undefined): Buffer | undefined {
 /** The cache file the build makes for `bundle` on this Node's V8. */
 export function cacheFileFor(bundle: string): string {
   return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+}
+
+/** The bundle at `file` if this module loaded it (tests, diagnostics); loads nothing. */
+export function loadedBundle<Exports>(file: string): LoadedBundle<Exports> | undefined {
+  return loaded.get(file) as LoadedBundle<Exports> | undefined;
 }
 
 /** Compiles and runs the bundle at `file` once per process (later calls return the same). */
