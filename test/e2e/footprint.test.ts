@@ -3,13 +3,15 @@
  * the agent (session, patcher, capture, probes). The import rules (.dependency-cruiser.cjs)
  * say so of the source; this checks what the real CLI process loads: every file URL an ES
  * module loader hook sees, and every CommonJS module in require's cache as the process
- * exits (the CLI runs its CommonJS build, bin/livetrace.js).
+ * exits (the CLI runs its CommonJS build, bin/livetrace.js), and the modules the build put
+ * in the CLI's bundle (dist/cjs/cli.bundle.js, which the launcher runs when it exists).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/paths.js';
 import { runCli } from './cli-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'livetrace-footprint-'));
@@ -48,8 +50,18 @@ async function loaded(args: string[]): Promise<string[]> {
 describe('what the CLI loads', () => {
   it.each([[['--help']], [['ps']], [['ps', '--json']]])('livetrace %j loads the CLI and no agent module', async (args) => {
     const urls = await loaded(args);
-    // The hook saw the CLI itself: the check can fail.
-    expect(urls.some((url) => url.includes('/dist/cjs/cli/program.js'))).toBe(true);
-    expect(urls.filter((url) => /\/dist\/(esm|cjs)\/agent\//.test(url))).toEqual([]);
+    // The hook saw the CLI itself (its modules, or the bundle or the loader that compiled it): the check can fail.
+    expect(urls.some((url) => /\/dist\/cjs\/(cli\/program\.js|cli\.bundle\.js|bundle-loader\.js)$/.test(url))).toBe(true);
+    expect(urls.filter((url) => /\/dist\/(esm|cjs)\/(agent\/|agent\.|attach-main|register)/.test(url))).toEqual([]);
+  });
+
+  it('the CLI bundle holds no agent module', () => {
+    const bundle = join(repoRoot, 'dist/cjs/cli.bundle.js');
+    // A build without esbuild makes none; the launcher then runs dist/cjs/cli (checked above).
+    if (!existsSync(bundle)) return;
+    // esbuild heads each module it bundles with a comment naming its file.
+    const modules = [...readFileSync(bundle, 'utf8').matchAll(/^\/\/ (dist\/cjs\/\S+)$/gm)].map((m) => m[1]!);
+    expect(modules).toContain('dist/cjs/cli/program.js');
+    expect(modules.filter((file) => /^dist\/cjs\/(agent\/|agent\.|attach-main|register)/.test(file))).toEqual([]);
   });
 });
