@@ -26,7 +26,13 @@
  * costs nothing when no traced async call is in flight; it is taken off at the next
  * check phase of the event loop after the last one settled, not at once: installing and
  * removing it cost more than the rest of a watch together, and a hot async function that
- * is awaited in a loop would otherwise pay both on every call.
+ * is awaited in a loop would otherwise pay both on every call. A program that runs long
+ * on microtasks alone (an `await` loop) may not reach a check phase for a long time, and
+ * meanwhile every promise it makes would still go through the hook for nothing (a rate
+ * limit that took one call and drops the rest kept the hook on for the whole loop): so
+ * the hook also counts the promises made while nothing is pending, and after IDLE_INITS
+ * of them queues its own removal as a microtask, which amortises a later reinstall over
+ * at least that many promises.
  *
  * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
  * receives is the mirror, not the original (the reason is the same). A promise that was
@@ -126,6 +132,11 @@ let stopHook: (() => void) | undefined;
 let unhookScheduled = false;
 // Livetrace's own: an application's replacement installed later must not run for us.
 const schedule = setImmediate;
+const queueMicrotaskOwn = queueMicrotask;
+/** Promises the hook saw created while no watch was pending, since the last one settled. */
+let idleInits = 0;
+/** After this many, the hook queues its removal without waiting for a check phase. */
+const IDLE_INITS = 1024;
 /** True while we attach our own reactions, so the hook ignores them. */
 let attaching = false;
 
@@ -146,7 +157,10 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
   }
   const watch: Watch = { promise, matched, frame, handled: false, mirror: undefined, live: true, held: undefined };
   Stamp.set(promise, watch);
-  if (pending++ === 0 && stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
+  if (pending++ === 0) {
+    idleInits = 0;
+    if (stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
+  }
   attaching = true;
   try {
     then.call(
@@ -160,7 +174,19 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
 }
 
 function onInit(_child: Promise<unknown>, parent: Promise<unknown> | undefined): void {
-  if (attaching || parent === undefined) return;
+  if (attaching) return;
+  if (pending === 0) {
+    // Nothing to notice: the hook outlives the last watch (see above) but not for long.
+    if (++idleInits === IDLE_INITS) {
+      try {
+        queueMicrotaskOwn(idleUnhook);
+      } catch {
+        // The check phase's removal is still scheduled.
+      }
+    }
+    return;
+  }
+  if (parent === undefined) return;
   const watch = Stamp.of(parent);
   if (watch === undefined || watch.handled) return;
   watch.handled = true;
@@ -239,6 +265,14 @@ function unhook(): void {
     } catch {
       lateUnhook();
     }
+  }
+}
+
+/** The idle count's removal: the check phase's, if scheduled, stays scheduled (and finds nothing to do). */
+function idleUnhook(): void {
+  if (pending === 0 && stopHook !== undefined) {
+    stopHook();
+    stopHook = undefined;
   }
 }
 

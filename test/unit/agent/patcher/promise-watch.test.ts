@@ -81,3 +81,25 @@ describe('where a watch is kept', () => {
     expect(Reflect.ownKeys(promise)).toEqual([]);
   });
 });
+
+describe('a program that stays on microtasks', () => {
+  it('turns the hook off after enough promises made with nothing pending, before any check phase', async () => {
+    await nextCheckPhase();
+    const hook = { settle: (): void => {} };
+    const watched = Promise.resolve(1);
+    watchPromise(watched, [hook, {}]);
+    await watched;
+    expect(pendingWatches()).toBe(0);
+    expect(promiseHookOn()).toBe(true);
+    // An await loop: promises, no check phase.
+    for (let i = 0; i < 700; i++) await Promise.resolve(i);
+    expect(promiseHookOn()).toBe(false);
+    // And a new watch turns it back on.
+    const again = Promise.resolve(2);
+    watchPromise(again, [hook, {}]);
+    expect(promiseHookOn()).toBe(true);
+    await again;
+    await nextCheckPhase();
+    expect(promiseHookOn()).toBe(false);
+  });
+});
