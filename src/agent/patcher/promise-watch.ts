@@ -26,7 +26,13 @@
  * costs nothing when no traced async call is in flight; it is taken off at the next
  * check phase of the event loop after the last one settled, not at once: installing and
  * removing it cost more than the rest of a watch together, and a hot async function that
- * is awaited in a loop would otherwise pay both on every call.
+ * is awaited in a loop would otherwise pay both on every call. A program that runs long
+ * on microtasks alone (an `await` loop) may not reach a check phase for a long time, and
+ * meanwhile every promise it makes would still go through the hook for nothing (a rate
+ * limit that took one call and drops the rest kept the hook on for the whole loop): so
+ * the hook also counts the promises made while nothing is pending, and after IDLE_INITS
+ * of them queues its own removal as a microtask, which amortises a later reinstall over
+ * at least that many promises.
  *
  * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
  * receives is the mirror, not the original (the reason is the same). A promise that was
@@ -68,7 +74,50 @@ const getPrototypeOf = Object.getPrototypeOf;
 const hasOwn = Object.prototype.hasOwnProperty;
 const noop = (): void => {};
 
-const watches = new SafeWeakMap<object, Watch>();
+/**
+ * A promise's watch is kept on the promise itself, in a private field that a constructor
+ * returning another object installs on it (the "return override"): a WeakMap entry per
+ * call cost ~250 ns (set and delete of a fresh key: V8 makes the promise an identity hash
+ * and grows, then thins, an ephemeron table in the runtime), a private field ~30 ns (an
+ * inline-cached map transition, the same for every promise an async function returns).
+ * The program cannot see it: private names are in no key list, no descriptor, no
+ * `inspect` output, and they are not properties that freezing or a Proxy could reach.
+ * A promise that cannot take one (an engine that refuses private fields on a
+ * non-extensible object) falls back to the WeakMap.
+ */
+class Identity {
+  constructor(target: object) {
+    return target;
+  }
+}
+class Stamp extends Identity {
+  #watch: Watch | undefined;
+  private constructor(target: object, watch: Watch) {
+    super(target);
+    this.#watch = watch;
+  }
+  /** The watch `promise` holds, if any (a promise never stamped has none). */
+  static of(promise: object): Watch | undefined {
+    return #watch in promise ? (promise as Stamp).#watch : overflow.get(promise);
+  }
+  static set(promise: object, watch: Watch): void {
+    if (#watch in promise) {
+      (promise as Stamp).#watch = watch;
+      return;
+    }
+    try {
+      new Stamp(promise, watch);
+    } catch {
+      overflow.set(promise, watch);
+    }
+  }
+  static clear(promise: object): void {
+    if (#watch in promise) (promise as Stamp).#watch = undefined;
+    else overflow.delete(promise);
+  }
+}
+/** Watches of promises that refused a private field (see Stamp). */
+const overflow = new SafeWeakMap<object, Watch>();
 /** Watches that keep the hook on: in flight, or rejected and not yet handled. */
 let pending = 0;
 /** Rejected, unhandled watches whose promise was collected: the hook no longer needs them. */
@@ -83,6 +132,11 @@ let stopHook: (() => void) | undefined;
 let unhookScheduled = false;
 // Livetrace's own: an application's replacement installed later must not run for us.
 const schedule = setImmediate;
+const queueMicrotaskOwn = queueMicrotask;
+/** Promises the hook saw created while no watch was pending, since the last one settled. */
+let idleInits = 0;
+/** After this many, the hook queues its removal without waiting for a check phase. */
+const IDLE_INITS = 1024;
 /** True while we attach our own reactions, so the hook ignores them. */
 let attaching = false;
 
@@ -96,14 +150,17 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
 }
 
 export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[], frame?: PushedFrame): void {
-  if (watches.has(promise)) {
+  if (Stamp.of(promise) !== undefined) {
     // Returned before and watched already: this call is over as far as the context goes.
     if (frame !== undefined) endFrame(frame);
     return;
   }
   const watch: Watch = { promise, matched, frame, handled: false, mirror: undefined, live: true, held: undefined };
-  watches.set(promise, watch);
-  if (pending++ === 0 && stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
+  Stamp.set(promise, watch);
+  if (pending++ === 0) {
+    idleInits = 0;
+    if (stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
+  }
   attaching = true;
   try {
     then.call(
@@ -117,8 +174,20 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
 }
 
 function onInit(_child: Promise<unknown>, parent: Promise<unknown> | undefined): void {
-  if (attaching || parent === undefined) return;
-  const watch = watches.get(parent);
+  if (attaching) return;
+  if (pending === 0) {
+    // Nothing to notice: the hook outlives the last watch (see above) but not for long.
+    if (++idleInits === IDLE_INITS) {
+      try {
+        queueMicrotaskOwn(idleUnhook);
+      } catch {
+        // The check phase's removal is still scheduled.
+      }
+    }
+    return;
+  }
+  if (parent === undefined) return;
+  const watch = Stamp.of(parent);
   if (watch === undefined || watch.handled) return;
   watch.handled = true;
   if (watch.mirror !== undefined) {
@@ -170,12 +239,12 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
 }
 
 /**
- * Forgets a settled promise at once: a WeakMap holding many dead entries makes every
- * garbage collection slower (ephemeron processing), and a hot async function can leave
- * thousands between two collections.
+ * Forgets a settled promise at once: the watch holds the call's tokens and the promise
+ * may live on in the program (a cached promise), and a fallback WeakMap holding many dead
+ * entries makes every garbage collection slower (ephemeron processing).
  */
 function release(watch: Watch): void {
-  watches.delete(watch.promise);
+  Stamp.clear(watch.promise);
   const held = watch.held;
   if (held !== undefined) {
     if (!held.live) return;
@@ -196,6 +265,14 @@ function unhook(): void {
     } catch {
       lateUnhook();
     }
+  }
+}
+
+/** The idle count's removal: the check phase's, if scheduled, stays scheduled (and finds nothing to do). */
+function idleUnhook(): void {
+  if (pending === 0 && stopHook !== undefined) {
+    stopHook();
+    stopHook = undefined;
   }
 }
 

@@ -13,18 +13,42 @@
  * trap itself, and a taken call run between `enter` and `returned`/`threw`. The rethrow
  * lines carry Node's `node-do-not-add-exception-line` marker for the same reason.
  */
-import { ask, OPEN_GATE, type WrapperParts } from './wrapper-function.js';
+import { ask, MAX_NAMED, OPEN_GATE, type WrapperParts } from './wrapper-function.js';
+import { ReflectGetOwnPropertyDescriptor, uncurryThis } from '../../safe/intrinsics.js';
 import { ANY_ARITY, compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
 
 const reflectGet = Reflect.get;
 const { getOwnPropertyDescriptor } = Reflect;
 
 export function makeProxyWrapper(original: Function, state: SiteState, parts: WrapperParts): Function {
-  const compiled = compileFactory(PROXY_BODY);
+  const compiled = compileFactory(proxyText(namedArity(original)));
   const factory = compiled ?? proxyFactory;
   // The traps hold the argument array already: any position can be pre-tested.
   state.arity = compiled === undefined ? -1 : ANY_ARITY;
-  return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf) as Function;
+  const direct = uncurryThis(original as (this: unknown, ...args: unknown[]) => unknown);
+  return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf, direct) as Function;
+}
+
+/** Parameters the original declares (its own `length`), when 0 to MAX_NAMED; else -1. */
+function namedArity(original: Function): number {
+  const length: unknown = ReflectGetOwnPropertyDescriptor(original, 'length')?.value;
+  return typeof length === 'number' && Number.isInteger(length) && length >= 0 && length <= MAX_NAMED ? length : -1;
+}
+
+/**
+ * How the `apply` trap calls the original with the trap's argument array. When the caller
+ * passed as many arguments as the original declares (`k`, 0 to MAX_NAMED), it passes them
+ * one by one through `direct` (the pristine `Function.prototype.call` bound to the
+ * original, as wrapper-function.ts does): V8 makes that a direct call of the original,
+ * where `Reflect.apply` with an array is a call through the generic CallWithArrayLike
+ * builtin that copies the array onto the stack (about 20 ns of an awaited call's ~100,
+ * measured). Any other count keeps `Reflect.apply`, so the original always sees the very
+ * arguments, and `arguments.length`, it was called with.
+ */
+function callText(k: number): string {
+  if (k < 0) return 'reflectApply(original, self, args)';
+  const list = Array.from({ length: k }, (_, i) => `, args[${i}]`).join('');
+  return `(args.length === ${k} ? direct(self${list}) : reflectApply(original, self, args))`;
 }
 
 // A Proxy's traps: `target` is the original. Like the arity-specialised function wrapper,
@@ -33,7 +57,9 @@ export function makeProxyWrapper(original: Function, state: SiteState, parts: Wr
 // inspect's sake), so a rejected or dropped call should cost no more than that. A `new` through the Proxy itself hands the
 // original its own new.target (`new.target === App` inside holds, as untraced); a
 // subclass's `new` keeps the subclass.
-const PROXY_BODY = `'use strict';
+function proxyText(k: number): string {
+  const call = callText(k);
+  return `'use strict';
   const passes = (pre, value) => {
     try {
       if (pre(value)) return true;
@@ -55,7 +81,7 @@ ${OPEN_GATE}  const proxy = new Proxy(original, {
         if (call !== undefined) {
           let value;
           try {
-            value = reflectApply(original, self, args);
+            value = ${call};
           } catch (error) {
             threw(call, error);
             throw error; // node-do-not-add-exception-line
@@ -64,7 +90,7 @@ ${OPEN_GATE}  const proxy = new Proxy(original, {
           return value;
         }
       }
-      return reflectApply(original, self, args);
+      return ${call};
     },
     construct(target, args, newTarget) {
       const hooks = state.hooks;
@@ -95,6 +121,7 @@ ${OPEN_GATE}  const proxy = new Proxy(original, {
     },
   });
   return proxy;`;
+}
 
 /**
  * What a function-valued property read through a Proxy wrapper gives: the wrapper when the
