@@ -49,7 +49,8 @@ export function entryToken(
   let bytes = 0;
   if (!aggregate) {
     capturer.begin();
-    args$ = capturer.values(args, hook.redaction);
+    // The argument array is the site's own, made for this call (patcher/dispatch.ts Hook.enter): kept when plain.
+    args$ = capturer.values(args, hook.redaction, true);
     if (matcher.actions.this) self$ = capturer.value(self);
     truncated = capturer.truncated;
     bytes = capturer.bytes;
@@ -69,9 +70,9 @@ export function entryToken(
     stack,
     truncated,
     bytes,
-    // NaN, not 0: clock readings are doubles, and a field that starts as a small integer
-    // changes representation at its first double (V8 then migrates the map: deopts).
-    enteredAt: NaN,
+    // Undefined (untimed) until the session sets it, on one light call in 16: a field that
+    // starts as a double (NaN) would cost every token a box for it.
+    enteredAt: undefined,
     // Undefined until a returned promise is pending (settle follows): a double field would cost every call a box.
     start: undefined,
     end: undefined,

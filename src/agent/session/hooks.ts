@@ -134,8 +134,8 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
-  enteredAt: number;
+  /** The clock before the entry's capture, when it was read: the entry's own time runs from it to the call's start (session.ts ownTime). */
+  enteredAt: number | undefined;
   /** The call's start and end (its return of a promise), set while that promise is pending: `settle` follows. */
   start: number | undefined;
   end: number | undefined;
