@@ -155,7 +155,9 @@ interface SharedContext {
 }
 // v2: frames count themselves in flight and the storage is switched off between calls; a
 // copy of livetrace that does not count its frames must not share (and idle) this one.
-const CONTEXT_KEY = Symbol.for('livetrace.context.v2');
+// v3: a frame may hold its one hook and token without a [hook, token] list (CallFrame),
+// which a v2 copy would not read.
+const CONTEXT_KEY = Symbol.for('livetrace.context.v3');
 const shared: SharedContext = ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] as SharedContext | undefined) ??
   ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = { current: undefined, storage: undefined, users: 0 } satisfies SharedContext) as SharedContext;
 
@@ -274,6 +276,11 @@ function makeFrame(hook: unknown, token: unknown, matched: readonly unknown[] | 
   }
   const store = live === undefined ? undefined : alsGetStore(live);
   const frame: PushedFrame = { parent: context(), hook, token, matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN, inFlight: live !== undefined };
+  enterFrame(frame, live);
+  return frame;
+}
+
+function enterFrame(frame: PushedFrame, live: AsyncLocalStorage<CallFrame> | undefined): void {
   shared.current = frame;
   if (live !== undefined) {
     try {
@@ -282,6 +289,33 @@ function makeFrame(hook: unknown, token: unknown, matched: readonly unknown[] | 
       // enterWith only throws on an exhausted stack; the call keeps its sync parent.
     }
   }
+}
+
+/** A frame's fields as its maker fills them. */
+type Unset<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A call one hook took whose token was made to be its frame: it has PushedFrame's fields
+ * (unset: `token` undefined, `probe` false, `start` NaN) and its `hook` is the hook (the
+ * session's tokens, session/call.ts entryToken). The token becomes the call's frame and
+ * the enclosing call, as `pushCall(token.hook, token)` would make a frame for it, but
+ * without a frame object of its own: one object fewer per reported call. Never throws.
+ */
+export function adoptFrame(token: PushedFrame): PushedFrame {
+  const frame = token as Unset<PushedFrame>;
+  const live = shared.storage;
+  if (live !== undefined) {
+    wake(live);
+    shared.inFlight = (shared.inFlight ?? 0) + 1;
+    shared.made = (shared.made ?? 0) + 1;
+  }
+  frame.savedStore = live === undefined ? undefined : alsGetStore(live);
+  frame.parent = context();
+  frame.token = frame;
+  frame.savedCurrent = shared.current;
+  frame.storage = live;
+  frame.inFlight = live !== undefined;
+  enterFrame(frame, live);
   return frame;
 }
 

@@ -29,7 +29,7 @@
  */
 import { clock } from '../clock.js';
 import { engine } from './guard.js';
-import { endFrame, matchedOf, popFrame, pushCall, pushFrame, type PushedFrame } from './context.js';
+import { adoptFrame, endFrame, matchedOf, popFrame, pushCall, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook (`Hook.exit`'s arguments, as one object for those that keep it). */
@@ -87,6 +87,13 @@ export interface Hook {
   exit(token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void;
   /** A native promise returned by the call settled. Never throws. */
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
+  /**
+   * True when every token this hook's `enter` returns can be a call's frame in the
+   * call-tree context: it has PushedFrame's fields, unset, and its `hook` is this hook
+   * (context.ts adoptFrame). A call only this hook takes then has no frame object of its
+   * own. The session's hooks' tokens are (session/call.ts entryToken).
+   */
+  readonly tokenFrames?: boolean;
   /** Which session the hook belongs to (call-tree parents are per session). */
   readonly sessionKey: object;
   /**
@@ -144,7 +151,7 @@ export function enter(hooks: Hook[], first: object | undefined, self: unknown, a
   if (one === undefined) return undefined;
   engine.busy++;
   try {
-    const frame = matched === undefined ? pushCall(one, oneToken!) : pushFrame(matched);
+    const frame = matched !== undefined ? pushFrame(matched) : one.tokenFrames === true ? adoptFrame(oneToken as PushedFrame) : pushCall(one, oneToken!);
     frame.start = clock();
     return frame;
   } finally {

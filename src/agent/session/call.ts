@@ -61,7 +61,7 @@ export function entryToken(
     hook,
     matcher,
     bindings,
-    parent: parent === -1 ? null : parent,
+    parentId: parent === -1 ? null : parent,
     depth,
     admitted,
     aggregate,
@@ -74,8 +74,19 @@ export function entryToken(
     // starts as a double (NaN) would cost every token a box for it.
     enteredAt: undefined,
     // Undefined until a returned promise is pending (settle follows): a double field would cost every call a box.
-    start: undefined,
     end: undefined,
+    // The call's frame in the call-tree context, unset until the site makes the token its
+    // frame (patcher/context.ts adoptFrame; PushedFrame's fields, in its order).
+    parent: undefined,
+    token: undefined,
+    matched: undefined,
+    savedCurrent: undefined,
+    savedStore: undefined,
+    storage: undefined,
+    probe: false,
+    // The call's start (the site's reading): a double from the first (a frame's is too).
+    start: NaN,
+    inFlight: false,
   };
 }
 
@@ -101,7 +112,7 @@ export function callEvent(
       type: 'call',
       session,
       id: token.id,
-      parent: token.parent,
+      parent: token.parentId,
       depth: token.depth,
       fn: token.hook.fn,
       module: token.hook.module,
@@ -121,7 +132,7 @@ export function callEvent(
       type: 'call',
       session,
       id: token.id,
-      parent: token.parent,
+      parent: token.parentId,
       depth: token.depth,
       fn: token.hook.fn,
       module: token.hook.module,

@@ -411,7 +411,7 @@ export class Session implements TraceSession, HookOwner {
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
     const start = token.start;
     const end = token.end;
-    if (!this.running || start === undefined || end === undefined) return;
+    if (!this.running || end === undefined) return;
     this.complete(token, rejected ? 'reject' : 'resolve', value, end - start, at - start, start, at);
   }
 
