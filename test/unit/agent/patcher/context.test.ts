@@ -45,7 +45,7 @@ describe('probe frames in the call-tree context', () => {
     const thrown = openFrame(matched());
     // The throw unwinds to the caller, whose code runs on: the throw is noticed later.
     closeFrame(thrown, false);
-    expect(parentOf(session)?.id).toBe(idOf(caller.matched));
+    expect(parentOf(session)?.id).toBe(idOf(caller.matched!));
     popFrame(caller);
     expect(parentOf(session)).toBeUndefined();
   });
@@ -65,7 +65,7 @@ describe('probe frames in the call-tree context', () => {
       return parentOf(session)?.id;
     })();
     closeFrame(frame, true);
-    expect(await seen).toBe(idOf(frame.matched));
+    expect(await seen).toBe(idOf(frame.matched!));
 
     // A throw leaves the frame as the synchronous context until it is noticed; a
     // continuation of another execution that runs before then must not see it.
