@@ -30,7 +30,7 @@
  * (argument-redaction.ts).
  */
 import type { Value } from '../../protocol/value.js';
-import { ObjectFreeze } from '../../safe/intrinsics.js';
+import { ArrayIsArray, ObjectFreeze } from '../../safe/intrinsics.js';
 import { resolveCaptureLimits, type CaptureLimits, type CaptureOptions } from './limits.js';
 import type { ArgumentRedaction } from './argument-redaction.js';
 import { BOOLEAN_BYTES, NUMBER_BYTES, REDACTED, UNREADABLE } from './markers.js';
@@ -111,10 +111,13 @@ export class Capturer {
   /**
    * Captures an argument list: each argument at the top level, at most `items` of them.
    * `redaction`: what the function's parameter names say to hide (argument-redaction.ts).
+   * `keep`: an Array `list` is the caller's own, made for this capture's call and never
+   * changed afterwards (a wrapper's argument array: patcher/dispatch.ts Hook.enter), so
+   * when every element is plain it is returned as the captured list itself, not copied.
    */
-  values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction): Value[] {
+  values(list: ArrayLike<unknown>, redaction?: ArgumentRedaction, keep = false): Value[] {
     if (redaction === undefined && !this.walking) {
-      const fast = this.plainValues(list);
+      const fast = this.plainValues(list, keep);
       if (fast !== undefined) return fast;
     }
     const out: Value[] = [];
@@ -175,8 +178,9 @@ export class Capturer {
    * typical `(id, count)`), without the walk: the same values, charged to the budget as
    * the walk charges them (walk.ts); undefined when any is something else (the walk then
    * does it all). Nothing is cut: a number is never truncated, and `items` is checked.
+   * A `keep` Array is the result itself (see `values`): the same elements, one array fewer.
    */
-  private plainValues(list: ArrayLike<unknown>): Value[] | undefined {
+  private plainValues(list: ArrayLike<unknown>, keep: boolean): Value[] | undefined {
     const n = list.length;
     if (n > this.items) return undefined;
     const walker = this.walker;
@@ -188,11 +192,12 @@ export class Capturer {
       if (c === 0) return undefined;
       cost += c;
     }
+    walker.budget = start - cost;
+    this.used += cost;
+    if (keep && ArrayIsArray(list)) return list as Value[];
     // Sized to `n`: an array grown from [] gets room for 16 elements at its first store.
     const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = list[i] as Value;
-    walker.budget = start - cost;
-    this.used += cost;
     return out;
   }
 

@@ -67,10 +67,18 @@ export interface CallToken {
   readonly id: number;
 }
 
-/** One traced call in the chain of enclosing calls: its matched [hook, token] pairs. */
+/**
+ * One traced call in the chain of enclosing calls: the hooks that took it with their tokens.
+ * A call one hook took (the common case: a site with one session) holds that hook and its
+ * token itself (`hook`, `token`; `matched` undefined), so that it costs no [hook, token]
+ * list; any other holds its [hook, token] pairs in `matched` (`hook` undefined). Exactly
+ * one of the two is set.
+ */
 export interface CallFrame {
   readonly parent: CallFrame | undefined;
-  readonly matched: readonly unknown[];
+  readonly hook: unknown;
+  readonly token: unknown;
+  readonly matched: readonly unknown[] | undefined;
   /** A probe's call that threw: its frame may still be its caller's context (see above). */
   stale?: boolean;
 }
@@ -147,7 +155,9 @@ interface SharedContext {
 }
 // v2: frames count themselves in flight and the storage is switched off between calls; a
 // copy of livetrace that does not count its frames must not share (and idle) this one.
-const CONTEXT_KEY = Symbol.for('livetrace.context.v2');
+// v3: a frame may hold its one hook and token without a [hook, token] list (CallFrame),
+// which a v2 copy would not read.
+const CONTEXT_KEY = Symbol.for('livetrace.context.v3');
 const shared: SharedContext = ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] as SharedContext | undefined) ??
   ((globalThis as Record<symbol, unknown>)[CONTEXT_KEY] = { current: undefined, storage: undefined, users: 0 } satisfies SharedContext) as SharedContext;
 
@@ -255,7 +265,7 @@ function context(): CallFrame | undefined {
   return frame;
 }
 
-function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
+function makeFrame(hook: unknown, token: unknown, matched: readonly unknown[] | undefined, probe: boolean): PushedFrame {
   const live = shared.storage;
   if (live !== undefined) {
     // Switched off while idle: back on before the store is read, so the stores that work
@@ -265,7 +275,12 @@ function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
     shared.made = (shared.made ?? 0) + 1;
   }
   const store = live === undefined ? undefined : alsGetStore(live);
-  const frame: PushedFrame = { parent: context(), matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN, inFlight: live !== undefined };
+  const frame: PushedFrame = { parent: context(), hook, token, matched, savedCurrent: shared.current, savedStore: store, storage: live, probe, start: NaN, inFlight: live !== undefined };
+  enterFrame(frame, live);
+  return frame;
+}
+
+function enterFrame(frame: PushedFrame, live: AsyncLocalStorage<CallFrame> | undefined): void {
   shared.current = frame;
   if (live !== undefined) {
     try {
@@ -274,12 +289,49 @@ function makeFrame(matched: readonly unknown[], probe: boolean): PushedFrame {
       // enterWith only throws on an exhausted stack; the call keeps its sync parent.
     }
   }
+}
+
+/** A frame's fields as its maker fills them. */
+type Unset<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A call one hook took whose token was made to be its frame: it has PushedFrame's fields
+ * (unset: `token` undefined, `probe` false, `start` NaN) and its `hook` is the hook (the
+ * session's tokens, session/call.ts entryToken). The token becomes the call's frame and
+ * the enclosing call, as `pushCall(token.hook, token)` would make a frame for it, but
+ * without a frame object of its own: one object fewer per reported call. Never throws.
+ */
+export function adoptFrame(token: PushedFrame): PushedFrame {
+  const frame = token as Unset<PushedFrame>;
+  const live = shared.storage;
+  if (live !== undefined) {
+    wake(live);
+    shared.inFlight = (shared.inFlight ?? 0) + 1;
+    shared.made = (shared.made ?? 0) + 1;
+  }
+  frame.savedStore = live === undefined ? undefined : alsGetStore(live);
+  frame.parent = context();
+  frame.token = frame;
+  frame.savedCurrent = shared.current;
+  frame.storage = live;
+  frame.inFlight = live !== undefined;
+  enterFrame(frame, live);
   return frame;
 }
 
-/** Makes a frame for a call about to run and makes it the enclosing call. Never throws. */
+/** Makes a frame for a call about to run and makes it the enclosing call (`matched`: its [hook, token] pairs). Never throws. */
 export function pushFrame(matched: readonly unknown[]): PushedFrame {
-  return makeFrame(matched, false);
+  return makeFrame(undefined, undefined, matched, false);
+}
+
+/** `pushFrame` for a call one hook took: the frame holds the hook and its token, no list. Never throws. */
+export function pushCall(hook: object, token: object): PushedFrame {
+  return makeFrame(hook, token, undefined, false);
+}
+
+/** A frame's [hook, token] pairs as a list (made here for a frame of one hook: not on the hot path). */
+export function matchedOf(frame: CallFrame): readonly unknown[] {
+  return frame.matched ?? [frame.hook, frame.token];
 }
 
 /** The call returned or threw: the enclosing call is what it was before `pushFrame`. */
@@ -316,7 +368,7 @@ export function resumeFrame(frame: PushedFrame): void {
 
 /** A probed call begins: its frame is the context from here on in this execution. Never throws. */
 export function openFrame(matched: readonly unknown[]): PushedFrame {
-  return makeFrame(matched, true);
+  return makeFrame(undefined, undefined, matched, true);
 }
 
 /**
@@ -371,7 +423,15 @@ export function enclosing(sessionKey: object): number {
   let depth = 0;
   let found = -1;
   for (; frame !== undefined; frame = frame.parent) {
-    const m = frame.matched;
+    const hook = frame.hook;
+    if (hook !== undefined) {
+      if ((hook as SessionBound).sessionKey === sessionKey) {
+        if (found === -1) found = (frame.token as CallToken).id;
+        depth++;
+      }
+      continue;
+    }
+    const m = frame.matched!;
     for (let i = 0; i < m.length; i += 2) {
       if ((m[i] as SessionBound).sessionKey === sessionKey) {
         if (found === -1) found = (m[i + 1] as CallToken).id;

@@ -29,7 +29,7 @@
  */
 import { clock } from '../clock.js';
 import { engine } from './guard.js';
-import { endFrame, popFrame, pushFrame, type PushedFrame } from './context.js';
+import { adoptFrame, endFrame, matchedOf, popFrame, pushCall, pushFrame, type PushedFrame } from './context.js';
 import { isNativePromise, watchPromise } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook (`Hook.exit`'s arguments, as one object for those that keep it). */
@@ -71,7 +71,14 @@ export interface Hook {
    * (site.ts refreshSite). May throw (the wrapper then asks the hook).
    */
   readonly pretest?: PositionalTest | undefined;
-  /** Pre-call decision. Undefined lets the call go by untouched. Never throws. */
+  /**
+   * Pre-call decision. Undefined lets the call go by untouched. Never throws. `args` is
+   * the call's arguments; when it is an Array, it is one the caller made for this call
+   * alone (a wrapper's named parameters or rest array, a Proxy trap's list, a body site's
+   * copy, a probe's list) and nobody changes it afterwards, so a hook may keep it as the
+   * captured arguments (capture/capturer.ts `values`, `keep`). Anything else (a probe's
+   * `arguments`) is the program's and is only read.
+   */
   enter(self: unknown, args: unknown[], newTarget: unknown): object | undefined;
   /**
    * The call returned or threw (`Ending`'s fields, passed one by one: an object per
@@ -80,6 +87,13 @@ export interface Hook {
   exit(token: object, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void;
   /** A native promise returned by the call settled. Never throws. */
   settle(token: object, rejected: boolean, value: unknown, at: number): void;
+  /**
+   * True when every token this hook's `enter` returns can be a call's frame in the
+   * call-tree context: it has PushedFrame's fields, unset, and its `hook` is this hook
+   * (context.ts adoptFrame). A call only this hook takes then has no frame object of its
+   * own. The session's hooks' tokens are (session/call.ts entryToken).
+   */
+  readonly tokenFrames?: boolean;
   /** Which session the hook belongs to (call-tree parents are per session). */
   readonly sessionKey: object;
   /**
@@ -104,8 +118,16 @@ export type ActiveCall = PushedFrame;
  * enclosing one, with its start time. Never throws.
  */
 export function enter(hooks: Hook[], first: object | undefined, self: unknown, args: unknown[], newTarget: Function | undefined): ActiveCall | undefined {
+  // The one hook that took the call so far, and its token: a call one hook takes (a site
+  // with one session) needs no [hook, token] list (context.ts CallFrame).
+  let one: Hook | undefined;
+  let oneToken: object | undefined;
+  // Every [hook, token] pair, once a second hook takes the call.
   let matched: (Hook | object)[] | undefined;
-  if (first !== undefined) matched = [hooks[0]!, first];
+  if (first !== undefined) {
+    one = hooks[0]!;
+    oneToken = first;
+  }
   for (let i = 1; i < hooks.length; i++) {
     const hook = hooks[i]!;
     let token: object | undefined;
@@ -115,16 +137,21 @@ export function enter(hooks: Hook[], first: object | undefined, self: unknown, a
       // Hooks guard themselves; this is the last line so a bug never reaches the caller.
     }
     if (token !== undefined) {
+      if (one === undefined) {
+        one = hook;
+        oneToken = token;
+        continue;
+      }
       // Index writes, not push: a program may have replaced Array.prototype.push.
-      matched ??= [];
+      matched ??= [one, oneToken!];
       matched[matched.length] = hook;
       matched[matched.length] = token;
     }
   }
-  if (matched === undefined) return undefined;
+  if (one === undefined) return undefined;
   engine.busy++;
   try {
-    const frame = pushFrame(matched);
+    const frame = matched !== undefined ? pushFrame(matched) : one.tokenFrames === true ? adoptFrame(oneToken as PushedFrame) : pushCall(one, oneToken!);
     frame.start = clock();
     return frame;
   } finally {
@@ -145,11 +172,11 @@ export function returned(call: ActiveCall, value: unknown): void {
     } catch {
       // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }
-    finish(call.matched, false, pending, value, call.start, end);
+    finish(call, false, pending, value, call.start, end);
     if (pending) {
       try {
         // The call is over when its promise settles (context.ts endFrame).
-        watchPromise(value as Promise<unknown>, call.matched, call);
+        watchPromise(value as Promise<unknown>, matchedOf(call), call);
       } catch {
         // Likewise: the wrapper returns `value` whatever happens here.
         endFrame(call);
@@ -176,7 +203,16 @@ export function suspended(call: ActiveCall): void {
 export function settled(call: ActiveCall, rejected: boolean, value: unknown): void {
   const at = clock();
   endFrame(call);
-  const m = call.matched;
+  const hook = call.hook as Hook | undefined;
+  if (hook !== undefined) {
+    try {
+      hook.settle(call.token as object, rejected, value, at);
+    } catch {
+      // Hooks guard themselves.
+    }
+    return;
+  }
+  const m = call.matched!;
   for (let i = 0; i < m.length; i += 2) {
     try {
       (m[i] as Hook).settle(m[i + 1] as object, rejected, value, at);
@@ -199,13 +235,24 @@ function end(call: ActiveCall, threw: boolean, pending: boolean, value: unknown)
     popFrame(call);
     // A first suspension is not the end: `settled` follows.
     if (!pending) endFrame(call);
-    finish(call.matched, threw, pending, value, call.start, at);
+    finish(call, threw, pending, value, call.start, at);
   } finally {
     engine.busy--;
   }
 }
 
-function finish(matched: readonly unknown[], threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
+/** Every hook that took the call hears how it ended. */
+function finish(call: ActiveCall, threw: boolean, pending: boolean, value: unknown, start: number, end: number): void {
+  const hook = call.hook as Hook | undefined;
+  if (hook !== undefined) {
+    try {
+      hook.exit(call.token as object, threw, pending, value, start, end);
+    } catch {
+      // Hooks guard themselves; this is the last line so a bug never reaches the caller.
+    }
+    return;
+  }
+  const matched = call.matched!;
   for (let i = 0; i < matched.length; i += 2) {
     try {
       (matched[i] as Hook).exit(matched[i + 1]!, threw, pending, value, start, end);

@@ -49,7 +49,8 @@ export function entryToken(
   let bytes = 0;
   if (!aggregate) {
     capturer.begin();
-    args$ = capturer.values(args, hook.redaction);
+    // The argument array is the site's own, made for this call (patcher/dispatch.ts Hook.enter): kept when plain.
+    args$ = capturer.values(args, hook.redaction, true);
     if (matcher.actions.this) self$ = capturer.value(self);
     truncated = capturer.truncated;
     bytes = capturer.bytes;
@@ -60,7 +61,7 @@ export function entryToken(
     hook,
     matcher,
     bindings,
-    parent: parent === -1 ? null : parent,
+    parentId: parent === -1 ? null : parent,
     depth,
     admitted,
     aggregate,
@@ -69,12 +70,23 @@ export function entryToken(
     stack,
     truncated,
     bytes,
-    // NaN, not 0: clock readings are doubles, and a field that starts as a small integer
-    // changes representation at its first double (V8 then migrates the map: deopts).
-    enteredAt: NaN,
+    // Undefined (untimed) until the session sets it, on one light call in 16: a field that
+    // starts as a double (NaN) would cost every token a box for it.
+    enteredAt: undefined,
     // Undefined until a returned promise is pending (settle follows): a double field would cost every call a box.
-    start: undefined,
     end: undefined,
+    // The call's frame in the call-tree context, unset until the site makes the token its
+    // frame (patcher/context.ts adoptFrame; PushedFrame's fields, in its order).
+    parent: undefined,
+    token: undefined,
+    matched: undefined,
+    savedCurrent: undefined,
+    savedStore: undefined,
+    storage: undefined,
+    probe: false,
+    // The call's start (the site's reading): a double from the first (a frame's is too).
+    start: NaN,
+    inFlight: false,
   };
 }
 
@@ -100,7 +112,7 @@ export function callEvent(
       type: 'call',
       session,
       id: token.id,
-      parent: token.parent,
+      parent: token.parentId,
       depth: token.depth,
       fn: token.hook.fn,
       module: token.hook.module,
@@ -120,7 +132,7 @@ export function callEvent(
       type: 'call',
       session,
       id: token.id,
-      parent: token.parent,
+      parent: token.parentId,
       depth: token.depth,
       fn: token.hook.fn,
       module: token.hook.module,

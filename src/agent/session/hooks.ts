@@ -19,6 +19,7 @@ import { argumentRedaction, type ArgumentRedaction } from '../capture/argument-r
 import type { Redactor } from '../capture/redaction.js';
 import { addHook, refreshSite, removeHook, siteFor, type Site } from '../patcher/site.js';
 import { type Gate, type Hook } from '../patcher/dispatch.js';
+import type { PushedFrame } from '../patcher/context.js';
 // Registers '~name' (internal functions, reached by probes) with the registry.
 import '../engines/probes/internal-source.js';
 // Registers the ES modules of a process attached to without the preload (probes reach them).
@@ -60,6 +61,8 @@ export class SessionHook implements Hook {
   private reached = 0;
   /** The site's count of calls its positional pre-test let by, when this hook was made. */
   private readonly skippedBefore: number;
+  /** Its tokens are frames (patcher/dispatch.ts Hook): see `Token`. */
+  readonly tokenFrames = true;
 
   constructor(session: HookOwner, site: Site, candidate: Candidate, redaction: ArgumentRedaction | undefined) {
     this.redaction = redaction;
@@ -118,13 +121,20 @@ export class SessionHook implements Hook {
   }
 }
 
-/** What a hook hands from a call's entry to its exit: the call as admitted, and what was captured then. */
-export interface Token {
+/**
+ * What a hook hands from a call's entry to its exit: the call as admitted, and what was
+ * captured then. It is also the call's frame in the call-tree context when this hook is
+ * the only one that took the call (patcher/context.ts adoptFrame): the frame's fields
+ * (PushedFrame's) are in it from the start, unset, so that a reported call makes one
+ * object for both.
+ */
+export interface Token extends PushedFrame {
   readonly id: number;
   readonly hook: SessionHook;
   readonly matcher: Matcher;
   readonly bindings: Bindings;
-  readonly parent: number | null;
+  /** The enclosing call's id (`parent` is its frame, while this token is a frame). */
+  readonly parentId: number | null;
   readonly depth: number;
   /** True when limits were taken at entry (no post-guard). */
   readonly admitted: boolean;
@@ -134,10 +144,12 @@ export interface Token {
   readonly stack: CallEvent['stack'];
   truncated: boolean;
   bytes: number;
-  /** The clock before the entry's capture: the entry's own time runs from it to the call's start (session.ts ownTime). */
-  enteredAt: number;
-  /** The call's start and end (its return of a promise), set while that promise is pending: `settle` follows. */
-  start: number | undefined;
+  /** The clock before the entry's capture, when it was read: the entry's own time runs from it to the call's start (session.ts ownTime). */
+  enteredAt: number | undefined;
+  /**
+   * The call's end (its return of a promise), set while that promise is pending: `settle`
+   * follows. Its start is `start`, the frame's (set then too, for a token that is no frame).
+   */
   end: number | undefined;
 }
 

@@ -333,7 +333,7 @@ export class Session implements TraceSession, HookOwner {
     engine.busy++;
     try {
       // An untimed entry skips the deadline check too: the exit makes it, before reporting.
-      let t0 = NaN;
+      let t0: number | undefined;
       if (--this.untimedEntries < 0 || !lightEntry(matcher, this.options.stack, aggregate, args)) {
         if (this.untimedEntries < 0) this.untimedEntries = TIMED_EVERY - 1;
         t0 = clock();
@@ -345,8 +345,8 @@ export class Session implements TraceSession, HookOwner {
       // A call that is only counted or timed is reported in no call record: it has no use for a parent.
       const parent = this.options.parents && !aggregate ? enclosing(this) : -1;
       const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, parent === -1 ? 0 : enclosingDepth(), admitted, aggregate);
-      // The entry's own time ends at the call's start, which the site reads next (ownTime); NaN: untimed.
-      token.enteredAt = t0;
+      // The entry's own time ends at the call's start, which the site reads next (ownTime); undefined: untimed.
+      if (t0 !== undefined) token.enteredAt = t0;
       return this.running ? token : undefined;
     } catch (error) {
       this.internalError(error, 'capturing a call');
@@ -411,7 +411,7 @@ export class Session implements TraceSession, HookOwner {
   settle(token: Token, rejected: boolean, value: unknown, at: number): void {
     const start = token.start;
     const end = token.end;
-    if (!this.running || start === undefined || end === undefined) return;
+    if (!this.running || end === undefined) return;
     this.complete(token, rejected ? 'reject' : 'resolve', value, end - start, at - start, start, at);
   }
 
@@ -473,7 +473,7 @@ export class Session implements TraceSession, HookOwner {
   private ownTime(token: Token, start: number, t0: number, heavy: boolean): number {
     const enteredAt = token.enteredAt;
     let entryNs = this.meanEntryNs;
-    if (enteredAt === enteredAt) {
+    if (enteredAt !== undefined) {
       entryNs = start - enteredAt;
       // Only a light entry is a sample of what the untimed (light) ones cost; a long one is
       // a thread that waited for a core, charged once (as exits below).

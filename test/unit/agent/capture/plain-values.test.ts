@@ -21,7 +21,18 @@ describe('the capturer takes numbers, booleans and short strings as themselves',
         const b = walked.values(args, none);
         expect(a).toEqual(b);
         expect(a.map((x) => Object.is(x, -0))).toEqual(b.map((x) => Object.is(x, -0)));
-        expect(fast.end()).toEqual(walked.end());
+        const walkedEnd = walked.end();
+        expect(fast.end()).toEqual(walkedEnd);
+        // A list the caller lets it keep (a wrapper's own argument array): the same values
+        // and charge, and the list itself only when the walk had nothing to do.
+        const kept = new Capturer(options);
+        kept.begin();
+        const list = [...args];
+        const k = kept.values(list, undefined, true);
+        expect(JSON.stringify(k)).toBe(JSON.stringify(b));
+        expect(k.map((x) => Object.is(x, -0))).toEqual(b.map((x) => Object.is(x, -0)));
+        expect(kept.end()).toEqual(walkedEnd);
+        if (k === list) expect(k).toEqual(args);
         // One value (a return value) is charged as one argument walked (a list of one: `items` must let it in).
         if (options.items === 0) return;
         for (const x of args) {
@@ -35,5 +46,26 @@ describe('the capturer takes numbers, booleans and short strings as themselves',
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('keeps a plain argument array it may keep, and copies one it may not or that is not an array', () => {
+    const capturer = new Capturer();
+    const list = [1, true, 'abc'];
+    capturer.begin();
+    expect(capturer.values(list, undefined, true)).toBe(list);
+    capturer.begin();
+    expect(capturer.values(list)).not.toBe(list);
+    const args = (function (..._: unknown[]) {
+      // eslint-disable-next-line prefer-rest-params
+      return arguments;
+    })(1, 2);
+    capturer.begin();
+    const captured = capturer.values(args, undefined, true);
+    expect(Array.isArray(captured)).toBe(true);
+    expect(captured).toEqual([1, 2]);
+    // One element the walk must see (an object): a fresh list.
+    const mixed = [1, { a: 1 }];
+    capturer.begin();
+    expect(capturer.values(mixed, undefined, true)).not.toBe(mixed);
   });
 });

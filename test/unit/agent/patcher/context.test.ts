@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   checkpoint,
   closeFrame,
+  matchedOf,
   openFrame,
   parentOf,
   popFrame,
+  pushCall,
   pushFrame,
   releaseAsyncContext,
   retainAsyncContext,
@@ -43,7 +45,7 @@ describe('probe frames in the call-tree context', () => {
     const thrown = openFrame(matched());
     // The throw unwinds to the caller, whose code runs on: the throw is noticed later.
     closeFrame(thrown, false);
-    expect(parentOf(session)?.id).toBe(idOf(caller.matched));
+    expect(parentOf(session)?.id).toBe(idOf(caller.matched!));
     popFrame(caller);
     expect(parentOf(session)).toBeUndefined();
   });
@@ -63,7 +65,7 @@ describe('probe frames in the call-tree context', () => {
       return parentOf(session)?.id;
     })();
     closeFrame(frame, true);
-    expect(await seen).toBe(idOf(frame.matched));
+    expect(await seen).toBe(idOf(frame.matched!));
 
     // A throw leaves the frame as the synchronous context until it is noticed; a
     // continuation of another execution that runs before then must not see it.
@@ -72,5 +74,29 @@ describe('probe frames in the call-tree context', () => {
     openFrame(matched());
     await unrelated;
     expect(other).toBeUndefined();
+  });
+});
+
+describe('frames of one hook (no [hook, token] list) beside frames of several', () => {
+  it('are found as parents, by session, whichever kind encloses which', () => {
+    const other = { name: 'other' };
+    const [hook, token] = matched();
+    const one = pushCall(hook, token);
+    expect(one.matched).toBeUndefined();
+    expect(matchedOf(one)).toEqual([hook, token]);
+    expect(parentOf(session)).toEqual({ id: token.id, depth: 1 });
+    // A call two sessions took, then one only the other session took.
+    const both = [{ sessionKey: other }, { id: nextId++ }, { sessionKey: session }, { id: nextId++ }] as const;
+    const two = pushFrame(both);
+    expect(matchedOf(two)).toBe(both);
+    expect(parentOf(session)).toEqual({ id: both[3].id, depth: 2 });
+    const otherOnly = pushCall({ sessionKey: other }, { id: nextId++ });
+    expect(parentOf(session)).toEqual({ id: both[3].id, depth: 2 });
+    expect(parentOf(other)?.depth).toBe(2);
+    popFrame(otherOnly);
+    popFrame(two);
+    expect(parentOf(session)).toEqual({ id: token.id, depth: 1 });
+    popFrame(one);
+    expect(parentOf(session)).toBeUndefined();
   });
 });

@@ -115,6 +115,23 @@ describe('trace()', () => {
     expect(outer.parent).toBe(null);
   });
 
+  it('nests calls under their own session\'s parent when two sessions take the same calls (frames of one hook and of several)', async () => {
+    // `a` traces outer and inner; `b` only inner: outer's frames hold one hook (a's token is
+    // the frame), inner's frames hold both sessions' pairs.
+    const a = trace([`${M}:outer`, `${M}:inner`], { max: 3 });
+    const b = trace(`${M}:inner`, { max: 2 });
+    expect(await users.outer(1)).toBe(6);
+    const [ra, rb] = await Promise.all([collect(a), collect(b)]);
+    const outer = calls(ra).find((e) => e.fn.endsWith(':outer'))!;
+    const innersA = calls(ra).filter((e) => e.fn.endsWith(':inner'));
+    expect(innersA).toHaveLength(2);
+    for (const inner of innersA) expect(inner).toMatchObject({ parent: outer.id, depth: 1 });
+    const innersB = calls(rb);
+    expect(innersB).toHaveLength(2);
+    for (const inner of innersB) expect(inner).toMatchObject({ parent: null, depth: 0 });
+    expect(innersB.map((e) => e.args)).toEqual(innersA.map((e) => e.args));
+  });
+
   it('takes async context only once the session traces a second function, and gives it back', async () => {
     const session = trace(`${M}:outer`, { max: 3 });
     expect(asyncContextActive()).toBe(false);
