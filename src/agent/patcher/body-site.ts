@@ -46,7 +46,7 @@ import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, settled, suspended, threw, type ActiveCall, type Hook } from './dispatch.js';
 import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
-import { ANY_ARITY, type SiteState } from './wrapper-compile.js';
+import { ANY_ARITY, compileFactory, type SiteState } from './wrapper-compile.js';
 import { ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
@@ -141,8 +141,27 @@ export class BodySite {
 
   hookedClosures(state: ClosureState, hooked: boolean): void {
     this.hooked = hooked ? [...this.hooked, state] : this.hooked.filter((s) => s !== state);
+    this.single = this.hooked.length === 1 ? this.hooked[0] : undefined;
+    // Before `hooks` lets a body call it: the body's call site only ever sees one `enter`.
+    if (hooked && !this.compiled) {
+      this.compiled = true;
+      this.enter = compileEnter(this) ?? this.enter;
+    }
     this.hooks = this.hooked.length > 0 ? ANY : null;
   }
+
+  /** The state of the one closure that has hooks; undefined when none has, or several (`enterAny` then looks the running one up). */
+  single: ClosureState | undefined = undefined;
+  private compiled = false;
+  /**
+   * What the body calls on entry while some closure has hooks (`enterAny`'s contract). From
+   * the first time a closure of this site is hooked, a copy compiled for this site alone
+   * (`compileEnter`): its own type feedback, so V8 inlines it into the body with the one
+   * pattern test this site has seen, where the shared method, reached from every body site
+   * of the process, is polymorphic in all of them. Set once per site, never back: a body's
+   * call site that saw two targets would stop inlining either.
+   */
+  enter: BodySite['enterAny'] = BodySite.prototype.enterAny;
 
   /** Pristine `Reflect.apply`: the body applies `full` to its `arguments` with it (source/instrument-plan.ts). */
   readonly apply = ReflectApply;
@@ -167,7 +186,7 @@ export class BodySite {
    * made before that answer, and V8 inlines this into the body: a rejected or dropped
    * call never leaves the function. Never throws.
    */
-  enter(self: unknown, newTarget: Function | undefined, fn: Function | undefined, count: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): BodySite | undefined {
+  enterAny(self: unknown, newTarget: Function | undefined, fn: Function | undefined, count: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): BodySite | undefined {
     if (engine.busy !== 0) return undefined;
     const state = this.stateOf(fn);
     if (state === undefined || state.hooks === null) return undefined;
@@ -186,6 +205,11 @@ export class BodySite {
       } else later = true;
     }
     if (!later && dropped(state)) return undefined;
+    return this.hold(state, self, newTarget, later);
+  }
+
+  /** `enter`'s answer for a call that goes on to `full`: what it decided, kept for it. */
+  hold(state: ClosureState, self: unknown, newTarget: Function | undefined, later: boolean): BodySite {
     this.pendingSelf = self;
     this.pendingNewTarget = newTarget;
     this.pendingState = state;
@@ -312,6 +336,25 @@ export class BodySite {
     return value;
   }
 
+  /**
+   * `return value` of a traced call whose body runs nothing of the program's between the
+   * return's value and its exit (instrument-plan.ts `direct`): reported at once (`r` then
+   * `f`). Hands `value` back unchanged.
+   */
+  R(token: BodyCall, value: unknown, self?: unknown): unknown {
+    token.ending = 1;
+    token.value = value;
+    this.f(token, self);
+    return value;
+  }
+
+  /** The body threw `error` and has no `finally` of ours: reported at once (`x` then `f`); the body rethrows it. */
+  X(token: BodyCall, error: unknown): void {
+    token.ending = 2;
+    token.value = error;
+    this.f(token);
+  }
+
   /** The body threw `error` (rethrown by the body itself). */
   x(token: BodyCall, error: unknown): void {
     token.ending = 2;
@@ -391,6 +434,53 @@ export class BodySite {
     } finally {
       engine.busy--;
     }
+  }
+}
+
+/**
+ * The text of a site's own `enter` (BodySite.enter): `enterAny`'s decisions for the common
+ * case, one closure hooked, in the order of a compiled wrapper's (wrapper-function.ts): the
+ * positional pre-test on the argument itself, then the rate gate, before any array or hook
+ * call. Several closures hooked, it hands the call to `enterAny`, which finds the running one.
+ * `original` is the site, `guard` the engine's busy count (FACTORY_PARAMS).
+ */
+const ENTER_TEXT = `'use strict';
+  return function enter(self, newTarget, fn, count, a0, a1, a2, a3) {
+    const state = original.single;
+    if (state === undefined) return original.enterAny(self, newTarget, fn, count, a0, a1, a2, a3);
+    if (guard.busy !== 0 || (fn !== undefined && fn !== state.fn)) return undefined;
+    const pre = state.pre;
+    if (pre !== null) {
+      const at = state.at;
+      if (at >= count) return original.hold(state, self, newTarget, true);
+      let pass;
+      try {
+        pass = pre(at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3);
+      } catch {
+        pass = true;
+      }
+      if (!pass) {
+        state.skipped++;
+        return undefined;
+      }
+    }
+    const gate = state.gate;
+    if (gate !== null && !(gate.tokens > 0)) {
+      gate.dropped++;
+      state.skipped++;
+      return undefined;
+    }
+    return original.hold(state, self, newTarget, false);
+  };`;
+
+/** A site's own compiled `enter`, or undefined where strings can't be compiled (the shared one serves). */
+function compileEnter(site: BodySite): BodySite['enterAny'] | undefined {
+  const factory = compileFactory(ENTER_TEXT);
+  if (factory === undefined) return undefined;
+  try {
+    return factory(site, undefined, engine) as BodySite['enterAny'];
+  } catch {
+    return undefined;
   }
 }
 

@@ -363,6 +363,58 @@ describe('tracing an instrumented function', () => {
     ]);
   });
 
+  it('reports where it happens in a body with no finally of its own: `return;` anywhere a statement can be, a throw caught by the body, a constructor; an iterator closed by a return keeps the finally', () => {
+    const code = `exports.early = function early(a) { if (a) return; else return\n(1); };
+      exports.labeled = function labeled(a) { out: return; };
+      exports.cased = function cased(a) { switch (a) { case 1: return; default: return a; } };
+      exports.caught = function caught(a) { try { throw new Error('x'); } catch (e) { return a; } };
+      exports.arrow = (a) => a * 2;
+      exports.Ctor = function Ctor(a) { this.a = a; if (a) return; return 7; };
+      exports.fail = function fail(a) { if (a) throw new Error('f' + a); };
+      exports.closing = function closing(a) {
+        const it = { [Symbol.iterator]() { return { next: () => ({ value: 1, done: false }), return() { throw new Error('closed'); } }; } };
+        for (const x of it) return x + a;
+      };`;
+    const text = rewrite(code);
+    // Only the function with a `for...of` gets a finally of ours (besides the iterator's own methods, which have none).
+    expect(text.split('finally{').length - 1).toBe(1);
+    same(code, (x) => [x.early(1), x.early(0), x.labeled(), x.cased(1), x.cased(2), x.caught(3), x.arrow(4), new x.Ctor(1), new x.Ctor(0), outcome(() => x.fail(2)), outcome(() => x.closing(1))]);
+    const e = load(text);
+    const hook = new RecordingHook();
+    for (const key of ['early', 'labeled', 'cased', 'caught', 'arrow', 'Ctor', 'fail', 'closing']) {
+      const site = siteFor(propertyTarget(e, key));
+      if (typeof site === 'string') throw new Error(site);
+      addHook(site, hook);
+    }
+    expect(e.early(1)).toBeUndefined();
+    expect(e.early(0)).toBeUndefined();
+    expect(e.labeled()).toBeUndefined();
+    expect(e.cased(1)).toBeUndefined();
+    expect(e.cased(2)).toBe(2);
+    expect(e.caught(3)).toBe(3);
+    expect(e.arrow(4)).toBe(8);
+    const c1 = new e.Ctor(1);
+    const c0 = new e.Ctor(0);
+    expect(() => e.fail(2)).toThrow('f2');
+    expect(e.fail(0)).toBeUndefined();
+    expect(() => e.closing(1)).toThrow('closed');
+    expect(hook.endings.map((x) => [x.threw, x.threw ? String(x.value) : x.value])).toEqual([
+      [false, undefined],
+      [false, undefined],
+      [false, undefined],
+      [false, undefined],
+      [false, 2],
+      [false, 3],
+      [false, 8],
+      [false, c1],
+      [false, c0],
+      [true, 'Error: f2'],
+      [false, undefined],
+      // The iterator's `return()` threw after the return's value: one ending, the throw.
+      [true, 'Error: closed'],
+    ]);
+  });
+
   it('nested calls see the enclosing call (call-tree parents run through the same dispatch)', () => {
     const e = load(rewrite(`exports.outer = function () { return exports.inner() + 1; };
       exports.inner = function () { return 1; };`));
