@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { load, rewrite } from './module-case.js';
 import { bodyRegistry, bodySiteOf, originalText } from '../../../../src/agent/patcher/body-registry.js';
+import { BodySite } from '../../../../src/agent/patcher/body-site.js';
 import { markedSites, stripInserted } from '../../../../src/agent/source/instrument.js';
 import { addHook, removeHook, siteFor, siteOfWrapper } from '../../../../src/agent/patcher/site.js';
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
@@ -337,6 +338,29 @@ describe('tracing an instrumented function', () => {
       expect(hook.endings.length, hooked).toBe(1);
       removeHook(site, hook);
     }
+  });
+
+  it('two closures of one source function hooked at once each report their own calls; one unhooked, the other still does', () => {
+    const e = load(rewrite(`function named(k) { return function inner(x) { return k + x; }; }
+      exports.c = named('c'); exports.d = named('d');`));
+    const sites = (['c', 'd'] as const).map((k) => siteFor(propertyTarget(e, k)));
+    const hooks = [new RecordingHook(), new RecordingHook()];
+    sites.forEach((site, i) => {
+      if (typeof site === 'string') throw new Error(site);
+      addHook(site, hooks[i]!);
+    });
+    // Hooked once, the site calls its own compiled copy of `enter` (several closures hooked: it hands over to the shared one).
+    expect(bodySiteOf(e.c)!.enter).not.toBe(BodySite.prototype.enterAny);
+    expect(e.c(1)).toBe('c1');
+    expect(e.d(2)).toBe('d2');
+    expect(e.d(3)).toBe('d3');
+    expect(hooks.map((h) => h.endings.map((x) => x.value))).toEqual([['c1'], ['d2', 'd3']]);
+    const [c] = sites;
+    if (typeof c === 'string' || c === undefined) throw new Error(String(c));
+    removeHook(c, hooks[0]!);
+    expect(e.c(4)).toBe('c4');
+    expect(e.d(5)).toBe('d5');
+    expect(hooks.map((h) => h.endings.map((x) => x.value))).toEqual([['c1'], ['d2', 'd3', 'd5']]);
   });
 
   it("reports a call's last completion: a user's finally that returns or throws after a return, a constructor's result", () => {
