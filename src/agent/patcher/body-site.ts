@@ -47,7 +47,7 @@ import { enter as dispatchEnter, returned, settled, suspended, threw, type Activ
 import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
 import { ANY_ARITY, compileFactory, type SiteState } from './wrapper-compile.js';
-import { ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
+import { ArrayPrototypePush, FunctionPrototypeToString, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
  * A call some hook took. How it ends is known only in the body's own `finally` (a user's
@@ -78,7 +78,9 @@ export class ClosureState implements SiteState {
   // every argument. refreshSite gives a closure with one hook that hook's positional
   // pre-test and rate gate, and the call is rejected or dropped with them before any array
   // or hook call, as a compiled wrapper does, counted in `skipped`.
-  pre: SiteState['pre'] = null;
+  private test: SiteState['pre'] = null;
+  /** Which of the site's pre-test call sites in its compiled `enter` runs `pre` (BodySite.slotOf). */
+  slot = 0;
   at = 0;
   gate: SiteState['gate'] = null;
   arity = ANY_ARITY;
@@ -91,6 +93,15 @@ export class ClosureState implements SiteState {
 
   get hooks(): Hook[] | null {
     return this.own;
+  }
+
+  get pre(): SiteState['pre'] {
+    return this.test;
+  }
+
+  set pre(value: SiteState['pre']) {
+    this.test = value;
+    this.slot = value === null ? 0 : this.body.slotOf(value);
   }
 
   set hooks(value: Hook[] | null) {
@@ -148,6 +159,31 @@ export class BodySite {
       this.enter = compileEnter(this) ?? this.enter;
     }
     this.hooks = this.hooked.length > 0 ? ANY : null;
+  }
+
+  /**
+   * The texts of the pre-tests this site's `enter` has been given, one call site each
+   * (ENTER_TEXT): a pattern's positional test is a closure of one of a few literals of the
+   * pattern compiler, and a call site that has seen two of them is megamorphic in V8's
+   * feedback and never inlines either again. The body is compiled once, unlike a
+   * wrapper, so a site traced with `f(nil, _)` and later with `f(X, _) when X < 0` would
+   * otherwise call the second test instead of inlining it. The same text is the same
+   * literal; past PRE_SLOTS texts, the last call site takes the rest.
+   */
+  private preTexts: string[] = [];
+
+  slotOf(test: Function): number {
+    let text: string;
+    try {
+      text = FunctionPrototypeToString(test as () => void);
+    } catch {
+      return PRE_SLOTS - 1;
+    }
+    const texts = this.preTexts;
+    for (let i = 0; i < texts.length; i++) if (texts[i] === text) return i;
+    if (texts.length >= PRE_SLOTS) return PRE_SLOTS - 1;
+    ArrayPrototypePush(texts, text);
+    return texts.length - 1;
   }
 
   /** The state of the one closure that has hooks; undefined when none has, or several (`enterAny` then looks the running one up). */
@@ -453,9 +489,11 @@ const ENTER_TEXT = `'use strict';
     if (pre !== null) {
       const at = state.at;
       if (at >= count) return original.hold(state, self, newTarget, true);
+      const value = at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3;
       let pass;
       try {
-        pass = pre(at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3);
+        const slot = state.slot;
+        pass = slot === 0 ? pre(value) : slot === 1 ? pre(value) : slot === 2 ? pre(value) : pre(value);
       } catch {
         pass = true;
       }
@@ -472,6 +510,9 @@ const ENTER_TEXT = `'use strict';
     }
     return original.hold(state, self, newTarget, false);
   };`;
+
+/** Call sites of the pre-test in a site's `enter` (BodySite.slotOf). */
+const PRE_SLOTS = 4;
 
 /** A site's own compiled `enter`, or undefined where strings can't be compiled (the shared one serves). */
 function compileEnter(site: BodySite): BodySite['enterAny'] | undefined {
