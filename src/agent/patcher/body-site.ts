@@ -13,10 +13,13 @@
  * lodash's dozens of exports made by one `function () {}` tells of that one only. The
  * calls it makes when hooked run the same dispatch as a wrapper
  * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
- * and makes the call the enclosing one for the call tree; `r` (a `return`) and `x` (a
- * throw) record how it is ending, and `f` (the body's own `finally`, after any of the
- * user's) reports the last of them, once. Unlike a wrapper there is no
- * frame of ours between the function and its caller at all.
+ * and makes the call the enclosing one for the call tree. A body that runs nothing of
+ * the program's between a `return`'s value and its exit reports its ending where it
+ * happens: `R` (a `return`), `X` (a throw, from a `catch` of ours), `f` (a `return;` or
+ * falling off the end). Any other (a `finally`, `for...of` or `using` of its own) has a
+ * `finally` of ours: `r` and `x` record how it is ending, and `f` there, after any of the
+ * user's, reports the last of them, once (source/instrument-plan.ts). Unlike a wrapper
+ * there is no frame of ours between the function and its caller at all.
  *
  * An async function's call ends, for its hooks, where a wrapper would see it return: at
  * its first suspension (`a`, called by each of its awaits just before it suspends), told
