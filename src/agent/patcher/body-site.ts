@@ -13,10 +13,13 @@
  * lodash's dozens of exports made by one `function () {}` tells of that one only. The
  * calls it makes when hooked run the same dispatch as a wrapper
  * (dispatch.ts), so the events are the same: `enter` asks the first hook, then the others,
- * and makes the call the enclosing one for the call tree; `r` (a `return`) and `x` (a
- * throw) record how it is ending, and `f` (the body's own `finally`, after any of the
- * user's) reports the last of them, once. Unlike a wrapper there is no
- * frame of ours between the function and its caller at all.
+ * and makes the call the enclosing one for the call tree. A body that runs nothing of
+ * the program's between a `return`'s value and its exit reports its ending where it
+ * happens: `R` (a `return`), `X` (a throw, from a `catch` of ours), `f` (a `return;` or
+ * falling off the end). Any other (a `finally`, `for...of` or `using` of its own) has a
+ * `finally` of ours: `r` and `x` record how it is ending, and `f` there, after any of the
+ * user's, reports the last of them, once (source/instrument-plan.ts). Unlike a wrapper
+ * there is no frame of ours between the function and its caller at all.
  *
  * An async function's call ends, for its hooks, where a wrapper would see it return: at
  * its first suspension (`a`, called by each of its awaits just before it suspends), told
@@ -46,8 +49,8 @@ import { engine } from './guard.js';
 import { enter as dispatchEnter, returned, settled, suspended, threw, type ActiveCall, type Hook } from './dispatch.js';
 import { resumeFrame } from './context.js';
 import { isNativePromise } from './promise-watch.js';
-import { ANY_ARITY, type SiteState } from './wrapper-compile.js';
-import { ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
+import { ANY_ARITY, compileFactory, type SiteState } from './wrapper-compile.js';
+import { ArrayPrototypePush, FunctionPrototypeToString, ObjectCreate, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, SafeWeakMap } from '../../safe/intrinsics.js';
 
 /**
  * A call some hook took. How it ends is known only in the body's own `finally` (a user's
@@ -78,7 +81,9 @@ export class ClosureState implements SiteState {
   // every argument. refreshSite gives a closure with one hook that hook's positional
   // pre-test and rate gate, and the call is rejected or dropped with them before any array
   // or hook call, as a compiled wrapper does, counted in `skipped`.
-  pre: SiteState['pre'] = null;
+  private test: SiteState['pre'] = null;
+  /** Which of the site's pre-test call sites in its compiled `enter` runs `pre` (BodySite.slotOf). */
+  slot = 0;
   at = 0;
   gate: SiteState['gate'] = null;
   arity = ANY_ARITY;
@@ -91,6 +96,15 @@ export class ClosureState implements SiteState {
 
   get hooks(): Hook[] | null {
     return this.own;
+  }
+
+  get pre(): SiteState['pre'] {
+    return this.test;
+  }
+
+  set pre(value: SiteState['pre']) {
+    this.test = value;
+    this.slot = value === null ? 0 : this.body.slotOf(value);
   }
 
   set hooks(value: Hook[] | null) {
@@ -141,8 +155,52 @@ export class BodySite {
 
   hookedClosures(state: ClosureState, hooked: boolean): void {
     this.hooked = hooked ? [...this.hooked, state] : this.hooked.filter((s) => s !== state);
+    this.single = this.hooked.length === 1 ? this.hooked[0] : undefined;
+    // Before `hooks` lets a body call it: the body's call site only ever sees one `enter`.
+    if (hooked && !this.compiled) {
+      this.compiled = true;
+      this.enter = compileEnter(this) ?? this.enter;
+    }
     this.hooks = this.hooked.length > 0 ? ANY : null;
   }
+
+  /**
+   * The texts of the pre-tests this site's `enter` has been given, one call site each
+   * (ENTER_TEXT): a pattern's positional test is a closure of one of a few literals of the
+   * pattern compiler, and a call site that has seen two of them is megamorphic in V8's
+   * feedback and never inlines either again. The body is compiled once, unlike a
+   * wrapper, so a site traced with `f(nil, _)` and later with `f(X, _) when X < 0` would
+   * otherwise call the second test instead of inlining it. The same text is the same
+   * literal; past PRE_SLOTS texts, the last call site takes the rest.
+   */
+  private preTexts: string[] = [];
+
+  slotOf(test: Function): number {
+    let text: string;
+    try {
+      text = FunctionPrototypeToString(test as () => void);
+    } catch {
+      return PRE_SLOTS - 1;
+    }
+    const texts = this.preTexts;
+    for (let i = 0; i < texts.length; i++) if (texts[i] === text) return i;
+    if (texts.length >= PRE_SLOTS) return PRE_SLOTS - 1;
+    ArrayPrototypePush(texts, text);
+    return texts.length - 1;
+  }
+
+  /** The state of the one closure that has hooks; undefined when none has, or several (`enterAny` then looks the running one up). */
+  single: ClosureState | undefined = undefined;
+  private compiled = false;
+  /**
+   * What the body calls on entry while some closure has hooks (`enterAny`'s contract). From
+   * the first time a closure of this site is hooked, a copy compiled for this site alone
+   * (`compileEnter`): its own type feedback, so V8 inlines it into the body with the one
+   * pattern test this site has seen, where the shared method, reached from every body site
+   * of the process, is polymorphic in all of them. Set once per site, never back: a body's
+   * call site that saw two targets would stop inlining either.
+   */
+  enter: BodySite['enterAny'] = BodySite.prototype.enterAny;
 
   /** Pristine `Reflect.apply`: the body applies `full` to its `arguments` with it (source/instrument-plan.ts). */
   readonly apply = ReflectApply;
@@ -167,7 +225,7 @@ export class BodySite {
    * made before that answer, and V8 inlines this into the body: a rejected or dropped
    * call never leaves the function. Never throws.
    */
-  enter(self: unknown, newTarget: Function | undefined, fn: Function | undefined, count: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): BodySite | undefined {
+  enterAny(self: unknown, newTarget: Function | undefined, fn: Function | undefined, count: number, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown): BodySite | undefined {
     if (engine.busy !== 0) return undefined;
     const state = this.stateOf(fn);
     if (state === undefined || state.hooks === null) return undefined;
@@ -186,6 +244,11 @@ export class BodySite {
       } else later = true;
     }
     if (!later && dropped(state)) return undefined;
+    return this.hold(state, self, newTarget, later);
+  }
+
+  /** `enter`'s answer for a call that goes on to `full`: what it decided, kept for it. */
+  hold(state: ClosureState, self: unknown, newTarget: Function | undefined, later: boolean): BodySite {
     this.pendingSelf = self;
     this.pendingNewTarget = newTarget;
     this.pendingState = state;
@@ -312,6 +375,25 @@ export class BodySite {
     return value;
   }
 
+  /**
+   * `return value` of a traced call whose body runs nothing of the program's between the
+   * return's value and its exit (instrument-plan.ts `direct`): reported at once (`r` then
+   * `f`). Hands `value` back unchanged.
+   */
+  R(token: BodyCall, value: unknown, self?: unknown): unknown {
+    token.ending = 1;
+    token.value = value;
+    this.f(token, self);
+    return value;
+  }
+
+  /** The body threw `error` and has no `finally` of ours: reported at once (`x` then `f`); the body rethrows it. */
+  X(token: BodyCall, error: unknown): void {
+    token.ending = 2;
+    token.value = error;
+    this.f(token);
+  }
+
   /** The body threw `error` (rethrown by the body itself). */
   x(token: BodyCall, error: unknown): void {
     token.ending = 2;
@@ -391,6 +473,58 @@ export class BodySite {
     } finally {
       engine.busy--;
     }
+  }
+}
+
+/**
+ * The text of a site's own `enter` (BodySite.enter): `enterAny`'s decisions for the common
+ * case, one closure hooked, in the order of a compiled wrapper's (wrapper-function.ts): the
+ * positional pre-test on the argument itself, then the rate gate, before any array or hook
+ * call. Several closures hooked, it hands the call to `enterAny`, which finds the running one.
+ * `original` is the site, `guard` the engine's busy count (FACTORY_PARAMS).
+ */
+const ENTER_TEXT = `'use strict';
+  return function enter(self, newTarget, fn, count, a0, a1, a2, a3) {
+    const state = original.single;
+    if (state === undefined) return original.enterAny(self, newTarget, fn, count, a0, a1, a2, a3);
+    if (guard.busy !== 0 || (fn !== undefined && fn !== state.fn)) return undefined;
+    const pre = state.pre;
+    if (pre !== null) {
+      const at = state.at;
+      if (at >= count) return original.hold(state, self, newTarget, true);
+      const value = at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3;
+      let pass;
+      try {
+        const slot = state.slot;
+        pass = slot === 0 ? pre(value) : slot === 1 ? pre(value) : slot === 2 ? pre(value) : pre(value);
+      } catch {
+        pass = true;
+      }
+      if (!pass) {
+        state.skipped++;
+        return undefined;
+      }
+    }
+    const gate = state.gate;
+    if (gate !== null && !(gate.tokens > 0)) {
+      gate.dropped++;
+      state.skipped++;
+      return undefined;
+    }
+    return original.hold(state, self, newTarget, false);
+  };`;
+
+/** Call sites of the pre-test in a site's `enter` (BodySite.slotOf). */
+const PRE_SLOTS = 4;
+
+/** A site's own compiled `enter`, or undefined where strings can't be compiled (the shared one serves). */
+function compileEnter(site: BodySite): BodySite['enterAny'] | undefined {
+  const factory = compileFactory(ENTER_TEXT);
+  if (factory === undefined) return undefined;
+  try {
+    return factory(site, undefined, engine) as BodySite['enterAny'];
+  } catch {
+    return undefined;
   }
 }
 

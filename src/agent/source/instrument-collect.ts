@@ -47,6 +47,14 @@ export interface FunctionInfo {
   self?: string;
   /** A method (object or class): no name binding of its own, never sloppy `arguments.callee`. */
   method: boolean;
+  /**
+   * The body runs code of the program's own between a `return`'s value and the function's
+   * exit: a `finally` of its own, a `for...of` (a `return` inside closes the iterator: its
+   * `return()` may still throw), a `using` declaration. Such a body reports its ending from
+   * a `finally` of ours after all of them; any other reports it at the `return` itself
+   * (instrument-plan.ts).
+   */
+  unwinds: boolean;
   /** A class constructor: its class's name, when it has one. */
   ctorClassName?: string;
 }
@@ -74,6 +82,10 @@ export function collect(program: AnyNode, source: string, out: FunctionInfo[]): 
       // A generator's body is not rewritten (its awaits neither): nothing to keep it from.
       const owner = stack[stack.length - 1];
       if (owner !== undefined && !owner.generator) owner.safe = false;
+    }
+    if ((node.type === 'TryStatement' && node.finalizer !== null && node.finalizer !== undefined) || node.type === 'ForOfStatement' || (node.type === 'VariableDeclaration' && (node.kind === 'using' || node.kind === 'await using'))) {
+      const owner = stack[stack.length - 1];
+      if (owner !== undefined) owner.unwinds = true;
     }
     if (FUNCTION_TYPES.has(node.type)) {
       if (node.type === 'FunctionDeclaration' && node.id !== null) bind((node.id as AnyNode).name as string);
@@ -282,7 +294,7 @@ function describe(node: AnyNode, parent: AnyNode | undefined, classNode: AnyNode
     if (property?.type === 'Identifier') name = property.name as string;
   }
   if (paramNames.includes('arguments')) safe = false;
-  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], async: node.async === true, awaits: [], generator, usesArguments: false, safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method };
+  const info: FunctionInfo = { node, anchor, name, derived, arrow, returns: [], async: node.async === true, awaits: [], generator, usesArguments: false, safe, depth, varNames: new SafeSet(), paramNames, declared: new SafeSet(), strict, once, method, unwinds: false };
   if (ctorClassName !== undefined) info.ctorClassName = ctorClassName;
   return info;
 }

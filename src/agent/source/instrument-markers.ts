@@ -12,9 +12,11 @@ import { ArrayPrototypePush } from '../../safe/intrinsics.js';
  * as rewritten modules name it. Its version is the inserted text's contract with the
  * sites (which methods, which arguments): a copy of livetrace whose text calls the sites
  * differently must not share a registry with this one. v2: `enter` takes the first
- * parameters' values, and `full`/`own`/`apply` hand over every argument.
+ * parameters' values, and `full`/`own`/`apply` hand over every argument. v3: a body with
+ * no `finally` of its own (instrument-plan.ts `direct`) reports its ending with `R` and
+ * `X`, and `enter` is a site's own property (its compiled copy, patcher/body-site.ts).
  */
-export const BODY_REGISTRY_KEY = 'livetrace.body.v2';
+export const BODY_REGISTRY_KEY = 'livetrace.body.v3';
 
 /** Comment that opens an inserted segment; `id` only on a body's first segment. */
 export function openMarker(tag: string, id?: number): string {

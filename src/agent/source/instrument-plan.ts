@@ -37,10 +37,21 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   const t = `$${tag}t`;
   const e = `$${tag}e`;
   const v = `$${tag}v`;
+  // What the ending hooks get as the call's `this` (a constructed call's result when the
+  // body returns no object); none where there is no `this` to hand, or none to report.
+  const selfArg = info.arrow || info.derived || info.async ? '' : ',this';
+  // How the call's ending is seen. A body that runs nothing of the program's between a
+  // `return`'s value and its exit (`unwinds`, instrument-collect.ts) reports it right there:
+  // `R` (returned), `X` (threw, from a `catch` of ours), `f` where it falls off its end or
+  // returns nothing. Any other gets a `finally` of ours, after every one of its own: `r`
+  // and `x` record, `f` reports the last. The `finally` is not free: V8 routes every
+  // return through it (the completion kept, then dispatched on), which measured 1.5-2 ns a
+  // call on the idle path (docs/benchmarks.md, branch body7), so only the bodies that need it get it.
+  const direct = !info.unwinds;
   // `return X` keeps X once and calls the site only on a traced call: idle, a return is an
   // assignment and a test (a call per return cost 30-50 ns in V8's unoptimized tiers).
   const returnOpen = `(${v}=(`;
-  const returnClose = `),${t}===void 0?${v}:${s}.r(${t},${v}))`;
+  const returnClose = direct ? `),${t}===void 0?${v}:${s}.R(${t},${v}${selfArg}))` : `),${t}===void 0?${v}:${s}.r(${t},${v}))`;
   const open = openMarker(tag);
   const close = closeMarker(tag);
   const node = info.node;
@@ -69,7 +80,10 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
   // A rethrow is where V8 reports an uncaught throw, so Node's crash banner would print this
   // line's inserted text as the excerpt: the marker (as on the wrappers' rethrow lines)
   // makes it print none. The error's own stack is untouched.
-  const tail = `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}finally{if(${t}!==void 0)${s}.f(${t}${info.arrow || info.derived || info.async ? '' : ',this'})}`;
+  const ending = `if(${t}!==void 0)${s}.f(${t}${selfArg})`;
+  const tail = direct
+    ? `;${ending}}catch(${e}){if(${t}!==void 0)${s}.X(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}`
+    : `}catch(${e}){if(${t}!==void 0)${s}.x(${t},${e});throw ${e}/*node-do-not-add-exception-line*/}finally{${ending}}`;
   // Openings: outer functions first at one position; closings: inner ones first.
   const opening = 1000 + info.depth;
   const closing = -info.depth;
@@ -101,7 +115,12 @@ export function planFunction(info: FunctionInfo, tag: string, id: number, index:
     ArrayPrototypePush(insertions, marker);
     for (const ret of info.returns) {
       const argument = ret.argument as AnyNode | null;
-      if (argument === null) continue; // `return;` ends in finally, as undefined
+      if (argument === null) {
+        // `return;` ends in the `finally`, as undefined; without one, it reports first, in a
+        // block of its own (a `return;` may be the one statement of an `if` or a label).
+        if (direct) ArrayPrototypePush(insertions, { at: ret.start, text: `${open}{${ending};${close}`, order: opening + 0.1 }, { at: ret.end, text: `${open}}${close}`, order: closing });
+        continue;
+      }
       ArrayPrototypePush(insertions, { at: argument.start, text: `${open}${returnOpen}${close}`, order: opening });
       ArrayPrototypePush(insertions, { at: argument.end, text: `${open}${returnClose}${close}`, order: closing });
     }

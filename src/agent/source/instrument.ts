@@ -15,8 +15,14 @@
  * (`enter` takes the first parameters' values, up to four, when the list is simple:
  * instrument-plan.ts says why no `arguments` is handed on the way to a rejected call),
  * every `return X` of that function (not of a nested one) becomes
- * `return <open>($v=(<close>X<open>),$t===void 0?$v:$s.r($t,$v))<close>`, and the body's last `}` is preceded by
- * `<open>}catch($e){if($t!==void 0)$s.x($t,$e);throw $e}finally{if($t!==void 0)$s.f($t,this)}<close>`.
+ * `return <open>($v=(<close>X<open>),$t===void 0?$v:$s.R($t,$v,this))<close>`, every `return;`
+ * `<open>{if($t!==void 0)$s.f($t,this);<close>return;<open>}<close>`, and the body's last `}` is preceded by
+ * `<open>;if($t!==void 0)$s.f($t,this)}catch($e){if($t!==void 0)$s.X($t,$e);throw $e}<close>`:
+ * the ending is reported where it happens. A body with a `finally`, a `for...of` or a
+ * `using` of its own runs the program's code after a `return`'s value: its returns call
+ * `$s.r` (record only), and its tail is
+ * `<open>}catch($e){if($t!==void 0)$s.x($t,$e);throw $e}finally{if($t!==void 0)$s.f($t,this)}<close>`,
+ * which reports the last completion (instrument-plan.ts says why not always).
  * `$s` is a module-level variable holding the function's site (one per source function,
  * shared by all its closures: patcher/body-site.ts), set by one statement put before the
  * module's first statement (after a directive prologue, so 'use strict' stays first).

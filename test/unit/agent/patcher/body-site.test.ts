@@ -55,6 +55,24 @@ describe('body sites reject and drop before asking the hook', () => {
     asyncSite.unhook();
   });
 
+  it('sessions with different pre-tests in turn: each rejects as its own, through a call site of its own in the compiled enter', () => {
+    const e = load(rewrite(SOURCE, '/app/body-slots.js'));
+    const tests = [(v: unknown) => v === null, (v: unknown) => typeof v === 'number' && v < 0, (v: unknown) => v === 'x', (v: unknown) => v === true, (v: unknown) => v === false];
+    const slots: number[] = [];
+    for (const test of [...tests, tests[1]!]) {
+      const hook = new GatedHook({ at: 0, test }, undefined);
+      const { skipped, unhook } = hooked(e, 'add', hook);
+      slots.push((bodySiteOf(e.add) as any).single.slot);
+      const before = skipped();
+      expect(e.add(5, 1)).toBe(6);
+      expect(skipped() - before).toBe(1);
+      expect(hook.entered).toBe(0);
+      unhook();
+    }
+    // One call site per distinct test text, the last one shared past four; the same text again, the same one.
+    expect(slots).toEqual([0, 1, 2, 3, 3, 1]);
+  });
+
   it('a pre-test that throws leaves the decision to the hook', () => {
     const e = load(rewrite(SOURCE, '/app/body-throws.js'));
     const hook = new GatedHook({ at: 0, test: () => { throw new Error('no'); } }, undefined);

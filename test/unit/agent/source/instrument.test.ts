@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { load, rewrite } from './module-case.js';
 import { bodyRegistry, bodySiteOf, originalText } from '../../../../src/agent/patcher/body-registry.js';
+import { BodySite } from '../../../../src/agent/patcher/body-site.js';
 import { markedSites, stripInserted } from '../../../../src/agent/source/instrument.js';
 import { addHook, removeHook, siteFor, siteOfWrapper } from '../../../../src/agent/patcher/site.js';
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
@@ -339,6 +340,29 @@ describe('tracing an instrumented function', () => {
     }
   });
 
+  it('two closures of one source function hooked at once each report their own calls; one unhooked, the other still does', () => {
+    const e = load(rewrite(`function named(k) { return function inner(x) { return k + x; }; }
+      exports.c = named('c'); exports.d = named('d');`));
+    const sites = (['c', 'd'] as const).map((k) => siteFor(propertyTarget(e, k)));
+    const hooks = [new RecordingHook(), new RecordingHook()];
+    sites.forEach((site, i) => {
+      if (typeof site === 'string') throw new Error(site);
+      addHook(site, hooks[i]!);
+    });
+    // Hooked once, the site calls its own compiled copy of `enter` (several closures hooked: it hands over to the shared one).
+    expect(bodySiteOf(e.c)!.enter).not.toBe(BodySite.prototype.enterAny);
+    expect(e.c(1)).toBe('c1');
+    expect(e.d(2)).toBe('d2');
+    expect(e.d(3)).toBe('d3');
+    expect(hooks.map((h) => h.endings.map((x) => x.value))).toEqual([['c1'], ['d2', 'd3']]);
+    const [c] = sites;
+    if (typeof c === 'string' || c === undefined) throw new Error(String(c));
+    removeHook(c, hooks[0]!);
+    expect(e.c(4)).toBe('c4');
+    expect(e.d(5)).toBe('d5');
+    expect(hooks.map((h) => h.endings.map((x) => x.value))).toEqual([['c1'], ['d2', 'd3', 'd5']]);
+  });
+
   it("reports a call's last completion: a user's finally that returns or throws after a return, a constructor's result", () => {
     const e = load(rewrite(`exports.over = function () { try { return 1; } finally { return 2; } };
       exports.late = function () { try { return 1; } finally { throw new Error('late'); } };
@@ -360,6 +384,58 @@ describe('tracing an instrumented function', () => {
       [true, 'Error: late'],
       [false, p],
       [false, o],
+    ]);
+  });
+
+  it('reports where it happens in a body with no finally of its own: `return;` anywhere a statement can be, a throw caught by the body, a constructor; an iterator closed by a return keeps the finally', () => {
+    const code = `exports.early = function early(a) { if (a) return; else return\n(1); };
+      exports.labeled = function labeled(a) { out: return; };
+      exports.cased = function cased(a) { switch (a) { case 1: return; default: return a; } };
+      exports.caught = function caught(a) { try { throw new Error('x'); } catch (e) { return a; } };
+      exports.arrow = (a) => a * 2;
+      exports.Ctor = function Ctor(a) { this.a = a; if (a) return; return 7; };
+      exports.fail = function fail(a) { if (a) throw new Error('f' + a); };
+      exports.closing = function closing(a) {
+        const it = { [Symbol.iterator]() { return { next: () => ({ value: 1, done: false }), return() { throw new Error('closed'); } }; } };
+        for (const x of it) return x + a;
+      };`;
+    const text = rewrite(code);
+    // Only the function with a `for...of` gets a finally of ours (besides the iterator's own methods, which have none).
+    expect(text.split('finally{').length - 1).toBe(1);
+    same(code, (x) => [x.early(1), x.early(0), x.labeled(), x.cased(1), x.cased(2), x.caught(3), x.arrow(4), new x.Ctor(1), new x.Ctor(0), outcome(() => x.fail(2)), outcome(() => x.closing(1))]);
+    const e = load(text);
+    const hook = new RecordingHook();
+    for (const key of ['early', 'labeled', 'cased', 'caught', 'arrow', 'Ctor', 'fail', 'closing']) {
+      const site = siteFor(propertyTarget(e, key));
+      if (typeof site === 'string') throw new Error(site);
+      addHook(site, hook);
+    }
+    expect(e.early(1)).toBeUndefined();
+    expect(e.early(0)).toBeUndefined();
+    expect(e.labeled()).toBeUndefined();
+    expect(e.cased(1)).toBeUndefined();
+    expect(e.cased(2)).toBe(2);
+    expect(e.caught(3)).toBe(3);
+    expect(e.arrow(4)).toBe(8);
+    const c1 = new e.Ctor(1);
+    const c0 = new e.Ctor(0);
+    expect(() => e.fail(2)).toThrow('f2');
+    expect(e.fail(0)).toBeUndefined();
+    expect(() => e.closing(1)).toThrow('closed');
+    expect(hook.endings.map((x) => [x.threw, x.threw ? String(x.value) : x.value])).toEqual([
+      [false, undefined],
+      [false, undefined],
+      [false, undefined],
+      [false, undefined],
+      [false, 2],
+      [false, 3],
+      [false, 8],
+      [false, c1],
+      [false, c0],
+      [true, 'Error: f2'],
+      [false, undefined],
+      // The iterator's `return()` threw after the return's value: one ending, the throw.
+      [true, 'Error: closed'],
     ]);
   });
 
