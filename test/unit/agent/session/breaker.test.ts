@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Breaker, HARD_CEILING_MS } from '../../../../src/agent/session/breaker.js';
+import { Breaker, BURST_SECONDS, CEILING_SECONDS, HARD_CEILING_MS, type Readings } from '../../../../src/agent/session/breaker.js';
 
 /** Spends `ms` of CPU on this thread. */
 function burn(ms: number): void {
@@ -8,6 +8,28 @@ function burn(ms: number): void {
     const used = process.cpuUsage(start);
     if ((used.user + used.system) / 1000 >= ms) return;
   }
+}
+
+const MS = 1e6;
+const SECOND = 1000 * MS;
+
+/**
+ * A breaker on fake readings: each `second(ms, share)` charges `ms` of own time, moves the
+ * clock one second and the CPU `share` of it, and ticks. Returns the tick's detail.
+ */
+function fakeBreaker(budgetMs: number) {
+  const clock = { cpu: 0, wall: 0 };
+  const readings: Readings = { cpu: () => clock.cpu, clock: () => clock.wall };
+  const breaker = new Breaker(budgetMs * MS, readings);
+  return {
+    breaker,
+    second(ms: number, share = 1): string | undefined {
+      breaker.add(ms * MS);
+      clock.wall += SECOND;
+      clock.cpu += share * SECOND;
+      return breaker.overBudget();
+    },
+  };
 }
 
 describe('Breaker', () => {
@@ -24,5 +46,63 @@ describe('Breaker', () => {
     burn(HARD_CEILING_MS + 20);
     breaker.restart();
     expect(breaker.pastCeiling(pastNs)).toBe(false);
+  });
+
+  it('lets a warm-up second over the budget pass when the next seconds pay it back (the old per-second rule stopped it)', () => {
+    // A `--rate off` stream at the default budget, as measured: 120-245 ms in its first
+    // second, 40-48 in the next ones.
+    const { second } = fakeBreaker(50);
+    expect(second(245)).toBeUndefined();
+    for (let s = 0; s < 60; s++) expect(second(40 + (s % 9)), `second ${s + 2}`).toBeUndefined();
+  });
+
+  it('bounds the long-run rate: seconds that keep costing over the budget stop once they used the burst', () => {
+    const { second } = fakeBreaker(50);
+    // 60 ms a second is 10 over: the burst of 4 x 50 = 200 lasts 20 seconds.
+    const details: (string | undefined)[] = [];
+    for (let s = 0; s < 30 && details.at(-1) === undefined; s++) details.push(second(60));
+    expect(details).toHaveLength(21);
+    expect(details.at(-1)).toBe("overload: 1260 ms of livetrace's own time in 21 s (budget 21 x 50 + burst 200 = 1250)");
+    expect(BURST_SECONDS).toBe(4);
+  });
+
+  it('a burst is paid back by cheaper seconds, never saved up past the bucket', () => {
+    const { second } = fakeBreaker(50);
+    // Idle seconds do not bank budget for later: after them the burst is still 4 x 50.
+    for (let s = 0; s < 100; s++) second(0);
+    expect(second(250)).toBeUndefined();
+    // 200 over the rate now: the next second over the budget trips.
+    expect(second(51)).toBe("overload: 301 ms of livetrace's own time in 2 s (budget 2 x 50 + burst 200 = 300)");
+  });
+
+  it('stops at the first tick a single second passes the ceiling (5 x the budget), and says so', () => {
+    const { second } = fakeBreaker(50);
+    expect(CEILING_SECONDS).toBe(5);
+    expect(second(262)).toBe("overload: 262 ms of livetrace's own time in 1 s (ceiling 250)");
+  });
+
+  it('the ceiling holds however long the seconds before stayed under the budget', () => {
+    const { second } = fakeBreaker(10);
+    for (let s = 0; s < 20; s++) expect(second(1)).toBeUndefined();
+    expect(second(51)).toBe("overload: 51 ms of livetrace's own time in 1 s (ceiling 50)");
+  });
+
+  it('scales a second by the share of it the process ran (waiting for a core is not own time)', () => {
+    const { second } = fakeBreaker(50);
+    // 400 ms of wall-clock spans in a second the process ran 50% of: 200 ms of own time.
+    expect(second(400, 0.5)).toBeUndefined();
+    expect(second(400, 1)).toBe("overload: 400 ms of livetrace's own time in 1 s (ceiling 250)");
+  });
+
+  it('restart() empties the bucket', () => {
+    const { breaker, second } = fakeBreaker(50);
+    // 190 over the rate: without the restart, 70 more would pass the burst of 200.
+    expect(second(240)).toBeUndefined();
+    breaker.restart();
+    expect(second(70)).toBeUndefined();
+  });
+
+  it("names one call's own time past the hard ceiling", () => {
+    expect(new Breaker(50 * MS).callDetail(130.4 * MS)).toBe("overload: 130 ms of livetrace's own time in one call (ceiling 100)");
   });
 });
