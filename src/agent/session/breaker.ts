@@ -7,9 +7,10 @@
  * machine also hold time the thread waited for a core, which livetrace did not spend: the
  * total is scaled by the share of the second the process really ran (its CPU time over
  * the wall time), which estimates livetrace's own CPU time. A single span past
- * HARD_CEILING_MS ends the session at once, but only if the process ran that much CPU
- * since the last tick (a thread descheduled for 100 ms did not spend it). The CPU is read
- * once a tick and on the rare span past the ceiling, never per call.
+ * HARD_CEILING_MS, scaled the same way by the share of the second so far, ends the
+ * session at once, but only if the process ran that much CPU since the last tick (a
+ * thread descheduled for 100 ms did not spend it). The CPU is read once a tick and on
+ * the rare span past the ceiling, never per call.
  *
  * The budget (`--cpu-budget N`, ms a second) is a long-run rate with a bounded burst, a
  * token bucket: each second refills N, holds at most BURST_SECONDS x N over what the
@@ -98,14 +99,21 @@ export class Breaker {
     this.spentNs += ns;
   }
 
-  /** One call's own cost (`ns`) passed the hard ceiling, and the process did run that long. */
-  pastCeiling(ns: number): boolean {
-    return ns > HARD_CEILING_NS && this.read.cpu() - this.cpuAtTick >= HARD_CEILING_NS;
-  }
-
-  /** The stop's detail for a call past HARD_CEILING_MS (`ns`: its own time). */
-  callDetail(ns: number): string {
-    return `overload: ${ms(ns)} ms of livetrace's own time in one call (ceiling ${HARD_CEILING_MS})`;
+  /**
+   * One call's own cost (`ns`, a wall-clock span) passed the hard ceiling: returns the
+   * stop's detail, else undefined. The span is scaled by the share of the second so far
+   * the process ran, as a second's total is at the tick, and the process must have run
+   * that much CPU since the tick: a call whose thread waited 100 ms for a core (a
+   * spinning target at load 15 did) did not spend it. Read only for a span past the
+   * ceiling, never per call.
+   */
+  pastCeiling(ns: number): string | undefined {
+    if (ns <= HARD_CEILING_NS) return undefined;
+    const ran = this.read.cpu() - this.cpuAtTick;
+    const wall = this.read.clock() - this.clockAtTick;
+    const own = wall > 0 ? ns * Math.min(1, ran / wall) : ns;
+    if (own <= HARD_CEILING_NS || ran < HARD_CEILING_NS) return undefined;
+    return `overload: ${ms(own)} ms of livetrace's own time in one call (ceiling ${HARD_CEILING_MS})`;
   }
 
   /**

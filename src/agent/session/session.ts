@@ -509,8 +509,9 @@ export class Session implements TraceSession, HookOwner {
     this.breaker.add(ns);
     // The second's budget is checked by tick(): a cold first call (source maps read for a
     // stack, code compiled for a capture) may cost tens of ms once.
-    if (this.breaker.pastCeiling(ns + earlier)) {
-      this.overloadDetail = this.breaker.callDetail(ns + earlier);
+    const overload = this.breaker.pastCeiling(ns + earlier);
+    if (overload !== undefined) {
+      this.overloadDetail = overload;
       void this.stop('overload');
       return 0;
     }
