@@ -109,6 +109,27 @@ export class Screen {
     else this.flushing ??= setImmediate(this.flushNow);
   }
 
+  /**
+   * A line given as UTF-8 bytes (a raw record's JSON, without its newline), as raw() would
+   * write its text and a newline: copied into the gathered bytes when out takes bytes.
+   */
+  rawBytes(bytes: Uint8Array): void {
+    if (this.bytesOut === undefined || this.out.isTTY === true || bytes.length + 1 > GATHER_BYTES) {
+      this.raw(`${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')}\n`);
+      return;
+    }
+    this.tableLines = 0;
+    if (this.gathered === undefined || bytes.length + 1 > this.gathered.length - this.used) {
+      if (this.used > 0) this.flush();
+      this.gathered = Buffer.allocUnsafe(GATHER_BYTES);
+    }
+    this.gathered.set(bytes, this.used);
+    this.used += bytes.length;
+    this.gathered[this.used++] = 0x0a;
+    if (this.used >= PENDING_MAX) this.flush();
+    else this.flushing ??= setImmediate(this.flushNow);
+  }
+
   /** Writes the raw text gathered so far. */
   flush(): void {
     if (this.flushing !== undefined) {

@@ -7,6 +7,7 @@
  * and the agent's bounded queue drops and counts, so the CLI's memory stays bounded too.
  */
 import { StatsMerger } from '../client/merge-stats.js';
+import { rawRecordBytes } from '../client/raw-records.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
@@ -157,8 +158,12 @@ export class TraceConsole {
       }
     }
     if (record.type === 'started' || record.type === 'added') for (const m of record.matched) this.modules.add(m.module);
-    if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
-    else if (this.pino) this.pino.write(record);
+    if (this.format === 'json') {
+      // A call record received as the agent's bytes is copied to the output as they are.
+      const bytes = rawRecordBytes(record);
+      if (bytes !== undefined) this.screen.rawBytes(bytes);
+      else this.screen.raw(formatJsonRecord(record));
+    } else if (this.pino) this.pino.write(record);
     else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
     this.onRecord?.(record);
     this.drawStatus();

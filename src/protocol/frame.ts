@@ -101,6 +101,16 @@ export class FrameDecoder {
    * Throws as next() does once the stream failed.
    */
   nextText(): string | undefined {
+    const line = this.nextLine();
+    return line === undefined ? undefined : line.toString('utf8');
+  }
+
+  /**
+   * The next complete frame's bytes (a view of the chunk it came in, without its CR), not
+   * decoded: an owner that copies a frame's bytes on needs no string of it
+   * (client/raw-records.ts). Throws as next() does once the stream failed.
+   */
+  nextLine(): Buffer | undefined {
     for (;;) {
       const line = this.lines.shift();
       if (line === undefined) {
@@ -109,7 +119,7 @@ export class FrameDecoder {
       }
       const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
       if (length === 0) continue;
-      return line.toString('utf8', 0, length);
+      return length === line.length ? line : line.subarray(0, length);
     }
   }
 

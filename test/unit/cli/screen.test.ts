@@ -75,6 +75,23 @@ describe('Screen', () => {
     expect(writes.length).toBeGreaterThan(6);
   });
 
+  it('rawBytes(): a line given as bytes joins the gathered bytes with its newline, in order with raw text', async () => {
+    const writes: (string | Uint8Array)[] = [];
+    const out = { isTTY: false, write: (chunk: string | Uint8Array) => void writes.push(chunk) };
+    const screen = new Screen(out, stream(false), { bytes: true });
+    screen.raw('{"a":1}\n');
+    screen.rawBytes(Buffer.from('{"b":"é"}'));
+    screen.raw('{"c":3}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.map((w) => Buffer.from(w).toString())).toEqual(['{"a":1}\n{"b":"é"}\n{"c":3}\n']);
+    // Without bytes (or on a terminal) it is written as text.
+    const text = stream(false);
+    const plain = new Screen(text, stream(false));
+    plain.rawBytes(Buffer.from('{"d":4}'));
+    plain.flush();
+    expect(text.text).toBe('{"d":4}\n');
+  });
+
   it('wipes the status line around every write and draws it again', () => {
     const out = stream(true);
     const err = stream(true);
