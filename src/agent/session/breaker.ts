@@ -21,13 +21,14 @@
  * CEILING_SECONDS x N: a runaway stops at the first tick whatever the bucket holds.
  *
  * Why not a plain per-second check (the rule until December 2026): the first second of a
- * `--rate off` stream charged 120-245 ms at the default budget of 50 (the capture path's
+ * `--rate off` stream charged 120-260 ms at the default budget of 50 (the capture path's
  * warm-up before the optimizing compiler, inline caches filling, the first collections
  * of a heap that fills with queued records), the later seconds 40-55; a per-second check
  * stopped every such stream after its first second although its long-run cost was
- * within the budget. The burst (4 x N: 200 ms at the default) covers the warm-up second
- * measured; the ceiling (5 x N) is the most any one second may cost, the bucket's own
- * bound when it is full, and lower as soon as earlier seconds drew on it.
+ * within the budget. The burst (6 x N: 300 ms at the default) covers the warm-up second
+ * measured (up to 260 ms on a quiet machine, once the stream's encoders got faster and more
+ * calls were captured in it); the ceiling (7 x N) is the most any one second may cost, the
+ * bucket's own bound when it is full, and lower as soon as earlier seconds drew on it.
  */
 import { clock } from '../clock.js';
 
@@ -35,9 +36,9 @@ import { clock } from '../clock.js';
 export const HARD_CEILING_MS = 100;
 const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 /** The bucket's depth over the rate, in seconds of budget: a burst of at most this x N ms. */
-export const BURST_SECONDS = 4;
+export const BURST_SECONDS = 6;
 /** No single second may spend more than this x N ms, whatever the bucket holds. */
-export const CEILING_SECONDS = 5;
+export const CEILING_SECONDS = 7;
 
 // Bound at load: an application's replacement never runs for it.
 const cpuUsage = process.cpuUsage.bind(process);

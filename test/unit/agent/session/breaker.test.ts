@@ -61,55 +61,55 @@ describe('Breaker', () => {
   });
 
   it('lets a warm-up second over the budget pass when the next seconds pay it back (the old per-second rule stopped it)', () => {
-    // A `--rate off` stream at the default budget, as measured: 120-245 ms in its first
+    // A `--rate off` stream at the default budget, as measured: 120-260 ms in its first
     // second, 40-48 in the next ones.
     const { second } = fakeBreaker(50);
-    expect(second(245)).toBeUndefined();
+    expect(second(260)).toBeUndefined();
     for (let s = 0; s < 60; s++) expect(second(40 + (s % 9)), `second ${s + 2}`).toBeUndefined();
   });
 
   it('bounds the long-run rate: seconds that keep costing over the budget stop once they used the burst', () => {
     const { second } = fakeBreaker(50);
-    // 60 ms a second is 10 over: the burst of 4 x 50 = 200 lasts 20 seconds.
+    // 60 ms a second is 10 over: the burst of 6 x 50 = 300 lasts 30 seconds.
     const details: (string | undefined)[] = [];
-    for (let s = 0; s < 30 && details.at(-1) === undefined; s++) details.push(second(60));
-    expect(details).toHaveLength(21);
-    expect(details.at(-1)).toBe("overload: 1260 ms of livetrace's own time in 21 s (budget 21 x 50 + burst 200 = 1250)");
-    expect(BURST_SECONDS).toBe(4);
+    for (let s = 0; s < 40 && details.at(-1) === undefined; s++) details.push(second(60));
+    expect(details).toHaveLength(31);
+    expect(details.at(-1)).toBe("overload: 1860 ms of livetrace's own time in 31 s (budget 31 x 50 + burst 300 = 1850)");
+    expect(BURST_SECONDS).toBe(6);
   });
 
   it('a burst is paid back by cheaper seconds, never saved up past the bucket', () => {
     const { second } = fakeBreaker(50);
-    // Idle seconds do not bank budget for later: after them the burst is still 4 x 50.
+    // Idle seconds do not bank budget for later: after them the burst is still 6 x 50.
     for (let s = 0; s < 100; s++) second(0);
-    expect(second(250)).toBeUndefined();
-    // 200 over the rate now: the next second over the budget trips.
-    expect(second(51)).toBe("overload: 301 ms of livetrace's own time in 2 s (budget 2 x 50 + burst 200 = 300)");
+    expect(second(350)).toBeUndefined();
+    // 300 over the rate now: the next second over the budget trips.
+    expect(second(51)).toBe("overload: 401 ms of livetrace's own time in 2 s (budget 2 x 50 + burst 300 = 400)");
   });
 
-  it('stops at the first tick a single second passes the ceiling (5 x the budget), and says so', () => {
+  it('stops at the first tick a single second passes the ceiling (7 x the budget), and says so', () => {
     const { second } = fakeBreaker(50);
-    expect(CEILING_SECONDS).toBe(5);
-    expect(second(262)).toBe("overload: 262 ms of livetrace's own time in 1 s (ceiling 250)");
+    expect(CEILING_SECONDS).toBe(7);
+    expect(second(362)).toBe("overload: 362 ms of livetrace's own time in 1 s (ceiling 350)");
   });
 
   it('the ceiling holds however long the seconds before stayed under the budget', () => {
     const { second } = fakeBreaker(10);
     for (let s = 0; s < 20; s++) expect(second(1)).toBeUndefined();
-    expect(second(51)).toBe("overload: 51 ms of livetrace's own time in 1 s (ceiling 50)");
+    expect(second(71)).toBe("overload: 71 ms of livetrace's own time in 1 s (ceiling 70)");
   });
 
   it('scales a second by the share of it the process ran (waiting for a core is not own time)', () => {
     const { second } = fakeBreaker(50);
-    // 400 ms of wall-clock spans in a second the process ran 50% of: 200 ms of own time.
-    expect(second(400, 0.5)).toBeUndefined();
-    expect(second(400, 1)).toBe("overload: 400 ms of livetrace's own time in 1 s (ceiling 250)");
+    // 600 ms of wall-clock spans in a second the process ran 50% of: 300 ms of own time.
+    expect(second(600, 0.5)).toBeUndefined();
+    expect(second(600, 1)).toBe("overload: 600 ms of livetrace's own time in 1 s (ceiling 350)");
   });
 
   it('restart() empties the bucket', () => {
     const { breaker, second } = fakeBreaker(50);
-    // 190 over the rate: without the restart, 70 more would pass the burst of 200.
-    expect(second(240)).toBeUndefined();
+    // 290 over the rate: without the restart, 70 more would pass the burst of 300.
+    expect(second(340)).toBeUndefined();
     breaker.restart();
     expect(second(70)).toBeUndefined();
   });
