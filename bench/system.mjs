@@ -11,8 +11,10 @@
 //       session's own elapsed time.
 //       Then the same with --cpu-budget 1000 (stream-cli-capacity): what the pipe carries
 //       when the overload breaker is not what stops it. With the default budget (50 ms
-//       of livetrace's own time a second) the breaker bounds the rate at 50 ms over the
-//       capture's own time per event (about 1 us in this spinning target).
+//       of livetrace's own time a second on average, a burst of 4x, at most 5x in one
+//       second) the breaker bounds the long-run rate at 50 ms over the capture's own time
+//       per event (about 0.3-0.4 us in this spinning target); the row's stopDetail says
+//       which bound tripped when it stops.
 //    b. Through the client library with the overload breaker relaxed (the CLI has no
 //       flag for it), the JSON lines written to /dev/null as the CLI writes them: what
 //       the pipe carries when nothing stops it, and the target's RSS sampled from
@@ -205,6 +207,7 @@ async function streamThroughCli(budget) {
       calls: stopped.stats.calls,
       dropped: stopped.stats.dropped,
       stopReason: stopped.reason,
+      stopDetail: stopped.detail,
       sessionSeconds: seconds,
       targetRss: rss,
     });

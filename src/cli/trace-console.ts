@@ -7,6 +7,7 @@
  * and the agent's bounded queue drops and counts, so the CLI's memory stays bounded too.
  */
 import { StatsMerger } from '../client/merge-stats.js';
+import { rawRecordBytes } from '../client/raw-records.js';
 import type { ClientSession } from '../client/session.js';
 import { toLivetraceError } from '../protocol/errors.js';
 import type { SessionRecord, StartedRecord, StoppedRecord } from '../protocol/events.js';
@@ -102,9 +103,18 @@ export class TraceConsole {
    */
   async follow(session: ClientSession, options: { holdMadeUp?: boolean } = {}): Promise<StoppedRecord> {
     this.sessions.set(session.id, { started: session.started, calls: 0, dropped: 0, aggregated: false });
-    for await (const record of session) {
-      if (options.holdMadeUp === true && record.type === 'stopped' && session.synthetic) continue;
-      this.record(record);
+    const hold = options.holdMadeUp === true;
+    for await (const first of session) {
+      // The records already received go out in one batch, and the output is awaited once
+      // for it: a step of the iterator and an await per record were a good part of the
+      // CLI's time per event when streaming.
+      if (!(hold && first.type === 'stopped' && session.synthetic)) this.record(first);
+      const rest = session.takeQueued();
+      for (let i = 0; i < rest.length; i++) {
+        const record = rest[i]!;
+        if (hold && record.type === 'stopped' && session.synthetic) continue;
+        this.record(record);
+      }
       await this.drained();
     }
     return session.done();
@@ -148,8 +158,12 @@ export class TraceConsole {
       }
     }
     if (record.type === 'started' || record.type === 'added') for (const m of record.matched) this.modules.add(m.module);
-    if (this.format === 'json') this.screen.raw(formatJsonRecord(record));
-    else if (this.pino) this.pino.write(record);
+    if (this.format === 'json') {
+      // A call record received as the agent's bytes is copied to the output as they are.
+      const bytes = rawRecordBytes(record);
+      if (bytes !== undefined) this.screen.rawBytes(bytes);
+      else this.screen.raw(formatJsonRecord(record));
+    } else if (this.pino) this.pino.write(record);
     else if (this.pretty) this.chunks(this.pretty.push(record, Date.now()));
     this.onRecord?.(record);
     this.drawStatus();

@@ -45,7 +45,7 @@ export async function traceTargets(selection: TargetSelection, patterns: string[
   for (const pattern of patterns) parsePattern(pattern);
   const pids = await resolveTargets(selection);
   const output = openOutput(options.output);
-  const screen = new Screen(output.stream, process.stderr);
+  const screen = new Screen(output.stream, process.stderr, { bytes: true });
   const clients: AgentClient[] = [];
   try {
     const traced = await startAll(pids, patterns, traceOptions, options.attach, screen, clients);

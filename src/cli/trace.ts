@@ -86,7 +86,7 @@ async function traceProcess(pid: number, patterns: string[], options: TraceArgs)
   const traceOptions = traceOptionsOf(options);
   for (const pattern of patterns) parsePattern(pattern);
   const output = openOutput(options.output);
-  const screen = new Screen(output.stream, process.stderr);
+  const screen = new Screen(output.stream, process.stderr, { bytes: true });
   try {
     const client = await openAgent(pid, { attach: options.attach, say: (text) => screen.info(text) });
     try {

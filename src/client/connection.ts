@@ -15,7 +15,7 @@ import { FrameDecoder, FrameWriter } from '../protocol/frame.js';
 import type { AgentFrame, ModuleListing, Op, ReplyFor, RequestId } from '../protocol/messages.js';
 import { processState } from './process.js';
 import { ClientSession, type ConnectionEnd } from './session.js';
-import { rawCallFrame, rawCallRecord } from './raw-records.js';
+import { rawCallBytes, rawCallRecordBytes } from './raw-records.js';
 
 /** Records waiting in sessions above which reading pauses. */
 const HIGH_WATER = 10_000;
@@ -176,11 +176,11 @@ export class AgentConnection {
     for (;;) {
       let value: unknown;
       try {
-        const text = this.decoder.nextText();
-        if (text === undefined) break;
-        // A call record of a session followed in rawCalls mode is kept as text (raw-records.ts).
-        if (this.rawSessions > 0 && this.receiveRaw(text)) continue;
-        value = this.decoder.parse(text);
+        const line = this.decoder.nextLine();
+        if (line === undefined) break;
+        // A call record of a session followed in rawCalls mode is kept as bytes (raw-records.ts).
+        if (this.rawSessions > 0 && this.receiveRaw(line)) continue;
+        value = this.decoder.parse(line.toString('utf8'));
       } catch (error) {
         this.closeError ??= toLivetraceError(error);
         this.socket.destroy();
@@ -191,13 +191,13 @@ export class AgentConnection {
     this.flowControl();
   }
 
-  /** A call record for a rawCalls session, received as its text; false for any other frame. */
-  private receiveRaw(text: string): boolean {
-    const raw = rawCallFrame(text);
+  /** A call record for a rawCalls session, kept as its bytes (a view of the chunk); false for any other frame. */
+  private receiveRaw(line: Buffer): boolean {
+    const raw = rawCallBytes(line);
     if (raw === undefined) return false;
     const session = this.sessions.get(raw.session);
     if (session === undefined || !session.rawCalls) return false;
-    session.receive(rawCallRecord(raw.session, session.pid, raw.text));
+    session.receive(rawCallRecordBytes(raw.session, session.pid, line.subarray(raw.start, raw.end)));
     return true;
   }
 

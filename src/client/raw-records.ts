@@ -17,6 +17,8 @@ import type { CallEvent } from '../protocol/events.js';
 
 /** Where a stub holds its text: a symbol-keyed property (a WeakMap entry per event cost more than the rest of the record's way through). */
 const TEXT = Symbol('livetrace.rawText');
+/** Where a stub made from bytes holds them (its text is decoded from them when asked for). */
+const BYTES = Symbol('livetrace.rawBytes');
 
 const FRAME_PREFIX = '{"type":"record","session":"';
 const RECORD_KEY = '","record":';
@@ -37,7 +39,49 @@ export function rawCallRecord(session: string, pid: number, text: string): CallE
   return { v: 1, type: 'call', session, pid, [TEXT]: text } as unknown as CallEvent;
 }
 
+/**
+ * rawCallFrame on a frame's bytes (FrameDecoder.nextLine), without decoding them: the
+ * session id and where the record's bytes are in `line`; undefined for any other frame.
+ * Streaming to `--format json`, the CLI then copies those bytes to its output, and no
+ * string is made of the frame at all (a string of each line, two slices and their
+ * re-encoding for the write were a good part of the CLI's time per event).
+ */
+export function rawCallBytes(line: Uint8Array): { session: string; start: number; end: number } | undefined {
+  const n = line.length;
+  if (n < FRAME_PREFIX.length + RECORD_KEY.length + CALL_HEADER.length + 2 || line[n - 1] !== 0x7d /* } */) return undefined;
+  if (!bytesAre(line, 0, FRAME_PREFIX)) return undefined;
+  let end = FRAME_PREFIX.length;
+  while (end < n && line[end] !== 0x22 /* " */) end++;
+  if (end === n || !bytesAre(line, end, RECORD_KEY)) return undefined;
+  const start = end + RECORD_KEY.length;
+  if (!bytesAre(line, start, CALL_HEADER)) return undefined;
+  let session = '';
+  for (let i = FRAME_PREFIX.length; i < end; i++) session += String.fromCharCode(line[i]!);
+  return { session, start, end: n - 1 };
+}
+
+/** `line` holds the ASCII text `ascii` at `at`. */
+function bytesAre(line: Uint8Array, at: number, ascii: string): boolean {
+  if (at + ascii.length > line.length) return false;
+  for (let i = 0; i < ascii.length; i++) if (line[at + i] !== ascii.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The stub of a raw call record received as bytes (a view of the record's JSON, rawCallBytes). */
+export function rawCallRecordBytes(session: string, pid: number, bytes: Uint8Array): CallEvent {
+  return { v: 1, type: 'call', session, pid, [BYTES]: bytes } as unknown as CallEvent;
+}
+
 /** The agent's JSON text of a record received in rawCalls mode, or undefined for a parsed one. */
 export function rawRecordText(record: object): string | undefined {
-  return (record as { [TEXT]?: string })[TEXT];
+  const raw = record as { [TEXT]?: string; [BYTES]?: Uint8Array };
+  const text = raw[TEXT];
+  if (text !== undefined) return text;
+  const bytes = raw[BYTES];
+  return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+}
+
+/** The agent's JSON bytes (UTF-8) of a record received in rawCalls mode as bytes, else undefined. */
+export function rawRecordBytes(record: object): Uint8Array | undefined {
+  return (record as { [BYTES]?: Uint8Array })[BYTES];
 }

@@ -152,6 +152,20 @@ export class ClientSession implements AsyncIterable<SessionRecord> {
     };
   }
 
+  /**
+   * @internal Every record received and not yet consumed, at once ([] when none), for a
+   * reader that already iterates the session (the CLI's follow): one step of the async
+   * iterator and one flow-control check for a whole batch, instead of a promise and a
+   * check per record (the CLI's per-event cost when streaming). The iterator goes on
+   * after them, and ends once the 'stopped' record was taken either way.
+   */
+  takeQueued(): SessionRecord[] {
+    if (this.queue.length === 0) return [];
+    const out = this.queue.splice(0, this.queue.length);
+    this.link.consumed();
+    return out;
+  }
+
   /** @internal A record streamed by the agent for this session. */
   receive(record: SessionRecord): void {
     if (this.stoppedRecord) return;

@@ -101,6 +101,16 @@ export class FrameDecoder {
    * Throws as next() does once the stream failed.
    */
   nextText(): string | undefined {
+    const line = this.nextLine();
+    return line === undefined ? undefined : line.toString('utf8');
+  }
+
+  /**
+   * The next complete frame's bytes (a view of the chunk it came in, without its CR), not
+   * decoded: an owner that copies a frame's bytes on needs no string of it
+   * (client/raw-records.ts). Throws as next() does once the stream failed.
+   */
+  nextLine(): Buffer | undefined {
     for (;;) {
       const line = this.lines.shift();
       if (line === undefined) {
@@ -109,7 +119,7 @@ export class FrameDecoder {
       }
       const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
       if (length === 0) continue;
-      return line.toString('utf8', 0, length);
+      return length === line.length ? line : line.subarray(0, length);
     }
   }
 
@@ -155,6 +165,11 @@ export function encodeFrame(value: unknown, maxFrameBytes: number = MAX_FRAME_BY
     throw new LivetraceError('LT_PROTOCOL_MALFORMED', `value cannot be encoded as JSON: ${(error as Error).message}`);
   }
   if (text === undefined) throw new LivetraceError('LT_PROTOCOL_MALFORMED', 'value cannot be encoded as JSON');
+  return checkedFrame(text, maxFrameBytes);
+}
+
+/** `text`, a frame's JSON, when the peer would accept its size; throws LT_PROTOCOL_FRAME_TOO_LARGE otherwise. */
+export function checkedFrame(text: string, maxFrameBytes: number = MAX_FRAME_BYTES): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when it could matter.
   if (text.length * 3 > maxFrameBytes && Buffer.byteLength(text, 'utf8') > maxFrameBytes) {
     throw new LivetraceError('LT_PROTOCOL_FRAME_TOO_LARGE', `frame of ${Buffer.byteLength(text)} bytes exceeds ${maxFrameBytes}`);
@@ -205,7 +220,16 @@ export class FrameWriter {
    * nothing is queued then. Frames written after the socket closed are discarded.
    */
   write(value: unknown): void {
-    const text = encodeFrame(value, this.maxFrameBytes);
+    this.writeText(encodeFrame(value, this.maxFrameBytes));
+  }
+
+  /**
+   * Queues one frame already encoded (`text`: one JSON value, no newline; the record
+   * stream's own encoding, protocol/record-text.ts). Throws LT_PROTOCOL_FRAME_TOO_LARGE
+   * for a frame the peer would refuse; nothing is queued then.
+   */
+  writeText(text: string): void {
+    checkedFrame(text, this.maxFrameBytes);
     if (this.closed) return;
     // Index stores, not push: this runs in targets whose program may have replaced Array#push.
     this.batch[this.batch.length] = text;

@@ -55,7 +55,7 @@ export interface TraceOptions {
   /** Queue bounds for records nobody has read yet. */
   queueEvents?: number;
   queueBytes?: number;
-  /** Engine time per second over which the session stops (reason 'overload'), ms (CLI: --cpu-budget). */
+  /** livetrace's own time in the target, ms a second on average (a bounded burst, a ceiling for one second: agent/session/breaker.ts), over which the session stops (reason 'overload') (CLI: --cpu-budget). */
   overloadMsPerSec?: number;
   /** Refuse patterns matching more functions than this (default 500) unless `force`. */
   maxFunctions?: number;
@@ -124,7 +124,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   ),
   row('redactValues', 'switch', [0, 0], true, '--no-redact-values', 'turn off every rule of value redaction (keys and parameter names stay redacted)'),
   row('maxFunctions', 'count', [1, 100_000], 500, '--max-functions <n>', 'refuse patterns matching more functions than this'),
-  row('overloadMsPerSec', 'count', [1, 1000], 50, '--cpu-budget <ms>', "stop (reason 'overload') when livetrace spends more than this many ms per second in the target"),
+  row('overloadMsPerSec', 'count', [1, 1000], 50, '--cpu-budget <ms>', "stop (reason 'overload') when livetrace's own time in the target passes this many ms a second on average (bursts up to 6x more, never over 7x in one second)"),
   row('force', 'switch', [0, 0], false, '--force', 'trace even a pattern that matches too much'),
   row('items', 'count', [0, 100_000], 100, null, 'elements captured per array, Map, Set or typed array; bytes per Buffer'),
   row('fields', 'count', [0, 10_000], 20, null, 'fields captured per object'),

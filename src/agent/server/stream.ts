@@ -4,6 +4,7 @@
  * takes at most TAKE_PER_TURN records, so one busy session cannot starve the others.
  */
 import type { FrameWriter } from '../../protocol/frame.js';
+import { recordText } from '../../protocol/record-text.js';
 import type { SessionRecord } from '../../protocol/events.js';
 import { log } from '../log.js';
 import type { Session } from '../session/session.js';
@@ -34,9 +35,13 @@ export async function streamSession(session: Session, writer: FrameWriter, closi
 /** Moves one turn's worth of records from the session to the writer. */
 function send(session: Session, writer: FrameWriter): SessionRecord[] {
   const records = session.take(TAKE_PER_TURN);
+  // The frame is `{"type":"record","session":<id>,"record":<record>}`, JSON.stringify's text
+  // of that object, with the record's text written by hand (record-text.ts: encoding was
+  // the largest part of a streaming target's CPU).
+  const prefix = '{"type":"record","session":' + JSON.stringify(session.id) + ',"record":';
   for (const record of records) {
     try {
-      writer.write({ type: 'record', session: session.id, record });
+      writer.writeText(prefix + recordText(record) + '}');
     } catch (error) {
       // Only a record past the frame limit lands here; eventBytes is capped so calls never do.
       log.debug({ err: error, session: session.id, type: record.type }, 'record not sent');

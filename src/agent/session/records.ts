@@ -104,7 +104,7 @@ function stopDetail(reason: StopReason, o: ResolvedOptions): string {
     case 'rate':
       return `rate over ${o.rate.count}/${formatMs(o.rate.perMs)} (--trip)`;
     case 'overload':
-      return `livetrace spent over ${o.overloadMsPerSec}ms per second in the target`;
+      return `overload: livetrace's own time passed its budget of ${o.overloadMsPerSec} ms a second`;
     case 'client-gone':
       return 'the client disconnected';
     case 'exit':

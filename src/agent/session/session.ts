@@ -17,7 +17,9 @@
  * - The engine's own time is measured for every call it reports (the exit's part on one
  *   call in TIMED_EVERY and on every heavy one, the others charged the measured exits'
  *   mean) and for every probe hit (`charge`); the overload breaker
- *   (breaker.ts) stops the session with 'overload' when a second's total passes the budget, or one call passes HARD_CEILING_MS. Calls
+ *   (breaker.ts) stops the session with 'overload' when the seconds' totals pass the budget
+ *   (a long-run rate with a bounded burst, and a ceiling for any one second), or one call
+ *   passes HARD_CEILING_MS. Calls
  *   dropped before capture (pre-test, max, a full queue, rate) are not timed: they cost a
  *   compare or a decrement, and matching runs in bounded time (linear regexes only).
  * - Expiry and every other timer run inside the process and are unref'd: a session ends
@@ -140,6 +142,8 @@ export class Session implements TraceSession, HookOwner {
   /** Resolves once the 'stopped' record is queued. */
   private finished: Promise<void> = Promise.resolve();
   private readonly breaker: Breaker;
+  /** Which bound of the breaker stopped the session, with its figures (breaker.ts). */
+  private overloadDetail: string | undefined;
   /** The deadline, the expiry and the tick (schedule.ts). */
   private readonly schedule: Schedule;
   /** Hooks of the exports engine whose reach is still to be checked (flushed after their record). */
@@ -282,7 +286,7 @@ export class Session implements TraceSession, HookOwner {
     this.step('forgetting worker threads', () => releaseShared(this.id));
     this.step('reporting drops', () => this.reportDrops());
     if (aggregating(this.hooks.matchers)) this.step('reporting stats', () => this.queue.push(this.statsRecord(true), 0, true));
-    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats, undefined, this.threads.ends()), 0, true);
+    this.queue.push(stoppedRecord(this.id, reason, this.options, this.stats, reason === 'overload' ? this.overloadDetail : undefined, this.threads.ends()), 0, true);
   }
 
   /** The session's table: this thread's calls and every worker's (thread-accounts.ts ThreadStats). */
@@ -505,7 +509,9 @@ export class Session implements TraceSession, HookOwner {
     this.breaker.add(ns);
     // The second's budget is checked by tick(): a cold first call (source maps read for a
     // stack, code compiled for a capture) may cost tens of ms once.
-    if (this.breaker.pastCeiling(ns + earlier)) {
+    const overload = this.breaker.pastCeiling(ns + earlier);
+    if (overload !== undefined) {
+      this.overloadDetail = overload;
       void this.stop('overload');
       return 0;
     }
@@ -541,7 +547,10 @@ export class Session implements TraceSession, HookOwner {
 
   private tick(): void {
     try {
-      if (this.breaker.overBudget()) {
+      const overload = this.breaker.overBudget();
+      if (log.enabled) log.debug({ session: this.id, ownMs: this.breaker.lastSecondNs / 1e6, reported: this.tally.reported }, 'overload breaker: a second');
+      if (overload !== undefined) {
+        this.overloadDetail = overload;
         void this.stop('overload');
         return;
       }

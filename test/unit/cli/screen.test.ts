@@ -47,6 +47,51 @@ describe('Screen', () => {
     expect(tty.text).toBe('x\n');
   });
 
+  it('gathers raw lines as UTF-8 bytes when out takes bytes: one write a turn, in order with other writes', async () => {
+    const writes: (string | Uint8Array)[] = [];
+    const out = { isTTY: false, write: (chunk: string | Uint8Array) => void writes.push(chunk) };
+    const screen = new Screen(out, stream(false), { bytes: true });
+    screen.raw('{"a":"é"}\n');
+    screen.raw('{"b":"\u2028 😀"}\n');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    expect(Buffer.isBuffer(writes[0])).toBe(true);
+    expect(Buffer.from(writes[0]!).toString('utf8')).toBe('{"a":"é"}\n{"b":"\u2028 😀"}\n');
+    screen.raw('{"c":3}\n');
+    screen.print('table');
+    expect(writes.slice(1).map((w) => Buffer.from(w).toString())).toEqual(['{"c":3}\n', 'table\n']);
+    // A line too long for the buffer is written on its own, after what was gathered.
+    const long = `${'x'.repeat(200_000)}\n`;
+    screen.raw('{"d":4}\n');
+    screen.raw(long);
+    screen.flush();
+    expect(writes.slice(3).map((w) => Buffer.from(w).toString())).toEqual(['{"d":4}\n', long]);
+    // Past the gathering bound, written at once, and every byte kept.
+    const line = `${'y'.repeat(999)}\n`;
+    for (let i = 0; i < 300; i++) screen.raw(line);
+    screen.flush();
+    expect(writes.slice(5).map((w) => Buffer.from(w).toString()).join('')).toBe(line.repeat(300));
+    expect(writes.length).toBeGreaterThan(6);
+  });
+
+  it('rawBytes(): a line given as bytes joins the gathered bytes with its newline, in order with raw text', async () => {
+    const writes: (string | Uint8Array)[] = [];
+    const out = { isTTY: false, write: (chunk: string | Uint8Array) => void writes.push(chunk) };
+    const screen = new Screen(out, stream(false), { bytes: true });
+    screen.raw('{"a":1}\n');
+    screen.rawBytes(Buffer.from('{"b":"é"}'));
+    screen.raw('{"c":3}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.map((w) => Buffer.from(w).toString())).toEqual(['{"a":1}\n{"b":"é"}\n{"c":3}\n']);
+    // Without bytes (or on a terminal) it is written as text.
+    const text = stream(false);
+    const plain = new Screen(text, stream(false));
+    plain.rawBytes(Buffer.from('{"d":4}'));
+    plain.flush();
+    expect(text.text).toBe('{"d":4}\n');
+  });
+
   it('wipes the status line around every write and draws it again', () => {
     const out = stream(true);
     const err = stream(true);
