@@ -80,35 +80,12 @@ async function buildAgentBundle() {
   rmSync(out, { force: true });
   rmSync(entry, { force: true });
   for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^agent\.bundle\..*cache$/.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
+  const bundled = new Set(BUNDLED_PACKAGES);
+  const made = await bundleWithEsbuild(join(root, 'dist/cjs/attach-main.js'), out, (specifier) => bundled.has(packageOf(specifier)), {});
+  if (!made) {
     console.log('livetrace: esbuild is not installed, no agent bundle (an attach loads dist/cjs/register.js)');
     return;
   }
-  const bundled = new Set(BUNDLED_PACKAGES);
-  await esbuild.build({
-    entryPoints: [join(root, 'dist/cjs/attach-main.js')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'lazy-packages-stay-outside',
-        setup(build) {
-          build.onResolve({ filter: /^[^./]/ }, (args) => {
-            if (args.path.startsWith('node:')) return { external: true };
-            const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-            return bundled.has(name) ? undefined : { path: args.path, external: true };
-          });
-        },
-      },
-    ],
-  });
   makeCodeCache(
     out,
     // The agent started and stopped, its socket in the temporary directory.
@@ -142,34 +119,11 @@ async function buildAgentBundle() {
 async function buildCliBundle() {
   const out = join(root, 'dist/cjs/cli.bundle.js');
   for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^cli\.bundle\./.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
-  let esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
+  const made = await bundleWithEsbuild(join(root, 'dist/cjs/cli/program.js'), out, (name) => name === 'commander' || name.startsWith('commander/'), { sourcemap: 'linked' });
+  if (!made) {
     console.log('livetrace: esbuild is not installed, no CLI bundle (bin/livetrace.js loads dist/cjs/cli/program.js)');
     return;
   }
-  await esbuild.build({
-    entryPoints: [join(root, 'dist/cjs/cli/program.js')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'packages-stay-outside',
-        setup(build) {
-          build.onResolve({ filter: /^[^./]/ }, (args) => {
-            if (args.path.startsWith('node:')) return { external: true };
-            return args.path === 'commander' || args.path.startsWith('commander/') ? undefined : { path: args.path, external: true };
-          });
-        },
-      },
-    ],
-  });
   // Every command's module run and registered, then a `trace` of a process that does not
   // exist: its options, its pattern check and the attach's first check, as a trace runs
   // them (it ends with LT_PID_NOT_FOUND; its message goes nowhere).
@@ -177,6 +131,47 @@ async function buildCliBundle() {
     const argv = JSON.stringify(['node', 'livetrace', 'trace', String(2 ** 22 + 1), 'lib:hot', '--json', '--max', '1']);
     return `Promise.resolve(${loaded}.exports.createProgram()).then(() => { process.stderr.write = () => true; return ${loaded}.exports.main(${argv}); })`;
   });
+}
+
+/** The package a bare specifier names (`@scope/name/sub` -> `@scope/name`). */
+function packageOf(specifier) {
+  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+}
+
+/**
+ * One CommonJS file for Node 20 from `entry` (a module of dist/cjs) by esbuild: node:
+ * modules and every package `inside(specifier)` refuses stay require()s of node_modules.
+ * False when esbuild is not installed (a devDependency).
+ */
+async function bundleWithEsbuild(entry, outfile, inside, options) {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return false;
+  }
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    ...options,
+    plugins: [
+      {
+        name: 'packages-stay-outside',
+        setup(build) {
+          build.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (args.path.startsWith('node:')) return { external: true };
+            return inside(args.path) ? undefined : { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return true;
 }
 
 /**
