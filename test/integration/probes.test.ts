@@ -116,8 +116,20 @@ describe('probes on internal functions', () => {
 
   it('stops taking hits past the budget and takes the breakpoints away for the rest of the second', async () => {
     const run = await runHarness(['users:~tick'], {}, 'hot', { LIVETRACE_PROBE_HITS_PER_SEC: '5' });
-    expect(run.calls.map((c) => c.args[0])).toEqual([0, 1, 2, 3, 4]);
-    expect(run.json<{ cooled: number }>('WORKER').cooled).toBe(1);
+    const ticks = run.calls.map((c) => c.args[0]);
+    const cooled = run.json<{ cooled: number }>('WORKER').cooled;
+    // hot(50) runs in well under a second, so the budget's second never turns: the five
+    // hits and no more. On a machine so loaded that the loop outlasted its second, each
+    // second it spanned may take five hits again (a budget of hits a second, not in all).
+    const seconds = Number(run.line('RUN-MS')) / 1000;
+    if (seconds < 0.9) {
+      expect(ticks).toEqual([0, 1, 2, 3, 4]);
+      expect(cooled).toBe(1);
+    } else {
+      expect(ticks.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+      expect(ticks.length).toBeLessThanOrEqual(5 * (Math.ceil(seconds) + 1));
+      expect(cooled).toBeGreaterThanOrEqual(1);
+    }
     expect(run.line('DEBUGGER-AFTER')).toBe('false');
   });
 
