@@ -297,7 +297,7 @@ export function parseSummary(raw) {
 function firstFailures(raw, limit = 6) {
   const lines = plain(raw).split('\n');
   const out = [];
-  const failure = /^\s*(not ok \d+|✖|✘|×|\d+\) |FAIL |Error:|\w*Error:|AssertionError|Uncaught|Unhandled|TypeError|ReferenceError|RangeError|# fail)/;
+  const failure = /^\s*(not ok \d+|✖|✘|×|\d+\) |FAIL |Error:|\w*Error:|AssertionError|Uncaught|Unhandled|TypeError|ReferenceError|RangeError|# fail [1-9])/;
   for (let i = 0; i < lines.length && out.length < limit; i++) {
     if (failure.test(lines[i])) out.push(lines[i].trim().slice(0, 200));
   }
