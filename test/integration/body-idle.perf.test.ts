@@ -8,7 +8,7 @@
  * of the optimized loop (an object per call is dozens of them; none is none), in sloppy
  * mode (a mapped `arguments`) and in strict mode.
  */
-import { spawn } from 'node:child_process';
+import { runNode } from '../support/process.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './fixture-app.js';
@@ -19,22 +19,10 @@ interface Outcome {
   optimized: boolean;
 }
 
-function run(mode: 'sloppy' | 'strict'): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const script = join(repoRoot, 'test/fixtures/body-idle/after-session.mjs');
-    const child = spawn(process.execPath, ['--allow-natives-syntax', script, repoRoot, mode], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LIVETRACE_REACH_CHECK_MS: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`after-session.mjs exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as Outcome);
-    });
-  });
+async function run(mode: 'sloppy' | 'strict'): Promise<Outcome> {
+  const script = join(repoRoot, 'test/fixtures/body-idle/after-session.mjs');
+  const stdout = await runNode(['--allow-natives-syntax', script, repoRoot, mode], { cwd: repoRoot, env: { ...process.env, LIVETRACE_REACH_CHECK_MS: '0' }, timeoutMs: 25_000 });
+  return JSON.parse(stdout) as Outcome;
 }
 
 describe('an instrumented function after its sessions ended', () => {

@@ -6,7 +6,7 @@
  * few breakpoint conditions, and its breakpoint is gone before the loop runs on for long.
  * reach-check.test.ts asserts the mechanism in the default suite.
  */
-import { spawn } from 'node:child_process';
+import { runNode } from '../support/process.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './fixture-app.js';
@@ -18,21 +18,9 @@ interface Row {
   extraMs?: number;
 }
 
-function bench(): Promise<Row[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bench/reach.mjs'), '--quick', '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`bench/reach.mjs exited ${code}: ${stderr}`));
-      else resolve((JSON.parse(stdout) as { rows: Row[] }).rows);
-    });
-  });
+async function bench(): Promise<Row[]> {
+  const stdout = await runNode([join(repoRoot, 'bench/reach.mjs'), '--quick', '--json'], { cwd: repoRoot, timeoutMs: 110_000 });
+  return (JSON.parse(stdout) as { rows: Row[] }).rows;
 }
 
 describe('reach check timing', () => {

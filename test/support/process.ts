@@ -10,6 +10,7 @@
  * would show them); it ends when all of them have ended, since only then can no more text
  * come.
  */
+import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
 export interface LineMatch {
@@ -131,4 +132,29 @@ export class Output {
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+/**
+ * Runs `node <args>` to its end and resolves to what it printed on stdout (a JSON report,
+ * for the measuring tests); rejects with its stderr when it exits otherwise than 0, and
+ * kills it (SIGKILL) once `timeoutMs` passed, so no child outlives the test.
+ */
+export function runNode(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`node ${args.join(' ')} exited ${code ?? signal}: ${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }

@@ -29,3 +29,27 @@ export function patch(holder: object, key: string): { site: Site; hook: Recordin
   expect(addHook(site, hook)).toBe(true);
   return { site, hook, unpatch: () => removeHook(site, hook) };
 }
+
+/** What an original made by `originalOf` hands back: the `this` and the very arguments it got. */
+export interface Seen {
+  self: unknown;
+  count: number;
+  args: unknown[];
+}
+
+const seen = (...args: unknown[]): { count: number; args: unknown[] } => ({ count: args.length, args });
+
+/**
+ * A strict function (or async function) of `arity` named parameters that returns what it
+ * was called with: made from text, so its `length` and parameter list are real ones (the
+ * wrappers specialise on them).
+ */
+export function originalOf(arity: number, kind: 'sync'): (...args: unknown[]) => Seen;
+export function originalOf(arity: number, kind: 'async'): (...args: unknown[]) => Promise<Seen>;
+export function originalOf(arity: number, kind: 'sync' | 'async'): (...args: unknown[]) => Seen | Promise<Seen> {
+  const names = Array.from({ length: arity }, (_, i) => `p${i}`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('seen', `return ${kind === 'async' ? 'async ' : ''}function f(${names.join(', ')}) { 'use strict'; return { self: this, ...seen(...arguments) }; }`)(seen) as (
+    ...args: unknown[]
+  ) => Seen;
+}

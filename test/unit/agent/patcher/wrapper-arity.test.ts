@@ -8,7 +8,7 @@ import type { Gate, Hook } from '../../../../src/agent/patcher/dispatch.js';
 import { addHook, refreshSite, removeHook, siteFor, type Site } from '../../../../src/agent/patcher/site.js';
 import { propertyTarget } from '../../../../src/agent/engines/exports/target.js';
 import { compilePatterns } from '../../../../src/pattern/index.js';
-import { RecordingHook } from './recording-hook.js';
+import { originalOf, patch, RecordingHook } from './recording-hook.js';
 
 function siteOf(holder: object, key: string): Site {
   const site = siteFor(propertyTarget(holder, key));
@@ -27,18 +27,11 @@ class TestingHook extends RecordingHook implements Hook {
 }
 
 describe('arity-specialised wrappers pass the very arguments on', () => {
-  const seen = (...args: unknown[]): { count: number; args: unknown[] } => ({ count: args.length, args });
   for (const arity of [0, 1, 2, 3, 4, 5]) {
     it(`an original of ${arity} parameters, called with fewer, as many and more arguments, idle and traced`, () => {
-      const names = Array.from({ length: arity }, (_, i) => `p${i}`);
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      const original = new Function('seen', `return function f(${names.join(', ')}) { 'use strict'; return { self: this, ...seen(...arguments) }; }`)(seen) as (
-        ...args: unknown[]
-      ) => { self: unknown; count: number; args: unknown[] };
+      const original = originalOf(arity, 'sync');
       const holder = { f: original };
-      const site = siteOf(holder, 'f');
-      const hook = new RecordingHook();
-      expect(addHook(site, hook)).toBe(true);
+      const { site, hook, unpatch } = patch(holder, 'f');
       expect(holder.f).not.toBe(original);
       expect(holder.f.length).toBe(arity);
       expect(site.state.arity).toBe(arity <= 4 ? arity : -1);
@@ -51,7 +44,7 @@ describe('arity-specialised wrappers pass the very arguments on', () => {
         expect(result.self).toBe(holder);
       }
       expect(hook.entered).toBe(arity + 3);
-      removeHook(site, hook);
+      unpatch();
     });
   }
 
