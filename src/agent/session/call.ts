@@ -39,7 +39,6 @@ export function entryToken(
   /** The enclosing call's id, -1 for none (patcher/context.ts enclosing), and its depth. */
   parent: number,
   depth: number,
-  admitted: boolean,
   aggregate: boolean,
 ): Token {
   let args$: Value[] | undefined;
@@ -63,7 +62,6 @@ export function entryToken(
     bindings,
     parentId: parent === -1 ? null : parent,
     depth,
-    admitted,
     aggregate,
     args: args$,
     self: self$,
