@@ -87,15 +87,25 @@ export function argsOf(k: number, n: number, more: unknown[], a0?: unknown, a1?:
  * any other count takes the array `argsOf` builds, so the original always sees the very
  * arguments (and `arguments.length`) it was called with. Reading `arguments.length` is the
  * only use of `arguments`: any other use makes V8 build the object on every call.
- * A hooked call that passes the pre-test builds the array only then, on its own branch.
+ * A hooked call that passes the pre-test builds the array only then, on its own branch
+ * (the hooks keep it as the captured arguments), and still calls the original with its
+ * named parameters when the caller passed exactly `k` (`traced`): the same arguments as
+ * the array's, without Reflect.apply spreading the array back onto the stack.
  */
-function arityText(k: number): { params: string; args: string; pick: string; direct: string; list: string } {
+function arityText(k: number): { params: string; args: string; pick: string; direct: string; traced: string; list: string } {
   const named = Array.from({ length: k }, (_, i) => `a${i}`);
   const list = named.map((a) => `, ${a}`).join('');
   const args = `(n === ${k} ? [${named.join(', ')}] : argsOf(${k}, n, more${list}))`;
   let pick = named[k - 1] ?? 'undefined';
   for (let i = k - 2; i >= 0; i--) pick = `at === ${i} ? a${i} : ${pick}`;
-  return { params: [...named, '...more'].join(', '), args, pick, list, direct: `(n === ${k} ? direct(this${list}) : reflectApply(original, this, argsOf(${k}, n, more${list})))` };
+  return {
+    params: [...named, '...more'].join(', '),
+    args,
+    pick,
+    list,
+    direct: `(n === ${k} ? direct(this${list}) : reflectApply(original, this, argsOf(${k}, n, more${list})))`,
+    traced: `(n === ${k} ? direct(this${list}) : reflectApply(original, this, args))`,
+  };
 }
 
 /**
@@ -142,7 +152,7 @@ ${OPEN_GATE}  const ask = (hooks, self, args, newTarget) => {
 // bytecode size (460 bytes), and an idle or rejected call costs a bare call only inlined.
 // So the argument array and the call of the original are each written once.
 function callableArity(k: number): string {
-  const { params, args, pick, direct } = arityText(k);
+  const { params, args, pick, direct, traced } = arityText(k);
   return `'use strict';
 ${helpers(params, pick)}  return { wrapper(${params}) {
     const n = arguments.length;
@@ -153,7 +163,7 @@ ${helpers(params, pick)}  return { wrapper(${params}) {
       if (call !== undefined) {
         let value;
         try {
-          value = reflectApply(original, this, args);
+          value = ${traced};
         } catch (error) {
           threw(call, error);
           throw error; // node-do-not-add-exception-line

@@ -24,8 +24,14 @@ export const RECORD_OVERHEAD_BYTES = 160;
  * Call ids are unique in the process: a worker thread's calls reach the main thread's
  * session (threads/relay.ts) beside the main thread's own, so each thread counts from
  * its threadId times 2^32 (2^21 threads, 2^32 calls each, below 2^53).
+ *
+ * The count itself starts as a small integer, and the main thread's ids are the count:
+ * a counter that starts as the double `threadId * 2^32 + 1` was a heap number in V8,
+ * and every increment allocated a new one (16 bytes a reported call, and the token's and
+ * the record's `id` a boxed double each).
  */
-let nextCallId = threadId * 2 ** 32 + 1;
+const ID_BASE = threadId * 2 ** 32;
+let callCount = 0;
 
 /** A call's token: its arguments, `this` and stack captured unless the pattern only aggregates. */
 export function entryToken(
@@ -39,7 +45,6 @@ export function entryToken(
   /** The enclosing call's id, -1 for none (patcher/context.ts enclosing), and its depth. */
   parent: number,
   depth: number,
-  admitted: boolean,
   aggregate: boolean,
 ): Token {
   let args$: Value[] | undefined;
@@ -57,13 +62,12 @@ export function entryToken(
     if (matcher.actions.stack || options.stack) stack = captureStack();
   }
   return {
-    id: nextCallId++,
+    id: ID_BASE === 0 ? ++callCount : ID_BASE + ++callCount,
     hook,
     matcher,
     bindings,
     parentId: parent === -1 ? null : parent,
     depth,
-    admitted,
     aggregate,
     args: args$,
     self: self$,

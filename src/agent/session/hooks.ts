@@ -136,8 +136,6 @@ export interface Token extends PushedFrame {
   /** The enclosing call's id (`parent` is its frame, while this token is a frame). */
   readonly parentId: number | null;
   readonly depth: number;
-  /** True when limits were taken at entry (no post-guard). */
-  readonly admitted: boolean;
   readonly aggregate: boolean;
   readonly args: Value[] | undefined;
   readonly self: Value | undefined;

@@ -34,11 +34,21 @@ export function queuedBytesTotal(): number {
   return queued.bytes;
 }
 
+/**
+ * Taken records leave their slots empty, and the slots are used again: once a reader
+ * has taken everything (a stream's writer does, every turn) the next record goes to slot
+ * 0, and a reader that leaves a tail has it moved down in place. A copy made with
+ * `splice` (the rule until December 2026) allocated an array of the taken records at
+ * every compaction, 16 bytes per reported call in a streaming session. The arrays keep
+ * the length of the longest backlog, which the queue's own bounds limit.
+ */
 export class RecordQueue {
-  private readonly records: SessionRecord[] = [];
+  private readonly records: (SessionRecord | undefined)[] = [];
   /** Estimated bytes of each queued record, index for index. */
   private readonly sizes: number[] = [];
   private head = 0;
+  /** One past the last queued record (the arrays may be longer: slots taken earlier). */
+  private tail = 0;
   private bytes = 0;
   /** Call records in the queue (control records don't count against the bound). */
   private calls = 0;
@@ -63,7 +73,7 @@ export class RecordQueue {
   }
 
   get empty(): boolean {
-    return this.head >= this.records.length;
+    return this.head >= this.tail;
   }
 
   /** Queues a record; false when a call record was refused for the bounds. */
@@ -74,8 +84,9 @@ export class RecordQueue {
       this.calls++;
     }
     // Index writes, not push: a program may have replaced Array.prototype.push.
-    this.records[this.records.length] = record;
-    this.sizes[this.sizes.length] = bytes;
+    this.records[this.tail] = record;
+    this.sizes[this.tail] = bytes;
+    this.tail++;
     this.bytes += bytes;
     this.held.bytes += bytes * HEAP_BYTES_PER_ESTIMATED_BYTE;
     queued.bytes += bytes * HEAP_BYTES_PER_ESTIMATED_BYTE;
@@ -88,20 +99,34 @@ export class RecordQueue {
   }
 
   take(max: number): SessionRecord[] {
-    const end = Math.min(this.records.length, this.head + max);
-    const out = this.records.slice(this.head, end);
+    const records = this.records;
+    const end = Math.min(this.tail, this.head + max);
+    const out = records.slice(this.head, end) as SessionRecord[];
+    let bytes = 0;
     for (let i = this.head; i < end; i++) {
-      this.bytes -= this.sizes[i]!;
-      this.held.bytes -= this.sizes[i]! * HEAP_BYTES_PER_ESTIMATED_BYTE;
-      queued.bytes -= this.sizes[i]! * HEAP_BYTES_PER_ESTIMATED_BYTE;
-      if (this.records[i]!.type === 'call') this.calls--;
+      bytes += this.sizes[i]!;
+      if (records[i]!.type === 'call') this.calls--;
+      // The slot no longer holds the record: the reader owns it now.
+      records[i] = undefined;
     }
+    this.bytes -= bytes;
+    this.held.bytes -= bytes * HEAP_BYTES_PER_ESTIMATED_BYTE;
+    queued.bytes -= bytes * HEAP_BYTES_PER_ESTIMATED_BYTE;
     this.head = end;
-    // Compact once the taken prefix dominates, so a long session does not keep it.
-    if (this.head > 1024 && this.head * 2 > this.records.length) {
-      this.records.splice(0, this.head);
-      this.sizes.splice(0, this.head);
+    if (this.head === this.tail) {
       this.head = 0;
+      this.tail = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      // Most of the arrays is taken slots: move the backlog down, in place.
+      // Index loops: a program may have replaced Array.prototype.copyWithin.
+      const n = this.tail - this.head;
+      for (let i = 0; i < n; i++) {
+        records[i] = records[this.head + i];
+        this.sizes[i] = this.sizes[this.head + i]!;
+      }
+      for (let i = n; i < this.tail; i++) records[i] = undefined;
+      this.head = 0;
+      this.tail = n;
     }
     return out;
   }

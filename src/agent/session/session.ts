@@ -53,7 +53,7 @@ import { readRecords } from './reader.js';
 import { Tally } from './tally.js';
 import { releaseShared, shareWithThreads, unshareWithThreads } from '../threads/relay.js';
 import { ThreadAccounts, ThreadStats, type ThreadAccount } from './thread-accounts.js';
-import { Breaker } from './breaker.js';
+import { Breaker, HARD_CEILING_MS } from './breaker.js';
 import { Schedule } from './schedule.js';
 import { engine, sessionStarted, sessionStopped } from './registry.js';
 import type { TraceSession } from './trace-session.js';
@@ -63,6 +63,7 @@ export type { TraceSession } from './trace-session.js';
 export { activeSessions, engine } from './registry.js';
 
 export { HARD_CEILING_MS } from './breaker.js';
+const HARD_CEILING_NS = HARD_CEILING_MS * 1e6;
 
 /**
  * One reported call in this many has the exit part of its own time measured with the
@@ -327,13 +328,13 @@ export class Session implements TraceSession, HookOwner {
     if (!this.running) return undefined;
     this.tally.calls++;
     const aggregate = matcher.actions.count || matcher.actions.hist;
-    const admitted = matcher.post === undefined;
-    if (admitted && !aggregate && !this.takeSlot()) return undefined;
-    return this.snapshot(hook, matcher, bindings, self, args, admitted, aggregate);
+    // Limits are taken here unless a post-guard decides after the call (complete()).
+    if (matcher.post === undefined && !aggregate && !this.takeSlot()) return undefined;
+    return this.snapshot(hook, matcher, bindings, self, args, aggregate);
   }
 
   /** The capture half of `admit`, kept apart so the drop path above stays small enough to inline. */
-  private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], admitted: boolean, aggregate: boolean): Token | undefined {
+  private snapshot(hook: SessionHook, matcher: Matcher, bindings: Bindings, self: unknown, args: unknown[], aggregate: boolean): Token | undefined {
     engine.busy++;
     try {
       // An untimed entry skips the deadline check too: the exit makes it, before reporting.
@@ -348,7 +349,7 @@ export class Session implements TraceSession, HookOwner {
       }
       // A call that is only counted or timed is reported in no call record: it has no use for a parent.
       const parent = this.options.parents && !aggregate ? enclosing(this) : -1;
-      const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, parent === -1 ? 0 : enclosingDepth(), admitted, aggregate);
+      const token = entryToken(this.capturer, this.options, hook, matcher, bindings, self, args, parent, parent === -1 ? 0 : enclosingDepth(), aggregate);
       // The entry's own time ends at the call's start, which the site reads next (ownTime); undefined: untimed.
       if (t0 !== undefined) token.enteredAt = t0;
       return this.running ? token : undefined;
@@ -472,7 +473,8 @@ export class Session implements TraceSession, HookOwner {
    * the call's end (`t0`, the site's reading) to now, is measured on one call in
    * TIMED_EVERY and on every `heavy` one (a stack, a cut or large capture: the captures
    * that can take long); the others are charged the measured exits' running mean.
-   * Returns what `spent` does.
+   * Stops the session with 'overload' when the call passed the hard ceiling. Returns the
+   * exit's part (at least 1), or 0 once stopped, so that a caller can test it.
    */
   private ownTime(token: Token, start: number, t0: number, heavy: boolean): number {
     const enteredAt = token.enteredAt;
@@ -484,7 +486,6 @@ export class Session implements TraceSession, HookOwner {
       const light = token.aggregate || (!token.truncated && token.stack === undefined && token.bytes <= TIMED_BYTES);
       if (light && entryNs < MEAN_SAMPLE_MAX_NS) this.meanEntryNs += (entryNs - this.meanEntryNs) / (this.measuredEntries++ === 0 ? 1 : 8);
     }
-    this.breaker.add(entryNs);
     let exitNs = this.meanExitNs;
     const timed = --this.untimed < 0;
     if (timed || heavy) {
@@ -497,25 +498,19 @@ export class Session implements TraceSession, HookOwner {
         if (exitNs < MEAN_SAMPLE_MAX_NS) this.meanExitNs += (exitNs - this.meanExitNs) / (this.measuredExits++ === 0 ? 1 : 8);
       }
     }
-    return this.spent(exitNs, entryNs);
-  }
-
-  /**
-   * Accounts livetrace's own ns for a call (`earlier`: what its entry already cost);
-   * stops the session with 'overload' when one call passed the hard ceiling. Returns the ns of this part, or 0 once stopped (so a
-   * caller can test it); the entry's part is returned as at least 1 while running.
-   */
-  private spent(ns: number, earlier = 0): number {
+    // Both parts in one charge. The second's budget is checked by tick(): a cold first call
+    // (source maps read for a stack, code compiled for a capture) may cost tens of ms once.
+    const ns = entryNs + exitNs;
     this.breaker.add(ns);
-    // The second's budget is checked by tick(): a cold first call (source maps read for a
-    // stack, code compiled for a capture) may cost tens of ms once.
-    const overload = this.breaker.pastCeiling(ns + earlier);
-    if (overload !== undefined) {
-      this.overloadDetail = overload;
-      void this.stop('overload');
-      return 0;
+    if (ns > HARD_CEILING_NS) {
+      const overload = this.breaker.pastCeiling(ns);
+      if (overload !== undefined) {
+        this.overloadDetail = overload;
+        void this.stop('overload');
+        return 0;
+      }
     }
-    return ns > 0 ? ns : 1;
+    return exitNs > 0 ? exitNs : 1;
   }
 
   /** The deadline passed: the timer's job, also done by the hot path when the timer could not run. */

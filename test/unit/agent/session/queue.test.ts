@@ -31,3 +31,45 @@ describe('RecordQueue.full', () => {
     expect(queue.full).toBe(false);
   });
 });
+
+// Taken slots are used again (no copy of the arrays): the order, the counts and the bytes
+// must come out as if every record had its own slot, whatever the readers take.
+describe('RecordQueue slots', () => {
+  const numbered = (n: number, type = 'call'): SessionRecord => ({ type, n }) as unknown as SessionRecord;
+  const ns = (records: SessionRecord[]): number[] => records.map((r) => (r as unknown as { n: number }).n);
+
+  it('keeps order across full and partial takes, and compacts a long taken prefix in place', () => {
+    const queue = new RecordQueue(10_000, 1e9);
+    const expected: number[] = [];
+    const seen: number[] = [];
+    let next = 0;
+    // Push in bursts, take in uneven portions: every path of take() (all taken, a tail left
+    // with a short prefix, a tail left behind a prefix of over 1024 that gets moved down).
+    for (const [push, take] of [[10, 10], [10, 3], [2000, 1500], [5, 1], [3000, 2900], [100, 1e9], [50, 20]] as const) {
+      for (let i = 0; i < push; i++) {
+        expect(queue.push(numbered(next), 7, false)).toBe(true);
+        expected.push(next++);
+      }
+      seen.push(...ns(queue.take(take)));
+    }
+    seen.push(...ns(queue.take(Infinity)));
+    expect(seen).toEqual(expected);
+    expect(queue.empty).toBe(true);
+    expect(queue.full).toBe(false);
+  });
+
+  it('counts call records and bytes back as they are taken', () => {
+    const queue = new RecordQueue(3, 100);
+    expect(queue.push(numbered(0), 40, false)).toBe(true);
+    expect(queue.push(numbered(1, 'dropped'), 0, true)).toBe(true);
+    expect(queue.push(numbered(2), 40, false)).toBe(true);
+    expect(queue.push(numbered(3), 40, false)).toBe(false);
+    expect(ns(queue.take(2))).toEqual([0, 1]);
+    expect(queue.push(numbered(4), 40, false)).toBe(true);
+    expect(queue.push(numbered(5), 40, false)).toBe(false);
+    expect(ns(queue.take(Infinity))).toEqual([2, 4]);
+    expect(queue.push(numbered(6), 100, false)).toBe(true);
+    expect(ns(queue.take(Infinity))).toEqual([6]);
+    expect(queue.empty).toBe(true);
+  });
+});
