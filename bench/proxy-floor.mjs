@@ -14,8 +14,8 @@ import { inspect, types } from 'node:util';
 import { CLOCK } from './harness.mjs';
 
 const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
-const ROUNDS = roundsArg === undefined ? 12 : Number(roundsArg.slice(9));
-const ITERATIONS = 100_000;
+const ROUNDS = roundsArg === undefined ? 25 : Number(roundsArg.slice(9));
+const ITERATIONS = 200_000;
 const now = globalThis.__benchNow;
 
 async function addAsync(a, b) {
