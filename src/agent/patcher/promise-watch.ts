@@ -34,6 +34,10 @@
  * of them queues its own removal as a microtask, which amortises a later reinstall over
  * at least that many promises.
  *
+ * Where a watch is kept: the one made last in a variable (`recent`), every other one still
+ * needed in a private field on its promise (`Stamp`); see `watchOf`. `recent` keeps at
+ * most one promise (one that never settles) reachable until the next watch replaces it.
+ *
  * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
  * receives is the mirror, not the original (the reason is the same). A promise that was
  * already rejected and handled elsewhere before a traced function returned it (a cached
