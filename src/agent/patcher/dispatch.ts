@@ -29,8 +29,8 @@
  */
 import { clock } from '../clock.js';
 import { engine } from './guard.js';
-import { adoptFrame, endFrame, matchedOf, popFrame, pushCall, pushFrame, type PushedFrame } from './context.js';
-import { isNativePromise, watchPromise } from './promise-watch.js';
+import { adoptFrame, endFrame, popFrame, pushCall, pushFrame, type PushedFrame } from './context.js';
+import { isNativePromise, isOwnPromise, watchCall } from './promise-watch.js';
 
 /** How a call ended, as the site tells a hook (`Hook.exit`'s arguments, as one object for those that keep it). */
 export interface Ending {
@@ -161,6 +161,20 @@ export function enter(hooks: Hook[], first: object | undefined, self: unknown, a
 
 /** The original returned `value` (which the wrapper returns itself). Never throws. */
 export function returned(call: ActiveCall, value: unknown): void {
+  ended(call, value, false);
+}
+
+/**
+ * `returned` for a site whose original is an async function (wrapper-proxy.ts): what it
+ * returned is the promise that very call made, of its realm's intrinsic Promise, so it
+ * needs neither `util.types.isPromise` (a call into C++) nor the look-up of a watch it
+ * might already have. Never throws.
+ */
+export function returnedPromise(call: ActiveCall, value: unknown): void {
+  ended(call, value, true);
+}
+
+function ended(call: ActiveCall, value: unknown, fresh: boolean): void {
   engine.busy++;
   try {
     const end = clock();
@@ -168,7 +182,7 @@ export function returned(call: ActiveCall, value: unknown): void {
     let pending = false;
     try {
       // A promise is an object: the typeof test spares most calls isPromise's C++ call.
-      pending = typeof value === 'object' && value !== null && isNativePromise(value);
+      pending = typeof value === 'object' && value !== null && (fresh ? isOwnPromise(value) : isNativePromise(value));
     } catch {
       // Not reachable for a value V8 calls a promise; kept so nothing reaches the caller.
     }
@@ -176,7 +190,7 @@ export function returned(call: ActiveCall, value: unknown): void {
     if (pending) {
       try {
         // The call is over when its promise settles (context.ts endFrame).
-        watchPromise(value as Promise<unknown>, matchedOf(call), call);
+        watchCall(value as Promise<unknown>, call, fresh);
       } catch {
         // Likewise: the wrapper returns `value` whatever happens here.
         endFrame(call);

@@ -34,6 +34,10 @@
  * of them queues its own removal as a microtask, which amortises a later reinstall over
  * at least that many promises.
  *
+ * Where a watch is kept: the one made last in a variable (`recent`), every other one still
+ * needed in a private field on its promise (`Stamp`); see `watchOf`. `recent` keeps at
+ * most one promise (one that never settles) reachable until the next watch replaces it.
+ *
  * Known limits: the promise an 'unhandledRejection' or 'rejectionHandled' listener
  * receives is the mirror, not the original (the reason is the same). A promise that was
  * already rejected and handled elsewhere before a traced function returned it (a cached
@@ -52,13 +56,16 @@ interface Settler {
 
 interface Watch {
   readonly promise: Promise<unknown>;
-  readonly matched: readonly unknown[];
-  /** The call's frame, over when the promise settles (context.ts endFrame). */
+  /** The [hook, token] pairs to tell, when the watch has no frame (a probe's call, a test). */
+  readonly matched: readonly unknown[] | undefined;
+  /** The call's frame, over when the promise settles (context.ts endFrame); its hooks are told when `matched` is undefined. */
   readonly frame: PushedFrame | undefined;
   handled: boolean;
   mirror: Promise<unknown> | undefined;
   /** Still counted in `pending` (keeps the hook on). */
   live: boolean;
+  /** Found through the promise's private field (Stamp), not as `recent`. */
+  stamped: boolean;
   /**
    * What the FinalizationRegistry holds for a rejected, unhandled watch (it must not
    * reference the promise): made only then, not for every watched call.
@@ -98,7 +105,9 @@ class Stamp extends Identity {
   }
   /** The watch `promise` holds, if any (a promise never stamped has none). */
   static of(promise: object): Watch | undefined {
-    return #watch in promise ? (promise as Stamp).#watch : overflow.get(promise);
+    if (#watch in promise) return (promise as Stamp).#watch;
+    // Asked of every parent promise the hook sees: a WeakMap look-up would give each one an identity hash.
+    return overflowUsed ? overflow.get(promise) : undefined;
   }
   static set(promise: object, watch: Watch): void {
     if (#watch in promise) {
@@ -108,16 +117,19 @@ class Stamp extends Identity {
     try {
       new Stamp(promise, watch);
     } catch {
+      overflowUsed = true;
       overflow.set(promise, watch);
     }
   }
   static clear(promise: object): void {
     if (#watch in promise) (promise as Stamp).#watch = undefined;
-    else overflow.delete(promise);
+    else if (overflowUsed) overflow.delete(promise);
   }
 }
 /** Watches of promises that refused a private field (see Stamp). */
 const overflow = new SafeWeakMap<object, Watch>();
+/** Some promise refused a private field (overflow has been written). */
+let overflowUsed = false;
 /** Watches that keep the hook on: in flight, or rejected and not yet handled. */
 let pending = 0;
 /** Rejected, unhandled watches whose promise was collected: the hook no longer needs them. */
@@ -140,6 +152,15 @@ const IDLE_INITS = 1024;
 /** True while we attach our own reactions, so the hook ignores them. */
 let attaching = false;
 
+/**
+ * `isNativePromise` for what an async function of this realm just returned: it is a promise
+ * (the C++ `isPromise` is skipped); the rest still holds only for one of our Promise.prototype
+ * nobody has given a `then` or `constructor` of its own.
+ */
+export function isOwnPromise(value: object): value is Promise<unknown> {
+  return getPrototypeOf(value) === promisePrototype && !hasOwn.call(value, 'then') && !hasOwn.call(value, 'constructor');
+}
+
 export function isNativePromise(value: unknown): value is Promise<unknown> {
   return (
     isPromise(value) &&
@@ -149,14 +170,62 @@ export function isNativePromise(value: unknown): value is Promise<unknown> {
   );
 }
 
+/**
+ * The watch made last, while it needs finding: it is not stamped (see `watchOf`). Every
+ * other watch that onInit may still need to find is stamped.
+ */
+let recent: Watch | undefined;
+
+/**
+ * A watched promise's watch. The one made last is kept in `recent` instead of a private
+ * field on its promise: a caller that awaits (or `then`s) the promise does so right after
+ * the wrapper returned it, before any other watched call, so onInit finds it there, and
+ * its settle releases it before the next call makes a watch: in that common case no
+ * promise is ever stamped (a property store and ~46 bytes a call, and no field on the
+ * program's promise at all). A watch is stamped only when a newer one takes its place
+ * while it is still pending or rejected unhandled (calls in flight together: `Promise.all`).
+ */
+function watchOf(promise: object): Watch | undefined {
+  const last = recent;
+  if (last !== undefined && last.promise === promise) return last;
+  return Stamp.of(promise);
+}
+
+/** Makes `watch` the recent one: the one it replaces, if still needed, gets its stamp. */
+function track(watch: Watch): void {
+  const last = recent;
+  if (last !== undefined) {
+    last.stamped = true;
+    Stamp.set(last.promise, last);
+  }
+  recent = watch;
+}
+
+/** A watch for `promise`, for the hooks in `matched` ([hook, token] pairs): a probe's call, whose frame (if any) is not the site's. */
 export function watchPromise(promise: Promise<unknown>, matched: readonly unknown[], frame?: PushedFrame): void {
-  if (Stamp.of(promise) !== undefined) {
+  if (watchOf(promise) !== undefined) {
     // Returned before and watched already: this call is over as far as the context goes.
     if (frame !== undefined) endFrame(frame);
     return;
   }
-  const watch: Watch = { promise, matched, frame, handled: false, mirror: undefined, live: true, held: undefined };
-  Stamp.set(promise, watch);
+  watch({ promise, matched, frame, handled: false, mirror: undefined, live: true, stamped: false, held: undefined });
+}
+
+/**
+ * A watch for the promise a site's call returned (`call`, its frame, holds the hooks that
+ * took it: dispatch.ts). `fresh`: the promise was made by this very call (the original is
+ * an async function), so it cannot be watched already.
+ */
+export function watchCall(promise: Promise<unknown>, call: PushedFrame, fresh: boolean): void {
+  if (!fresh && watchOf(promise) !== undefined) {
+    endFrame(call);
+    return;
+  }
+  watch({ promise, matched: undefined, frame: call, handled: false, mirror: undefined, live: true, stamped: false, held: undefined });
+}
+
+function watch(watch: Watch): void {
+  track(watch);
   if (pending++ === 0) {
     idleInits = 0;
     if (stopHook === undefined) stopHook = promiseHooks.onInit(onInit) as () => void;
@@ -164,7 +233,7 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
   attaching = true;
   try {
     then.call(
-      promise,
+      watch.promise,
       (value) => settled(watch, false, value),
       (reason) => settled(watch, true, reason),
     );
@@ -187,7 +256,7 @@ function onInit(_child: Promise<unknown>, parent: Promise<unknown> | undefined):
     return;
   }
   if (parent === undefined) return;
-  const watch = Stamp.of(parent);
+  const watch = watchOf(parent);
   if (watch === undefined || watch.handled) return;
   watch.handled = true;
   if (watch.mirror !== undefined) {
@@ -208,13 +277,23 @@ function handleMirror(mirror: Promise<unknown>): void {
 
 function settled(watch: Watch, rejected: boolean, value: unknown): void {
   const at = clock();
-  if (watch.frame !== undefined) endFrame(watch.frame);
-  const m = watch.matched;
-  for (let i = 0; i < m.length; i += 2) {
+  const frame = watch.frame;
+  if (frame !== undefined) endFrame(frame);
+  // A site's call tells the hooks its frame holds, as dispatch.ts does at its end.
+  const m = watch.matched ?? frame!.matched;
+  if (m === undefined) {
     try {
-      (m[i] as Settler).settle(m[i + 1] as object, rejected, value, at);
+      (frame!.hook as Settler).settle(frame!.token as object, rejected, value, at);
     } catch {
       // Hooks guard themselves.
+    }
+  } else {
+    for (let i = 0; i < m.length; i += 2) {
+      try {
+        (m[i] as Settler).settle(m[i + 1] as object, rejected, value, at);
+      } catch {
+        // Hooks guard themselves.
+      }
     }
   }
   if (rejected && !watch.handled) {
@@ -231,6 +310,12 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
     // itself, which holds the promise, is then unreachable too).
     const held = { live: true };
     watch.held = held;
+    if (watch === recent) {
+      // `recent` would keep the promise from the registry: it is found by its stamp instead.
+      recent = undefined;
+      watch.stamped = true;
+      Stamp.set(watch.promise, watch);
+    }
     watch.live = false;
     collected.register(watch.promise, held);
   } else {
@@ -244,7 +329,11 @@ function settled(watch: Watch, rejected: boolean, value: unknown): void {
  * entries makes every garbage collection slower (ephemeron processing).
  */
 function release(watch: Watch): void {
-  Stamp.clear(watch.promise);
+  if (watch === recent) recent = undefined;
+  else if (watch.stamped) {
+    watch.stamped = false;
+    Stamp.clear(watch.promise);
+  }
   const held = watch.held;
   if (held !== undefined) {
     if (!held.live) return;

@@ -13,7 +13,9 @@
  * trap itself, and a taken call run between `enter` and `returned`/`threw`. The rethrow
  * lines carry Node's `node-do-not-add-exception-line` marker for the same reason.
  */
+import { types } from 'node:util';
 import { ask, MAX_NAMED, OPEN_GATE, type WrapperParts } from './wrapper-function.js';
+import { returnedPromise } from './dispatch.js';
 import { ReflectGetOwnPropertyDescriptor, uncurryThis } from '../../safe/intrinsics.js';
 import { ANY_ARITY, compileFactory, type Factory, type SiteState } from './wrapper-compile.js';
 
@@ -26,7 +28,9 @@ export function makeProxyWrapper(original: Function, state: SiteState, parts: Wr
   // The traps hold the argument array already: any position can be pre-tested.
   state.arity = compiled === undefined ? -1 : ANY_ARITY;
   const direct = uncurryThis(original as (this: unknown, ...args: unknown[]) => unknown);
-  return factory(original, state, parts.guard, parts.enter, parts.returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf, direct) as Function;
+  // An async function's call returns the promise it made (an async generator's, a generator object).
+  const returned = types.isAsyncFunction(original) && !types.isGeneratorFunction(original) ? returnedPromise : parts.returned;
+  return factory(original, state, parts.guard, parts.enter, returned, parts.threw, parts.reflectApply, parts.reflectConstruct, false, reflectGet, viewOf, direct) as Function;
 }
 
 /** Parameters the original declares (its own `length`), when 0 to MAX_NAMED; else -1. */
