@@ -20,19 +20,21 @@
  * BigInt readings allocate a BigInt and cost a conversion. A shared buffer updated by
  * another thread would be cheaper still to read, but only Node's own binding writes one.
  *
- * Readings count from the module's load (`BASE_S`), so they stay small doubles: ns are
- * exact in a double up to 2^53 ns (104 days), which a process's uptime since boot might
- * pass, its time since this load hardly.
+ * Readings are the system's monotonic clock as it is, ns since the machine booted, so that
+ * every copy of this module in the process (the preload's ESM build, a library user's CJS
+ * build, a worker thread's) reads the same clock: a call's start read by one copy and its
+ * end by another still subtract. (Counting from each copy's load gave copies loaded in
+ * different seconds readings a whole second apart.) A double holds them to the ns for
+ * 104 days of uptime, then to 2 ns, 4 ns after 208 days: below what a call's timing means.
  */
 import { performance } from 'node:perf_hooks';
 
 // Bound at load: an application's replacement of process.hrtime never runs for livetrace.
 const hrtime = process.hrtime;
-const BASE_S = hrtime()[0];
 
 export function clock(): number {
   const t = hrtime();
-  return (t[0] - BASE_S) * 1e9 + t[1];
+  return t[0] * 1e9 + t[1];
 }
 
 /**
