@@ -255,7 +255,10 @@ export function parseWholeSource(source: string): readonly Pattern[] | undefined
     } catch {
       continue;
     }
-    return paramsOfProgram(program);
+    // A text that parses as something other than a function in one wrapping may be a
+    // method in the next: `async *function(){}` is `async * function(){}` in parentheses.
+    const params = paramsOfProgram(program);
+    if (params !== undefined) return params;
   }
   return undefined;
 }

@@ -280,6 +280,9 @@ describe('what the head reads', () => {
     expect(names('set value(v) {}')).toEqual(['v']);
     expect(names('class Vault extends make("(") { open() {} constructor(name, passphrase) {} }')).toEqual(['name', 'passphrase']);
     expect(names('class(a) {}')).toEqual(['a']);
+    // In parentheses these parse as `async * function(q) {}`, a product: a method's text.
+    expect(wholeParameters('async *function(q) {}')?.params.map((p) => p.names[0])).toEqual(['q']);
+    expect(names('async *function(q) {}')).toEqual(['q']);
     expect(names('function max() { [native code] }')).toBeUndefined();
     expect(names('function (a) { [native code] }')).toBeUndefined();
   });
