@@ -67,5 +67,22 @@ export function moduleRefForFile(file: string): ModuleRef {
       packageEntry: packageEntryFile(packageName) === file,
     };
   }
-  return { id: relative(appRoot(), file).split(sep).join('/'), kind: 'app' };
+  return { id: appRelative(appRoot(), file), kind: 'app' };
 }
+
+/**
+ * `relative(root, file)` with '/' separators. Every module the preload loads is named here
+ * once, and `path.relative` (two `resolve`s, each a character loop) cost 5-50 µs a call,
+ * a sixth of the ES module preload's whole cost per module (docs/benchmarks.md, branch
+ * body8): a file under the root whose rest has no `.`, `..` or empty segment is the rest.
+ */
+function appRelative(root: string, file: string): string {
+  if (sep === '/' && isAbsolute(root)) {
+    const prefix = root.endsWith('/') ? root : root + '/';
+    if (file.startsWith(prefix) && !NOT_NORMAL.test(file.slice(prefix.length - 1))) return file.slice(prefix.length);
+  }
+  return relative(root, file).split(sep).join('/');
+}
+
+/** A `.` or `..` segment, an empty one, or a trailing `/`: left to `path.relative`. */
+const NOT_NORMAL = /\/\.{1,2}(?:\/|$)|\/\/|\/$/;

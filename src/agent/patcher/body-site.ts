@@ -84,10 +84,11 @@ export class ClosureState implements SiteState {
   private test: SiteState['pre'] = null;
   /** Which of the site's pre-test call sites in its compiled `enter` runs `pre` (BodySite.slotOf). */
   slot = 0;
-  at = 0;
-  gate: SiteState['gate'] = null;
+  private position = 0;
+  private limit: SiteState['gate'] = null;
   arity = ANY_ARITY;
-  skipped = 0;
+  /** Calls let by with no hook asked, but those the site counts while this is its one hooked closure (BodySite.skippedOne). */
+  counted = 0;
   constructor(
     private readonly body: BodySite,
     /** The closure itself: a generator's call reports a value made from its `prototype` (BodySite.g). */
@@ -98,6 +99,15 @@ export class ClosureState implements SiteState {
     return this.own;
   }
 
+  set hooks(value: Hook[] | null) {
+    const before = this.own !== null;
+    this.own = value;
+    const after = value !== null;
+    if (before !== after) this.body.hookedClosures(this, after);
+  }
+
+  // The site's compiled `enter` reads the one hooked closure's decisions from the site
+  // itself (BodySite.mirror): each write here is mirrored there.
   get pre(): SiteState['pre'] {
     return this.test;
   }
@@ -105,17 +115,39 @@ export class ClosureState implements SiteState {
   set pre(value: SiteState['pre']) {
     this.test = value;
     this.slot = value === null ? 0 : this.body.slotOf(value);
+    this.body.mirror(this);
   }
 
-  set hooks(value: Hook[] | null) {
-    const before = this.own !== null;
-    this.own = value;
-    const after = value !== null;
-    if (before !== after) this.body.hookedClosures(this, after);
+  get at(): number {
+    return this.position;
+  }
+
+  set at(value: number) {
+    this.position = value;
+    this.body.mirror(this);
+  }
+
+  get gate(): SiteState['gate'] {
+    return this.limit;
+  }
+
+  set gate(value: SiteState['gate']) {
+    this.limit = value;
+    this.body.mirror(this);
+  }
+
+  get skipped(): number {
+    return this.counted + (this.body.single === this ? this.body.skippedOne : 0);
+  }
+
+  set skipped(value: number) {
+    this.counted = value - (this.body.single === this ? this.body.skippedOne : 0);
   }
 }
 
 const ANY: Hook[] = [];
+/** BodySite.oneFn while several closures have hooks: no closure is this function. */
+const SEVERAL = function several(): void {};
 
 export class BodySite {
   /** Non-null while any closure has hooks: the one field the body reads per call. */
@@ -155,7 +187,14 @@ export class BodySite {
 
   hookedClosures(state: ClosureState, hooked: boolean): void {
     this.hooked = hooked ? [...this.hooked, state] : this.hooked.filter((s) => s !== state);
-    this.single = this.hooked.length === 1 ? this.hooked[0] : undefined;
+    const single = this.hooked.length === 1 ? this.hooked[0] : undefined;
+    if (single !== this.single) {
+      // The calls the site counted belong to the closure that was its one hooked closure.
+      if (this.single !== undefined) this.single.counted += this.skippedOne;
+      this.skippedOne = 0;
+      this.single = single;
+    }
+    this.mirror(single);
     // Before `hooks` lets a body call it: the body's call site only ever sees one `enter`.
     if (hooked && !this.compiled) {
       this.compiled = true;
@@ -163,6 +202,38 @@ export class BodySite {
     }
     this.hooks = this.hooked.length > 0 ? ANY : null;
   }
+
+  /**
+   * What the compiled `enter` reads, kept on the site: the one hooked closure's function,
+   * positional pre-test (its position and call site) and rate gate. The site is a constant
+   * wherever V8 inlines `enter` into the body (a closure constant of the compiled copy), so
+   * each is one load with no map check, where reading them from the closure's state took a
+   * load of the state, a map check, then the loads (and `pre`, an accessor). Written when
+   * the one hooked closure changes or changes any of them; no call runs between.
+   */
+  mirror(state: ClosureState | undefined): void {
+    if (state !== this.single) return;
+    // The one closure's function (undefined for a function evaluated once: its body hands
+    // none), or `several` while more than one closure has hooks (`enterAny` then finds the
+    // running one); the body's closure is compared with it first, in one load.
+    this.oneFn = state === undefined ? (this.hooked.length > 1 ? SEVERAL : undefined) : this.once ? undefined : state.fn;
+    this.onePre = state === undefined ? null : state.pre;
+    // A small integer kept as one: a position the pattern compiler computed may arrive as a
+    // heap number, and the field would then be a double, unboxed and converted per call.
+    this.oneAt = state === undefined ? 0 : state.at | 0;
+    this.oneSlot = state === undefined ? 0 : state.slot;
+    this.oneGate = state === undefined ? null : state.gate;
+  }
+
+  oneFn: Function | undefined = undefined;
+  /** `oneFn` while several closures have hooks: no closure is this function. */
+  readonly several = SEVERAL;
+  onePre: SiteState['pre'] = null;
+  oneAt = 0;
+  oneSlot = 0;
+  oneGate: SiteState['gate'] = null;
+  /** Calls `enter` let by with no hook asked while `single` is the one hooked closure (its `skipped` adds them). */
+  skippedOne = 0;
 
   /**
    * The texts of the pre-tests this site's `enter` has been given, one call site each
@@ -209,11 +280,11 @@ export class BodySite {
    * runs between the two (the body's own `if`, then a pristine `Reflect.apply` that reads
    * an arguments object's own data properties), so one pending call per site is enough.
    */
-  private pendingSelf: unknown = undefined;
-  private pendingNewTarget: Function | undefined = undefined;
-  private pendingState: ClosureState | undefined = undefined;
+  pendingSelf: unknown = undefined;
+  pendingNewTarget: Function | undefined = undefined;
+  pendingState: ClosureState | undefined = undefined;
   /** The pre-test is still to run, on `full`'s arguments (its position was past the named values). */
-  private pendingPre = false;
+  pendingPre = false;
 
   /**
    * At body entry, when some closure has hooks: `fn` is the running closure (undefined for
@@ -481,37 +552,48 @@ export class BodySite {
  * case, one closure hooked, in the order of a compiled wrapper's (wrapper-function.ts): the
  * positional pre-test on the argument itself, then the rate gate, before any array or hook
  * call. Several closures hooked, it hands the call to `enterAny`, which finds the running one.
- * `original` is the site, `guard` the engine's busy count (FACTORY_PARAMS).
+ * `original` is the site, `guard` the engine's busy count (FACTORY_PARAMS): both constants
+ * where V8 inlines this into the body, so the one hooked closure's decisions are read from
+ * the site (BodySite.mirror), one load each, and a call that goes on is held there
+ * (BodySite.hold's writes, here to spare the body a call on its hooked branch).
  */
 const ENTER_TEXT = `'use strict';
   return function enter(self, newTarget, fn, count, a0, a1, a2, a3) {
-    const state = original.single;
-    if (state === undefined) return original.enterAny(self, newTarget, fn, count, a0, a1, a2, a3);
-    if (guard.busy !== 0 || (fn !== undefined && fn !== state.fn)) return undefined;
-    const pre = state.pre;
+    const one = original.oneFn;
+    if (fn !== one) return one === original.several ? original.enterAny(self, newTarget, fn, count, a0, a1, a2, a3) : undefined;
+    if (guard.busy !== 0) return undefined;
+    const pre = original.onePre;
+    let later = false;
     if (pre !== null) {
-      const at = state.at;
-      if (at >= count) return original.hold(state, self, newTarget, true);
-      const value = at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3;
-      let pass;
-      try {
-        const slot = state.slot;
-        pass = slot === 0 ? pre(value) : slot === 1 ? pre(value) : slot === 2 ? pre(value) : pre(value);
-      } catch {
-        pass = true;
-      }
-      if (!pass) {
-        state.skipped++;
+      const at = original.oneAt;
+      if (at < count) {
+        const value = at === 0 ? a0 : at === 1 ? a1 : at === 2 ? a2 : a3;
+        let pass;
+        try {
+          const slot = original.oneSlot;
+          pass = slot === 0 ? pre(value) : slot === 1 ? pre(value) : slot === 2 ? pre(value) : pre(value);
+        } catch {
+          pass = true;
+        }
+        if (!pass) {
+          original.skippedOne++;
+          return undefined;
+        }
+      } else later = true;
+    }
+    if (!later) {
+      const gate = original.oneGate;
+      if (gate !== null && !(gate.tokens > 0)) {
+        gate.dropped++;
+        original.skippedOne++;
         return undefined;
       }
     }
-    const gate = state.gate;
-    if (gate !== null && !(gate.tokens > 0)) {
-      gate.dropped++;
-      state.skipped++;
-      return undefined;
-    }
-    return original.hold(state, self, newTarget, false);
+    original.pendingSelf = self;
+    original.pendingNewTarget = newTarget;
+    original.pendingState = original.single;
+    original.pendingPre = later;
+    return original;
   };`;
 
 /** Call sites of the pre-test in a site's `enter` (BodySite.slotOf). */

@@ -130,4 +130,34 @@ describe('body sites reject and drop before asking the hook', () => {
     expect(hook.entered).toBe(1);
     expect(bodySiteOf(holder.one)!.hooks).toBeNull();
   });
+  it('two closures of one function hooked at once: each call is its own closure\'s, rejected by its own pre-test, counted as its own through the changes', () => {
+    const e = load(rewrite(SOURCE, '/app/body-several.js'));
+    const holder = { one: e.make(), two: e.make(), three: e.make() };
+    const first = new GatedHook({ at: 0, test: (v) => v === 1 }, undefined);
+    const second = new GatedHook({ at: 0, test: (v) => v === 2 }, undefined);
+    const a = hooked(holder, 'one', first);
+    expect(holder.one(5)).toBe(5); // one closure hooked: the compiled enter rejects
+    expect(a.skipped()).toBe(1);
+    const b = hooked(holder, 'two', second);
+    // Several closures hooked: the shared method finds the running one.
+    expect(holder.one(2)).toBe(2);
+    expect(holder.two(1)).toBe(1);
+    expect(holder.three(1)).toBe(1);
+    expect([first.entered, second.entered]).toEqual([0, 0]);
+    expect([a.skipped(), b.skipped()]).toEqual([2, 1]);
+    expect(holder.one(1)).toBe(1);
+    expect(holder.two(2)).toBe(2);
+    expect([first.entered, second.entered]).toEqual([1, 1]);
+    a.unhook();
+    // One again: the second's pre-test, read from the site; its count goes on from where it was.
+    expect(holder.two(3)).toBe(3);
+    expect(holder.one(2)).toBe(2);
+    expect(second.entered).toBe(1);
+    expect([a.skipped(), b.skipped()]).toEqual([2, 2]);
+    expect(holder.two(2)).toBe(2);
+    expect(second.entered).toBe(2);
+    b.unhook();
+    expect([a.skipped(), b.skipped()]).toEqual([2, 2]);
+    expect(bodySiteOf(holder.one)!.hooks).toBeNull();
+  });
 });
