@@ -7,7 +7,8 @@
 // cache as a `file:` package): without the check, a user's first `npx livetrace demo`
 // after `npm install` waited for two full tsc builds of code that was already built.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -77,8 +78,10 @@ function buildDashboardAssets() {
 async function buildAgentBundle() {
   const out = join(root, 'dist/cjs/agent.bundle.js');
   const entry = join(root, 'dist/cjs/agent.js');
+  const sha256File = join(root, 'dist/cjs/agent.bundle.sha256');
   rmSync(out, { force: true });
   rmSync(entry, { force: true });
+  rmSync(sha256File, { force: true });
   for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^agent\.bundle\..*cache$/.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
   const bundled = new Set(BUNDLED_PACKAGES);
   const made = await bundleWithEsbuild(join(root, 'dist/cjs/attach-main.js'), out, (specifier) => bundled.has(packageOf(specifier)), {});
@@ -86,6 +89,9 @@ async function buildAgentBundle() {
     console.log('livetrace: esbuild is not installed, no agent bundle (an attach loads dist/cjs/register.js)');
     return;
   }
+  // The bundle's identity for the caches the CLI makes for other Nodes (src/attach/agent-cache.ts):
+  // V8 checks a cache's source only by its length, so a cache is named by the text it was made from.
+  writeFileSync(sha256File, `${createHash('sha256').update(readFileSync(out)).digest('hex')}\n`);
   makeCodeCache(
     out,
     // The agent started and stopped, its socket in the temporary directory.

@@ -44,7 +44,8 @@ function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
 }
 
-function readCache(file: string | undefined): Buffer | undefined {
+/** The build's cache file for a bundle, or undefined when it is missing (no cache for this V8). */
+export function readCacheFile(file: string | undefined): Buffer | undefined {
   if (file === undefined) return undefined;
   try {
     return readFileSync(file);
@@ -63,11 +64,14 @@ export function loadedBundle<Exports>(file: string): LoadedBundle<Exports> | und
   return loaded.get(file) as LoadedBundle<Exports> | undefined;
 }
 
-/** Compiles and runs the bundle at `file` once per process (later calls return the same). */
-export function loadBundle<Exports>(file: string, cacheFile?: string): LoadedBundle<Exports> {
+/**
+ * Compiles and runs the bundle at `file` once per process (later calls return the same),
+ * with the cache in `cache` (a file's path, or its contents already read).
+ */
+export function loadBundle<Exports>(file: string, cache?: string | Buffer): LoadedBundle<Exports> {
   const known = loaded.get(file);
   if (known !== undefined) return known as LoadedBundle<Exports>;
-  const cachedData = readCache(cacheFile);
+  const cachedData = typeof cache === 'string' ? readCacheFile(cache) : cache;
   const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   const module = { exports: {} as Exports };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
