@@ -91,12 +91,22 @@ async function buildAgentBundle() {
   }
   // The bundle's identity for the caches the CLI makes for other Nodes (src/attach/agent-cache.ts):
   // V8 checks a cache's source only by its length, so a cache is named by the text it was made from.
-  writeFileSync(sha256File, `${createHash('sha256').update(readFileSync(out)).digest('hex')}\n`);
-  makeCodeCache(
-    out,
-    // The agent started and stopped, its socket in the temporary directory.
-    (loaded) => `require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(out)}).exports.startAgent().then(() => ${loaded}.exports.stopAgent())`,
-  );
+  const sha256 = createHash('sha256').update(readFileSync(out)).digest('hex');
+  writeFileSync(sha256File, `${sha256}\n`);
+  // The cache is made as the CLI makes one for another Node (src/agent-cache-maker.ts): after
+  // an agent started, a client said hello, a session traced a call, and all stopped.
+  const cache = `${out.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  try {
+    execFileSync(process.execPath, [join(root, 'dist/cjs/agent-cache-maker.js'), out, sha256, cache, '--build'], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 60_000,
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LIVETRACE_') && name !== 'NODE_OPTIONS')),
+    });
+  } catch (error) {
+    rmSync(cache, { force: true });
+    console.log(`livetrace: no code cache for ${out} (${error.message.split('\n')[0]})`);
+  }
   // What the bootstrap requires: the bundle runs while Node loads this module, as a
   // required bundle would (module loading, before the agent's code runs on its own).
   writeFileSync(
