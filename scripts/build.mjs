@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The cache file name the loaders look for (src/bundle-loader.ts), once dist/cjs is built. */
+const cacheFileFor = (bundle) => createRequire(import.meta.url)(join(root, 'dist/cjs/bundle-loader.js')).cacheFileFor(bundle);
 
 /** The packages the agent loads as it starts (the ones in require.cache after startAgent()), bundled into dist/cjs/agent.bundle.js. */
 const BUNDLED_PACKAGES = ['acorn', 'acorn-walk', 'micromatch', 'braces', 'fill-range', 'to-regex-range', 'is-number', 'picomatch', 'source-map-support', 'source-map', 'buffer-from'];
@@ -95,7 +97,7 @@ async function buildAgentBundle() {
   writeFileSync(sha256File, `${sha256}\n`);
   // The cache is made as the CLI makes one for another Node (src/agent-cache-maker.ts): after
   // an agent started, a client said hello, a session traced a call, and all stopped.
-  const cache = `${out.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  const cache = cacheFileFor(out);
   try {
     execFileSync(process.execPath, [join(root, 'dist/cjs/agent-cache-maker.js'), out, sha256, cache, '--build'], {
       cwd: root,
@@ -113,7 +115,8 @@ async function buildAgentBundle() {
     entry,
     "'use strict';\n// Made by scripts/build.mjs: loading this file loads the agent bundle with its code cache (src/agent-loader.ts).\n" +
       "const { join } = require('node:path');\n" +
-      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, `agent.bundle.v8-${process.versions.v8}.cache`)).exports;\n",
+      "const bundle = join(__dirname, 'agent.bundle.js');\n" +
+      "module.exports = require('./agent-loader.js').loadAgentBundle(bundle, require('./bundle-loader.js').cacheFileFor(bundle)).exports;\n",
   );
 }
 
@@ -191,7 +194,8 @@ async function bundleWithEsbuild(entry, outfile, inside, options) {
 }
 
 /**
- * `<bundle>.v8-<V8 version>.cache`: V8's code cache of a bundle as src/bundle-loader.ts
+ * `<bundle>.v8-<V8 version>.at-<place>.cache` (src/bundle-loader.ts cacheFileFor: a cache
+ * is found only by the V8 that accepts it, and only where it was made): V8's code cache of a bundle as src/bundle-loader.ts
  * compiles it, made after `exercise` ran in a child process (for the agent: an agent
  * started and stopped), so it holds the functions that run. `exercise(loaded)` is the
  * text of an expression for a promise, `loaded` the name of the bundle-loader's result.
@@ -201,7 +205,7 @@ async function bundleWithEsbuild(entry, outfile, inside, options) {
  * without it.
  */
 function makeCodeCache(bundle, exercise) {
-  const cache = `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  const cache = cacheFileFor(bundle);
   const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
   const script = `
     const { writeFileSync } = require('node:fs');

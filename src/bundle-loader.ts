@@ -10,7 +10,7 @@
  * ran in the build's child process before it made the cache), which was most of a load
  * (docs/benchmarks.md, branches attach5 and attach7).
  *
- * The build names a cache by its V8 version (`<bundle>.v8-<V8 version>.cache`), so a Node
+ * The build names a cache by its V8 version and its place (cacheFileFor()), so a Node
  * with another V8 finds no file and reads none. V8 checks a cache against its own version,
  * flags and the source, and refuses one that does not fit (another Node than the build's,
  * a rebuilt bundle): the bundle is then compiled as if there were none. Nothing is
@@ -54,9 +54,25 @@ export function readCacheFile(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** The cache file the build makes for `bundle` on this Node's V8. */
+/**
+ * The cache file the build makes for `bundle` on this Node's V8, at this place:
+ * `<bundle>.v8-<V8 version>.at-<hash of the bundle's path>.cache`.
+ *
+ * Why the place: on Node 20 (V8 11.3) a script compiled from a code cache keeps the file
+ * name it had when the cache was made, whatever name it is compiled with (Node 22 and 24
+ * take the new one; docs/benchmarks.md, branch attach8). A package built in one directory
+ * and used from another (an npm tarball built elsewhere, a copy) would then run code that
+ * believes it lives where it was built: protocol/install.ts finds the package from its own
+ * file name, so the CLI would attach with the agent of the build's directory, or find no
+ * package at all, and stacks would name files that are not there. A cache made elsewhere
+ * is therefore never found: the bundle compiles without it (and the CLI makes a cache of
+ * the agent bundle for the installed place, attach/agent-cache.ts). FNV-1a, not a
+ * cryptographic hash: the target runs this too, and should not load node:crypto for it.
+ */
 export function cacheFileFor(bundle: string): string {
-  return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) hash = Math.imul(hash ^ bundle.charCodeAt(i), 0x01000193) >>> 0;
+  return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.at-${hash.toString(16).padStart(8, '0')}.cache`;
 }
 
 /** The bundle at `file` if this module loaded it (tests, diagnostics); loads nothing. */
