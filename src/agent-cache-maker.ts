@@ -23,7 +23,7 @@
  * (but for the build's, `--build`, which goes to dist/cjs beside the bundle).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -60,6 +60,28 @@ async function exercise(agent: AgentBundle, work: string): Promise<void> {
   }
 }
 
+const STALE_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Removes, beside `out` (agent-<executable>-<bundle>.v8cache), the same executable's
+ * caches of other bundles and every cache untouched for STALE_MS (an executable no longer
+ * in use). A target reading one of them meanwhile has it open: removing the name does not
+ * take the contents from it.
+ */
+function removeStale(out: string): void {
+  const dir = dirname(out);
+  const executable = /^agent-([0-9a-f]{16})-[0-9a-f]{16}\.v8cache$/.exec(basename(out))?.[1];
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (file === out || !/^agent-[0-9a-f]{16}-[0-9a-f]{16}\.v8cache$/.test(name)) continue;
+    try {
+      if (name.startsWith(`agent-${executable}-`) || Date.now() - statSync(file).atimeMs > STALE_MS) rmSync(file, { force: true });
+    } catch {
+      // gone already
+    }
+  }
+}
+
 async function make(bundle: string, sha256: string, out: string, build: boolean): Promise<number> {
   if (createHash('sha256').update(readFileSync(bundle)).digest('hex') !== sha256) return 2;
   if (!build && !privateDir(dirname(out))) return 3;
@@ -78,6 +100,7 @@ async function make(bundle: string, sha256: string, out: string, build: boolean)
       rmSync(temporary, { force: true });
       throw error;
     }
+    if (!build) removeStale(out);
     return 0;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -25,10 +25,13 @@
  * the user who already runs it; it is not run when that binary may be written by anyone
  * but root or that user.
  *
- * The file's name ties it to one bundle and one executable: a hash of the bundle's
- * sha256 (written by the build, dist/cjs/agent.bundle.sha256; the maker checks the text
- * it compiles against it) and the executable's device, inode, size and modification
- * time. V8 checks the source only by its length, so a cache of another bundle of the same
+ * The file's name ties it to one executable and one bundle,
+ * `agent-<executable>-<bundle>.v8cache`: a hash of the executable's device, inode, size
+ * and modification time, and the bundle's sha256 (written by the build,
+ * dist/cjs/agent.bundle.sha256; the maker checks the text it compiles against it). The
+ * maker removes the executable's caches of other bundles (a rebuilt or updated
+ * livetrace), and any cache untouched for 30 days, so the directory holds about one file
+ * per Node executable in use. V8 checks the source only by its length, so a cache of another bundle of the same
  * length must never be offered: a rebuilt bundle gets another name. Nothing else is
  * trusted: a cache V8 refuses (a target started with flags that change V8's flag hash) is
  * read for nothing and the bundle compiles as without one; the CLI makes a cache only
@@ -80,11 +83,8 @@ export function agentCacheOffer(pid: number, entry: AgentEntry, dir = agentCache
     // stat follows the link to the very file the process runs, replaced or not.
     const stats = statSync(exe);
     if (!stats.isFile() || (stats.uid !== 0 && stats.uid !== uid) || (stats.mode & 0o022) !== 0) return undefined;
-    const key = createHash('sha256')
-      .update(`${bundleSha256}\0${stats.dev}\0${stats.ino}\0${stats.size}\0${stats.mtimeMs}`)
-      .digest('hex')
-      .slice(0, 32);
-    const file = join(dir, `agent-${key}.v8cache`);
+    const executable = createHash('sha256').update(`${stats.dev}\0${stats.ino}\0${stats.size}\0${stats.mtimeMs}`).digest('hex').slice(0, 16);
+    const file = join(dir, `agent-${executable}-${bundleSha256.slice(0, 16)}.v8cache`);
     return { file, present: existsSync(file), exe, bundle, bundleSha256, maker };
   } catch {
     return undefined;

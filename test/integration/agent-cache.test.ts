@@ -44,7 +44,7 @@ function loadOffered(file: string): { source: string; rejected: boolean; listeni
 async function madeFile(dir: string, timeoutMs = 30_000): Promise<string> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const found = existsSync(dir) ? readdirSync(dir).find((name) => /^agent-[0-9a-f]{32}\.v8cache$/.test(name)) : undefined;
+    const found = existsSync(dir) ? readdirSync(dir).find((name) => /^agent-[0-9a-f]{16}-[0-9a-f]{16}\.v8cache$/.test(name)) : undefined;
     if (found !== undefined) return join(dir, found);
     if (performance.now() > deadline) throw new Error(`no cache made in ${dir} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -58,6 +58,16 @@ describe.runIf(linux)("the agent bundle's code cache made by the CLI", () => {
     expect(make(file)).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(loadOffered(file)).toEqual({ source: 'offered', rejected: false, listening: true });
+  });
+
+  it("replaces the same executable's cache of another bundle, and leaves other executables' caches", () => {
+    const dir = tempDir('lt-cache-');
+    const ours = join(dir, `agent-${'a'.repeat(16)}-${sha256().slice(0, 16)}.v8cache`);
+    const older = join(dir, `agent-${'a'.repeat(16)}-${'0'.repeat(16)}.v8cache`);
+    const otherNode = join(dir, `agent-${'b'.repeat(16)}-${'0'.repeat(16)}.v8cache`);
+    for (const file of [older, otherNode]) writeFileSync(file, 'old', { mode: 0o600 });
+    expect(make(ours)).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([ours, otherNode].map((file) => file.slice(dir.length + 1)).sort());
   });
 
   it('is not made for a bundle other than the one the digest names, nor into a directory others may enter', () => {
@@ -114,7 +124,7 @@ describe.runIf(linux)("the agent bundle's code cache made by the CLI", () => {
     const entry = { root: repoRoot, register: '', library: '', bundle: join(repoRoot, 'dist/cjs/agent.js') };
     const offer = agentCacheOffer(app.pid, entry, dir);
     expect(offer).toMatchObject({ present: false, exe: `/proc/${app.pid}/exe`, bundle, bundleSha256: sha256() });
-    expect(offer!.file).toMatch(new RegExp(`^${dir}/agent-[0-9a-f]{32}\\.v8cache$`));
+    expect(offer!.file).toMatch(new RegExp(`^${dir}/agent-[0-9a-f]{16}-${sha256().slice(0, 16)}\\.v8cache$`));
     // The same executable, the same bundle: the same name (another process of this Node).
     expect(agentCacheOffer(process.pid, entry, dir)?.file).toBe(offer!.file);
     // No bundle: nothing to offer.
