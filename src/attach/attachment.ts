@@ -79,16 +79,25 @@ export class Attachment {
       throw error;
     }
     // Close first, confirm the agent second: the agent already reported that it listens,
-    // and the inspector should stay open no longer than the agent took to load.
+    // and the inspector should stay open no longer than the agent took to load. The
+    // confirmation starts once the target has evaluated the close, and runs while we wait
+    // for the port to refuse and for the workers' inspectors (5-15 ms each that were
+    // spent one after the other; branch attach8).
+    let agentReady: Promise<void> | undefined;
+    const confirm = (): void => {
+      agentReady ??= this.waitForAgent(socketPath);
+      agentReady.catch(() => {}); // awaited below; closing may throw first
+    };
     try {
-      if (this.mustClose) await this.closeInspector();
+      if (this.mustClose) await this.closeInspector(confirm);
     } finally {
       this.session?.dispose();
     }
+    confirm();
     const closedAt = performance.now();
     const workersClosed = await this.closeWorkers();
     this.clock.mark('close');
-    await this.waitForAgent(socketPath);
+    await agentReady;
     this.clock.mark('agent');
     return {
       pid: this.target.pid,
@@ -210,7 +219,8 @@ export class Attachment {
   }
 
   /** Closes the inspector we opened and checks that its port refuses connections. */
-  private async closeInspector(): Promise<void> {
+  /** Closes the inspector and waits for its port to refuse; `closed` runs once the target evaluated the close. */
+  private async closeInspector(closed?: () => void): Promise<void> {
     const endpoint = this.endpoint;
     const inspector = this.inspector;
     if (!endpoint || !inspector) return;
@@ -222,6 +232,7 @@ export class Attachment {
     await session.evaluateClosing(closeInspectorExpression, left());
     session.dispose();
     this.mustClose = false;
+    closed?.();
     while (await portAccepts(endpoint, Math.min(250, left()))) {
       if (performance.now() >= closeBy) {
         throw new LivetraceError('LT_ATTACH_FAILED', `the inspector of process ${this.target.pid} on ${this.endpointText()} is still open`, {
