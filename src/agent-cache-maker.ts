@@ -111,6 +111,10 @@ const build = process.argv.includes('--build');
 const [bundle, sha256, out] = process.argv.slice(2).filter((arg) => arg !== '--build').map((arg, i) => (i === 1 ? arg : resolve(arg)));
 if (bundle !== undefined && sha256 !== undefined && out !== undefined) {
   setTimeout(() => process.exit(4), MAX_MS).unref();
+  // The CLI's claim on this making (attach/agent-cache.ts), released however it ends.
+  process.once('exit', () => {
+    if (!build) rmSync(`${out}.making`, { force: true });
+  });
   make(bundle, sha256, out, build).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -39,7 +39,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AgentEntry } from '../protocol/install.js';
 import { prepareSocketDir } from '../protocol/socket-dir.js';
@@ -91,16 +91,45 @@ export function agentCacheOffer(pid: number, entry: AgentEntry, dir = agentCache
   }
 }
 
+/** A maker that has not ended by then (it gives up at 60 s) left its claim behind. */
+const MAKING_STALE_MS = 90_000;
+
+/**
+ * Claims the making of `file` (`<file>.making`, created exclusively, removed by the maker
+ * when it ends): attaches to several processes of one Node at once (`trace --match`, a
+ * cluster's workers, attaches in a row while the first cache is being made) start one
+ * maker, not one each.
+ */
+function claimMaking(file: string): boolean {
+  const claim = `${file}.making`;
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      closeSync(openSync(claim, 'wx', 0o600));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      try {
+        if (Date.now() - statSync(claim).mtimeMs < MAKING_STALE_MS) return false;
+        unlinkSync(claim);
+      } catch {
+        // removed meanwhile: try again
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * Starts the maker for `offer` in the background: detached, its output nowhere, not
- * waited for (it ends on its own, in 60 s at most). Never throws; a cache that could not
+ * waited for (it ends on its own, in 60 s at most). True when one was started (false:
+ * another is making it, or the directory is not safe). Never throws; a cache that could not
  * be made is only an attach that compiles without one next time too.
  */
-export function makeAgentCache(offer: AgentCacheOffer): void {
+export function makeAgentCache(offer: AgentCacheOffer): boolean {
   try {
     prepareSocketDir(dirname(dirname(offer.file)));
     prepareSocketDir(dirname(offer.file));
-    if (!existsSync(offer.maker)) return;
+    if (!existsSync(offer.maker) || !claimMaking(offer.file)) return false;
     const env: NodeJS.ProcessEnv = {};
     // None of the user's preloads or livetrace settings: the maker is a bare Node running one file.
     for (const [name, value] of Object.entries(process.env)) {
@@ -113,7 +142,9 @@ export function makeAgentCache(offer: AgentCacheOffer): void {
     });
     child.on('error', () => {});
     child.unref();
+    return true;
   } catch {
     // An unsafe or uncreatable directory: no cache.
+    return false;
   }
 }

@@ -201,8 +201,7 @@ export class Attachment {
     if (cache !== undefined) {
       // No cache fitted the target's V8 and none was made for its executable yet: make one
       // now, in the background, for the next attach (agent-cache.ts).
-      const making = offer !== undefined && !offer.present && cache.source === 'none';
-      if (making) makeAgentCache(offer);
+      const making = offer !== undefined && !offer.present && cache.source === 'none' && makeAgentCache(offer);
       this.agentCache = { ...cache, making };
     }
     if (!agent.listening || agent.socketPath === null) {

@@ -6,11 +6,11 @@
  * cache V8 refuses is only compiled around.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readPrivateFile } from '../../src/agent-loader.js';
-import { agentCacheOffer } from '../../src/attach/agent-cache.js';
+import { agentCacheOffer, makeAgentCache } from '../../src/attach/agent-cache.js';
 import { launchPlain, publicPackageCopy, runCli } from './attach-harness.js';
 import { cleanup, repoRoot, tempDir } from './fixture-app.js';
 
@@ -47,6 +47,14 @@ async function madeFile(dir: string, timeoutMs = 30_000): Promise<string> {
     const found = existsSync(dir) ? readdirSync(dir).find((name) => /^agent-[0-9a-f]{16}-[0-9a-f]{16}\.v8cache$/.test(name)) : undefined;
     if (found !== undefined) return join(dir, found);
     if (performance.now() > deadline) throw new Error(`no cache made in ${dir} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function waitGone(file: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (existsSync(file)) {
+    if (performance.now() > deadline) throw new Error(`${file} still there after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -118,6 +126,23 @@ describe.runIf(linux)("the agent bundle's code cache made by the CLI", () => {
     }
   });
 
+  it('is made once while a making is under way: a second attach meanwhile starts no second maker; a stale claim is taken over', async () => {
+    const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
+    const dir = join(tempDir('lt-cache-sockets-'), 'cache');
+    const entry = { root: repoRoot, register: '', library: '', bundle: join(repoRoot, 'dist/cjs/agent.js') };
+    const offer = agentCacheOffer(app.pid, entry, dir)!;
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(`${offer.file}.making`, '', { mode: 0o600 });
+    // Claimed by someone else (a fresh claim): nothing is started.
+    expect(makeAgentCache(offer)).toBe(false);
+    expect(readdirSync(dir)).toEqual([`${offer.file.slice(dir.length + 1)}.making`]);
+    // A claim left by a maker that died long ago is taken over.
+    utimesSync(`${offer.file}.making`, new Date(Date.now() - 600_000), new Date(Date.now() - 600_000));
+    expect(makeAgentCache(offer)).toBe(true);
+    expect(await madeFile(dir)).toBe(offer.file);
+    await waitGone(`${offer.file}.making`);
+  });
+
   it('is offered per bundle and executable: a file name the CLI computes, present or not', async () => {
     const app = await launchPlain('cjs', { nodeArgs: ['--inspect-port=0'] });
     const dir = tempDir('lt-cache-');
@@ -149,6 +174,8 @@ describe.runIf(linux)("the agent bundle's code cache made by the CLI", () => {
     };
     expect(await attachOnce()).toBe('none for this Node; making one in the background for the next attach');
     const file = await madeFile(join(socketDir, 'cache'));
+    // The maker released its claim (`.making`), which kept a second attach meanwhile from starting another.
+    await waitGone(`${file}.making`);
     expect(statSync(join(socketDir, 'cache')).mode & 0o777).toBe(0o700);
     expect(await attachOnce()).toBe('made by livetrace for this Node executable');
     writeFileSync(file, Buffer.alloc(4096, 7));
