@@ -7,13 +7,16 @@
 // cache as a `file:` package): without the check, a user's first `npx livetrace demo`
 // after `npm install` waited for two full tsc builds of code that was already built.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The cache file name the loaders look for (src/bundle-loader.ts), once dist/cjs is built. */
+const cacheFileFor = (bundle) => createRequire(import.meta.url)(join(root, 'dist/cjs/bundle-loader.js')).cacheFileFor(bundle);
 
 /** The packages the agent loads as it starts (the ones in require.cache after startAgent()), bundled into dist/cjs/agent.bundle.js. */
 const BUNDLED_PACKAGES = ['acorn', 'acorn-walk', 'micromatch', 'braces', 'fill-range', 'to-regex-range', 'is-number', 'picomatch', 'source-map-support', 'source-map', 'buffer-from'];
@@ -77,8 +80,10 @@ function buildDashboardAssets() {
 async function buildAgentBundle() {
   const out = join(root, 'dist/cjs/agent.bundle.js');
   const entry = join(root, 'dist/cjs/agent.js');
+  const sha256File = join(root, 'dist/cjs/agent.bundle.sha256');
   rmSync(out, { force: true });
   rmSync(entry, { force: true });
+  rmSync(sha256File, { force: true });
   for (const name of readdirSync(join(root, 'dist/cjs'))) if (/^agent\.bundle\..*cache$/.test(name)) rmSync(join(root, 'dist/cjs', name), { force: true });
   const bundled = new Set(BUNDLED_PACKAGES);
   const made = await bundleWithEsbuild(join(root, 'dist/cjs/attach-main.js'), out, (specifier) => bundled.has(packageOf(specifier)), {});
@@ -86,18 +91,32 @@ async function buildAgentBundle() {
     console.log('livetrace: esbuild is not installed, no agent bundle (an attach loads dist/cjs/register.js)');
     return;
   }
-  makeCodeCache(
-    out,
-    // The agent started and stopped, its socket in the temporary directory.
-    (loaded) => `require(${JSON.stringify(join(root, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(out)}).exports.startAgent().then(() => ${loaded}.exports.stopAgent())`,
-  );
+  // The bundle's identity for the caches the CLI makes for other Nodes (src/attach/agent-cache.ts):
+  // V8 checks a cache's source only by its length, so a cache is named by the text it was made from.
+  const sha256 = createHash('sha256').update(readFileSync(out)).digest('hex');
+  writeFileSync(sha256File, `${sha256}\n`);
+  // The cache is made as the CLI makes one for another Node (src/agent-cache-maker.ts): after
+  // an agent started, a client said hello, a session traced a call, and all stopped.
+  const cache = cacheFileFor(out);
+  try {
+    execFileSync(process.execPath, [join(root, 'dist/cjs/agent-cache-maker.js'), out, sha256, cache, '--build'], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 60_000,
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LIVETRACE_') && name !== 'NODE_OPTIONS')),
+    });
+  } catch (error) {
+    rmSync(cache, { force: true });
+    console.log(`livetrace: no code cache for ${out} (${error.message.split('\n')[0]})`);
+  }
   // What the bootstrap requires: the bundle runs while Node loads this module, as a
   // required bundle would (module loading, before the agent's code runs on its own).
   writeFileSync(
     entry,
     "'use strict';\n// Made by scripts/build.mjs: loading this file loads the agent bundle with its code cache (src/agent-loader.ts).\n" +
       "const { join } = require('node:path');\n" +
-      "module.exports = require('./agent-loader.js').loadAgentBundle(join(__dirname, 'agent.bundle.js'), join(__dirname, `agent.bundle.v8-${process.versions.v8}.cache`)).exports;\n",
+      "const bundle = join(__dirname, 'agent.bundle.js');\n" +
+      "module.exports = require('./agent-loader.js').loadAgentBundle(bundle, require('./bundle-loader.js').cacheFileFor(bundle)).exports;\n",
   );
 }
 
@@ -175,7 +194,8 @@ async function bundleWithEsbuild(entry, outfile, inside, options) {
 }
 
 /**
- * `<bundle>.v8-<V8 version>.cache`: V8's code cache of a bundle as src/bundle-loader.ts
+ * `<bundle>.v8-<V8 version>.at-<place>.cache` (src/bundle-loader.ts cacheFileFor: a cache
+ * is found only by the V8 that accepts it, and only where it was made): V8's code cache of a bundle as src/bundle-loader.ts
  * compiles it, made after `exercise` ran in a child process (for the agent: an agent
  * started and stopped), so it holds the functions that run. `exercise(loaded)` is the
  * text of an expression for a promise, `loaded` the name of the bundle-loader's result.
@@ -185,7 +205,7 @@ async function bundleWithEsbuild(entry, outfile, inside, options) {
  * without it.
  */
 function makeCodeCache(bundle, exercise) {
-  const cache = `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  const cache = cacheFileFor(bundle);
   const sockets = mkdtempSync(join(tmpdir(), 'lt-build-'));
   const script = `
     const { writeFileSync } = require('node:fs');

@@ -10,7 +10,7 @@
  * ran in the build's child process before it made the cache), which was most of a load
  * (docs/benchmarks.md, branches attach5 and attach7).
  *
- * The build names a cache by its V8 version (`<bundle>.v8-<V8 version>.cache`), so a Node
+ * The build names a cache by its V8 version and its place (cacheFileFor()), so a Node
  * with another V8 finds no file and reads none. V8 checks a cache against its own version,
  * flags and the source, and refuses one that does not fit (another Node than the build's,
  * a rebuilt bundle): the bundle is then compiled as if there were none. Nothing is
@@ -44,7 +44,8 @@ function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
 }
 
-function readCache(file: string | undefined): Buffer | undefined {
+/** The build's cache file for a bundle, or undefined when it is missing (no cache for this V8). */
+export function readCacheFile(file: string | undefined): Buffer | undefined {
   if (file === undefined) return undefined;
   try {
     return readFileSync(file);
@@ -53,9 +54,25 @@ function readCache(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** The cache file the build makes for `bundle` on this Node's V8. */
+/**
+ * The cache file the build makes for `bundle` on this Node's V8, at this place:
+ * `<bundle>.v8-<V8 version>.at-<hash of the bundle's path>.cache`.
+ *
+ * Why the place: on Node 20 (V8 11.3) a script compiled from a code cache keeps the file
+ * name it had when the cache was made, whatever name it is compiled with (Node 22 and 24
+ * take the new one; docs/benchmarks.md, branch attach8). A package built in one directory
+ * and used from another (an npm tarball built elsewhere, a copy) would then run code that
+ * believes it lives where it was built: protocol/install.ts finds the package from its own
+ * file name, so the CLI would attach with the agent of the build's directory, or find no
+ * package at all, and stacks would name files that are not there. A cache made elsewhere
+ * is therefore never found: the bundle compiles without it (and the CLI makes a cache of
+ * the agent bundle for the installed place, attach/agent-cache.ts). FNV-1a, not a
+ * cryptographic hash: the target runs this too, and should not load node:crypto for it.
+ */
 export function cacheFileFor(bundle: string): string {
-  return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.cache`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) hash = Math.imul(hash ^ bundle.charCodeAt(i), 0x01000193) >>> 0;
+  return `${bundle.replace(/\.js$/, '')}.v8-${process.versions.v8}.at-${hash.toString(16).padStart(8, '0')}.cache`;
 }
 
 /** The bundle at `file` if this module loaded it (tests, diagnostics); loads nothing. */
@@ -63,11 +80,14 @@ export function loadedBundle<Exports>(file: string): LoadedBundle<Exports> | und
   return loaded.get(file) as LoadedBundle<Exports> | undefined;
 }
 
-/** Compiles and runs the bundle at `file` once per process (later calls return the same). */
-export function loadBundle<Exports>(file: string, cacheFile?: string): LoadedBundle<Exports> {
+/**
+ * Compiles and runs the bundle at `file` once per process (later calls return the same),
+ * with the cache in `cache` (a file's path, or its contents already read).
+ */
+export function loadBundle<Exports>(file: string, cache?: string | Buffer): LoadedBundle<Exports> {
   const known = loaded.get(file);
   if (known !== undefined) return known as LoadedBundle<Exports>;
-  const cachedData = readCache(cacheFile);
+  const cachedData = typeof cache === 'string' ? readCacheFile(cache) : cache;
   const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
   const module = { exports: {} as Exports };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));

@@ -31,7 +31,7 @@
  */
 import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 import { presentAgent } from './agent-presence.js';
-import { Attachment } from './attachment.js';
+import { Attachment, readEarly } from './attachment.js';
 import { acquireAttachLock, acquirePortLock } from './lock.js';
 import { checkAttachOptions, inspectorAddress, refuseUnsafeSignal } from './checks.js';
 import { inspectTarget } from './target.js';
@@ -51,6 +51,9 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
   const clock = new PhaseClock();
   const timeoutMs = checkAttachOptions(options);
   const deadline = clock.start + timeoutMs;
+  // The reads the attach needs before its signal, started at once: they run while the
+  // target is inspected and its agent looked for (docs/benchmarks.md, branch attach8).
+  const early = readEarly(pid);
   const target = await inspectTarget(pid);
   const present = await presentAgent(target, options);
   clock.mark('check');
@@ -81,7 +84,9 @@ export async function attach(pid: number, options: AttachOptions = {}): Promise<
     // The port is the machine's, not the socket directory's: the lock lives in the user's default directory.
     const port = address.port === 0 ? undefined : await acquirePortLock(address.port, (performance.now() + deadline) / 2);
     try {
-      return await new Attachment(target, address, clock, deadline, options).run();
+      // Reads made before a wait for another attach's lock may be stale (its inspector opened and closed meanwhile): read again.
+      const fresh = lock.waited || port?.waited === true ? undefined : early;
+      return await new Attachment(target, address, clock, deadline, options, fresh).run();
     } finally {
       port?.release();
     }

@@ -5,12 +5,13 @@
  */
 import { LivetraceError, isLivetraceError } from '../protocol/errors.js';
 import { PRESENCE_TIMEOUT_MS, agentAnswers } from './agent-presence.js';
+import { agentCacheOffer, makeAgentCache } from './agent-cache.js';
 import { agentEntry, bootstrapExpression, closeInspectorExpression, minimumNode, parseBootstrapReply, pidExpression } from './bootstrap.js';
 import { endpointText, findOpenInspector, portTaken, waitForInspector } from './find-inspector.js';
 import { InspectorSession, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
 import { clusterWorkersOf, closeWorkerInspectors, type ClusterWorkers, type WorkerInspector } from './cluster-workers.js';
 import { describeLate, watchLateInspector } from './late-inspector.js';
-import { listenerTable, portsIn } from './listeners.js';
+import { socketInodes } from './listeners.js';
 import type { TargetProcess } from './target.js';
 import { POLL_MS, round, sleep, type PhaseClock } from './timing.js';
 import type { AttachOptions, AttachResult } from './types.js';
@@ -20,6 +21,21 @@ const CLOSE_BUDGET_MS = 2000;
 /** How long after closing the target's inspector its cluster workers are watched for theirs. */
 const WORKER_SETTLE_MS = 300;
 
+/**
+ * What the attach reads of the target before the signal (the sockets it holds, its
+ * cluster workers), started by attach.ts as soon as it has the pid, so that these /proc
+ * reads run beside its other checks instead of after them.
+ */
+export interface EarlyReads {
+  sockets: Promise<Set<string> | undefined>;
+  workers: Promise<ClusterWorkers | undefined>;
+}
+
+/** Starts the reads of EarlyReads; they never reject. */
+export function readEarly(pid: number): EarlyReads {
+  return { sockets: socketInodes(pid).catch(() => undefined), workers: clusterWorkersOf(pid).catch(() => undefined) };
+}
+
 export class Attachment {
   private session: InspectorSession | undefined;
   private endpoint: InspectorEndpoint | undefined;
@@ -28,11 +44,12 @@ export class Attachment {
   private mustClose = false;
   private leftOpen = false;
   private signalledAt: number | undefined;
-  private portsBefore: Set<number> | undefined;
+  private socketsBefore: Set<string> | undefined;
   /** The target's cluster workers before the signal, when it is a cluster primary. */
   private workers: ClusterWorkers | undefined;
   /** The bootstrap was sent and has not answered: the agent may load when the target yields. */
   private bootstrapPending = false;
+  private agentCache: AttachResult['agentCache'];
 
   constructor(
     private readonly target: TargetProcess,
@@ -40,6 +57,8 @@ export class Attachment {
     private readonly clock: PhaseClock,
     private readonly deadline: number,
     private readonly options: AttachOptions = {},
+    /** Reads started before the checks; made here when not given (or stale). */
+    private readonly early: EarlyReads = readEarly(target.pid),
   ) {}
 
   private remaining(): number {
@@ -60,16 +79,25 @@ export class Attachment {
       throw error;
     }
     // Close first, confirm the agent second: the agent already reported that it listens,
-    // and the inspector should stay open no longer than the agent took to load.
+    // and the inspector should stay open no longer than the agent took to load. The
+    // confirmation starts once the target has evaluated the close, and runs while we wait
+    // for the port to refuse and for the workers' inspectors (5-15 ms each that were
+    // spent one after the other; branch attach8).
+    let agentReady: Promise<void> | undefined;
+    const confirm = (): void => {
+      agentReady ??= this.waitForAgent(socketPath);
+      agentReady.catch(() => {}); // awaited below; closing may throw first
+    };
     try {
-      if (this.mustClose) await this.closeInspector();
+      if (this.mustClose) await this.closeInspector(confirm);
     } finally {
       this.session?.dispose();
     }
+    confirm();
     const closedAt = performance.now();
     const workersClosed = await this.closeWorkers();
     this.clock.mark('close');
-    await this.waitForAgent(socketPath);
+    await agentReady;
     this.clock.mark('agent');
     return {
       pid: this.target.pid,
@@ -80,6 +108,7 @@ export class Attachment {
       inspectorOpenMs: this.signalledAt === undefined ? undefined : round(closedAt - this.signalledAt),
       inspectorLeftOpen: this.leftOpen,
       ...(workersClosed.length === 0 ? {} : { workerInspectorsClosed: workersClosed.map((w) => ({ pid: w.pid, port: w.endpoint.port })) }),
+      ...(this.agentCache === undefined ? {} : { agentCache: this.agentCache }),
       phases: this.clock.phases,
     };
   }
@@ -94,12 +123,11 @@ export class Attachment {
   /** Finds the target's inspector already open, or opens it with SIGUSR1; connects and checks the pid. */
   private async openInspector(): Promise<void> {
     const { pid } = this.target;
-    // Read at once, beside the look for an open inspector (each a few reads of /proc): both are needed before the signal, unless an inspector is found open.
-    // The look for an open inspector reads the same listener table: one read serves both.
-    const table = listenerTable(pid).catch(() => undefined);
-    const portsRead = table.then((read) => (read === undefined ? undefined : portsIn(read)));
-    const workersRead = clusterWorkersOf(pid).catch(() => undefined);
-    const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining(), table);
+    // The look for an open inspector binds the expected port for a moment (a port nobody
+    // holds needs no read of the kernel's tcp tables); the target's sockets and workers
+    // were read beside the checks before it (EarlyReads).
+    const { sockets, workers: workersRead } = this.early;
+    const open = this.address.port === 0 ? undefined : await findOpenInspector(pid, this.address, () => this.remaining());
     if (open !== undefined) {
       this.session = open.session;
       this.endpoint = open.endpoint;
@@ -113,8 +141,8 @@ export class Attachment {
     // or on one we could not read (process.title hid the options; a wrong --port). On
     // Linux we also watch for the listener the target gains after the signal, so that an
     // inspector we opened is always found, and so closed.
-    const portsBefore = await portsRead;
-    this.portsBefore = portsBefore;
+    const socketsBefore = await sockets;
+    this.socketsBefore = socketsBefore;
     this.workers = await workersRead;
     try {
       process.kill(pid, 'SIGUSR1');
@@ -127,7 +155,7 @@ export class Attachment {
     this.mustClose = true;
     this.signalledAt = performance.now();
     this.clock.mark('signal');
-    const found = await waitForInspector(pid, this.address, this.deadline, portsBefore);
+    const found = await waitForInspector(pid, this.address, this.deadline, socketsBefore);
     this.endpoint = found.endpoint;
     this.inspector = found.target;
     this.clock.mark('inspector');
@@ -146,10 +174,12 @@ export class Attachment {
   private async bootstrap(): Promise<string> {
     const session = this.session as InspectorSession;
     const { pid } = this.target;
+    const entry = agentEntry();
+    const offer = this.options.agentCache === true ? agentCacheOffer(pid, entry) : undefined;
     let value: unknown;
     try {
       this.bootstrapPending = true;
-      value = await session.evaluate(bootstrapExpression(agentEntry()), this.remaining(), { awaitPromise: true });
+      value = await session.evaluate(bootstrapExpression(entry, offer?.present === true ? offer.file : undefined), this.remaining(), { awaitPromise: true });
       this.bootstrapPending = false;
     } catch (error) {
       if (isLivetraceError(error)) throw error;
@@ -167,7 +197,13 @@ export class Attachment {
         { input: reply.node },
       );
     }
-    const { agent } = reply;
+    const { agent, cache } = reply;
+    if (cache !== undefined) {
+      // No cache fitted the target's V8 and none was made for its executable yet: make one
+      // now, in the background, for the next attach (agent-cache.ts).
+      const making = offer !== undefined && !offer.present && cache.source === 'none' && makeAgentCache(offer);
+      this.agentCache = { ...cache, making };
+    }
     if (!agent.listening || agent.socketPath === null) {
       if (agent.error) throw LivetraceError.fromRecord(agent.error);
       throw new LivetraceError('LT_ATTACH_FAILED', `the agent in process ${pid} is not listening`, { input: pid });
@@ -182,7 +218,8 @@ export class Attachment {
   }
 
   /** Closes the inspector we opened and checks that its port refuses connections. */
-  private async closeInspector(): Promise<void> {
+  /** Closes the inspector and waits for its port to refuse; `closed` runs once the target evaluated the close. */
+  private async closeInspector(closed?: () => void): Promise<void> {
     const endpoint = this.endpoint;
     const inspector = this.inspector;
     if (!endpoint || !inspector) return;
@@ -194,6 +231,7 @@ export class Attachment {
     await session.evaluateClosing(closeInspectorExpression, left());
     session.dispose();
     this.mustClose = false;
+    closed?.();
     while (await portAccepts(endpoint, Math.min(250, left()))) {
       if (performance.now() >= closeBy) {
         throw new LivetraceError('LT_ATTACH_FAILED', `the inspector of process ${this.target.pid} on ${this.endpointText()} is still open`, {
@@ -238,7 +276,7 @@ export class Attachment {
     const watch = {
       target: this.target,
       address: this.endpoint ?? this.address,
-      portsBefore: this.portsBefore,
+      socketsBefore: this.socketsBefore,
       bootstrapPending: this.bootstrapPending,
       options: this.options,
     };

@@ -14,34 +14,51 @@
  * LIVETRACE_SOCKET_DIR), or the coded reason it could not listen. It answers only after
  * the event loop has turned twice, so that the signal's pending request to open the
  * inspector (see closeInspectorExpression) is consumed before we close it. The only variable parts
- * are absolute paths inside the installed livetrace package, embedded with
- * JSON.stringify; nothing the user typed goes in.
+ * are absolute paths inside the installed livetrace package and the path of the code
+ * cache the CLI made in the user's private socket directory (agent-cache.ts), embedded
+ * with JSON.stringify; nothing the user typed goes in.
  *
  */
+import { dirname, join } from 'node:path';
 import { agentEntry, minimumNode, type AgentEntry } from '../protocol/install.js';
 import type { AgentInfo } from '../protocol/messages.js';
 import { LivetraceError } from '../protocol/errors.js';
 
 export { agentEntry, minimumNode, type AgentEntry };
 
+/** Which code cache the target compiled the agent bundle with (agent-loader.ts AgentCacheState). */
+export interface BootstrapCache {
+  source: 'build' | 'offered' | 'none';
+  rejected: boolean;
+}
+
 /** What the bootstrap expression answers. */
 export type BootstrapReply =
-  | { ok: true; pid: number; node: string; agent: AgentInfo }
+  | { ok: true; pid: number; node: string; agent: AgentInfo; cache?: BootstrapCache }
   | { ok: false; pid: number; node: string };
 
-/** The bootstrap expression for an installed agent entry; evaluate it with awaitPromise. */
-export function bootstrapExpression(entry: AgentEntry): string {
+/**
+ * The bootstrap expression for an installed agent entry; evaluate it with awaitPromise.
+ * `offeredCache` is the path of a code cache the CLI made for the target's executable
+ * (agent-cache.ts), which the target reads only when the build has none for its V8 and
+ * only when the file is private to its user (agent-loader.ts).
+ */
+export function bootstrapExpression(entry: AgentEntry, offeredCache?: string): string {
   const register = JSON.stringify(entry.register);
   const library = JSON.stringify(entry.library);
+  const loader = entry.bundle === undefined ? undefined : JSON.stringify(join(dirname(entry.bundle), 'agent-loader.js'));
+  const offer = offeredCache === undefined ? '' : `loader.offerAgentCache(${JSON.stringify(offeredCache)}); `;
   // A process that has the CommonJS entries loaded (a preload whose agent was stopped, a
   // require('livetrace')) keeps using that copy, as it did before the bundle existed.
   const start =
     entry.bundle === undefined
       ? `load(${register});
   const agent = await load(${library}).startAgent();`
-      : `const agent = load.cache[${register}] === undefined && load.cache[${library}] === undefined
-    ? await load(${JSON.stringify(entry.bundle)}).startAgent()
+      : `let cache;
+  const agent = load.cache[${register}] === undefined && load.cache[${library}] === undefined
+    ? await (() => { const loader = load(${loader}); ${offer}const started = load(${JSON.stringify(entry.bundle)}).startAgent(); cache = loader.agentCacheState(); return started; })()
     : (load(${register}), await load(${library}).startAgent());`;
+  const cache = entry.bundle === undefined ? '' : ', cache';
   return `(async () => {
   const node = process.versions.node;
   const [major, minor] = node.split('.').map(Number);
@@ -51,7 +68,7 @@ export function bootstrapExpression(entry: AgentEntry): string {
   const load = process.getBuiltinModule('module').createRequire(${register});
   ${start}
   await new Promise((turned) => setImmediate(() => setImmediate(turned)));
-  return { ok: true, pid: process.pid, node, agent };
+  return { ok: true, pid: process.pid, node, agent${cache} };
 })()`;
 }
 
@@ -61,7 +78,9 @@ export function parseBootstrapReply(value: unknown): BootstrapReply {
     if (reply.ok === false) return { ok: false, pid: reply.pid, node: reply.node };
     const agent = reply.agent as Partial<AgentInfo> | undefined;
     if (reply.ok === true && typeof agent?.listening === 'boolean') {
-      return { ok: true, pid: reply.pid, node: reply.node, agent: agent as AgentInfo };
+      const cache = reply.cache as Partial<BootstrapCache> | undefined;
+      const known = (cache?.source === 'build' || cache?.source === 'offered' || cache?.source === 'none') && typeof cache.rejected === 'boolean';
+      return { ok: true, pid: reply.pid, node: reply.node, agent: agent as AgentInfo, ...(known ? { cache: cache as BootstrapCache } : {}) };
     }
   }
   throw new LivetraceError('LT_ATTACH_FAILED', `unexpected answer from the bootstrap: ${JSON.stringify(value)}`);

@@ -5,8 +5,11 @@
 import { LivetraceError } from '../protocol/errors.js';
 import { pidExpression } from './bootstrap.js';
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
-import { holderIn, portHolder, portsOf, type ListenerTable } from './listeners.js';
+import { holderIn, newPortsOf, portBindable, portHolder, type ListenerTable } from './listeners.js';
 import { POLL_MS, sleep } from './timing.js';
+
+/** How often the wait for the inspector reads the target's listeners when it has a port to try. */
+const LISTENERS_EVERY_MS = 25;
 
 /** An inspector of the target, found on `endpoint`. */
 export interface FoundInspector {
@@ -26,6 +29,7 @@ export async function findOpenInspector(
   /** The target's listener table, if the caller read it already (listeners.ts). */
   table?: Promise<ListenerTable | undefined>,
 ): Promise<(FoundInspector & { session: InspectorSession }) | undefined> {
+  if (table === undefined && (await portBindable(address)) === true) return undefined;
   const read = table === undefined ? undefined : await table;
   const holder = read === undefined ? await portHolder(pid, address.port) : holderIn(read, address.port);
   if (holder === 'other') throw portTaken(address, `another process listens on ${endpointText(address)}`);
@@ -56,14 +60,20 @@ export async function findOpenInspector(
 
 /**
  * Polls until `deadline` for the inspector SIGUSR1 opened: on the expected port, or as a
- * new listener of the target (ports it did not have in `portsBefore`).
+ * new listener of the target (one whose socket is not among `socketsBefore`, its socket inodes before the signal).
  */
 export async function waitForInspector(
   pid: number,
   address: InspectorEndpoint,
   deadline: number,
-  portsBefore: Set<number> | undefined,
+  socketsBefore: Set<string> | undefined,
 ): Promise<FoundInspector> {
+  // With a port to expect, it is tried every POLL_MS and the listeners are read every
+  // LISTENERS_EVERY_MS from then on: the inspector opens 1-10 ms after the signal in a
+  // target that is not busy, and a read of the listener table (10-15 ms of the kernel's
+  // time) between two tries of the port found it that much later (branch attach8). An
+  // inspector that opened elsewhere is still found, LISTENERS_EVERY_MS later at most.
+  let listenersAt = performance.now() + LISTENERS_EVERY_MS;
   for (;;) {
     const left = deadline - performance.now();
     if (left <= 0) break;
@@ -79,10 +89,11 @@ export async function waitForInspector(
     // target's listeners costs the kernel about 10 ms (listeners.ts).
     const expected = address.port === 0 ? undefined : await tryEndpoint(address);
     if (expected !== undefined) return expected;
-    if (portsBefore !== undefined) {
-      const now = await portsOf(pid);
+    if (socketsBefore !== undefined && (address.port === 0 || performance.now() >= listenersAt)) {
+      listenersAt = performance.now() + LISTENERS_EVERY_MS;
+      const now = await newPortsOf(pid, socketsBefore);
       for (const port of now ?? []) {
-        if (portsBefore.has(port) || port === address.port) continue;
+        if (port === address.port) continue;
         const found = await tryEndpoint({ host: address.host, port });
         if (found !== undefined) return found;
       }

@@ -29,7 +29,7 @@ import { presentAgent } from './agent-presence.js';
 import { closeInspectorExpression, pidExpression } from './bootstrap.js';
 import { endpointText } from './find-inspector.js';
 import { InspectorSession, listTargets, portAccepts, type InspectorEndpoint, type InspectorTarget } from './inspector.js';
-import { portHolder, portsOf } from './listeners.js';
+import { newPortsOf, portHolder } from './listeners.js';
 import type { TargetProcess } from './target.js';
 import { sleep } from './timing.js';
 
@@ -40,8 +40,8 @@ const WATCH_POLL_MS = 50;
 export interface LateWatch {
   target: TargetProcess;
   address: InspectorEndpoint;
-  /** The target's listening ports before the signal (undefined without /proc). */
-  portsBefore: Set<number> | undefined;
+  /** The target's socket inodes before the signal (undefined without /proc). */
+  socketsBefore: Set<string> | undefined;
   /** The bootstrap was sent and did not answer: the agent may still load. */
   bootstrapPending: boolean;
   options: AttachOptions;
@@ -73,9 +73,9 @@ function alive(pid: number): boolean {
 async function openEndpoints(watch: LateWatch): Promise<InspectorEndpoint[]> {
   const { pid } = watch.target;
   const out: InspectorEndpoint[] = [];
-  const now = watch.portsBefore === undefined ? undefined : await portsOf(pid);
-  if (now !== undefined && watch.portsBefore !== undefined) {
-    for (const port of now) if (!watch.portsBefore.has(port)) out.push({ host: watch.address.host, port });
+  const now = watch.socketsBefore === undefined ? undefined : await newPortsOf(pid, watch.socketsBefore);
+  if (now !== undefined) {
+    for (const port of now) out.push({ host: watch.address.host, port });
     return out;
   }
   // Without /proc: the expected port, when something answers there (checked to be the target's before use).

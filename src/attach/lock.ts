@@ -34,6 +34,8 @@ const WAIT_POLL_MS = 50;
 
 export interface AttachLock {
   release(): void;
+  /** Another holder had it first: this one was taken after a wait. */
+  waited?: boolean;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function acquireAttachLock(
  */
 export async function acquirePortLock(port: number, deadline: number, env: NodeJS.ProcessEnv = process.env): Promise<AttachLock> {
   const lock = await acquire(`port-${port}.attach`, portLockDir(env), deadline, async () => false);
-  return typeof lock === 'string' ? { release() {} } : lock;
+  return typeof lock === 'string' ? { release() {}, waited: true } : lock;
 }
 
 /** Where port locks live: the user's default socket directory, whatever LIVETRACE_SOCKET_DIR says. */
@@ -79,9 +81,9 @@ async function acquire(
     return { release() {} };
   }
   const path = join(where, name);
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     const lock = tryCreate(path);
-    if (lock !== undefined) return lock;
+    if (lock !== undefined) return tries === 0 ? lock : Object.assign(lock, { waited: true });
     if (await settled()) return 'settled';
     if (performance.now() >= deadline) return 'timeout';
     await sleep(WAIT_POLL_MS);

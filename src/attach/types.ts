@@ -13,6 +13,13 @@ export interface AttachOptions {
    * or the per-user runtime dir, as seen by this process and, when readable, by the target.
    */
   socketDir?: string;
+  /**
+   * Offer the target the V8 code cache of the agent bundle made for its Node executable,
+   * and when it compiled the bundle without any cache, make one in the background for the
+   * next attach (attach/agent-cache.ts: a detached run of the target's executable). The
+   * CLI sets it; default false, so a library caller's attach starts no process.
+   */
+  agentCache?: boolean;
 }
 
 export interface EnsureAgentOptions extends AttachOptions {
@@ -44,6 +51,12 @@ export interface AttachResult {
    * module forwards the debug signal to them), each closed by attach (cluster-workers.ts).
    */
   workerInspectorsClosed?: Array<{ pid: number; port: number }>;
+  /**
+   * The code cache the target compiled the agent bundle with: the build's, one the CLI
+   * made for its executable ('offered'), or none; `rejected` when V8 refused it; `making`
+   * when a cache for the next attach is being made in the background.
+   */
+  agentCache?: { source: 'build' | 'offered' | 'none'; rejected: boolean; making: boolean };
   /** Duration of each phase, in order, in ms. */
   phases: Array<{ name: AttachPhaseName; ms: number }>;
 }

@@ -23,7 +23,7 @@ export async function openAgent(pid: number, options: OpenAgentOptions): Promise
     if (!isLivetraceError(error) || error.code !== 'LT_NO_AGENT') throw error;
   }
   // Also finds an agent that listens where the target's environment (not ours) puts it.
-  const agent = await ensureAgent(pid, { attach: options.attach });
+  const agent = await ensureAgent(pid, { attach: options.attach, agentCache: true });
   if (!agent.alreadyPresent) options.say(`attached to process ${pid} in ${Math.round(agent.ms)} ms`);
   return connect(pid, { socketDir: dirname(agent.socketPath) });
 }

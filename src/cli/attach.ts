@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--service <name>', "with --fleet: the service to join as (default: the process's LIVETRACE_SERVICE, else its package name)")
     .action(async (pid: number, options: AttachCommandOptions) => {
       const fleet = fleetOf(options);
-      const result = await attach(pid, { port: options.port, timeoutMs: options.timeout });
+      const result = await attach(pid, { port: options.port, timeoutMs: options.timeout, agentCache: true });
       process.stdout.write(formatAttachResult(result, options.verbose === true));
       if (fleet === undefined) return;
       const client = await connect(pid, { socketDir: dirname(result.socketPath) });
@@ -95,8 +95,16 @@ export function formatAttachResult(result: AttachResult, verbose: boolean): stri
     const phases = result.phases.map((phase) => `${phase.name} ${phase.ms} ms`).join(', ');
     const window = result.inspectorOpenMs === undefined ? '' : `; inspector open at most ${Math.round(result.inspectorOpenMs)} ms`;
     lines.push(`phases: ${phases}${window}`);
+    if (result.agentCache !== undefined) lines.push(`agent code cache: ${describeAgentCache(result.agentCache)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function describeAgentCache(cache: NonNullable<AttachResult['agentCache']>): string {
+  const source = cache.source === 'build' ? "the build's" : cache.source === 'offered' ? 'made by livetrace for this Node executable' : 'none for this Node';
+  const rejected = cache.rejected ? ' (refused by V8: compiled without it)' : '';
+  const making = cache.making ? '; making one in the background for the next attach' : '';
+  return `${source}${rejected}${making}`;
 }
 
 function parseInteger(value: string, what: string, min: number, max: number): number {

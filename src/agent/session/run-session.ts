@@ -44,7 +44,6 @@
  * The state lives on a global symbol, like the agent's (agent.ts), so a second copy of
  * livetrace in the process sees the same waiting session.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LivetraceError, toLivetraceError } from '../../protocol/errors.js';
@@ -221,6 +220,9 @@ export function claimRunSession(token: string): Session {
   const holder = globalThis as Holder;
   const waiting = holder[STATE_KEY];
   const given = Buffer.from(token);
+  // node:crypto loaded when a run is claimed, not as the agent loads: an attached process
+  // never claims one, and loading it cost the attach 8-10 ms of the target's thread (branch attach8).
+  const { timingSafeEqual } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
   if (
     waiting === undefined ||
     given.length !== waiting.token.length ||

@@ -69,7 +69,7 @@ export class RemoteBackend implements DashboardBackend {
       client = await connect(pid, base);
     } catch (error) {
       if (!attach || !isLivetraceError(error) || error.code !== 'LT_NO_AGENT') throw error;
-      const agent = await ensureAgent(pid, { attach: true, ...base });
+      const agent = await ensureAgent(pid, { attach: true, agentCache: true, ...base });
       client = await connect(pid, { socketDir: dirname(agent.socketPath) });
     }
     this.open.add(client);

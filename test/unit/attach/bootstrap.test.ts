@@ -47,6 +47,7 @@ describe('bootstrapExpression', () => {
         Object.assign(
           (id: string) => {
             loaded.push(id);
+            if (id === loader) return { offerAgentCache: (file: string) => loaded.push(`offered ${file}`), agentCacheState: () => ({ source: 'none', rejected: false }) };
             return id === entry.library || id === bundled.bundle ? { startAgent: async () => agent } : {};
           },
           { cache: Object.fromEntries(cached.map((file) => [file, {}])) },
@@ -54,13 +55,25 @@ describe('bootstrapExpression', () => {
     }),
   });
   const bundled = { ...entry, bundle: '/pkg/dist/cjs/agent.js' };
+  const loader = '/pkg/dist/cjs/agent-loader.js';
 
   it('loads the one-file bundle (through dist/cjs/agent.js) instead of the two entries when the build made it', async () => {
     const loaded: string[] = [];
     const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
     const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled), { process: withRequire([], loaded, agent), setImmediate }));
-    expect(loaded).toEqual([bundled.bundle]);
-    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent });
+    expect(loaded).toEqual([loader, bundled.bundle]);
+    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent, cache: { source: 'none', rejected: false } });
+  });
+
+  it('offers the code cache the CLI made to the bundle loader before the bundle loads, and reports which cache was used', async () => {
+    const loaded: string[] = [];
+    const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
+    const file = '/run/livetrace-1/cache/agent-")+x+(".v8cache';
+    const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled, file), { process: withRequire([], loaded, agent), setImmediate }));
+    expect(loaded).toEqual([loader, `offered ${file}`, bundled.bundle]);
+    expect(reply).toMatchObject({ ok: true, cache: { source: 'none', rejected: false } });
+    // A reply without a cache state (an older agent-loader) or with a malformed one parses without it.
+    expect(parseBootstrapReply({ ok: true, pid: 1, node: '22.0.0', agent, cache: { source: 'disk' } })).not.toHaveProperty('cache');
   });
 
   it('keeps using the CommonJS entries a process already loaded (a preload, a require of the library), bundle or not', async () => {
