@@ -201,8 +201,10 @@ export class Attachment {
     if (cache !== undefined) {
       // No cache fitted the target's V8 and none was made for its executable yet: make one
       // now, in the background, for the next attach (agent-cache.ts).
-      const making = offer !== undefined && !offer.present && cache.source === 'none' && makeAgentCache(offer);
-      this.agentCache = { ...cache, making };
+      // Only a plain Node runs the maker script it is given: a single executable
+      // application's binary would start its own program again.
+      const making = offer !== undefined && !offer.present && cache.source === 'none' && cache.plain && makeAgentCache(offer);
+      this.agentCache = { source: cache.source, rejected: cache.rejected, making };
     }
     if (!agent.listening || agent.socketPath === null) {
       if (agent.error) throw LivetraceError.fromRecord(agent.error);

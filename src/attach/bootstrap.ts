@@ -30,6 +30,12 @@ export { agentEntry, minimumNode, type AgentEntry };
 export interface BootstrapCache {
   source: 'build' | 'offered' | 'none';
   rejected: boolean;
+  /**
+   * The target's executable is Node itself, which runs the script it is given: not a
+   * single executable application (whose binary runs its own embedded program whatever
+   * the arguments), not Electron or NW.js. Only then may the CLI run it to make a cache.
+   */
+  plain: boolean;
 }
 
 /** What the bootstrap expression answers. */
@@ -56,10 +62,22 @@ export function bootstrapExpression(entry: AgentEntry, offeredCache?: string): s
   const agent = await load(${library}).startAgent();`
       : `let cache;
   const agent = load.cache[${register}] === undefined && load.cache[${library}] === undefined
-    ? await (() => { const loader = load(${loader}); ${offer}const started = load(${JSON.stringify(entry.bundle)}).startAgent(); cache = loader.agentCacheState(); return started; })()
+    ? await (() => { const loader = load(${loader}); ${offer}const started = load(${JSON.stringify(entry.bundle)}).startAgent(); cache = { ...loader.agentCacheState(), plain: plainNode() }; return started; })()
     : (load(${register}), await load(${library}).startAgent());`;
   const cache = entry.bundle === undefined ? '' : ', cache';
-  return `(async () => {
+  const plainNode =
+    entry.bundle === undefined
+      ? ''
+      : `
+  const plainNode = () => {
+    try {
+      const versions = process.versions;
+      return process.release.name === 'node' && versions.electron === undefined && versions.nw === undefined && process.getBuiltinModule('node:sea')?.isSea?.() === false;
+    } catch {
+      return false;
+    }
+  };`;
+  return `(async () => {${plainNode}
   const node = process.versions.node;
   const [major, minor] = node.split('.').map(Number);
   if (major < ${minimumNode.major} || (major === ${minimumNode.major} && minor < ${minimumNode.minor})) {
@@ -80,7 +98,8 @@ export function parseBootstrapReply(value: unknown): BootstrapReply {
     if (reply.ok === true && typeof agent?.listening === 'boolean') {
       const cache = reply.cache as Partial<BootstrapCache> | undefined;
       const known = (cache?.source === 'build' || cache?.source === 'offered' || cache?.source === 'none') && typeof cache.rejected === 'boolean';
-      return { ok: true, pid: reply.pid, node: reply.node, agent: agent as AgentInfo, ...(known ? { cache: cache as BootstrapCache } : {}) };
+      const parsed = known ? { cache: { source: cache.source!, rejected: cache.rejected!, plain: cache.plain === true } } : {};
+      return { ok: true, pid: reply.pid, node: reply.node, agent: agent as AgentInfo, ...parsed };
     }
   }
   throw new LivetraceError('LT_ATTACH_FAILED', `unexpected answer from the bootstrap: ${JSON.stringify(value)}`);

@@ -39,10 +39,12 @@ describe('bootstrapExpression', () => {
   });
 
   /** The bootstrap's `process` with a createRequire whose cache holds `cached`; `loaded` records what it loads. */
-  const withRequire = (cached: string[], loaded: string[], agent: object) => ({
-    versions: { node: '20.19.0' },
+  const withRequire = (cached: string[], loaded: string[], agent: object, runtime: { sea?: boolean; electron?: string } = {}) => ({
+    versions: { node: '20.19.0', ...(runtime.electron === undefined ? {} : { electron: runtime.electron }) },
+    release: { name: 'node' },
     pid: 42,
-    getBuiltinModule: () => ({
+    getBuiltinModule: (id: string) => ({
+      isSea: id === 'node:sea' ? () => runtime.sea === true : undefined,
       createRequire: () =>
         Object.assign(
           (id: string) => {
@@ -62,7 +64,17 @@ describe('bootstrapExpression', () => {
     const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
     const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled), { process: withRequire([], loaded, agent), setImmediate }));
     expect(loaded).toEqual([loader, bundled.bundle]);
-    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent, cache: { source: 'none', rejected: false } });
+    expect(reply).toEqual({ ok: true, pid: 42, node: '20.19.0', agent, cache: { source: 'none', rejected: false, plain: true } });
+  });
+
+  it('tells the CLI when the target is not a plain Node, whose executable must never be run to make a cache', async () => {
+    const agent = { pid: 42, version: '0.1.0', socketPath: '/s/42.sock', listening: true };
+    for (const runtime of [{ sea: true }, { electron: '33.0.0' }]) {
+      const reply = parseBootstrapReply(await runInNewContext(bootstrapExpression(bundled), { process: withRequire([], [], agent, runtime), setImmediate }));
+      expect(reply, JSON.stringify(runtime)).toMatchObject({ ok: true, cache: { source: 'none', plain: false } });
+    }
+    // A reply without the field (an agent-loader of an older build) is no plain Node either.
+    expect(parseBootstrapReply({ ok: true, pid: 1, node: '22.0.0', agent, cache: { source: 'none', rejected: false } })).toMatchObject({ cache: { plain: false } });
   });
 
   it('offers the code cache the CLI made to the bundle loader before the bundle loads, and reports which cache was used', async () => {
