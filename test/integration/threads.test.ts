@@ -31,11 +31,20 @@ afterEach(async () => {
 
 /** Reads `records` until `done` says so; returns the calls seen. */
 /** The calls until `done` says enough; a session that ends first fails with how it ended (its stopped record). */
-async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: CallEvent[]) => boolean): Promise<CallEvent[]> {
+async function callsUntil(records: AsyncIterator<SessionRecord>, done: (calls: CallEvent[]) => boolean, waitMs = 30_000): Promise<CallEvent[]> {
   const calls: CallEvent[] = [];
   let last: SessionRecord | undefined;
+  const deadline = Date.now() + waitMs;
   for (;;) {
-    const next = await records.next();
+    // A wait that never ends says what it saw (which threads' calls came), not only that the test timed out.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const threads = [...new Set(calls.map((c) => c.thread))].join(',');
+        reject(new Error(`not seen in ${waitMs} ms what the test waits for, after ${calls.length} calls (threads ${threads}); last record: ${JSON.stringify(last)}`));
+      }, Math.max(0, deadline - Date.now()));
+    });
+    const next = await Promise.race([records.next(), late]).finally(() => clearTimeout(timer));
     if (next.done) throw new Error(`the session ended after ${calls.length} calls, before the test saw what it waits for: ${JSON.stringify(last)}`);
     last = next.value;
     if (next.value.type === 'call') calls.push(next.value);
