@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cacheFileFor } from '../../src/bundle-loader.js';
 import { cleanup, repoRoot, tempDir } from '../integration/fixture-app.js';
 import { cliPath } from './cli-process.js';
 
@@ -88,7 +88,7 @@ describe('the launcher (bin/livetrace.js)', () => {
     // stage runs Node 22 and 24 on a build made by Node 20) finds none and reads none.
     expect(existsSync(join(repoRoot, 'dist/cjs/cli.bundle.js'))).toBe(true);
     expect(readdirSync(join(repoRoot, 'dist/cjs')).filter((name) => /^cli\.bundle\.v8-.+\.cache$/.test(name))).toHaveLength(1);
-    const ownCache = existsSync((createRequire(import.meta.url)(join(repoRoot, 'dist/cjs/bundle-loader.js')) as { cacheFileFor(bundle: string): string }).cacheFileFor(join(repoRoot, 'dist/cjs/cli.bundle.js')));
+    const ownCache = existsSync(cacheFileFor(join(repoRoot, 'dist/cjs/cli.bundle.js')));
     const { stdout, which } = await runWhich(cliPath, ['--help']);
     expect(stdout).toMatch(/^Usage: livetrace/);
     expect(stdout).toContain('trace');

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cacheFileFor } from '../../src/bundle-loader.js';
 import { launchAttached, launchPlain, runCli } from './attach-harness.js';
 import { cleanup, repoRoot, tempDir } from './fixture-app.js';
 
@@ -77,7 +77,7 @@ describe('the agent bundle', () => {
     // stage runs Node 22 and 24 on a build made by Node 20) finds none and reads none.
     const made = readdirSync(join(repoRoot, 'dist/cjs')).filter((name) => /^agent\.bundle\.v8-.+\.cache$/.test(name));
     expect(made).toHaveLength(1);
-    const cache = (createRequire(import.meta.url)(join(repoRoot, 'dist/cjs/bundle-loader.js')) as { cacheFileFor(bundle: string): string }).cacheFileFor(bundle);
+    const cache = cacheFileFor(bundle);
     expect(cache).toMatch(/\/agent\.bundle\.v8-.+\.at-[0-9a-f]{8}\.cache$/);
     const script = `
       const loaded = require(${JSON.stringify(join(repoRoot, 'dist/cjs/agent-loader.js'))}).loadAgentBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cache)});
