@@ -191,7 +191,10 @@ function watchOf(promise: object): Watch | undefined {
   return Stamp.of(promise);
 }
 
-/** Makes `watch` the recent one: the one it replaces, if still needed, gets its stamp. */
+/**
+ * Makes `watch` the recent one. The one it replaces gets its stamp: a recent watch is
+ * always still needed (a settled one leaves `recent` in `settled`/`release`).
+ */
 function track(watch: Watch): void {
   const last = recent;
   if (last !== undefined) {
@@ -208,7 +211,7 @@ export function watchPromise(promise: Promise<unknown>, matched: readonly unknow
     if (frame !== undefined) endFrame(frame);
     return;
   }
-  watch({ promise, matched, frame, handled: false, mirror: undefined, live: true, stamped: false, held: undefined });
+  startWatch(promise, matched, frame);
 }
 
 /**
@@ -221,10 +224,11 @@ export function watchCall(promise: Promise<unknown>, call: PushedFrame, fresh: b
     endFrame(call);
     return;
   }
-  watch({ promise, matched: undefined, frame: call, handled: false, mirror: undefined, live: true, stamped: false, held: undefined });
+  startWatch(promise, undefined, call);
 }
 
-function watch(watch: Watch): void {
+function startWatch(promise: Promise<unknown>, matched: readonly unknown[] | undefined, frame: PushedFrame | undefined): void {
+  const watch: Watch = { promise, matched, frame, handled: false, mirror: undefined, live: true, stamped: false, held: undefined };
   track(watch);
   if (pending++ === 0) {
     idleInits = 0;
@@ -233,7 +237,7 @@ function watch(watch: Watch): void {
   attaching = true;
   try {
     then.call(
-      watch.promise,
+      promise,
       (value) => settled(watch, false, value),
       (reason) => settled(watch, true, reason),
     );
